@@ -1,0 +1,65 @@
+"""Checking tickets in at the door: one atomic update, so a double tap checks in once."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from bot.clock import Clock, utcnow
+from bot.tickets import normalize_code
+from storage.documents import EventDoc, TicketDoc, TicketStatus
+from storage.store import Store
+
+
+class CheckInStatus(StrEnum):
+    CHECKED_IN = "checked_in"
+    ALREADY_CHECKED_IN = "already_checked_in"
+    UNKNOWN_CODE = "unknown_code"
+    NOT_YOUR_EVENT = "not_your_event"
+    VOID = "void"
+
+
+@dataclass(frozen=True)
+class CheckInResult:
+    status: CheckInStatus
+    ticket: TicketDoc | None = None
+    event: EventDoc | None = None
+
+    @property
+    def checked_in_at(self) -> datetime | None:
+        return self.ticket.checked_in_at if self.ticket else None
+
+    @property
+    def checked_in_by(self) -> int | None:
+        return self.ticket.checked_in_by if self.ticket else None
+
+
+class CheckInService:
+    def __init__(self, store: Store, *, admin_ids: Collection[int] = (), clock: Clock = utcnow) -> None:
+        self._store = store
+        self._admins = frozenset(admin_ids)
+        self._clock = clock
+
+    def may_check_in(self, event: EventDoc, staff_id: int) -> bool:
+        return staff_id in event.organisers or staff_id in self._admins
+
+    async def check_in(self, code_or_link: str, staff_id: int) -> CheckInResult:
+        """Check a ticket in by code (any case, dashes optional), deep-link payload or whole deep link."""
+        code = normalize_code(code_or_link)
+        ticket = await self._store.tickets.get(code) if code else None
+        if ticket is None:
+            return CheckInResult(CheckInStatus.UNKNOWN_CODE)
+        event = await self._store.events.get(ticket.event_id)
+        if event is None or not self.may_check_in(event, staff_id):
+            return CheckInResult(CheckInStatus.NOT_YOUR_EVENT)
+        if ticket.status == TicketStatus.VOID:
+            return CheckInResult(CheckInStatus.VOID, ticket, event)
+        done = await self._store.tickets.check_in(ticket.id, by=staff_id, at=self._clock())
+        if done is not None:
+            return CheckInResult(CheckInStatus.CHECKED_IN, done, event)
+        current = await self._store.tickets.get(ticket.id)
+        if current is not None and current.status == TicketStatus.VOID:
+            return CheckInResult(CheckInStatus.VOID, current, event)
+        return CheckInResult(CheckInStatus.ALREADY_CHECKED_IN, current, event)

@@ -1,0 +1,272 @@
+"""The order lifecycle: reserving seats, and every move out of `pending` (paid, cancelled, expired, failed),
+late payments, refunds. See docs/stock-and-orders.md for why no seat is ever sold twice.
+
+The rule every method follows: first the order's status changes in one conditional update on (order id,
+expected status), so of several racers exactly one wins; then only the winner moves stock.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from bot.catalog import Catalog, sales_open
+from bot.clock import Clock, utcnow
+from bot.errors import OrderNotFound, OrderNotPending, RefusalReason, ReservationRefused
+from bot.tickets import ALPHABET, TicketService
+from storage.documents import Buyer, OrderDoc, OrderLine, OrderStatus, TicketDoc, tier_key
+from storage.store import Store
+from storage.users import SlotRefusal
+
+log = logging.getLogger(__name__)
+
+RESERVATIONS_PER_MINUTE = 5
+MAX_PENDING_ORDERS = 3
+EXPIRY_BATCH = 500
+
+# Orders whose seats went back to stock; money arriving for them is a late payment.
+RELEASED = (OrderStatus.EXPIRED, OrderStatus.CANCELLED, OrderStatus.FAILED)
+
+
+def new_order_id(now_year_month: str) -> str:
+    """`KRC-2611-7QF9MZTX`: short, unique, within Midtrans's order_id rules (≤ 50 of `A-Za-z0-9-_~.`)."""
+    return f"KRC-{now_year_month}-" + "".join(secrets.choice(ALPHABET) for _ in range(10))
+
+
+class PayResult(StrEnum):
+    PAID = "paid"                    # this call paid it
+    PAID_LATE = "paid_late"          # its hold had ended; the seats were free, so they were held again
+    ALREADY_PAID = "already_paid"    # a duplicate: nothing changed
+    NEEDS_REFUND = "needs_refund"    # money arrived but the seats are gone: an admin must refund
+    NOT_PAYABLE = "not_payable"      # refunded or already flagged for refund: nothing changed
+
+
+@dataclass(frozen=True)
+class PayOutcome:
+    result: PayResult
+    order: OrderDoc
+    tickets: list[TicketDoc] = field(default_factory=list)
+    short_tier: str | None = None
+
+
+@dataclass
+class EventExpiry:
+    orders: int = 0
+    seats: int = 0
+
+
+@dataclass
+class ExpiryReport:
+    orders: list[OrderDoc] = field(default_factory=list)
+    seats: int = 0
+    per_event: dict[str, EventExpiry] = field(default_factory=dict)
+
+    def add(self, order: OrderDoc) -> None:
+        self.orders.append(order)
+        self.seats += order.seats
+        event = self.per_event.setdefault(order.event_id, EventExpiry())
+        event.orders += 1
+        event.seats += order.seats
+
+
+class OrderService:
+    def __init__(
+        self, store: Store, catalog: Catalog, tickets: TicketService, *,
+        reservation: timedelta = timedelta(minutes=30), clock: Clock = utcnow,
+    ) -> None:
+        self._store = store
+        self._catalog = catalog
+        self._tickets = tickets
+        self._reservation = reservation
+        self._clock = clock
+
+    # ---- reading -------------------------------------------------------------------------------------------
+
+    async def get(self, order_id: str) -> OrderDoc | None:
+        return await self._store.orders.get(order_id)
+
+    async def get_for_user(self, order_id: str, user_id: int) -> OrderDoc:
+        order = await self._store.orders.get(order_id)
+        if order is None or order.user_id != user_id:
+            raise OrderNotFound(order_id)
+        return order
+
+    async def pending_for_user(self, user_id: int) -> list[OrderDoc]:
+        return await self._store.orders.for_user(user_id, [OrderStatus.PENDING])
+
+    # ---- reserving -----------------------------------------------------------------------------------------
+
+    async def reserve(self, user_id: int, event_id: str, quantities: Mapping[str, int], buyer: Buyer) -> OrderDoc:
+        """Hold the seats and create a pending order (or, when it costs nothing, a paid one with tickets).
+
+        Raises ReservationRefused with the reason; then nothing is held."""
+        now = self._clock()
+        listing = await self._catalog.get(event_id)
+        if listing is None:
+            raise ReservationRefused(RefusalReason.UNKNOWN_EVENT)
+        if not sales_open(listing.event, now):
+            raise ReservationRefused(RefusalReason.SALES_CLOSED)
+        wanted = {code: qty for code, qty in quantities.items() if qty != 0}
+        if not wanted:
+            raise ReservationRefused(RefusalReason.EMPTY_ORDER)
+        lines = []
+        for code in sorted(wanted):
+            tier, qty = listing.tier(code), wanted[code]
+            if tier is None:
+                raise ReservationRefused(RefusalReason.UNKNOWN_TIER, tier=code)
+            if qty < 0 or qty > tier.max_per_order:
+                raise ReservationRefused(RefusalReason.OVER_MAX_PER_ORDER, tier=code, limit=tier.max_per_order)
+            lines.append(OrderLine(tier=code, name=tier.name, price=tier.price, qty=qty))
+
+        refusal = await self._store.users.claim_reservation_slot(
+            user_id, now, per_minute=RESERVATIONS_PER_MINUTE, max_pending=MAX_PENDING_ORDERS
+        )
+        if refusal is SlotRefusal.RATE_LIMITED:
+            raise ReservationRefused(RefusalReason.RATE_LIMITED, limit=RESERVATIONS_PER_MINUTE)
+        if refusal is SlotRefusal.TOO_MANY_PENDING:
+            raise ReservationRefused(RefusalReason.TOO_MANY_PENDING, limit=MAX_PENDING_ORDERS)
+
+        held: list[OrderLine] = []
+        try:
+            for line in lines:
+                if not await self._store.inventory.hold(tier_key(event_id, line.tier), line.qty):
+                    tier = await self._store.inventory.get(tier_key(event_id, line.tier))
+                    raise ReservationRefused(RefusalReason.SOLD_OUT, tier=line.tier,
+                                             available=tier.available if tier else 0)
+                held.append(line)
+            order = OrderDoc(
+                id=new_order_id(now.strftime("%y%m")), user_id=user_id, event_id=event_id, lines=lines,
+                seats=sum(line.qty for line in lines), total=sum(line.amount for line in lines), buyer=buyer,
+                status=OrderStatus.PENDING, created_at=now, expires_at=now + self._reservation, updated_at=now,
+            )
+            await self._store.orders.insert(order)
+        except BaseException:
+            for line in held:
+                await self._store.inventory.release(tier_key(event_id, line.tier), line.qty)
+            await self._store.users.return_reservation_slot(user_id, now)
+            raise
+        await self._store.users.remember_buyer(user_id, buyer)
+        if order.total == 0:
+            return (await self.pay(order.id, note="free order")).order
+        return order
+
+    # ---- leaving pending -----------------------------------------------------------------------------------
+
+    async def _leave_pending(
+        self, order_id: str, new: OrderStatus, note: str, *,
+        extra_filter: dict[str, Any] | None = None, set_fields: dict[str, Any] | None = None,
+    ) -> OrderDoc | None:
+        """Move a pending order to `new`; if this call won, move its stock and free the buyer's pending slot."""
+        order = await self._store.orders.transition(
+            order_id, OrderStatus.PENDING, new, at=self._clock(), note=note,
+            extra_filter=extra_filter, set_fields=set_fields,
+        )
+        if order is None:
+            return None
+        move = self._store.inventory.commit if new == OrderStatus.PAID else self._store.inventory.release
+        for line in order.lines:
+            if not await move(tier_key(order.event_id, line.tier), line.qty):
+                log.error("stock drift on %s:%s moving order %s to %s; reconcile() will repair it",
+                          order.event_id, line.tier, order.id, new)
+        await self._store.users.pending_order_closed(order.user_id)
+        return order
+
+    async def pay(self, order_id: str, *, note: str = "", set_fields: dict[str, Any] | None = None) -> PayOutcome:
+        """Money has arrived for the order: sell its seats and issue its tickets, exactly once.
+
+        A payment for an order whose seats were released (expired, cancelled, failed) holds them again if they
+        are still free; if not, the order needs a refund. A duplicate changes nothing."""
+        fields = {"paid_at": self._clock(), **(set_fields or {})}
+        order = await self._leave_pending(order_id, OrderStatus.PAID, note or "payment received", set_fields=fields)
+        if order is not None:
+            return PayOutcome(PayResult.PAID, order, await self._tickets.issue(order))
+        current = await self._store.orders.get(order_id)
+        if current is None:
+            raise OrderNotFound(order_id)
+        if current.status == OrderStatus.PAID:
+            return PayOutcome(PayResult.ALREADY_PAID, current, await self._tickets.issue(current))
+        if current.status in RELEASED:
+            return await self._pay_released(current, set_fields=fields)
+        return PayOutcome(PayResult.NOT_PAYABLE, current)
+
+    async def _pay_released(self, order: OrderDoc, *, set_fields: dict[str, Any]) -> PayOutcome:
+        inventory = self._store.inventory
+        taken: list[OrderLine] = []
+        short: str | None = None
+        for line in order.lines:
+            if not await inventory.sell_directly(tier_key(order.event_id, line.tier), line.qty):
+                short = line.tier
+                break
+            taken.append(line)
+        if short is None:
+            paid = await self._store.orders.transition(
+                order.id, order.status, OrderStatus.PAID, at=self._clock(),
+                note=f"late payment after {order.status}: seats held again", set_fields=set_fields,
+            )
+            if paid is not None:
+                return PayOutcome(PayResult.PAID_LATE, paid, await self._tickets.issue(paid))
+        for line in taken:  # the seats are gone, or another call moved the order first: give back what we took
+            await inventory.unsell(tier_key(order.event_id, line.tier), line.qty)
+        if short is not None:
+            flagged = await self._store.orders.transition(
+                order.id, order.status, OrderStatus.NEEDS_REFUND, at=self._clock(),
+                note=f"late payment after {order.status}, but tier {short} has no seats left",
+                set_fields=set_fields,
+            )
+            if flagged is not None:
+                return PayOutcome(PayResult.NEEDS_REFUND, flagged, short_tier=short)
+        return await self.pay(order.id, set_fields=set_fields)
+
+    async def cancel(self, order_id: str, user_id: int) -> OrderDoc:
+        """The buyer gives the seats back. Raises OrderNotFound or OrderNotPending."""
+        await self.get_for_user(order_id, user_id)
+        order = await self._leave_pending(order_id, OrderStatus.CANCELLED, "cancelled by the buyer")
+        if order is None:
+            raise OrderNotPending(order_id, (await self.get_for_user(order_id, user_id)).status)
+        return order
+
+    async def fail(self, order_id: str, *, note: str, set_fields: dict[str, Any] | None = None) -> OrderDoc | None:
+        """The payment failed (denied, cancelled or expired at the payment provider): release the seats.
+        None if the order had already left pending."""
+        return await self._leave_pending(order_id, OrderStatus.FAILED, note, set_fields=set_fields)
+
+    async def expire_due(self, now: datetime | None = None) -> ExpiryReport:
+        """Expire every pending order whose hold has ended and release its seats. Safe to run from several
+        processes at once (each order is expired by exactly one); the work follows the number of due orders."""
+        now = now or self._clock()
+        report = ExpiryReport()
+        while True:
+            due = await self._store.orders.due_for_expiry(now, EXPIRY_BATCH)
+            for candidate in due:
+                order = await self._leave_pending(
+                    candidate.id, OrderStatus.EXPIRED, "reservation time ran out",
+                    extra_filter={"expires_at": {"$lte": now}},
+                )
+                if order is not None:
+                    report.add(order)
+            if len(due) < EXPIRY_BATCH:
+                return report
+
+    async def refund(self, order_id: str, *, note: str = "refunded",
+                     set_fields: dict[str, Any] | None = None) -> OrderDoc | None:
+        """The money went back: a paid order's seats return to stock and its tickets become void.
+        An order that was waiting for a refund just records it. None if the order was neither."""
+        order = await self._store.orders.transition(
+            order_id, OrderStatus.PAID, OrderStatus.REFUNDED, at=self._clock(), note=note, set_fields=set_fields,
+        )
+        if order is not None:
+            for line in order.lines:
+                if not await self._store.inventory.unsell(tier_key(order.event_id, line.tier), line.qty):
+                    log.error("stock drift on %s:%s refunding order %s; reconcile() will repair it",
+                              order.event_id, line.tier, order.id)
+            await self._store.tickets.void_order(order.id)
+            return order
+        return await self._store.orders.transition(
+            order_id, OrderStatus.NEEDS_REFUND, OrderStatus.REFUNDED, at=self._clock(), note=note,
+            set_fields=set_fields,
+        )

@@ -1,0 +1,106 @@
+"""Tickets: their codes, issuing one per paid seat (idempotently), and their QR images."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+import secrets
+
+import qrcode
+from qrcode.constants import ERROR_CORRECT_M
+
+from bot.clock import Clock, utcnow
+from storage.documents import OrderDoc, OrderStatus, TicketDoc
+from storage.store import Store
+
+# 32 symbols without look-alikes (no 0/O, 1/I): 12 of them carry 60 bits.
+ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+CODE_LENGTH = 12
+GROUP = 4
+PAYLOAD_PREFIX = "t_"
+_CODE_RE = re.compile(f"^[{ALPHABET}]{{{CODE_LENGTH}}}$")
+_PAYLOAD_RE = re.compile(r"start=([A-Za-z0-9_-]{1,64})")
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def format_code(code: str) -> str:
+    """`K7QF9MZTXW3P` → `K7QF-9MZT-XW3P`, for reading aloud and typing."""
+    return "-".join(code[i:i + GROUP] for i in range(0, len(code), GROUP))
+
+
+def normalize_code(text: str) -> str | None:
+    """The stored code for what a person typed or scanned: the code in any case, with or without dashes or
+    spaces, the deep-link payload, or the whole deep link. None if it cannot be a ticket code."""
+    text = text.strip()
+    link = _PAYLOAD_RE.search(text)
+    if link:
+        text = link.group(1)
+    if text.lower().startswith(PAYLOAD_PREFIX):
+        text = text[len(PAYLOAD_PREFIX):]
+    code = re.sub(r"[\s-]", "", text).upper()
+    return code if _CODE_RE.match(code) else None
+
+
+def deep_link_payload(code: str) -> str:
+    return PAYLOAD_PREFIX + code
+
+
+def deep_link(bot_username: str, code: str) -> str:
+    """What the QR carries: opening it with a phone camera lands in the bot with `/start t_<code>`."""
+    return f"https://t.me/{bot_username}?start={deep_link_payload(code)}"
+
+
+def _render_png(data: str) -> bytes:
+    qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=10, border=4)
+    qr.add_data(data)
+    qr.make(fit=True)
+    buffer = io.BytesIO()
+    qr.make_image(fill_color="black", back_color="white").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+async def render_qr(bot_username: str, code: str) -> bytes:
+    """The ticket's QR code as PNG bytes, rendered in a worker thread so the event loop never waits on it."""
+    return await asyncio.to_thread(_render_png, deep_link(bot_username, code))
+
+
+class TicketService:
+    def __init__(self, store: Store, *, clock: Clock = utcnow) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def issue(self, order: OrderDoc) -> list[TicketDoc]:
+        """One ticket per seat of a paid order. Issuing again returns the same tickets and makes none extra."""
+        if order.status != OrderStatus.PAID:
+            raise ValueError(f"tickets are only issued for paid orders; {order.id} is {order.status}")
+        tickets = self._store.tickets
+        existing = {t.seq for t in await tickets.for_order(order.id)}
+        seq = 0
+        for line in order.lines:
+            for _ in range(line.qty):
+                seq += 1
+                if seq in existing:
+                    continue
+                while True:
+                    ticket = TicketDoc(
+                        id=new_code(), order_id=order.id, seq=seq, event_id=order.event_id, tier=line.tier,
+                        tier_name=line.name, holder_name=order.buyer.name, user_id=order.user_id,
+                        issued_at=self._clock(),
+                    )
+                    if await tickets.insert_seat(ticket) is not False:
+                        break  # inserted, or another process issued this seat first
+        return await tickets.for_order(order.id)
+
+    async def for_order(self, order_id: str) -> list[TicketDoc]:
+        return await self._store.tickets.for_order(order_id)
+
+    async def for_user(self, user_id: int) -> list[TicketDoc]:
+        return await self._store.tickets.for_user(user_id)
+
+    async def get(self, code_or_link: str) -> TicketDoc | None:
+        code = normalize_code(code_or_link)
+        return None if code is None else await self._store.tickets.get(code)

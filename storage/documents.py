@@ -1,0 +1,148 @@
+"""The shape of every document Karcis keeps in MongoDB, as pydantic models.
+
+Storage owns the persisted schema; the services above read and write these models and never raw dicts.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Document(BaseModel):
+    """A MongoDB document: `_id` is exposed as `id`."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    def to_mongo(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True, mode="python")
+
+    @classmethod
+    def from_mongo(cls, raw: dict[str, Any] | None) -> Self | None:
+        return None if raw is None else cls.model_validate(raw)
+
+
+class EventStatus(StrEnum):
+    DRAFT = "draft"
+    ON_SALE = "on_sale"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class EventDoc(Document):
+    id: str = Field(alias="_id")
+    title: str
+    description: str = ""
+    venue: str
+    starts_at: datetime
+    ends_at: datetime
+    organisers: list[int] = Field(default_factory=list)
+    sales_open_at: datetime | None = None
+    sales_close_at: datetime | None = None
+    status: EventStatus = EventStatus.ON_SALE
+    tier_codes: list[str] = Field(default_factory=list, description="display order")
+    updated_at: datetime | None = None
+
+
+def tier_key(event_id: str, code: str) -> str:
+    """The `_id` of a tier's inventory document."""
+    return f"{event_id}:{code}"
+
+
+class TierDoc(Document):
+    """One ticket tier of one event, and its stock: capacity = available + pending + sold."""
+
+    id: str = Field(alias="_id")
+    event_id: str
+    code: str
+    name: str
+    price: int
+    capacity: int
+    available: int
+    pending: int = 0
+    sold: int = 0
+    max_per_order: int
+    active: bool = True
+
+
+class OrderStatus(StrEnum):
+    PENDING = "pending"
+    PAID = "paid"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    FAILED = "failed"
+    NEEDS_REFUND = "needs_refund"
+    REFUNDED = "refunded"
+
+
+class Buyer(BaseModel):
+    name: str
+    email: str
+    phone: str
+
+
+class OrderLine(BaseModel):
+    tier: str
+    name: str
+    price: int
+    qty: int
+
+    @property
+    def amount(self) -> int:
+        return self.price * self.qty
+
+
+class StatusChange(BaseModel):
+    status: OrderStatus
+    at: datetime
+    note: str = ""
+
+
+class OrderDoc(Document):
+    id: str = Field(alias="_id")
+    user_id: int
+    event_id: str
+    lines: list[OrderLine]
+    seats: int
+    total: int
+    buyer: Buyer
+    status: OrderStatus
+    created_at: datetime
+    expires_at: datetime
+    updated_at: datetime
+    paid_at: datetime | None = None
+    history: list[StatusChange] = Field(default_factory=list)
+    payment: dict[str, Any] = Field(default_factory=dict, description="what Midtrans told us, for the payment issue")
+    delivery: dict[str, Any] = Field(default_factory=dict, description="notification delivery state")
+
+
+class TicketStatus(StrEnum):
+    VALID = "valid"
+    VOID = "void"
+
+
+class TicketDoc(Document):
+    id: str = Field(alias="_id", description="the ticket code, upper case, without dashes")
+    order_id: str
+    seq: int
+    event_id: str
+    tier: str
+    tier_name: str
+    holder_name: str
+    user_id: int
+    status: TicketStatus = TicketStatus.VALID
+    issued_at: datetime
+    checked_in_at: datetime | None = None
+    checked_in_by: int | None = None
+
+
+class UserDoc(Document):
+    """Per-user counters that keep the purchase limits cheap, and the contact details used last time."""
+
+    id: int = Field(alias="_id")
+    pending_orders: int = 0
+    recent_reservations: list[datetime] = Field(default_factory=list)
+    last_buyer: Buyer | None = None

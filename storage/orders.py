@@ -1,0 +1,105 @@
+"""Orders. A status change is one conditional update on (order id, expected status): exactly one racer wins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, ReturnDocument
+
+from storage.documents import OrderDoc, OrderStatus, StatusChange
+
+
+class OrderStore:
+    def __init__(self, collection: Any) -> None:
+        self._c = collection
+
+    async def insert(self, order: OrderDoc) -> None:
+        await self._c.insert_one(order.to_mongo())
+
+    async def get(self, order_id: str) -> OrderDoc | None:
+        return OrderDoc.from_mongo(await self._c.find_one({"_id": order_id}))
+
+    async def transition(
+        self,
+        order_id: str,
+        expected: OrderStatus | Iterable[OrderStatus],
+        new: OrderStatus,
+        *,
+        at: datetime,
+        note: str = "",
+        extra_filter: dict[str, Any] | None = None,
+        set_fields: dict[str, Any] | None = None,
+    ) -> OrderDoc | None:
+        """Move the order to `new` if it is in `expected`; the updated order, or None if another change won."""
+        statuses = [expected] if isinstance(expected, OrderStatus) else list(expected)
+        query: dict[str, Any] = {"_id": order_id, "status": {"$in": [s.value for s in statuses]}}
+        query.update(extra_filter or {})
+        change = StatusChange(status=new, at=at, note=note).model_dump(mode="python")
+        raw = await self._c.find_one_and_update(
+            query,
+            {"$set": {"status": new.value, "updated_at": at, **(set_fields or {})}, "$push": {"history": change}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return OrderDoc.from_mongo(raw)
+
+    async def update_fields(self, order_id: str, fields: dict[str, Any]) -> OrderDoc | None:
+        """Set fields that are not the status (payment details, delivery state)."""
+        raw = await self._c.find_one_and_update(
+            {"_id": order_id}, {"$set": fields}, return_document=ReturnDocument.AFTER
+        )
+        return OrderDoc.from_mongo(raw)
+
+    async def due_for_expiry(self, now: datetime, limit: int) -> list[OrderDoc]:
+        """Pending orders whose hold has ended, oldest first (served by the status + expires_at index)."""
+        cursor = (
+            self._c.find({"status": OrderStatus.PENDING.value, "expires_at": {"$lte": now}})
+            .sort("expires_at", ASCENDING)
+            .limit(limit)
+        )
+        return [OrderDoc.model_validate(raw) async for raw in cursor]
+
+    async def for_user(self, user_id: int, statuses: Iterable[OrderStatus] | None = None) -> list[OrderDoc]:
+        query: dict[str, Any] = {"user_id": user_id}
+        if statuses is not None:
+            query["status"] = {"$in": [s.value for s in statuses]}
+        cursor = self._c.find(query).sort("created_at", ASCENDING)
+        return [OrderDoc.model_validate(raw) async for raw in cursor]
+
+    async def with_status(self, statuses: Iterable[OrderStatus]) -> list[OrderDoc]:
+        cursor = self._c.find({"status": {"$in": [s.value for s in statuses]}})
+        return [OrderDoc.model_validate(raw) async for raw in cursor]
+
+    async def seats_by_tier(self, statuses: Iterable[OrderStatus]) -> dict[tuple[str, str, str], int]:
+        """Σ qty per (event id, tier code, status) over orders in `statuses`, by aggregation."""
+        pipeline = [
+            {"$match": {"status": {"$in": [s.value for s in statuses]}}},
+            {"$unwind": "$lines"},
+            {"$group": {
+                "_id": {"event": "$event_id", "tier": "$lines.tier", "status": "$status"},
+                "seats": {"$sum": "$lines.qty"},
+            }},
+        ]
+        rows = await self._c.aggregate(pipeline).to_list(None)
+        return {(r["_id"]["event"], r["_id"]["tier"], r["_id"]["status"]): r["seats"] for r in rows}
+
+    async def revenue_by_tier(self) -> dict[tuple[str, str], int]:
+        """Σ price × qty per (event id, tier code) over paid orders."""
+        pipeline = [
+            {"$match": {"status": OrderStatus.PAID.value}},
+            {"$unwind": "$lines"},
+            {"$group": {
+                "_id": {"event": "$event_id", "tier": "$lines.tier"},
+                "revenue": {"$sum": {"$multiply": ["$lines.price", "$lines.qty"]}},
+            }},
+        ]
+        rows = await self._c.aggregate(pipeline).to_list(None)
+        return {(r["_id"]["event"], r["_id"]["tier"]): r["revenue"] for r in rows}
+
+    async def pending_count_by_user(self) -> dict[int, int]:
+        pipeline = [
+            {"$match": {"status": OrderStatus.PENDING.value}},
+            {"$group": {"_id": "$user_id", "n": {"$sum": 1}}},
+        ]
+        return {r["_id"]: r["n"] for r in await self._c.aggregate(pipeline).to_list(None)}

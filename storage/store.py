@@ -1,0 +1,107 @@
+"""The MongoDB database behind Karcis: opening it (a server, or the embedded in-memory store), its indexes, and
+one object that hands out each collection's store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel
+
+from storage.events import EventStore
+from storage.inventory import InventoryStore
+from storage.orders import OrderStore
+from storage.payment_log import PaymentLog
+from storage.tickets import TicketStore
+from storage.users import UserStore
+
+# Timeouts for every call to a MongoDB server: a dead server is an error in seconds, not a hang.
+SERVER_SELECTION_TIMEOUT_MS = 5_000
+CONNECT_TIMEOUT_MS = 5_000
+SOCKET_TIMEOUT_MS = 15_000
+
+INDEXES: dict[str, list[IndexModel]] = {
+    "inventory": [IndexModel([("event_id", ASCENDING), ("code", ASCENDING)], unique=True, name="event_tier")],
+    "orders": [
+        # the expiry sweep: pending orders by hold end, so its cost follows the due orders
+        IndexModel([("status", ASCENDING), ("expires_at", ASCENDING)], name="status_expires"),
+        IndexModel([("user_id", ASCENDING), ("status", ASCENDING), ("created_at", ASCENDING)], name="user_orders"),
+        IndexModel([("event_id", ASCENDING), ("status", ASCENDING)], name="event_status"),
+    ],
+    "tickets": [
+        IndexModel([("order_id", ASCENDING), ("seq", ASCENDING)], unique=True, name="one_ticket_per_seat"),
+        IndexModel([("user_id", ASCENDING), ("event_id", ASCENDING)], name="user_tickets"),
+        IndexModel([("event_id", ASCENDING), ("tier", ASCENDING)], name="event_tickets"),
+    ],
+    "payment_log": [IndexModel([("order_id", ASCENDING), ("received_at", ASCENDING)], name="order_log")],
+}
+
+
+@dataclass(frozen=True)
+class Store:
+    """Every collection's store, over one database handle (motor or mongomock-motor)."""
+
+    db: Any
+    embedded: bool
+
+    @property
+    def events(self) -> EventStore:
+        return EventStore(self.db["events"])
+
+    @property
+    def inventory(self) -> InventoryStore:
+        return InventoryStore(self.db["inventory"])
+
+    @property
+    def orders(self) -> OrderStore:
+        return OrderStore(self.db["orders"])
+
+    @property
+    def tickets(self) -> TicketStore:
+        return TicketStore(self.db["tickets"])
+
+    @property
+    def users(self) -> UserStore:
+        return UserStore(self.db["users"])
+
+    @property
+    def payment_log(self) -> PaymentLog:
+        return PaymentLog(self.db["payment_log"])
+
+    async def ensure_indexes(self) -> None:
+        """Create every index Karcis needs; safe to run on every start."""
+        for collection, models in INDEXES.items():
+            await self.db[collection].create_indexes(models)
+
+    async def ping(self) -> bool:
+        """True if the database answers `ping` (the readiness check)."""
+        try:
+            reply = await self.db.command("ping")
+        except Exception:  # noqa: BLE001 - any failure means "not ready"
+            return False
+        return bool(reply.get("ok"))
+
+
+def open_store(uri: str | None, db_name: str) -> Store:
+    """Open the database at `uri`, or the embedded in-memory store when `uri` is None."""
+    if uri is None:
+        from mongomock_motor import AsyncMongoMockClient
+
+        return Store(AsyncMongoMockClient(tz_aware=True)[db_name], embedded=True)
+    from motor.motor_asyncio import AsyncIOMotorClient
+
+    client = AsyncIOMotorClient(
+        uri,
+        tz_aware=True,
+        serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS,
+        connectTimeoutMS=CONNECT_TIMEOUT_MS,
+        socketTimeoutMS=SOCKET_TIMEOUT_MS,
+    )
+    return Store(client[db_name], embedded=False)
+
+
+def close_store(store: Store) -> None:
+    client: Any = store.db.client
+    close = getattr(client, "close", None)
+    if close is not None:
+        close()

@@ -1,0 +1,73 @@
+"""Tickets: one per paid seat, unique per (order, seat number), looked up by code."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from storage.documents import TicketDoc, TicketStatus
+
+
+class TicketStore:
+    def __init__(self, collection: Any) -> None:
+        self._c = collection
+
+    async def insert_seat(self, ticket: TicketDoc) -> bool | None:
+        """Insert one seat's ticket. True: inserted; None: that seat already has a ticket;
+        False: the code is taken by another ticket (pick another code and try again)."""
+        try:
+            await self._c.insert_one(ticket.to_mongo())
+        except DuplicateKeyError:
+            if await self._c.find_one({"order_id": ticket.order_id, "seq": ticket.seq}, {"_id": 1}):
+                return None
+            return False
+        return True
+
+    async def get(self, code: str) -> TicketDoc | None:
+        return TicketDoc.from_mongo(await self._c.find_one({"_id": code}))
+
+    async def for_order(self, order_id: str) -> list[TicketDoc]:
+        cursor = self._c.find({"order_id": order_id}).sort("seq", ASCENDING)
+        return [TicketDoc.model_validate(raw) async for raw in cursor]
+
+    async def for_user(self, user_id: int) -> list[TicketDoc]:
+        cursor = self._c.find({"user_id": user_id}).sort([("event_id", ASCENDING), ("issued_at", ASCENDING)])
+        return [TicketDoc.model_validate(raw) async for raw in cursor]
+
+    async def check_in(self, code: str, *, by: int, at: datetime) -> TicketDoc | None:
+        """Mark a valid, not yet checked-in ticket as checked in; None if it was not (one atomic update)."""
+        raw = await self._c.find_one_and_update(
+            {"_id": code, "status": TicketStatus.VALID.value, "checked_in_at": None},
+            {"$set": {"checked_in_at": at, "checked_in_by": by}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return TicketDoc.from_mongo(raw)
+
+    async def void_order(self, order_id: str) -> int:
+        result = await self._c.update_many(
+            {"order_id": order_id, "status": TicketStatus.VALID.value}, {"$set": {"status": TicketStatus.VOID.value}}
+        )
+        return result.modified_count
+
+    async def counts_by_tier(self) -> dict[tuple[str, str], tuple[int, int]]:
+        """(valid tickets, checked in) per (event id, tier code), by aggregation."""
+        pipeline = [
+            {"$match": {"status": TicketStatus.VALID.value}},
+            {"$group": {
+                "_id": {"event": "$event_id", "tier": "$tier"},
+                "valid": {"$sum": 1},
+                "checked_in": {"$sum": {"$cond": [{"$ifNull": ["$checked_in_at", False]}, 1, 0]}},
+            }},
+        ]
+        rows = await self._c.aggregate(pipeline).to_list(None)
+        return {(r["_id"]["event"], r["_id"]["tier"]): (r["valid"], r["checked_in"]) for r in rows}
+
+    async def valid_count_by_order(self, order_ids: list[str]) -> dict[str, int]:
+        pipeline = [
+            {"$match": {"order_id": {"$in": order_ids}, "status": TicketStatus.VALID.value}},
+            {"$group": {"_id": "$order_id", "n": {"$sum": 1}}},
+        ]
+        return {r["_id"]: r["n"] for r in await self._c.aggregate(pipeline).to_list(None)}

@@ -1,0 +1,71 @@
+"""Per-user purchase limits as counters on one document each, so a limit check never scans orders."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from storage.documents import Buyer, UserDoc
+
+
+class SlotRefusal(StrEnum):
+    RATE_LIMITED = "rate_limited"
+    TOO_MANY_PENDING = "too_many_pending"
+
+
+class UserStore:
+    def __init__(self, collection: Any) -> None:
+        self._c = collection
+
+    async def get(self, user_id: int) -> UserDoc | None:
+        return UserDoc.from_mongo(await self._c.find_one({"_id": user_id}))
+
+    async def claim_reservation_slot(
+        self, user_id: int, now: datetime, *, per_minute: int, max_pending: int
+    ) -> SlotRefusal | None:
+        """Atomically count one more reservation in the last minute and one more pending order, if both stay
+        within the limits. None when claimed, else the limit that refused it."""
+        await self._c.update_one({"_id": user_id}, {"$setOnInsert": UserDoc(id=user_id).to_mongo()}, upsert=True)
+        window_start = now - timedelta(minutes=1)
+        result = await self._c.update_one(
+            {
+                "_id": user_id,
+                "pending_orders": {"$lt": max_pending},
+                "$or": [
+                    {f"recent_reservations.{per_minute - 1}": {"$exists": False}},
+                    {"recent_reservations.0": {"$lte": window_start}},
+                ],
+            },
+            {
+                "$inc": {"pending_orders": 1},
+                "$push": {"recent_reservations": {"$each": [now], "$slice": -per_minute}},
+            },
+        )
+        if result.modified_count == 1:
+            return None
+        user = await self.get(user_id)
+        if user is not None and user.pending_orders >= max_pending:
+            return SlotRefusal.TOO_MANY_PENDING
+        return SlotRefusal.RATE_LIMITED
+
+    async def return_reservation_slot(self, user_id: int, claimed_at: datetime) -> None:
+        """Undo a claim whose reservation did not happen (sold out, say): it counts toward neither limit."""
+        await self._c.update_one(
+            {"_id": user_id},
+            {"$inc": {"pending_orders": -1}, "$pull": {"recent_reservations": claimed_at}},
+        )
+
+    async def pending_order_closed(self, user_id: int) -> None:
+        await self._c.update_one({"_id": user_id, "pending_orders": {"$gt": 0}}, {"$inc": {"pending_orders": -1}})
+
+    async def set_pending_count(self, user_id: int, count: int) -> None:
+        await self._c.update_one({"_id": user_id}, {"$set": {"pending_orders": count}})
+
+    async def pending_counts(self) -> dict[int, int]:
+        return {raw["_id"]: raw.get("pending_orders", 0) async for raw in self._c.find({}, {"pending_orders": 1})}
+
+    async def remember_buyer(self, user_id: int, buyer: Buyer) -> None:
+        await self._c.update_one(
+            {"_id": user_id}, {"$set": {"last_buyer": buyer.model_dump()}}, upsert=True
+        )
