@@ -74,8 +74,8 @@ class MongoecoServerError(RuntimeError):
 class MongoecoServer:
     """A mongoeco wire server (memory engine) on 127.0.0.1, as a context manager.
 
-    >>> with MongoecoServer() as server:
-    ...     client = AsyncIOMotorClient(server.uri)
+    Usage: ``with MongoecoServer() as server: AsyncIOMotorClient(server.uri)``.
+    Each instance owns a fresh, empty in-memory server.
     """
 
     def __init__(self, python: str | None = None, *, startup_timeout: float = 20.0) -> None:

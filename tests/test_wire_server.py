@@ -19,7 +19,7 @@ from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from mongo_server import MongoecoServer, find_mongoeco_python
+from tests.mongo_server import MongoecoServer, find_mongoeco_python
 
 MONGODB_TEST_URI = os.environ.get("MONGODB_TEST_URI")
 

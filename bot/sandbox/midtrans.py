@@ -1,0 +1,1110 @@
+"""A Midtrans simulator: Snap, the status API and signed HTTP notifications, served by aiohttp on 127.0.0.1.
+
+It follows Midtrans's documentation (see FIELD-NOTES.md, "Midtrans") closely enough that the real
+`midtransclient` and our webhook cannot tell it from the sandbox:
+
+- `POST /snap/v1/transactions` creates a Snap transaction (Basic auth: server key, empty password) and answers
+  201 `{"token", "redirect_url"}`, or 400 `{"error_messages": [...]}` / 401 like Snap does.
+- `GET /v2/{order_id or transaction_id}/status` answers 404 "Transaction doesn't exist." until a payment method is
+  chosen, then the full status JSON with a `signature_key`.
+- `POST /v2/{id}/cancel` and `POST /v2/{id}/expire` do what the Core API does, and notify.
+- `GET /snap/v4/redirection/{token}` is a plain HTML payment page ("Sandbox — no real money moves"); its buttons
+  post to `POST /snap/v4/redirection/{token}/simulate`, which moves the status through a realistic sequence and
+  sends each step, signed, to the notification URL.
+
+Tests drive the same machinery from Python through `MidtransSimulator` (`set_status`, `notify`,
+`notify_snapshot`, `simulate_payment`), including duplicate and out-of-order deliveries.
+
+Status codes: `capture`/`settlement`/`authorize`/`refund`/`partial_refund`/`cancel` "200" (a challenged
+`capture` "201"), `pending` "201", `deny`/`expire` "202". The same code is used in the status API and in the
+notification for a given snapshot, so one `signature_key` fits both. (The Expire API's own reply says "407",
+as Midtrans's does; the transaction it leaves behind, and its notification, say "202".)
+
+The server key is never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import copy
+import hashlib
+import hmac
+import html
+import json
+import logging
+import re
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from functools import cache
+from importlib import resources
+from string import Template
+from types import TracebackType
+from typing import Any, Final, Self
+
+import aiohttp
+from aiohttp import web
+from yarl import URL
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+JSON = dict[str, Any]
+
+WIB: Final = timezone(timedelta(hours=7), "WIB")
+MERCHANT_ID: Final = "G000000000"
+DEFAULT_SNAP_EXPIRY: Final = timedelta(hours=24)
+DEFAULT_NOTIFY_TIMEOUT: Final = 15.0
+
+ORDER_ID_RE: Final = re.compile(r"^[A-Za-z0-9\-_~.]{1,50}$")
+
+STATUS_CODES: Final[Mapping[str, str]] = {
+    "authorize": "200",
+    "capture": "200",
+    "settlement": "200",
+    "pending": "201",
+    "deny": "202",
+    "cancel": "200",
+    "expire": "202",
+    "refund": "200",
+    "partial_refund": "200",
+    "chargeback": "200",
+    "partial_chargeback": "200",
+}
+"""`status_code` for each `transaction_status` (a `capture` with `fraud_status` "challenge" is "201")."""
+
+PAYMENT_METHODS: Final[Mapping[str, str]] = {
+    "bank_transfer": "Bank transfer (VA)",
+    "gopay": "GoPay (e-wallet)",
+    "credit_card": "Card",
+}
+"""The methods the payment page offers: `payment_type` → label."""
+
+OUTCOMES: Final = ("pay", "fail", "expire")
+"""What the page's buttons (and `simulate_payment`) can make happen."""
+
+_STATUS_FOUND = "Success, transaction is found"
+_NOTIFICATION_MESSAGE = "midtrans payment notification"
+_NOT_FOUND: Final[JSON] = {"status_code": "404", "status_message": "Transaction doesn't exist."}
+_SNAP_UNAUTHORIZED: Final = [
+    "Access denied due to unauthorized transaction, please check client or server key",
+    "Visit https://snap-docs.midtrans.com/#request-headers for more details",
+]
+_EXPIRY_UNITS: Final[Mapping[str, timedelta]] = {
+    "minute": timedelta(minutes=1), "minutes": timedelta(minutes=1),
+    "hour": timedelta(hours=1), "hours": timedelta(hours=1),
+    "day": timedelta(days=1), "days": timedelta(days=1),
+}
+_NON_CARD_TYPES: Final = frozenset({"bank_transfer", "echannel", "permata", "gopay", "qris", "shopeepay", "cstore"})
+
+
+def signature_key(order_id: str, status_code: str, gross_amount: str, server_key: str) -> str:
+    """Midtrans's `signature_key`: hex SHA-512 of `order_id + status_code + gross_amount + server_key`."""
+    return hashlib.sha512(f"{order_id}{status_code}{gross_amount}{server_key}".encode()).hexdigest()
+
+
+def status_code_for(transaction_status: str, fraud_status: str | None = None) -> str:
+    """The `status_code` Midtrans sends with a `transaction_status`; ValueError for an unknown status."""
+    if transaction_status not in STATUS_CODES:
+        raise ValueError(f"unknown transaction_status {transaction_status!r}; known: {', '.join(STATUS_CODES)}")
+    if transaction_status == "capture" and fraud_status == "challenge":
+        return "201"
+    return STATUS_CODES[transaction_status]
+
+
+def format_rupiah(amount: int) -> str:
+    """`150000` → `Rp150.000` (Indonesian thousands separator); negative amounts get a leading minus."""
+    sign = "-" if amount < 0 else ""
+    return f"{sign}Rp{abs(amount):,}".replace(",", ".")
+
+
+def _amount_string(amount: int | str) -> str:
+    return amount if isinstance(amount, str) else f"{amount}.00"
+
+
+def _wib(moment: datetime) -> str:
+    return moment.astimezone(WIB).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Errors and records
+
+
+class SnapValidationError(Exception):
+    """A Snap create request was refused; `messages` are Snap's `error_messages`."""
+
+    def __init__(self, messages: Sequence[str]) -> None:
+        self.messages = list(messages)
+        super().__init__("; ".join(self.messages))
+
+
+class UnknownTransaction(KeyError):
+    """No Snap transaction with that order id (or transaction id)."""
+
+
+class PaymentRefused(Exception):
+    """The payment page (or `simulate_payment`) refuses: `reason` is "expired", "finished" or "invalid"."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)
+
+
+@dataclass
+class SnapTransaction:
+    """One Snap transaction as the simulator remembers it. `history` holds every status snapshot, oldest first."""
+
+    order_id: str
+    gross_amount: int
+    token: str
+    transaction_id: str
+    created_at: datetime
+    expires_at: datetime
+    item_details: list[JSON]
+    customer_details: JSON
+    finish_url: str | None
+    request_body: JSON
+    payment_type: str | None = None
+    transaction_time: datetime | None = None
+    settlement_time: datetime | None = None
+    va_number: str | None = None
+    history: list[JSON] = field(default_factory=list)
+
+    @property
+    def current(self) -> JSON | None:
+        """The latest status snapshot (what the status API answers), or None before a payment method is chosen."""
+        return self.history[-1] if self.history else None
+
+    @property
+    def transaction_status(self) -> str | None:
+        return self.history[-1]["transaction_status"] if self.history else None
+
+    @property
+    def statuses(self) -> list[str]:
+        """Every `transaction_status` this transaction went through, oldest first."""
+        return [snap["transaction_status"] for snap in self.history]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One notification POST: what was sent where, and what our server answered (`http_status` None: no answer)."""
+
+    url: str
+    order_id: str
+    body: JSON
+    http_status: int | None
+    error: str | None
+    at: datetime
+
+    @property
+    def transaction_status(self) -> str | None:
+        return self.body.get("transaction_status")
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    """What `simulate_payment` did: the snapshots it added and the notifications it sent (empty if no URL)."""
+
+    order_id: str
+    outcome: str
+    payment_type: str
+    statuses: list[JSON]
+    deliveries: list[Delivery]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# State: everything the simulator knows, and the rules for changing it
+
+
+class MidtransState:
+    """The simulator's memory and behaviour, shared by the HTTP handlers and `MidtransSimulator`."""
+
+    def __init__(
+        self,
+        server_key: str,
+        *,
+        public_base_url: str | None = None,
+        notification_url: str | None = None,
+        clock: Clock | None = None,
+        notify_timeout: float = DEFAULT_NOTIFY_TIMEOUT,
+    ) -> None:
+        if not server_key:
+            raise ValueError("server_key must not be empty")
+        self._server_key = server_key
+        self.public_base_url = public_base_url.rstrip("/") if public_base_url else None
+        self.notification_url = notification_url
+        self.clock: Clock = clock or _utcnow
+        self.notify_timeout = notify_timeout
+        self.transactions: dict[str, SnapTransaction] = {}
+        self.deliveries: list[Delivery] = []
+        self.http: aiohttp.ClientSession | None = None
+        self._by_token: dict[str, str] = {}
+        self._by_transaction_id: dict[str, str] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def __repr__(self) -> str:
+        return f"<MidtransState {len(self.transactions)} transactions, notification_url={self.notification_url!r}>"
+
+    # -- auth and signatures
+
+    def authorized(self, authorization: str | None) -> bool:
+        """Whether an `Authorization` header is Basic with the server key as user and an empty password."""
+        scheme, _, encoded = (authorization or "").partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            credentials = base64.b64decode(encoded.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            return False
+        return hmac.compare_digest(credentials, self._server_key.encode() + b":")
+
+    def sign(self, order_id: str, status_code: str, gross_amount: str) -> str:
+        return signature_key(order_id, status_code, gross_amount, self._server_key)
+
+    # -- lookups
+
+    def get(self, order_id: str) -> SnapTransaction:
+        try:
+            return self.transactions[order_id]
+        except KeyError:
+            raise UnknownTransaction(order_id) from None
+
+    def find(self, order_or_transaction_id: str) -> SnapTransaction | None:
+        """By order id, or by transaction id once a payment method was chosen (Midtrans accepts either)."""
+        txn = self.transactions.get(order_or_transaction_id)
+        if txn is None:
+            order_id = self._by_transaction_id.get(order_or_transaction_id)
+            txn = self.transactions.get(order_id) if order_id else None
+            if txn is not None and not txn.history:
+                return None
+        return txn
+
+    def by_token(self, token: str) -> SnapTransaction | None:
+        order_id = self._by_token.get(token)
+        return self.transactions.get(order_id) if order_id else None
+
+    def status_body(self, order_id: str) -> JSON | None:
+        """What `GET /v2/{order_id}/status` answers, or None while it would answer 404."""
+        txn = self.find(order_id)
+        if txn is None or txn.current is None:
+            return None
+        return copy.deepcopy(txn.current)
+
+    def is_expired(self, txn: SnapTransaction) -> bool:
+        return self.clock() >= txn.expires_at
+
+    def _lock(self, order_id: str) -> asyncio.Lock:
+        """Serialises the page's flows and the Core API actions per order, so a double tap cannot pay twice."""
+        return self._locks.setdefault(order_id, asyncio.Lock())
+
+    # -- Snap create
+
+    def create_transaction(self, body: object) -> SnapTransaction:
+        """Validate a Snap create body like Snap does and remember the transaction; SnapValidationError if not."""
+        if not isinstance(body, dict):
+            raise SnapValidationError(["Request body is not a JSON object"])
+        errors: list[str] = []
+        details = body.get("transaction_details")
+        if not isinstance(details, dict):
+            raise SnapValidationError(["transaction_details is required"])
+
+        order_id = details.get("order_id")
+        if order_id is None or order_id == "":
+            errors.append("transaction_details.order_id is required")
+        elif not isinstance(order_id, str):
+            errors.append("transaction_details.order_id must be a string")
+        elif len(order_id) > 50:
+            errors.append("transaction_details.order_id may not be greater than 50 characters")
+        elif not ORDER_ID_RE.match(order_id):
+            errors.append("transaction_details.order_id may only contain letters, digits, '-', '_', '~' and '.'")
+        elif order_id in self.transactions:
+            errors.append("transaction_details.order_id sudah digunakan")
+
+        gross = details.get("gross_amount")
+        if gross is None:
+            errors.append("transaction_details.gross_amount is required")
+        elif not _is_int(gross):
+            errors.append("transaction_details.gross_amount must be an integer")
+        elif gross < 1:
+            errors.append("transaction_details.gross_amount must be greater than or equal to 1")
+
+        items = body.get("item_details")
+        item_list: list[JSON] = []
+        if items is not None:
+            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+                errors.append("item_details must be an array of objects")
+            else:
+                item_list = items
+                item_errors = _item_errors(item_list)
+                errors.extend(item_errors)
+                if not item_errors and _is_int(gross):
+                    total = sum(i["price"] * i["quantity"] for i in item_list)
+                    if total != gross:
+                        errors.append("transaction_details.gross_amount is not equal to the sum of item_details")
+
+        now = self.clock()
+        expires_at = now + DEFAULT_SNAP_EXPIRY
+        expiry = body.get("expiry")
+        if expiry is not None:
+            parsed = _parse_expiry(expiry, now)
+            if isinstance(parsed, str):
+                errors.append(parsed)
+            else:
+                expires_at = parsed
+
+        customer = body.get("customer_details") or {}
+        if not isinstance(customer, dict):
+            errors.append("customer_details must be an object")
+        callbacks = body.get("callbacks") or {}
+        finish = callbacks.get("finish") if isinstance(callbacks, dict) else None
+        if finish is not None and (not isinstance(finish, str) or not finish.startswith(("http://", "https://"))):
+            errors.append("callbacks.finish must be a URL")
+
+        if errors:
+            raise SnapValidationError(errors)
+        assert isinstance(order_id, str) and _is_int(gross)
+        txn = SnapTransaction(
+            order_id=order_id,
+            gross_amount=gross,
+            token=str(uuid.uuid4()),
+            transaction_id=str(uuid.uuid4()),
+            created_at=now,
+            expires_at=expires_at,
+            item_details=copy.deepcopy(item_list),
+            customer_details=copy.deepcopy(customer),
+            finish_url=finish,
+            request_body=copy.deepcopy(body),
+        )
+        self.transactions[order_id] = txn
+        self._by_token[txn.token] = order_id
+        self._by_transaction_id[txn.transaction_id] = order_id
+        logger.info("snap: created %s for %s, expires %s WIB", order_id, format_rupiah(gross), _wib(expires_at))
+        return txn
+
+    # -- status changes
+
+    def set_status(
+        self,
+        order_id: str,
+        transaction_status: str,
+        *,
+        payment_type: str | None = None,
+        fraud_status: str | None = None,
+        gross_amount: int | str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> JSON:
+        """Append a status snapshot (see `MidtransSimulator.set_status`) and return a copy of it."""
+        txn = self.get(order_id)
+        kind = payment_type or txn.payment_type or "bank_transfer"
+        fraud = fraud_status if fraud_status is not None else _default_fraud_status(kind, transaction_status)
+        code = status_code_for(transaction_status, fraud)
+        now = self.clock()
+        txn.payment_type = kind
+        if txn.transaction_time is None:
+            txn.transaction_time = now
+        if transaction_status == "settlement" and txn.settlement_time is None:
+            txn.settlement_time = now
+        if kind == "bank_transfer" and txn.va_number is None:
+            txn.va_number = "".join(str(secrets.randbelow(10)) for _ in range(11))
+
+        snap: JSON = {
+            "status_code": code,
+            "status_message": _STATUS_FOUND,
+            "transaction_id": txn.transaction_id,
+            "order_id": txn.order_id,
+            "merchant_id": MERCHANT_ID,
+            "gross_amount": _amount_string(gross_amount if gross_amount is not None else txn.gross_amount),
+            "currency": "IDR",
+            "payment_type": kind,
+            "transaction_time": _wib(txn.transaction_time),
+            "transaction_status": transaction_status,
+        }
+        if fraud is not None:
+            snap["fraud_status"] = fraud
+        if txn.settlement_time is not None and transaction_status != "pending":
+            snap["settlement_time"] = _wib(txn.settlement_time)
+        if kind in _NON_CARD_TYPES:
+            snap["expiry_time"] = _wib(txn.expires_at)
+        snap.update(_payment_type_fields(txn, kind, transaction_status))
+        for key, value in (extra or {}).items():
+            if value is None:
+                snap.pop(key, None)
+            else:
+                snap[key] = value
+        if "signature_key" not in (extra or {}):
+            snap["signature_key"] = self.sign(snap["order_id"], snap["status_code"], snap["gross_amount"])
+        txn.history.append(snap)
+        logger.info("midtrans: %s is now %s (%s, status_code %s)", order_id, transaction_status, kind, code)
+        return copy.deepcopy(snap)
+
+    # -- notifications
+
+    def notification_body(
+        self,
+        order_id: str,
+        index: int = -1,
+        *,
+        body_overrides: Mapping[str, Any] | None = None,
+        sign: bool = True,
+    ) -> JSON:
+        """The notification Midtrans would POST for snapshot `index` (see `MidtransSimulator.notify`)."""
+        txn = self.get(order_id)
+        if not txn.history:
+            raise ValueError(f"{order_id} has no status yet: Midtrans sends nothing before a payment method is chosen")
+        try:
+            body = copy.deepcopy(txn.history[index])
+        except IndexError:
+            raise IndexError(f"{order_id} has {len(txn.history)} snapshots; no index {index}") from None
+        body["status_message"] = _NOTIFICATION_MESSAGE
+        for key, value in (body_overrides or {}).items():
+            if value is None:
+                body.pop(key, None)
+            else:
+                body[key] = value
+        if "signature_key" not in (body_overrides or {}):
+            parts = (str(body.get("order_id", "")), str(body.get("status_code", "")), str(body.get("gross_amount", "")))
+            body["signature_key"] = (
+                self.sign(*parts) if sign else signature_key(*parts, "not-the-server-key-" + secrets.token_hex(8))
+            )
+        return body
+
+    async def deliver(self, url: str, order_id: str, body: JSON, *, duplicates: int = 1) -> list[int | None]:
+        """POST `body` to `url` `duplicates` times in a row; the HTTP statuses answered (None: no answer)."""
+        if duplicates < 1:
+            raise ValueError("duplicates must be at least 1")
+        statuses: list[int | None] = []
+        timeout = aiohttp.ClientTimeout(total=self.notify_timeout)
+        session = self.http
+        own_session = session is None or session.closed
+        if own_session:
+            session = aiohttp.ClientSession(timeout=timeout)
+        assert session is not None
+        try:
+            for _ in range(duplicates):
+                status, error = await _post_json(session, url, body, timeout)
+                statuses.append(status)
+                self.deliveries.append(Delivery(url, order_id, copy.deepcopy(body), status, error, self.clock()))
+        finally:
+            if own_session:
+                await session.close()
+        return statuses
+
+    async def notify_snapshot(
+        self,
+        url: str | None,
+        order_id: str,
+        index: int = -1,
+        *,
+        duplicates: int = 1,
+        body_overrides: Mapping[str, Any] | None = None,
+        sign: bool = True,
+    ) -> list[int | None]:
+        target = url or self.notification_url
+        if not target:
+            raise ValueError("no url given and no notification_url set")
+        body = self.notification_body(order_id, index, body_overrides=body_overrides, sign=sign)
+        return await self.deliver(target, order_id, body, duplicates=duplicates)
+
+    async def _notify_latest(self, order_id: str) -> list[Delivery]:
+        """Send the newest snapshot to `notification_url`, if one is set (what Midtrans does on every change)."""
+        if not self.notification_url:
+            logger.warning("midtrans: no notification_url set; %s changed but nobody was told", order_id)
+            return []
+        before = len(self.deliveries)
+        await self.notify_snapshot(None, order_id)
+        return self.deliveries[before:]
+
+    # -- the payment page's flows and the Core API actions
+
+    def payable(self, txn: SnapTransaction) -> None:
+        """Raise PaymentRefused unless the buyer may still act on this transaction's payment page."""
+        status = txn.transaction_status
+        if status is not None and status != "pending":
+            raise PaymentRefused("finished", f"This transaction is already {status}.")
+        if self.is_expired(txn):
+            raise PaymentRefused("expired", "This payment page has expired.")
+
+    async def simulate_payment(
+        self, order_id: str, outcome: str = "pay", *, payment_type: str = "bank_transfer", notify: bool = True,
+    ) -> PaymentOutcome:
+        """Move a transaction through the sequence a buyer would cause, notifying after each step."""
+        if outcome not in OUTCOMES:
+            raise PaymentRefused("invalid", f"outcome must be one of {', '.join(OUTCOMES)}")
+        if payment_type not in PAYMENT_METHODS:
+            raise PaymentRefused("invalid", f"payment_type must be one of {', '.join(PAYMENT_METHODS)}")
+        txn = self.get(order_id)
+        async with self._lock(order_id):
+            self.payable(txn)
+            steps = _flow(outcome, payment_type)
+            if txn.transaction_status == "pending" and txn.payment_type == payment_type and steps[0][0] == "pending":
+                steps = steps[1:]
+            snapshots: list[JSON] = []
+            deliveries: list[Delivery] = []
+            for status, fraud in steps:
+                snapshots.append(self.set_status(order_id, status, payment_type=payment_type, fraud_status=fraud))
+                if notify:
+                    deliveries.extend(await self._notify_latest(order_id))
+        return PaymentOutcome(order_id, outcome, payment_type, snapshots, deliveries)
+
+    async def core_action(self, id_: str, action: str) -> tuple[int, JSON]:
+        """`POST /v2/{id}/cancel|expire`: (HTTP status, body) as the Core API answers; notifies on success."""
+        txn = self.find(id_)
+        if txn is None or txn.current is None:
+            return 404, dict(_NOT_FOUND)
+        allowed = {"cancel": {"pending", "capture", "authorize"}, "expire": {"pending"}}[action]
+        async with self._lock(txn.order_id):
+            if txn.transaction_status not in allowed:
+                return 412, {"status_code": "412",
+                             "status_message": "Merchant cannot modify the status of the transaction"}
+            snap = self.set_status(txn.order_id, action)
+            await self._notify_latest(txn.order_id)
+        reply = {k: snap[k] for k in ("transaction_id", "order_id", "payment_type", "transaction_time",
+                                      "transaction_status", "gross_amount") if k in snap}
+        if "fraud_status" in snap:
+            reply["fraud_status"] = snap["fraud_status"]
+        if action == "expire":
+            return 200, {"status_code": "407", "status_message": "Success, transaction has expired", **reply}
+        return 200, {"status_code": "200", "status_message": "Success, transaction is canceled", **reply}
+
+
+def _item_errors(items: list[JSON]) -> list[str]:
+    errors = []
+    for n, item in enumerate(items):
+        if not _is_int(item.get("price")):
+            errors.append(f"item_details[{n}].price is required and must be an integer")
+        quantity = item.get("quantity")
+        if not _is_int(quantity) or quantity < 1:
+            errors.append(f"item_details[{n}].quantity is required and must be a positive integer")
+        if not isinstance(item.get("name"), str) or not item["name"]:
+            errors.append(f"item_details[{n}].name is required")
+    return errors
+
+
+def _parse_expiry(expiry: object, now: datetime) -> datetime | str:
+    """When a Snap expiry ends (start_time + duration × unit), or an error message."""
+    if not isinstance(expiry, dict):
+        return "expiry must be an object"
+    unit = _EXPIRY_UNITS.get(str(expiry.get("unit", "")).lower())
+    if unit is None:
+        return "expiry.unit must be one of day, hour, minute"
+    duration = expiry.get("duration")
+    if not _is_int(duration) or duration < 1:
+        return "expiry.duration must be a positive integer"
+    start = now
+    start_time = expiry.get("start_time")
+    if start_time is not None:
+        try:
+            start = datetime.strptime(str(start_time), "%Y-%m-%d %H:%M:%S %z")
+        except ValueError:
+            return "expiry.start_time must look like 2024-01-31 13:45:00 +0700"
+    return start + duration * unit
+
+
+def _default_fraud_status(payment_type: str, transaction_status: str) -> str | None:
+    if payment_type == "credit_card":
+        return "deny" if transaction_status == "deny" else "accept"
+    if payment_type in _NON_CARD_TYPES - {"cstore"}:
+        return "accept"
+    return None
+
+
+def _payment_type_fields(txn: SnapTransaction, payment_type: str, transaction_status: str) -> JSON:
+    if payment_type == "bank_transfer":
+        return {"va_numbers": [{"bank": "bca", "va_number": txn.va_number}], "payment_amounts": []}
+    if payment_type == "credit_card":
+        ok = transaction_status not in {"deny"}
+        fields: JSON = {
+            "masked_card": "48111111-1114", "bank": "bni", "card_type": "credit", "eci": "05",
+            "channel_response_code": "00" if ok else "05",
+            "channel_response_message": "Approved" if ok else "Denied",
+        }
+        if ok:
+            fields["approval_code"] = txn.transaction_id[:13].replace("-", "")
+        return fields
+    if payment_type == "qris":
+        return {"acquirer": "gopay", "issuer": "gopay"}
+    if payment_type == "cstore":
+        return {"store": "indomaret", "payment_code": txn.transaction_id[:12].replace("-", "")}
+    return {}
+
+
+def _flow(outcome: str, payment_type: str) -> list[tuple[str, str | None]]:
+    """The (transaction_status, fraud_status) steps a buyer's choice produces, like Midtrans sends them."""
+    card = payment_type == "credit_card"
+    if outcome == "pay":
+        return [("capture", "accept")] if card else [("pending", None), ("settlement", None)]
+    if outcome == "fail":
+        return [("deny", "deny")] if card else [("pending", None), ("deny", None)]
+    return [("pending", None), ("expire", None)]
+
+
+async def _post_json(
+    session: aiohttp.ClientSession, url: str, body: JSON, timeout: aiohttp.ClientTimeout,
+) -> tuple[int | None, str | None]:
+    try:
+        async with session.post(
+            url, data=json.dumps(body), timeout=timeout,
+            headers={"Content-Type": "application/json", "Accept": "application/json",
+                     "User-Agent": "Karcis-Midtrans-Simulator/1"},
+        ) as resp:
+            await resp.read()
+            logger.info("midtrans: notified %s of %s %s → HTTP %s",
+                        url, body.get("order_id"), body.get("transaction_status"), resp.status)
+            return resp.status, None
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        logger.warning("midtrans: notification for %s to %s failed: %r", body.get("order_id"), url, exc)
+        return None, repr(exc)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# HTTP: the aiohttp application
+
+MIDTRANS_STATE: Final = web.AppKey("midtrans_state", MidtransState)
+"""The simulator's state on a `create_midtrans_app` application."""
+
+
+def create_midtrans_app(
+    server_key: str,
+    *,
+    public_base_url: str | None = None,
+    notification_url: str | None = None,
+    clock: Clock | None = None,
+    notify_timeout: float = DEFAULT_NOTIFY_TIMEOUT,
+) -> web.Application:
+    """The simulator as an aiohttp application; its state is `app[MIDTRANS_STATE]`.
+
+    `public_base_url` (scheme://host[:port]) is where buyers reach this app; redirect URLs start with it. Unset,
+    they start with the origin the Snap request was sent to.
+    """
+    state = MidtransState(
+        server_key, public_base_url=public_base_url, notification_url=notification_url, clock=clock,
+        notify_timeout=notify_timeout,
+    )
+    app = web.Application()
+    app[MIDTRANS_STATE] = state
+    app.cleanup_ctx.append(_http_session)
+    app.router.add_post("/snap/v1/transactions", _snap_create, name="snap_create")
+    app.router.add_get("/v2/{id}/status", _status, name="status")
+    app.router.add_post("/v2/{id}/cancel", _cancel, name="cancel")
+    app.router.add_post("/v2/{id}/expire", _expire, name="expire")
+    app.router.add_get("/snap/v4/redirection/{token}", _page, name="snap_page")
+    app.router.add_post("/snap/v4/redirection/{token}/simulate", _simulate, name="snap_simulate")
+    return app
+
+
+async def _http_session(app: web.Application) -> AsyncIterator[None]:
+    state = app[MIDTRANS_STATE]
+    state.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=state.notify_timeout))
+    yield
+    await state.http.close()
+    state.http = None
+
+
+def _json(status: int, body: JSON) -> web.Response:
+    return web.json_response(body, status=status)
+
+
+def _core_unauthorized() -> web.Response:
+    return _json(401, {"status_code": "401",
+                       "status_message": "Transaction cannot be authorized with the current client/server key.",
+                       "id": str(uuid.uuid4())})
+
+
+async def _snap_create(request: web.Request) -> web.Response:
+    """Snap: create a transaction; 201 with token and redirect_url."""
+    state = request.app[MIDTRANS_STATE]
+    if not state.authorized(request.headers.get("Authorization")):
+        return _json(401, {"error_messages": _SNAP_UNAUTHORIZED})
+    try:
+        body = await request.json()
+    except ValueError:
+        return _json(400, {"error_messages": ["Request body is not valid JSON"]})
+    try:
+        txn = state.create_transaction(body)
+    except SnapValidationError as exc:
+        logger.info("snap: refused a create request: %s", exc)
+        return _json(400, {"error_messages": exc.messages})
+    path = request.app.router["snap_page"].url_for(token=txn.token)
+    base = state.public_base_url or str(request.url.origin())
+    return _json(201, {"token": txn.token, "redirect_url": f"{base}{path}"})
+
+
+async def _status(request: web.Request) -> web.Response:
+    """Core API: the transaction's status, or 404 before a payment method is chosen."""
+    state = request.app[MIDTRANS_STATE]
+    if not state.authorized(request.headers.get("Authorization")):
+        return _core_unauthorized()
+    body = state.status_body(request.match_info["id"])
+    if body is None:
+        return _json(404, {**_NOT_FOUND, "id": str(uuid.uuid4())})
+    return _json(200, body)
+
+
+async def _cancel(request: web.Request) -> web.Response:
+    return await _core_action(request, "cancel")
+
+
+async def _expire(request: web.Request) -> web.Response:
+    return await _core_action(request, "expire")
+
+
+async def _core_action(request: web.Request, action: str) -> web.Response:
+    state = request.app[MIDTRANS_STATE]
+    if not state.authorized(request.headers.get("Authorization")):
+        return _core_unauthorized()
+    status, body = await state.core_action(request.match_info["id"], action)
+    return _json(status, body)
+
+
+async def _page(request: web.Request) -> web.Response:
+    """The Snap payment page: the order, and buttons to pay, fail or let it expire."""
+    state = request.app[MIDTRANS_STATE]
+    txn = state.by_token(request.match_info["token"])
+    if txn is None:
+        return _not_found_page()
+    return web.Response(text=render_payment_page(state, txn, request), content_type="text/html")
+
+
+async def _simulate(request: web.Request) -> web.Response:
+    """A page button: run the chosen flow, notify, then show the page again (303, so a reload does not repeat it)."""
+    state = request.app[MIDTRANS_STATE]
+    txn = state.by_token(request.match_info["token"])
+    if txn is None:
+        return _not_found_page()
+    form = await request.post()
+    outcome = str(form.get("outcome", ""))
+    payment_type = str(form.get("payment_type", "") or txn.payment_type or "")
+    try:
+        await state.simulate_payment(txn.order_id, outcome, payment_type=payment_type)
+    except PaymentRefused as exc:
+        status = {"expired": 410, "finished": 409}.get(exc.reason, 400)
+        text = render_payment_page(state, txn, request, notice=str(exc))
+        return web.Response(text=text, status=status, content_type="text/html")
+    raise web.HTTPSeeOther(request.app.router["snap_page"].url_for(token=txn.token))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The payment page
+
+
+@cache
+def _template() -> Template:
+    text = resources.files("bot.sandbox").joinpath("static/midtrans_pay.html").read_text(encoding="utf-8")
+    return Template(text)
+
+
+def _not_found_page() -> web.Response:
+    section = '<section class="card"><h2>Payment page not found</h2><p>This link is not valid.</p></section>'
+    text = _template().safe_substitute(title="Not found", body=section)
+    return web.Response(text=text, status=404, content_type="text/html")
+
+
+def finish_redirect_url(txn: SnapTransaction) -> str | None:
+    """`callbacks.finish` with `order_id`, `status_code` and `transaction_status` added, as Snap redirects."""
+    if not txn.finish_url:
+        return None
+    query: dict[str, str] = {"order_id": txn.order_id}
+    if txn.current is not None:
+        query["status_code"] = txn.current["status_code"]
+        query["transaction_status"] = txn.current["transaction_status"]
+    return str(URL(txn.finish_url).update_query(query))
+
+
+def render_payment_page(
+    state: MidtransState, txn: SnapTransaction, request: web.Request, *, notice: str | None = None,
+) -> str:
+    """The HTML payment page for a transaction in its current state."""
+    e = html.escape
+    rows = "".join(
+        f'<tr><td>{e(str(i["name"]))}<span class="muted"> × {int(i["quantity"])}</span></td>'
+        f'<td class="num">{e(format_rupiah(int(i["price"]) * int(i["quantity"])))}</td></tr>'
+        for i in txn.item_details
+    )
+    customer = txn.customer_details
+    buyer = " ".join(str(customer.get(k, "")) for k in ("first_name", "last_name")).strip()
+    parts = [
+        '<section class="card">',
+        f'<div class="label">Order</div><div class="order-id">{e(txn.order_id)}</div>',
+        f'<div class="muted">{e(buyer)}</div>' if buyer else "",
+        f'<table class="items">{rows}</table>' if rows else "",
+        f'<div class="total"><span>Total</span><span class="amount">{e(format_rupiah(txn.gross_amount))}</span></div>',
+        f'<div class="muted">Pay before {e(txn.expires_at.astimezone(WIB).strftime("%d %b %Y, %H:%M"))} WIB</div>',
+        "</section>",
+    ]
+    if notice:
+        parts.append(f'<section class="notice">{e(notice)}</section>')
+
+    status = txn.transaction_status
+    if status is not None and status != "pending":
+        parts.append(_result_section(state, txn))
+    elif state.is_expired(txn):
+        parts.append('<section class="card result expired"><h2>Expired</h2>'
+                     "<p>This payment page has expired. No payment can be made.</p></section>")
+        parts.append(_finish_link(txn))
+    else:
+        parts.append(_choose_section(txn, request))
+    title = e(f"Pay {format_rupiah(txn.gross_amount)} — {txn.order_id}")
+    return _template().safe_substitute(title=title, body="\n".join(p for p in parts if p))
+
+
+def _choose_section(txn: SnapTransaction, request: web.Request) -> str:
+    e = html.escape
+    action = request.app.router["snap_simulate"].url_for(token=txn.token)
+    chosen = txn.payment_type or "bank_transfer"
+    options = "".join(
+        f'<label class="method"><input type="radio" name="payment_type" value="{e(value)}"'
+        f'{" checked" if value == chosen else ""}><span>{e(label)}</span></label>'
+        for value, label in PAYMENT_METHODS.items()
+    )
+    waiting = ""
+    if txn.transaction_status == "pending":
+        va = f" — VA number <b>{e(txn.va_number)}</b>" if txn.payment_type == "bank_transfer" and txn.va_number else ""
+        label = PAYMENT_METHODS.get(txn.payment_type or "", txn.payment_type or "")
+        waiting = f'<p class="pending">Waiting for payment via {e(label)}{va}</p>'
+    return (
+        f'<section class="card"><h2>Choose how to pay</h2>{waiting}'
+        f'<form method="post" action="{e(str(action))}">'
+        f'<div class="methods">{options}</div>'
+        '<button class="btn pay" name="outcome" value="pay">Pay</button>'
+        '<div class="row"><button class="btn fail" name="outcome" value="fail">Fail</button>'
+        '<button class="btn expire" name="outcome" value="expire">Let expire</button></div>'
+        "</form></section>"
+    )
+
+
+def _result_section(state: MidtransState, txn: SnapTransaction) -> str:
+    e = html.escape
+    current = txn.current or {}
+    status = current.get("transaction_status", "")
+    paid = status == "settlement" or (status == "capture" and current.get("fraud_status") == "accept")
+    kind, title = (
+        ("paid", "Payment successful") if paid
+        else ("expired", "Expired") if status == "expire"
+        else ("failed", "Payment failed") if status in {"deny", "cancel"}
+        else ("other", status.replace("_", " ").capitalize())
+    )
+    label = PAYMENT_METHODS.get(txn.payment_type or "", txn.payment_type or "")
+    sent = [d for d in state.deliveries if d.order_id == txn.order_id]
+    if sent:
+        items = "".join(
+            f"<li><code>{e(str(d.transaction_status))}</code> → "
+            f"{e(f'HTTP {d.http_status}' if d.http_status is not None else 'no answer')}</li>"
+            for d in sent
+        )
+        deliveries = f'<div class="label">Notifications sent to the merchant</div><ul class="log">{items}</ul>'
+    else:
+        deliveries = '<p class="muted">No notification was sent (no notification URL is set).</p>'
+    return (
+        f'<section class="card result {kind}"><h2>{e(title)}</h2>'
+        f'<p>{e(format_rupiah(txn.gross_amount))} via {e(label)} — status <code>{e(status)}</code></p>'
+        f"{deliveries}</section>{_finish_link(txn)}"
+    )
+
+
+def _finish_link(txn: SnapTransaction) -> str:
+    url = finish_redirect_url(txn)
+    if url is None:
+        return ""
+    return f'<a class="btn back" href="{html.escape(url)}">Back to the merchant</a>'
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Running it
+
+
+class MidtransSimulator:
+    """Runs `create_midtrans_app` on 127.0.0.1 (a free port by default) and drives it from Python.
+
+        async with MidtransSimulator("SB-Mid-server-test", notification_url=url) as sim:
+            snap.api_config.SNAP_SANDBOX_BASE_URL = sim.snap_base_url
+            core.api_config.CORE_SANDBOX_BASE_URL = sim.api_base_url
+    """
+
+    def __init__(
+        self,
+        server_key: str,
+        *,
+        notification_url: str | None = None,
+        public_base_url: str | None = None,
+        port: int = 0,
+        clock: Clock | None = None,
+        notify_timeout: float = DEFAULT_NOTIFY_TIMEOUT,
+    ) -> None:
+        self.app = create_midtrans_app(
+            server_key, public_base_url=public_base_url, notification_url=notification_url, clock=clock,
+            notify_timeout=notify_timeout,
+        )
+        self.state = self.app[MIDTRANS_STATE]
+        self._port = port
+        self._runner: web.AppRunner | None = None
+        self._base_url: str | None = None
+        self._used = False
+
+    def __repr__(self) -> str:
+        return f"<MidtransSimulator {self._base_url or 'not started'}>"
+
+    async def start(self) -> None:
+        if self._used:
+            raise RuntimeError("a MidtransSimulator starts once; make a new one")
+        self._used = True
+        runner = web.AppRunner(self.app)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, "127.0.0.1", self._port)
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        port = runner.addresses[0][1]
+        self._base_url = f"http://127.0.0.1:{port}"
+        logger.info("midtrans simulator listening on %s", self._base_url)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # -- where it is
+
+    @property
+    def base_url(self) -> str:
+        """`http://127.0.0.1:<port>`; also the Core API base (`CORE_SANDBOX_BASE_URL`)."""
+        if self._base_url is None:
+            raise RuntimeError("the simulator is not started")
+        return self._base_url
+
+    @property
+    def api_base_url(self) -> str:
+        return self.base_url
+
+    @property
+    def snap_base_url(self) -> str:
+        """`<base_url>/snap/v1` (`SNAP_SANDBOX_BASE_URL`)."""
+        return f"{self.base_url}/snap/v1"
+
+    @property
+    def notification_url(self) -> str | None:
+        return self.state.notification_url
+
+    @notification_url.setter
+    def notification_url(self, url: str | None) -> None:
+        self.state.notification_url = url
+
+    # -- what it knows
+
+    @property
+    def transactions(self) -> Mapping[str, SnapTransaction]:
+        return self.state.transactions
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        """Every notification POST so far, oldest first."""
+        return self.state.deliveries
+
+    def transaction(self, order_id: str) -> SnapTransaction:
+        """The Snap transaction for `order_id`; UnknownTransaction (a KeyError) if none."""
+        return self.state.get(order_id)
+
+    def status_body(self, order_id: str) -> JSON | None:
+        """What the status API would answer now, or None while it answers 404."""
+        return self.state.status_body(order_id)
+
+    def payment_page_url(self, order_id: str) -> str:
+        return f"{self.base_url}/snap/v4/redirection/{self.state.get(order_id).token}"
+
+    def signature_key(self, order_id: str, status_code: str, gross_amount: str) -> str:
+        return self.state.sign(order_id, status_code, gross_amount)
+
+    # -- driving payments
+
+    async def set_status(
+        self,
+        order_id: str,
+        transaction_status: str,
+        *,
+        payment_type: str | None = None,
+        fraud_status: str | None = None,
+        gross_amount: int | str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> JSON:
+        """Record a new status for `order_id` (no notification is sent) and return the new status body.
+
+        `payment_type`: None keeps the one already chosen, else "bank_transfer". `fraud_status`: None gives the
+        usual one for the payment type ("accept" for card, VA and e-wallets; "deny" for a denied card).
+        `gross_amount` overrides the amount in this snapshot only (int → "N.00", str as is), signed as sent, to
+        simulate a payment for another amount. `extra` sets fields after all that (None removes a field, e.g.
+        `{"fraud_status": None}`); `signature_key` is computed last unless `extra` sets it.
+        """
+        return self.state.set_status(
+            order_id, transaction_status, payment_type=payment_type, fraud_status=fraud_status,
+            gross_amount=gross_amount, extra=extra,
+        )
+
+    async def notify(
+        self,
+        url: str | None,
+        order_id: str,
+        *,
+        duplicates: int = 1,
+        body_overrides: Mapping[str, Any] | None = None,
+        sign: bool = True,
+    ) -> list[int | None]:
+        """POST the latest status of `order_id` as a notification to `url` (None: `notification_url`).
+
+        Sent `duplicates` times in a row. Returns the HTTP status of each POST (None: no answer, e.g. timeout).
+        `body_overrides` changes fields (None removes one); the body is then signed with the server key, or,
+        with `sign=False`, with a wrong key, so the signature does not verify. Setting `signature_key` in
+        `body_overrides` sends exactly that.
+        """
+        return await self.state.notify_snapshot(
+            url, order_id, -1, duplicates=duplicates, body_overrides=body_overrides, sign=sign,
+        )
+
+    async def notify_snapshot(
+        self,
+        url: str | None,
+        order_id: str,
+        index: int,
+        *,
+        duplicates: int = 1,
+        body_overrides: Mapping[str, Any] | None = None,
+        sign: bool = True,
+    ) -> list[int | None]:
+        """Like `notify`, for `transaction(order_id).history[index]`: replays an older status, out of order."""
+        return await self.state.notify_snapshot(
+            url, order_id, index, duplicates=duplicates, body_overrides=body_overrides, sign=sign,
+        )
+
+    async def simulate_payment(
+        self, order_id: str, outcome: str = "pay", *, payment_type: str = "bank_transfer", notify: bool = True,
+    ) -> PaymentOutcome:
+        """What the payment page's buttons do, from Python.
+
+        outcome "pay": bank_transfer/gopay → pending, settlement; credit_card → capture (fraud accept).
+        "fail": → pending, deny (card: deny). "expire": → pending, expire. Each step is notified to
+        `notification_url` when `notify` and a URL is set. PaymentRefused if the page would refuse (past its
+        expiry, already final, unknown outcome or method); UnknownTransaction if no such order.
+        """
+        return await self.state.simulate_payment(order_id, outcome, payment_type=payment_type, notify=notify)

@@ -1,0 +1,69 @@
+"""Configuration: fixed names, defaults, one message listing every bad value, secrets never shown."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    for name in ("MONGODB_URI", "MONGODB_DB", "TELEGRAM_BOT_TOKEN", "MIDTRANS_SERVER_KEY", "PORT", "ADMIN_IDS",
+                 "RESERVATION_MINUTES", "EXPIRY_SWEEP_SECONDS", "EVENTS_FILE", "PUBLIC_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults_use_the_embedded_store() -> None:
+    settings = load_settings()
+    assert settings.uses_embedded_store
+    assert (settings.mongodb_db, settings.port, settings.reservation_minutes, settings.expiry_sweep_seconds) == (
+        "karcis", 8080, 30, 60)
+    assert settings.admin_ids == frozenset()
+
+
+def test_environment_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MONGODB_URI", "mongodb://db.example:27017")
+    monkeypatch.setenv("ADMIN_IDS", "12, 34,56")
+    monkeypatch.setenv("RESERVATION_MINUTES", "15")
+    monkeypatch.setenv("MIDTRANS_IS_PRODUCTION", "true")
+    settings = load_settings()
+    assert not settings.uses_embedded_store
+    assert settings.admin_ids == frozenset({12, 34, 56})
+    assert settings.reservation_minutes == 15
+    assert settings.midtrans_is_production is True
+
+
+def test_dotenv_file_is_read(tmp_path) -> None:
+    (tmp_path / ".env").write_text("PORT=9090\nADMIN_IDS=7\n")
+    settings = load_settings()
+    assert settings.port == 9090 and settings.admin_ids == frozenset({7})
+
+
+def test_every_bad_value_is_listed_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORT", "99999")
+    monkeypatch.setenv("ADMIN_IDS", "12,abc")
+    monkeypatch.setenv("RESERVATION_MINUTES", "0")
+    monkeypatch.setenv("EVENTS_FILE", "/nonexistent/events.yaml")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    for name in ("PORT", "ADMIN_IDS", "RESERVATION_MINUTES", "EVENTS_FILE"):
+        assert name in message
+    assert "abc" in message
+
+
+def test_secrets_are_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:very-secret-token")
+    monkeypatch.setenv("MIDTRANS_SERVER_KEY", "SB-Mid-server-topsecret")
+    monkeypatch.setenv("MONGODB_URI", "mongodb://user:hunter2@db:27017")
+    settings = load_settings()
+    shown = repr(settings) + str(settings) + str(settings.model_dump())
+    for secret in ("very-secret-token", "topsecret", "hunter2"):
+        assert secret not in shown
+    assert settings.telegram_bot_token.get_secret_value() == "123:very-secret-token"
+    monkeypatch.setenv("PORT", "nope")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert "topsecret" not in str(caught.value) and "very-secret-token" not in str(caught.value)

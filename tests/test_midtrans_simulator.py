@@ -1,0 +1,666 @@
+"""The Midtrans simulator, over real HTTP on 127.0.0.1, driven by the real midtransclient."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import re
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import aiohttp
+import midtransclient
+import pytest
+from aiohttp import web
+from midtransclient.error_midtrans import MidtransAPIError
+
+from bot.sandbox.midtrans import (
+    MIDTRANS_STATE,
+    MidtransSimulator,
+    PaymentRefused,
+    create_midtrans_app,
+    format_rupiah,
+    signature_key,
+)
+
+SERVER_KEY = "SB-Mid-server-simulator-TEST-key"
+WIB = timezone(timedelta(hours=7))
+
+
+def expected_signature(body: dict[str, Any], server_key: str = SERVER_KEY) -> str:
+    """Computed here, independently of the simulator, exactly as FIELD-NOTES describes."""
+    raw = body["order_id"] + body["status_code"] + body["gross_amount"] + server_key
+    return hashlib.sha512(raw.encode()).hexdigest()
+
+
+def verifies(body: dict[str, Any]) -> bool:
+    return hmac.compare_digest(body.get("signature_key", ""), expected_signature(body))
+
+
+class Receiver:
+    """A tiny merchant webhook: records every JSON body it is sent and answers `answer`."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        self.answer = 200
+        self.url = ""
+        app = web.Application()
+        app.router.add_post("/midtrans/notification", self._handle)
+        self._runner = web.AppRunner(app)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        self.bodies.append(await request.json())
+        return web.json_response({"ok": True}, status=self.answer)
+
+    async def start(self) -> None:
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/midtrans/notification"
+
+    async def stop(self) -> None:
+        await self._runner.cleanup()
+
+    @property
+    def statuses(self) -> list[str]:
+        return [b["transaction_status"] for b in self.bodies]
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    rec = Receiver()
+    await rec.start()
+    yield rec
+    await rec.stop()
+
+
+@pytest.fixture
+async def sim(receiver: Receiver) -> AsyncIterator[MidtransSimulator]:
+    async with MidtransSimulator(SERVER_KEY, notification_url=receiver.url) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def snap(sim: MidtransSimulator) -> midtransclient.Snap:
+    client = midtransclient.Snap(is_production=False, server_key=SERVER_KEY)
+    client.api_config.SNAP_SANDBOX_BASE_URL = sim.base_url + "/snap/v1"
+    return client
+
+
+@pytest.fixture
+def core(sim: MidtransSimulator) -> midtransclient.CoreApi:
+    client = midtransclient.CoreApi(is_production=False, server_key=SERVER_KEY)
+    client.api_config.CORE_SANDBOX_BASE_URL = sim.base_url
+    return client
+
+
+def snap_body(order_id: str, amount: int = 150_000, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "transaction_details": {"order_id": order_id, "gross_amount": amount},
+        "item_details": [{"id": "vip", "price": amount // 2, "quantity": 2, "name": "VIP — Java Jazz"}],
+        "customer_details": {"first_name": "Budi", "last_name": "Santoso", "email": "budi@example.com"},
+    }
+    body.update(extra)
+    return body
+
+
+async def create(snap: midtransclient.Snap, body: dict[str, Any]) -> dict[str, Any]:
+    return await asyncio.to_thread(snap.create_transaction, body)
+
+
+async def api_error(call: Any, *args: Any) -> MidtransAPIError:
+    with pytest.raises(MidtransAPIError) as info:
+        await asyncio.to_thread(call, *args)
+    return info.value
+
+
+# -- Snap create
+
+
+async def test_create_returns_token_and_redirect_url(sim: MidtransSimulator, snap: midtransclient.Snap) -> None:
+    body = snap_body("KRC-0001", callbacks={"finish": "https://karcis.example/paid"},
+                     expiry={"start_time": "2030-01-31 13:45:00 +0700", "unit": "minute", "duration": 30})
+    result = await create(snap, body)
+
+    assert set(result) == {"token", "redirect_url"}
+    assert result["redirect_url"] == f"{sim.base_url}/snap/v4/redirection/{result['token']}"
+    txn = sim.transaction("KRC-0001")
+    assert txn.token == result["token"]
+    assert txn.gross_amount == 150_000
+    assert txn.customer_details["first_name"] == "Budi"
+    assert txn.finish_url == "https://karcis.example/paid"
+    assert txn.expires_at == datetime(2030, 1, 31, 14, 15, tzinfo=WIB)
+    assert txn.history == []
+
+
+async def test_public_base_url_prefixes_redirect_url(receiver: Receiver) -> None:
+    async with MidtransSimulator(SERVER_KEY, public_base_url="https://pay.karcis.example/") as sim:
+        client = midtransclient.Snap(is_production=False, server_key=SERVER_KEY)
+        client.api_config.SNAP_SANDBOX_BASE_URL = sim.snap_base_url
+        result = await create(client, snap_body("KRC-public"))
+    assert result["redirect_url"] == f"https://pay.karcis.example/snap/v4/redirection/{result['token']}"
+
+
+async def test_reused_order_id_is_refused(snap: midtransclient.Snap) -> None:
+    await create(snap, snap_body("KRC-0002"))
+    err = await api_error(snap.create_transaction, snap_body("KRC-0002"))
+    assert err.http_status_code == 400
+    assert err.api_response_dict == {"error_messages": ["transaction_details.order_id sudah digunakan"]}
+
+
+async def test_item_sum_must_equal_gross_amount(sim: MidtransSimulator, snap: midtransclient.Snap) -> None:
+    body = snap_body("KRC-0003", 150_000)
+    body["item_details"].append({"id": "fee", "price": 1, "quantity": 1, "name": "Fee"})
+    err = await api_error(snap.create_transaction, body)
+    assert err.http_status_code == 400
+    assert "transaction_details.gross_amount is not equal to the sum of item_details" in (
+        err.api_response_dict["error_messages"])
+    assert "KRC-0003" not in sim.transactions
+
+
+async def test_negative_item_is_a_discount(snap: midtransclient.Snap) -> None:
+    body = snap_body("KRC-0004", 140_000)
+    body["item_details"] = [
+        {"id": "vip", "price": 75_000, "quantity": 2, "name": "VIP"},
+        {"id": "promo", "price": -10_000, "quantity": 1, "name": "Promo"},
+    ]
+    assert "token" in await create(snap, body)
+
+
+@pytest.mark.parametrize("order_id", ["KRC#1", "KRC 1", "KRC/1", "pesanan-é", "x" * 51, ""])
+async def test_bad_order_id_is_refused(snap: midtransclient.Snap, order_id: str) -> None:
+    err = await api_error(snap.create_transaction, snap_body(order_id))
+    assert err.http_status_code == 400
+    assert any("order_id" in m for m in err.api_response_dict["error_messages"])
+
+
+async def test_every_allowed_order_id_character_is_accepted(snap: midtransclient.Snap) -> None:
+    assert "token" in await create(snap, snap_body("Az09-_~." + "x" * 42))
+
+
+@pytest.mark.parametrize("amount", [0, -5, 1.5, "150000", True])
+async def test_gross_amount_must_be_a_positive_integer(snap: midtransclient.Snap, amount: Any) -> None:
+    body = snap_body("KRC-amount")
+    body["transaction_details"]["gross_amount"] = amount
+    del body["item_details"]
+    err = await api_error(snap.create_transaction, body)
+    assert err.http_status_code == 400
+    assert any("gross_amount" in m for m in err.api_response_dict["error_messages"])
+
+
+async def test_wrong_auth_is_401(sim: MidtransSimulator) -> None:
+    wrong = midtransclient.Snap(is_production=False, server_key="SB-Mid-server-wrong")
+    wrong.api_config.SNAP_SANDBOX_BASE_URL = sim.snap_base_url
+    err = await api_error(wrong.create_transaction, snap_body("KRC-auth"))
+    assert err.http_status_code == 401
+    assert "error_messages" in err.api_response_dict
+
+    wrong_core = midtransclient.CoreApi(is_production=False, server_key="SB-Mid-server-wrong")
+    wrong_core.api_config.CORE_SANDBOX_BASE_URL = sim.api_base_url
+    assert (await api_error(wrong_core.transactions.status, "KRC-auth")).http_status_code == 401
+
+    async with aiohttp.ClientSession() as http:
+        for headers in (
+            {},
+            {"Authorization": aiohttp.encode_basic_auth(SERVER_KEY, "not-empty")},
+            {"Authorization": aiohttp.encode_basic_auth("", SERVER_KEY)},
+            {"Authorization": f"Bearer {SERVER_KEY}"},
+            {"Authorization": "Basic not-base64!"},
+        ):
+            async with http.post(f"{sim.snap_base_url}/transactions", json=snap_body("KRC-auth"),
+                                 headers=headers) as r:
+                assert r.status == 401
+        async with http.post(f"{sim.snap_base_url}/transactions", json=snap_body("KRC-auth"),
+                             headers={"Authorization": aiohttp.encode_basic_auth(SERVER_KEY)}) as r:
+            assert r.status == 201
+    assert list(sim.transactions) == ["KRC-auth"]
+
+
+# -- status API
+
+
+async def test_status_is_404_before_payment_then_full_status(
+    sim: MidtransSimulator, snap: midtransclient.Snap, core: midtransclient.CoreApi,
+) -> None:
+    await create(snap, snap_body("KRC-0010"))
+    err = await api_error(core.transactions.status, "KRC-0010")
+    assert err.http_status_code == 404
+    assert err.api_response_dict["status_code"] == "404"
+    assert err.api_response_dict["status_message"] == "Transaction doesn't exist."
+    assert (await api_error(core.transactions.status, "KRC-never-created")).http_status_code == 404
+
+    await sim.set_status("KRC-0010", "pending")
+    pending = await asyncio.to_thread(core.transactions.status, "KRC-0010")
+    assert pending["transaction_status"] == "pending"
+    assert pending["status_code"] == "201"
+    assert "settlement_time" not in pending
+
+    await sim.set_status("KRC-0010", "settlement")
+    status = await asyncio.to_thread(core.transactions.status, "KRC-0010")
+    assert status["status_code"] == "200"
+    assert status["order_id"] == "KRC-0010"
+    assert status["gross_amount"] == "150000.00"
+    assert status["currency"] == "IDR"
+    assert status["payment_type"] == "bank_transfer"
+    assert status["transaction_status"] == "settlement"
+    assert status["fraud_status"] == "accept"
+    assert status["transaction_id"] == sim.transaction("KRC-0010").transaction_id
+    assert status["transaction_time"] == pending["transaction_time"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", status["settlement_time"])
+    assert status["va_numbers"][0]["bank"] == "bca"
+    assert status["va_numbers"][0]["va_number"] == pending["va_numbers"][0]["va_number"]
+    assert status["status_message"]
+    assert verifies(status)
+
+    by_transaction_id = await asyncio.to_thread(core.transactions.status, status["transaction_id"])
+    assert by_transaction_id == status
+
+
+@pytest.mark.parametrize(
+    ("transaction_status", "payment_type", "fraud_status", "code"),
+    [
+        ("pending", "gopay", None, "201"),
+        ("settlement", "gopay", None, "200"),
+        ("capture", "credit_card", None, "200"),
+        ("capture", "credit_card", "challenge", "201"),
+        ("deny", "credit_card", None, "202"),
+        ("cancel", "bank_transfer", None, "200"),
+        ("expire", "bank_transfer", None, "202"),
+        ("refund", "bank_transfer", None, "200"),
+    ],
+)
+async def test_status_codes(
+    sim: MidtransSimulator, snap: midtransclient.Snap, core: midtransclient.CoreApi,
+    transaction_status: str, payment_type: str, fraud_status: str | None, code: str,
+) -> None:
+    await create(snap, snap_body("KRC-codes"))
+    body = await sim.set_status("KRC-codes", transaction_status, payment_type=payment_type, fraud_status=fraud_status)
+    assert body["status_code"] == code
+    status = await asyncio.to_thread(core.transactions.status, "KRC-codes")
+    assert status == body
+    assert verifies(status)
+    if payment_type == "credit_card":
+        assert status["fraud_status"] == (fraud_status or ("deny" if transaction_status == "deny" else "accept"))
+
+
+async def test_signature_verifies_and_matches_the_helper(sim: MidtransSimulator, snap: midtransclient.Snap) -> None:
+    await create(snap, snap_body("KRC-sig.1~x_y"))
+    body = await sim.set_status("KRC-sig.1~x_y", "capture", payment_type="credit_card")
+    assert body["signature_key"] == expected_signature(body)
+    assert body["signature_key"] == signature_key("KRC-sig.1~x_y", "200", "150000.00", SERVER_KEY)
+    assert not hmac.compare_digest(body["signature_key"], expected_signature(body, "SB-Mid-server-other"))
+
+
+async def test_extra_fields_and_removal(sim: MidtransSimulator, snap: midtransclient.Snap) -> None:
+    await create(snap, snap_body("KRC-extra"))
+    body = await sim.set_status("KRC-extra", "settlement", extra={"fraud_status": None, "store": "alfamart"})
+    assert "fraud_status" not in body
+    assert body["store"] == "alfamart"
+    assert verifies(body)
+
+
+# -- notifications
+
+
+async def test_notify_delivers_signed_body(
+    sim: MidtransSimulator, snap: midtransclient.Snap, receiver: Receiver,
+) -> None:
+    await create(snap, snap_body("KRC-0020"))
+    status = await sim.set_status("KRC-0020", "settlement")
+
+    assert await sim.notify(receiver.url, "KRC-0020") == [200]
+    [body] = receiver.bodies
+    assert verifies(body)
+    assert body["status_message"] == "midtrans payment notification"
+    assert {k: v for k, v in body.items() if k != "status_message"} == {
+        k: v for k, v in status.items() if k != "status_message"}
+    assert sim.deliveries[-1].http_status == 200
+    assert sim.deliveries[-1].body == body
+
+
+async def test_notify_defaults_to_notification_url(
+    sim: MidtransSimulator, snap: midtransclient.Snap, receiver: Receiver,
+) -> None:
+    await create(snap, snap_body("KRC-0021"))
+    await sim.set_status("KRC-0021", "pending")
+    assert await sim.notify(None, "KRC-0021") == [200]
+    assert receiver.statuses == ["pending"]
+
+    sim.notification_url = None
+    with pytest.raises(ValueError):
+        await sim.notify(None, "KRC-0021")
+
+
+async def test_duplicates_and_out_of_order(
+    sim: MidtransSimulator, snap: midtransclient.Snap, receiver: Receiver,
+) -> None:
+    await create(snap, snap_body("KRC-0022"))
+    await sim.set_status("KRC-0022", "pending")
+    await sim.set_status("KRC-0022", "settlement")
+    assert sim.transaction("KRC-0022").statuses == ["pending", "settlement"]
+
+    assert await sim.notify(receiver.url, "KRC-0022", duplicates=3) == [200, 200, 200]
+    assert await sim.notify_snapshot(receiver.url, "KRC-0022", 0) == [200]
+    assert receiver.statuses == ["settlement", "settlement", "settlement", "pending"]
+    assert receiver.bodies[0] == receiver.bodies[1] == receiver.bodies[2]
+    assert all(verifies(b) for b in receiver.bodies)
+    assert receiver.bodies[3]["status_code"] == "201"
+    assert "settlement_time" not in receiver.bodies[3]
+
+    with pytest.raises(IndexError):
+        await sim.notify_snapshot(receiver.url, "KRC-0022", 5)
+
+
+async def test_nothing_to_notify_before_a_payment_method(sim: MidtransSimulator, snap: midtransclient.Snap) -> None:
+    await create(snap, snap_body("KRC-0023"))
+    with pytest.raises(ValueError):
+        await sim.notify(None, "KRC-0023")
+
+
+async def test_unsigned_and_tampered_notifications(
+    sim: MidtransSimulator, snap: midtransclient.Snap, receiver: Receiver,
+) -> None:
+    await create(snap, snap_body("KRC-0024"))
+    await sim.set_status("KRC-0024", "settlement")
+
+    await sim.notify(None, "KRC-0024", sign=False)
+    await sim.notify(None, "KRC-0024", body_overrides={"gross_amount": "1000.00"})
+    await sim.notify(None, "KRC-0024", body_overrides={"gross_amount": "1000.00"}, sign=False)
+    await sim.notify(None, "KRC-0024", body_overrides={"signature_key": None})
+    await sim.notify(None, "KRC-0024", body_overrides={"signature_key": "abc"})
+
+    unsigned, resigned, forged, missing, literal = receiver.bodies
+    assert not verifies(unsigned) and re.fullmatch(r"[0-9a-f]{128}", unsigned["signature_key"])
+    assert verifies(resigned) and resigned["gross_amount"] == "1000.00"
+    assert not verifies(forged) and forged["gross_amount"] == "1000.00"
+    assert "signature_key" not in missing
+    assert literal["signature_key"] == "abc"
+
+
+async def test_amount_override_is_signed_as_sent(
+    sim: MidtransSimulator, snap: midtransclient.Snap, receiver: Receiver, core: midtransclient.CoreApi,
+) -> None:
+    await create(snap, snap_body("KRC-0025"))
+    body = await sim.set_status("KRC-0025", "settlement", gross_amount=1_000)
+    assert body["gross_amount"] == "1000.00"
+    assert verifies(body)
+    await sim.notify(None, "KRC-0025")
+    assert receiver.bodies[0]["gross_amount"] == "1000.00" and verifies(receiver.bodies[0])
+    assert (await asyncio.to_thread(core.transactions.status, "KRC-0025"))["gross_amount"] == "1000.00"
+    assert (await sim.set_status("KRC-0025", "refund"))["gross_amount"] == "150000.00"
+
+
+async def test_failed_deliveries_are_reported(
+    sim: MidtransSimulator, snap: midtransclient.Snap, receiver: Receiver,
+) -> None:
+    await create(snap, snap_body("KRC-0026"))
+    await sim.set_status("KRC-0026", "settlement")
+    receiver.answer = 500
+    assert await sim.notify(None, "KRC-0026", duplicates=2) == [500, 500]
+
+    dead_runner = web.AppRunner(web.Application())  # a port nobody listens on: bind it, note it, close it
+    await dead_runner.setup()
+    site = web.TCPSite(dead_runner, "127.0.0.1", 0)
+    await site.start()
+    dead_port = dead_runner.addresses[0][1]
+    await dead_runner.cleanup()
+    assert await sim.notify(f"http://127.0.0.1:{dead_port}/gone", "KRC-0026") == [None]
+    assert sim.deliveries[-1].http_status is None and sim.deliveries[-1].error
+
+
+async def test_notification_timeout(snap: midtransclient.Snap, receiver: Receiver) -> None:
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(5)
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/", slow)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        async with MidtransSimulator(SERVER_KEY, notify_timeout=0.2) as sim:
+            snap.api_config.SNAP_SANDBOX_BASE_URL = sim.snap_base_url
+            await create(snap, snap_body("KRC-slow"))
+            await sim.set_status("KRC-slow", "settlement")
+            started = asyncio.get_running_loop().time()
+            assert await sim.notify(f"http://127.0.0.1:{runner.addresses[0][1]}/", "KRC-slow") == [None]
+            assert asyncio.get_running_loop().time() - started < 3
+    finally:
+        await runner.cleanup()
+
+
+async def test_midtransclient_notification_looks_up_by_transaction_id(
+    sim: MidtransSimulator, snap: midtransclient.Snap, receiver: Receiver,
+) -> None:
+    await create(snap, snap_body("KRC-0027"))
+    await sim.set_status("KRC-0027", "settlement")
+    await sim.notify(None, "KRC-0027")
+    client = midtransclient.Snap(is_production=False, server_key=SERVER_KEY)
+    client.api_config.CORE_SANDBOX_BASE_URL = sim.api_base_url
+    confirmed = await asyncio.to_thread(client.transactions.notification, receiver.bodies[0])
+    assert confirmed["order_id"] == "KRC-0027"
+    assert confirmed["transaction_status"] == "settlement"
+
+
+# -- Core API actions
+
+
+async def test_expire_and_cancel_actions(
+    sim: MidtransSimulator, snap: midtransclient.Snap, core: midtransclient.CoreApi, receiver: Receiver,
+) -> None:
+    await create(snap, snap_body("KRC-0030"))
+    assert (await api_error(core.transactions.expire, "KRC-0030")).http_status_code == 404
+
+    await sim.set_status("KRC-0030", "pending")
+    reply = await asyncio.to_thread(core.transactions.expire, "KRC-0030")
+    assert reply["status_code"] == "407"
+    assert reply["transaction_status"] == "expire"
+    assert receiver.statuses == ["expire"]
+    assert receiver.bodies[0]["status_code"] == "202" and verifies(receiver.bodies[0])
+    assert (await asyncio.to_thread(core.transactions.status, "KRC-0030"))["transaction_status"] == "expire"
+    assert (await api_error(core.transactions.cancel, "KRC-0030")).http_status_code == 412
+
+    await create(snap, snap_body("KRC-0031"))
+    await sim.set_status("KRC-0031", "pending", payment_type="gopay")
+    reply = await asyncio.to_thread(core.transactions.cancel, "KRC-0031")
+    assert reply["transaction_status"] == "cancel"
+    assert receiver.statuses[-1] == "cancel"
+
+
+# -- payment page
+
+
+async def page(http: aiohttp.ClientSession, url: str) -> tuple[int, str]:
+    async with http.get(url) as resp:
+        return resp.status, await resp.text()
+
+
+async def press(http: aiohttp.ClientSession, page_url: str, outcome: str, method: str) -> aiohttp.ClientResponse:
+    async with http.post(f"{page_url}/simulate", data={"payment_type": method, "outcome": outcome},
+                         allow_redirects=False) as resp:
+        await resp.read()
+        return resp
+
+
+async def test_page_renders(sim: MidtransSimulator, snap: midtransclient.Snap) -> None:
+    body = snap_body("KRC-0040")
+    body["item_details"][0]["name"] = "<script>alert(1)</script> VIP"
+    result = await create(snap, body)
+    async with aiohttp.ClientSession() as http:
+        status, text = await page(http, result["redirect_url"])
+        assert status == 200
+        assert "Sandbox — no real money moves" in text
+        assert "KRC-0040" in text
+        assert "Rp150.000" in text
+        assert '<meta name="viewport"' in text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt; VIP" in text and "<script>" not in text
+        for label in ("Bank transfer (VA)", "GoPay (e-wallet)", "Card", ">Pay<", ">Fail<", ">Let expire<"):
+            assert label in text
+        assert (await page(http, f"{sim.base_url}/snap/v4/redirection/no-such-token"))[0] == 404
+
+
+def test_format_rupiah() -> None:
+    assert format_rupiah(150_000) == "Rp150.000"
+    assert format_rupiah(1_250_000) == "Rp1.250.000"
+    assert format_rupiah(500) == "Rp500"
+    assert format_rupiah(-10_000) == "-Rp10.000"
+
+
+async def test_pay_button_sends_notifications(
+    sim: MidtransSimulator, snap: midtransclient.Snap, core: midtransclient.CoreApi, receiver: Receiver,
+) -> None:
+    result = await create(snap, snap_body("KRC-0041", callbacks={"finish": "https://karcis.example/done?lang=id"}))
+    url = result["redirect_url"]
+    async with aiohttp.ClientSession() as http:
+        resp = await press(http, url, "pay", "bank_transfer")
+        assert resp.status == 303
+        assert resp.headers["Location"].endswith(f"/snap/v4/redirection/{result['token']}")
+
+        assert receiver.statuses == ["pending", "settlement"]
+        assert all(verifies(b) for b in receiver.bodies)
+        assert [b["status_code"] for b in receiver.bodies] == ["201", "200"]
+        assert (await asyncio.to_thread(core.transactions.status, "KRC-0041"))["transaction_status"] == "settlement"
+
+        status, text = await page(http, url)
+        assert status == 200
+        assert "Payment successful" in text
+        assert "https://karcis.example/done?lang=id&amp;order_id=KRC-0041&amp;status_code=200" \
+               "&amp;transaction_status=settlement" in text
+        assert ">Pay<" not in text
+
+        again = await press(http, url, "pay", "bank_transfer")
+        assert again.status == 409
+        assert len(receiver.bodies) == 2
+
+
+@pytest.mark.parametrize(
+    ("outcome", "method", "statuses", "fraud"),
+    [
+        ("pay", "credit_card", ["capture"], "accept"),
+        ("pay", "gopay", ["pending", "settlement"], "accept"),
+        ("fail", "credit_card", ["deny"], "deny"),
+        ("fail", "bank_transfer", ["pending", "deny"], "accept"),
+        ("expire", "gopay", ["pending", "expire"], "accept"),
+    ],
+)
+async def test_page_flows(
+    sim: MidtransSimulator, snap: midtransclient.Snap, receiver: Receiver,
+    outcome: str, method: str, statuses: list[str], fraud: str,
+) -> None:
+    result = await create(snap, snap_body("KRC-flow"))
+    async with aiohttp.ClientSession() as http:
+        assert (await press(http, result["redirect_url"], outcome, method)).status == 303
+        assert receiver.statuses == statuses
+        assert all(b["payment_type"] == method and b.get("fraud_status") == fraud for b in receiver.bodies)
+        assert all(verifies(b) for b in receiver.bodies)
+        _, text = await page(http, result["redirect_url"])
+    assert {"pay": "Payment successful", "fail": "Payment failed", "expire": "Expired"}[outcome] in text
+
+
+async def test_double_tap_pays_once(sim: MidtransSimulator, snap: midtransclient.Snap, receiver: Receiver) -> None:
+    result = await create(snap, snap_body("KRC-double"))
+    async with aiohttp.ClientSession() as http:
+        first, second = await asyncio.gather(
+            press(http, result["redirect_url"], "pay", "bank_transfer"),
+            press(http, result["redirect_url"], "pay", "bank_transfer"),
+        )
+    assert sorted([first.status, second.status]) == [303, 409]
+    assert receiver.statuses == ["pending", "settlement"]
+    assert sim.transaction("KRC-double").statuses == ["pending", "settlement"]
+
+
+async def test_page_refuses_bad_choices(sim: MidtransSimulator, snap: midtransclient.Snap, receiver: Receiver) -> None:
+    result = await create(snap, snap_body("KRC-0042"))
+    async with aiohttp.ClientSession() as http:
+        assert (await press(http, result["redirect_url"], "steal", "bank_transfer")).status == 400
+        assert (await press(http, result["redirect_url"], "pay", "bitcoin")).status == 400
+    assert receiver.bodies == []
+    assert sim.transaction("KRC-0042").history == []
+
+
+async def test_expired_order_cannot_be_paid(
+    sim: MidtransSimulator, snap: midtransclient.Snap, receiver: Receiver,
+) -> None:
+    start = (datetime.now(WIB) - timedelta(hours=2)).strftime("%Y-%m-%d %H:%M:%S +0700")
+    result = await create(snap, snap_body("KRC-0043", expiry={"start_time": start, "unit": "minutes", "duration": 60}))
+    async with aiohttp.ClientSession() as http:
+        status, text = await page(http, result["redirect_url"])
+        assert status == 200
+        assert "expired" in text and ">Pay<" not in text
+        assert (await press(http, result["redirect_url"], "pay", "bank_transfer")).status == 410
+    assert receiver.bodies == []
+    with pytest.raises(PaymentRefused) as info:
+        await sim.simulate_payment("KRC-0043")
+    assert info.value.reason == "expired"
+
+
+async def test_expiry_follows_the_injected_clock(receiver: Receiver) -> None:
+    now = [datetime(2030, 5, 1, 3, 0, tzinfo=timezone.utc)]
+    async with MidtransSimulator(SERVER_KEY, notification_url=receiver.url, clock=lambda: now[0]) as sim:
+        client = midtransclient.Snap(is_production=False, server_key=SERVER_KEY)
+        client.api_config.SNAP_SANDBOX_BASE_URL = sim.snap_base_url
+        await create(client, snap_body("KRC-clock", expiry={"unit": "minute", "duration": 15}))
+        assert sim.transaction("KRC-clock").expires_at == now[0] + timedelta(minutes=15)
+        now[0] += timedelta(minutes=15)
+        with pytest.raises(PaymentRefused):
+            await sim.simulate_payment("KRC-clock")
+        now[0] -= timedelta(seconds=1)
+        outcome = await sim.simulate_payment("KRC-clock", payment_type="credit_card")
+        assert [d.http_status for d in outcome.deliveries] == [200]
+        assert outcome.statuses[0]["transaction_time"] == "2030-05-01 10:14:59"
+
+
+async def test_pending_order_continues_on_the_page(
+    sim: MidtransSimulator, snap: midtransclient.Snap, receiver: Receiver,
+) -> None:
+    result = await create(snap, snap_body("KRC-0044"))
+    await sim.set_status("KRC-0044", "pending")
+    async with aiohttp.ClientSession() as http:
+        _, text = await page(http, result["redirect_url"])
+        assert "Waiting for payment" in text and sim.transaction("KRC-0044").va_number in text
+        assert (await press(http, result["redirect_url"], "pay", "bank_transfer")).status == 303
+    assert sim.transaction("KRC-0044").statuses == ["pending", "settlement"]
+    assert receiver.statuses == ["settlement"]
+
+
+async def test_app_factory_uses_typed_state_and_works_mounted() -> None:
+    app = create_midtrans_app(SERVER_KEY, notification_url="http://127.0.0.1:1/n")
+    state = app[MIDTRANS_STATE]
+    assert state.notification_url == "http://127.0.0.1:1/n"
+    assert SERVER_KEY not in repr(state)
+
+    root = web.Application()
+    root.add_subapp("/midtrans", app)
+    runner = web.AppRunner(root)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        base = f"http://127.0.0.1:{runner.addresses[0][1]}/midtrans"
+        client = midtransclient.Snap(is_production=False, server_key=SERVER_KEY)
+        client.api_config.SNAP_SANDBOX_BASE_URL = base + "/snap/v1"
+        result = await create(client, snap_body("KRC-mounted"))
+        assert result["redirect_url"].startswith(base + "/snap/v4/redirection/")
+        async with aiohttp.ClientSession() as http:
+            assert (await page(http, result["redirect_url"]))[0] == 200
+    finally:
+        await runner.cleanup()
+
+
+async def test_server_key_is_never_logged(
+    sim: MidtransSimulator, snap: midtransclient.Snap, core: midtransclient.CoreApi, receiver: Receiver,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    result = await create(snap, snap_body("KRC-0050"))
+    await api_error(snap.create_transaction, snap_body("KRC-0050"))
+    async with aiohttp.ClientSession() as http:
+        await press(http, result["redirect_url"], "pay", "bank_transfer")
+    await asyncio.to_thread(core.transactions.status, "KRC-0050")
+    await sim.notify(None, "KRC-0050", sign=False)
+    assert caplog.records
+    assert SERVER_KEY not in caplog.text
+    assert SERVER_KEY not in repr(sim) and SERVER_KEY not in repr(sim.state)
