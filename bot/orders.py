@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.catalog import Catalog, sales_open
 from bot.clock import Clock, utcnow
+from bot.outbox import Message, owe
 from bot.errors import OrderNotFound, OrderNotPending, RefusalReason, ReservationRefused
 from bot.tickets import ALPHABET, TicketService
 from storage.documents import Buyer, OrderDoc, OrderLine, OrderStatus, TicketDoc, tier_key
@@ -181,8 +182,10 @@ class OrderService:
 
         A payment for an order whose seats were released (expired, cancelled, failed) holds them again if they
         are still free; if not, the order needs a refund. A duplicate changes nothing."""
-        fields = {"paid_at": self._clock(), **(set_fields or {})}
-        order = await self._leave_pending(order_id, OrderStatus.PAID, note or "payment received", set_fields=fields)
+        now = self._clock()
+        fields = {"paid_at": now, **(set_fields or {})}
+        order = await self._leave_pending(order_id, OrderStatus.PAID, note or "payment received",
+                                          set_fields={**fields, **owe(now, Message.PAID, Message.SALE)})
         if order is not None:
             return PayOutcome(PayResult.PAID, order, await self._tickets.issue(order))
         current = await self._store.orders.get(order_id)
@@ -204,19 +207,22 @@ class OrderService:
                 break
             taken.append(line)
         if short is None:
+            now = self._clock()
             paid = await self._store.orders.transition(
-                order.id, order.status, OrderStatus.PAID, at=self._clock(),
-                note=f"late payment after {order.status}: seats held again", set_fields=set_fields,
+                order.id, order.status, OrderStatus.PAID, at=now,
+                note=f"late payment after {order.status}: seats held again",
+                set_fields={**set_fields, **owe(now, Message.PAID, Message.SALE)},
             )
             if paid is not None:
                 return PayOutcome(PayResult.PAID_LATE, paid, await self._tickets.issue(paid))
         for line in taken:  # the seats are gone, or another call moved the order first: give back what we took
             await inventory.unsell(tier_key(order.event_id, line.tier), line.qty)
         if short is not None:
+            now = self._clock()
             flagged = await self._store.orders.transition(
-                order.id, order.status, OrderStatus.NEEDS_REFUND, at=self._clock(),
+                order.id, order.status, OrderStatus.NEEDS_REFUND, at=now,
                 note=f"late payment after {order.status}, but tier {short} has no seats left",
-                set_fields=set_fields,
+                set_fields={**set_fields, **owe(now, Message.NEEDS_REFUND, detail={"tier": short})},
             )
             if flagged is not None:
                 return PayOutcome(PayResult.NEEDS_REFUND, flagged, short_tier=short)
@@ -233,7 +239,8 @@ class OrderService:
     async def fail(self, order_id: str, *, note: str, set_fields: dict[str, Any] | None = None) -> OrderDoc | None:
         """The payment failed (denied, cancelled or expired at the payment provider): release the seats.
         None if the order had already left pending."""
-        return await self._leave_pending(order_id, OrderStatus.FAILED, note, set_fields=set_fields)
+        fields = {**(set_fields or {}), **owe(self._clock(), Message.FAILED)}
+        return await self._leave_pending(order_id, OrderStatus.FAILED, note, set_fields=fields)
 
     async def expire_due(self, now: datetime | None = None) -> ExpiryReport:
         """Expire every pending order whose hold has ended and release its seats. Safe to run from several
@@ -245,7 +252,7 @@ class OrderService:
             for candidate in due:
                 order = await self._leave_pending(
                     candidate.id, OrderStatus.EXPIRED, "reservation time ran out",
-                    extra_filter={"expires_at": {"$lte": now}},
+                    extra_filter={"expires_at": {"$lte": now}}, set_fields=owe(now, Message.EXPIRED),
                 )
                 if order is not None:
                     report.add(order)
@@ -256,8 +263,10 @@ class OrderService:
                      set_fields: dict[str, Any] | None = None) -> OrderDoc | None:
         """The money went back: a paid order's seats return to stock and its tickets become void.
         An order that was waiting for a refund just records it. None if the order was neither."""
+        now = self._clock()
+        fields = {**(set_fields or {}), **owe(now, Message.REFUNDED)}
         order = await self._store.orders.transition(
-            order_id, OrderStatus.PAID, OrderStatus.REFUNDED, at=self._clock(), note=note, set_fields=set_fields,
+            order_id, OrderStatus.PAID, OrderStatus.REFUNDED, at=now, note=note, set_fields=fields,
         )
         if order is not None:
             for line in order.lines:
@@ -267,6 +276,5 @@ class OrderService:
             await self._store.tickets.void_order(order.id)
             return order
         return await self._store.orders.transition(
-            order_id, OrderStatus.NEEDS_REFUND, OrderStatus.REFUNDED, at=self._clock(), note=note,
-            set_fields=set_fields,
+            order_id, OrderStatus.NEEDS_REFUND, OrderStatus.REFUNDED, at=now, note=note, set_fields=fields,
         )

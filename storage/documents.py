@@ -101,6 +101,15 @@ class StatusChange(BaseModel):
     note: str = ""
 
 
+class OutboxEntry(BaseModel):
+    """A message owed to the buyer, the organisers or the admins about an order, until it is delivered."""
+
+    created_at: datetime
+    attempts: int = 0
+    last_error: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
 class OrderDoc(Document):
     id: str = Field(alias="_id")
     user_id: int
@@ -115,8 +124,10 @@ class OrderDoc(Document):
     updated_at: datetime
     paid_at: datetime | None = None
     history: list[StatusChange] = Field(default_factory=list)
-    payment: dict[str, Any] = Field(default_factory=dict, description="what Midtrans told us, for the payment issue")
-    delivery: dict[str, Any] = Field(default_factory=dict, description="notification delivery state")
+    payment: dict[str, Any] = Field(default_factory=dict, description="the payment link and what Midtrans told us")
+    outbox: dict[str, OutboxEntry] = Field(default_factory=dict, description="messages owed, by kind")
+    sent: dict[str, datetime] = Field(default_factory=dict, description="messages delivered, by kind")
+    notify_due_at: datetime | None = Field(default=None, description="when the outbox should next be delivered")
 
 
 class TicketStatus(StrEnum):

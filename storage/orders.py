@@ -103,3 +103,31 @@ class OrderStore:
             {"$group": {"_id": "$user_id", "n": {"$sum": 1}}},
         ]
         return {r["_id"]: r["n"] for r in await self._c.aggregate(pipeline).to_list(None)}
+
+    # ---- the outbox of messages an order owes ----------------------------------------------------------------
+
+    async def due_for_delivery(self, now: datetime, limit: int) -> list[OrderDoc]:
+        cursor = self._c.find({"notify_due_at": {"$lte": now}}).sort("notify_due_at", ASCENDING).limit(limit)
+        return [OrderDoc.model_validate(raw) async for raw in cursor]
+
+    async def claim_delivery(self, order_id: str, *, due: datetime | None, until: datetime) -> OrderDoc | None:
+        """Take the order's outbox for delivery until `until` (a lease), if nobody else took it meanwhile."""
+        raw = await self._c.find_one_and_update(
+            {"_id": order_id, "notify_due_at": due}, {"$set": {"notify_due_at": until}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return OrderDoc.from_mongo(raw)
+
+    async def mark_sent(self, order_id: str, kind: str, at: datetime) -> None:
+        await self._c.update_one({"_id": order_id}, {"$unset": {f"outbox.{kind}": ""}, "$set": {f"sent.{kind}": at}})
+
+    async def mark_attempt_failed(self, order_id: str, kind: str, error: str) -> None:
+        await self._c.update_one(
+            {"_id": order_id, f"outbox.{kind}": {"$exists": True}},
+            {"$inc": {f"outbox.{kind}.attempts": 1}, "$set": {f"outbox.{kind}.last_error": error[:500]}},
+        )
+
+    async def release_delivery(self, order_id: str, *, lease: datetime, next_at: datetime | None) -> None:
+        """End a delivery lease: next attempt at `next_at` (None: nothing owed). If a change added a message
+        meanwhile, it has already made the order due again, and that wins."""
+        await self._c.update_one({"_id": order_id, "notify_due_at": lease}, {"$set": {"notify_due_at": next_at}})

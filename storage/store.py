@@ -27,6 +27,9 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("status", ASCENDING), ("expires_at", ASCENDING)], name="status_expires"),
         IndexModel([("user_id", ASCENDING), ("status", ASCENDING), ("created_at", ASCENDING)], name="user_orders"),
         IndexModel([("event_id", ASCENDING), ("status", ASCENDING)], name="event_status"),
+        # the delivery job: orders that still owe a message
+        IndexModel([("notify_due_at", ASCENDING)], name="notify_due",
+                   partialFilterExpression={"notify_due_at": {"$type": "date"}}),
     ],
     "tickets": [
         IndexModel([("order_id", ASCENDING), ("seq", ASCENDING)], unique=True, name="one_ticket_per_seat"),
