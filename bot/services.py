@@ -9,11 +9,21 @@ from bot.catalog import Catalog
 from bot.checkin import CheckInService
 from bot.clock import Clock, utcnow
 from bot.config import Settings
+from bot.midtrans import MidtransGateway
+from bot.notifications import DeliveryService, Notice, Notifier
 from bot.orders import OrderService
+from bot.payments import PaymentService
 from bot.reconcile import ReconcileReport, reconcile
 from bot.stats import StatsService
 from bot.tickets import TicketService
 from storage.store import Store
+
+
+class NoNotifier:
+    """Until a front door that reaches people is attached, messages stay owed (and are retried later)."""
+
+    async def notify(self, notice: Notice) -> None:
+        raise RuntimeError("no notifier attached yet")
 
 
 @dataclass(frozen=True)
@@ -25,21 +35,38 @@ class Services:
     orders: OrderService
     checkin: CheckInService
     stats: StatsService
+    payments: PaymentService
+    delivery: DeliveryService
 
     async def reconcile(self, *, settle_seconds: float = 0.0) -> ReconcileReport:
         return await reconcile(self.store, self.tickets, settle_seconds=settle_seconds)
 
 
-def build_services(settings: Settings, store: Store, *, clock: Clock = utcnow) -> Services:
+def gateway_from_settings(settings: Settings) -> MidtransGateway:
+    key = settings.midtrans_server_key.get_secret_value() if settings.midtrans_server_key else ""
+    return MidtransGateway(
+        key, client_key=settings.midtrans_client_key or "", is_production=settings.midtrans_is_production,
+        snap_base_url=settings.midtrans_snap_base_url, api_base_url=settings.midtrans_api_base_url,
+    )
+
+
+def build_services(
+    settings: Settings, store: Store, *, clock: Clock = utcnow, gateway: MidtransGateway | None = None,
+    notifier: Notifier | None = None,
+) -> Services:
     catalog = Catalog(store, clock=clock)
     tickets = TicketService(store, clock=clock)
+    orders = OrderService(store, catalog, tickets, clock=clock,
+                          reservation=timedelta(minutes=settings.reservation_minutes))
     return Services(
         settings=settings,
         store=store,
         catalog=catalog,
         tickets=tickets,
-        orders=OrderService(store, catalog, tickets, clock=clock,
-                            reservation=timedelta(minutes=settings.reservation_minutes)),
+        orders=orders,
         checkin=CheckInService(store, admin_ids=settings.admin_ids, clock=clock),
         stats=StatsService(store),
+        payments=PaymentService(store, orders, gateway or gateway_from_settings(settings), clock=clock),
+        delivery=DeliveryService(store, catalog, tickets, notifier or NoNotifier(), admin_ids=settings.admin_ids,
+                                 clock=clock),
     )

@@ -51,6 +51,15 @@ class OrderStore:
         )
         return OrderDoc.from_mongo(raw)
 
+    async def update_fields_if(
+        self, order_id: str, condition: dict[str, Any], fields: dict[str, Any]
+    ) -> OrderDoc | None:
+        """Set fields only if the order matches `condition` (one atomic update); None if it did not."""
+        raw = await self._c.find_one_and_update(
+            {"_id": order_id, **condition}, {"$set": fields}, return_document=ReturnDocument.AFTER
+        )
+        return OrderDoc.from_mongo(raw)
+
     async def due_for_expiry(self, now: datetime, limit: int) -> list[OrderDoc]:
         """Pending orders whose hold has ended, oldest first (served by the status + expires_at index)."""
         cursor = (
