@@ -98,7 +98,7 @@ class MidtransGateway:
                     messages = body.get("error_messages") or [str(body.get("status_message", "refused"))]
                     raise MidtransRefused(status, [str(m) for m in messages]) from None
                 last = exc
-            except (requests.RequestException, JSONDecodeError, asyncio.TimeoutError, OSError) as exc:
+            except (TimeoutError, requests.RequestException, JSONDecodeError, OSError) as exc:
                 last = exc
             log.warning("Midtrans %s failed (attempt %d of %d): %s", what, attempt, self._attempts,
                         type(last).__name__)

@@ -17,8 +17,8 @@ from typing import Any
 
 from bot.catalog import Catalog, sales_open
 from bot.clock import Clock, utcnow
-from bot.outbox import Message, owe
 from bot.errors import OrderNotFound, OrderNotPending, RefusalReason, ReservationRefused
+from bot.outbox import Message, owe
 from bot.tickets import ALPHABET, TicketService
 from storage.documents import Buyer, OrderDoc, OrderLine, OrderStatus, TicketDoc, tier_key
 from storage.store import Store

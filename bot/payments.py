@@ -169,8 +169,10 @@ class PaymentService:
         """Apply one Midtrans notification and record it. Database errors propagate (the caller answers 503,
         and Midtrans retries; every step here is safe to repeat)."""
         received_at = self._clock()
-        entry: dict[str, Any] = {"received_at": received_at, "raw": raw.decode("utf-8", "replace")[:MAX_NOTIFICATION_BYTES],
-                                 "verified": False}
+        entry: dict[str, Any] = {
+            "received_at": received_at, "verified": False,
+            "raw": raw[:MAX_NOTIFICATION_BYTES].decode("utf-8", "replace"),
+        }
         result = await self._handle(raw, entry)
         entry.update(outcome=result.outcome.value, http_status=result.http_status, order_id=result.order_id,
                      finished_at=self._clock())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,7 @@ ADMIN_ID = 900000003
 class FakeClock:
     """A clock tests move by hand. Starts inside the example events' sales windows."""
 
-    def __init__(self, start: datetime = datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc)) -> None:
+    def __init__(self, start: datetime = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)) -> None:
         self.now = start
 
     def __call__(self) -> datetime:

@@ -37,7 +37,8 @@ def test_email_is_normalised_and_checked() -> None:
 def test_names_are_tidied_and_checked() -> None:
     assert clean_name("  Sinta   Maharani ") == "Sinta Maharani"
     assert clean_name("李小龍") == "李小龍"
-    for bad, problem in (("   ", "empty"), ("12345", "no_letters"), ("x" * 81, "too_long"), ("Sin\u200bta", "control_characters")):
+    wrong = (("   ", "empty"), ("12345", "no_letters"), ("x" * 81, "too_long"), ("Sin\u200bta", "control_characters"))
+    for bad, problem in wrong:
         with pytest.raises(InvalidContact) as caught:
             clean_name(bad)
         assert caught.value.problem == problem

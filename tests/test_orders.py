@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -54,11 +54,11 @@ async def test_refusals_name_the_reason_and_hold_nothing(
 
 
 async def test_sales_closed_before_the_window_and_after_it(services: Services, clock: FakeClock) -> None:
-    clock.now = datetime(2026, 10, 1, tzinfo=timezone.utc)
+    clock.now = datetime(2026, 10, 1, tzinfo=UTC)
     with pytest.raises(ReservationRefused) as caught:
         await services.orders.reserve(7, JAZZ, {"REG": 1}, buyer())
     assert caught.value.reason == RefusalReason.SALES_CLOSED
-    clock.now = datetime(2026, 12, 31, 14, 30, tzinfo=timezone.utc)  # 21:30 WIB, sales closed at 21:00
+    clock.now = datetime(2026, 12, 31, 14, 30, tzinfo=UTC)  # 21:30 WIB, sales closed at 21:00
     with pytest.raises(ReservationRefused) as caught:
         await services.orders.reserve(7, JAZZ, {"REG": 1}, buyer())
     assert caught.value.reason == RefusalReason.SALES_CLOSED

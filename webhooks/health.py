@@ -18,7 +18,7 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     try:
         ready = await asyncio.wait_for(request.app[SERVICES].store.ping(), READY_TIMEOUT)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         ready = False
     return web.json_response({"status": "ready" if ready else "database unavailable"}, status=200 if ready else 503)
 
