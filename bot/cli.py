@@ -23,6 +23,10 @@ def _parser() -> argparse.ArgumentParser:
     import_cmd = events_commands.add_parser("import", help="validate an events YAML file and upsert its events")
     import_cmd.add_argument("file", type=Path)
     events_commands.add_parser("list", help="list events and their stock")
+    commands.add_parser("run", help="run the bot, the payment webhook and the jobs (polling; webhook if PUBLIC_URL)")
+    sandbox = commands.add_parser("sandbox", help="the whole storefront in a browser, no accounts, no real money")
+    sandbox.add_argument("--port", type=int, default=8000, help="port of the web chat (default 8000; 0: any free port)")
+    sandbox.add_argument("--events", type=Path, metavar="FILE", help="events file (default examples/events.yaml)")
     return parser
 
 
@@ -57,12 +61,21 @@ async def _events_list(settings: Settings) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "sandbox":  # makes its own settings: needs no environment at all
+        from bot.sandbox.runner import main as sandbox
+
+        return sandbox(port=args.port, events_file=args.events)
     try:
         settings = load_settings()
         if args.command == "events" and args.events_command == "import":
             return asyncio.run(_events_import(settings, args.file))
         if args.command == "events" and args.events_command == "list":
             return asyncio.run(_events_list(settings))
+        if args.command == "run":
+            from bot.runtime import serve  # imports the Telegram stack: only when it runs
+
+            asyncio.run(serve(settings))
+            return 0
     except (ConfigError, EventsFileError) as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -35,7 +35,7 @@ RELEASED = (OrderStatus.EXPIRED, OrderStatus.CANCELLED, OrderStatus.FAILED)
 
 
 def new_order_id(now_year_month: str) -> str:
-    """`KRC-2611-7QF9MZTX`: short, unique, within Midtrans's order_id rules (≤ 50 of `A-Za-z0-9-_~.`)."""
+    """`KRC-2611-7QF9MZTXW3`: short, unique (50 random bits), within Midtrans's order_id rules (≤ 50 of `A-Za-z0-9-_~.`)."""
     return f"KRC-{now_year_month}-" + "".join(secrets.choice(ALPHABET) for _ in range(10))
 
 
@@ -124,8 +124,9 @@ class OrderService:
                 raise ReservationRefused(RefusalReason.OVER_MAX_PER_ORDER, tier=code, limit=tier.max_per_order)
             lines.append(OrderLine(tier=code, name=tier.name, price=tier.price, qty=qty))
 
+        claim = secrets.token_hex(8)
         refusal = await self._store.users.claim_reservation_slot(
-            user_id, now, per_minute=RESERVATIONS_PER_MINUTE, max_pending=MAX_PENDING_ORDERS
+            user_id, now, per_minute=RESERVATIONS_PER_MINUTE, max_pending=MAX_PENDING_ORDERS, claim=claim,
         )
         if refusal is SlotRefusal.RATE_LIMITED:
             raise ReservationRefused(RefusalReason.RATE_LIMITED, limit=RESERVATIONS_PER_MINUTE)
@@ -149,7 +150,7 @@ class OrderService:
         except BaseException:
             for line in held:
                 await self._store.inventory.release(tier_key(event_id, line.tier), line.qty)
-            await self._store.users.return_reservation_slot(user_id, now)
+            await self._store.users.return_reservation_slot(user_id, claim)
             raise
         await self._store.users.remember_buyer(user_id, buyer)
         if order.total == 0:

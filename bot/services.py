@@ -37,6 +37,7 @@ class Services:
     stats: StatsService
     payments: PaymentService
     delivery: DeliveryService
+    clock: Clock = utcnow  # the time every service above uses; the front doors read it too
 
     async def reconcile(self, *, settle_seconds: float = 0.0) -> ReconcileReport:
         return await reconcile(self.store, self.tickets, settle_seconds=settle_seconds)
@@ -69,4 +70,5 @@ def build_services(
         payments=PaymentService(store, orders, gateway or gateway_from_settings(settings), clock=clock),
         delivery=DeliveryService(store, catalog, tickets, notifier or NoNotifier(), admin_ids=settings.admin_ids,
                                  clock=clock),
+        clock=clock,
     )

@@ -1,0 +1,39 @@
+"""The Telegram front door: one module per audience (buyer, organiser, admin), texts from one catalog
+(handlers/messages.py), and the notifier that delivers what orders owe.
+
+    register(application, services)   every handler, the language memo and the error handler
+    set_commands(bot, services)       each role's command menu (handlers/commands.py)
+    TelegramNotifier(bot, services)   bot.notifications.Notifier over Telegram (handlers/notifier.py)
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, TypeHandler
+
+from bot.services import NoNotifier, Services
+from handlers import admin, buyer, organiser
+from handlers.commands import set_commands
+from handlers.notifier import TelegramNotifier
+from handlers.shared import SERVICES_KEY, on_error, remember_user
+
+REMEMBER_GROUP = -1  # runs before every other handler, for every update
+
+
+def register(application: Application, services: Services) -> None:
+    """Add every handler and the global error handler, and keep `services` in bot_data[SERVICES_KEY].
+
+    If the services still have no notifier, the Telegram one is attached, so free tickets and payment news reach
+    people through this bot."""
+    application.bot_data[SERVICES_KEY] = services
+    if isinstance(services.delivery.notifier, NoNotifier):
+        services.delivery.notifier = TelegramNotifier(application.bot, services)
+    application.add_handler(TypeHandler(Update, remember_user), group=REMEMBER_GROUP)
+    organiser.register(application)  # before the buyer: it owns `/start t_<code>` and photos
+    admin.register(application)
+    buyer.register(application)
+    buyer.register_fallback(application)
+    application.add_error_handler(on_error)
+
+
+__all__ = ["SERVICES_KEY", "TelegramNotifier", "register", "set_commands"]

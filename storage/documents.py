@@ -150,10 +150,51 @@ class TicketDoc(Document):
     checked_in_by: int | None = None
 
 
+class ReservationClaim(BaseModel):
+    at: datetime
+    claim: str
+
+
 class UserDoc(Document):
-    """Per-user counters that keep the purchase limits cheap, and the contact details used last time."""
+    """Per-user counters that keep the purchase limits cheap, the contact details used last time, and what the
+    chat needs to address the user (Telegram language code and display name, refreshed on every update)."""
 
     id: int = Field(alias="_id")
     pending_orders: int = 0
-    recent_reservations: list[datetime] = Field(default_factory=list)
+    recent_reservations: list[ReservationClaim] = Field(default_factory=list)
     last_buyer: Buyer | None = None
+    language: str | None = Field(default=None, description="Telegram language_code, e.g. 'id' or 'en-GB'")
+    name: str | None = Field(default=None, description="Telegram display name, to say who checked a ticket in")
+
+
+class ContactStep(StrEnum):
+    NAME = "name"
+    EMAIL = "email"
+    PHONE = "phone"
+
+
+class PurchaseDraft(BaseModel):
+    """A purchase between choosing tickets and confirming: the chat's memory, kept here and not in a process."""
+
+    nonce: str = Field(description="names this draft in callback data, so a stale button cannot act on a newer one")
+    event_id: str
+    cart: dict[str, int]
+    awaiting: ContactStep | None = None
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+    @property
+    def buyer(self) -> Buyer | None:
+        if self.name and self.email and self.phone:
+            return Buyer(name=self.name, email=self.email, phone=self.phone)
+        return None
+
+
+class DraftDoc(Document):
+    """What a chat is in the middle of, per user: a purchase draft, and whether the next photo is a QR scan."""
+
+    id: int = Field(alias="_id")
+    purchase: PurchaseDraft | None = None
+    scan_until: datetime | None = None
+    updated_at: datetime

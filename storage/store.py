@@ -8,6 +8,7 @@ from typing import Any
 
 from pymongo import ASCENDING, IndexModel
 
+from storage.drafts import DRAFT_TTL_SECONDS, DraftStore
 from storage.events import EventStore
 from storage.inventory import InventoryStore
 from storage.orders import OrderStore
@@ -37,6 +38,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("event_id", ASCENDING), ("tier", ASCENDING)], name="event_tickets"),
     ],
     "payment_log": [IndexModel([("order_id", ASCENDING), ("received_at", ASCENDING)], name="order_log")],
+    # chats left half-way are forgotten after a while
+    "drafts": [IndexModel([("updated_at", ASCENDING)], expireAfterSeconds=DRAFT_TTL_SECONDS, name="draft_ttl")],
 }
 
 
@@ -66,6 +69,10 @@ class Store:
     @property
     def users(self) -> UserStore:
         return UserStore(self.db["users"])
+
+    @property
+    def drafts(self) -> DraftStore:
+        return DraftStore(self.db["drafts"])
 
     @property
     def payment_log(self) -> PaymentLog:

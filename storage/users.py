@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -22,10 +23,11 @@ class UserStore:
         return UserDoc.from_mongo(await self._c.find_one({"_id": user_id}))
 
     async def claim_reservation_slot(
-        self, user_id: int, now: datetime, *, per_minute: int, max_pending: int
+        self, user_id: int, now: datetime, *, per_minute: int, max_pending: int, claim: str | None = None,
     ) -> SlotRefusal | None:
         """Atomically count one more reservation in the last minute and one more pending order, if both stay
-        within the limits. None when claimed, else the limit that refused it."""
+        within the limits. None when claimed, else the limit that refused it. `claim` names this claim so that
+        `return_reservation_slot` gives back exactly it."""
         await self._c.update_one({"_id": user_id}, {"$setOnInsert": UserDoc(id=user_id).to_mongo()}, upsert=True)
         window_start = now - timedelta(minutes=1)
         result = await self._c.update_one(
@@ -34,12 +36,13 @@ class UserStore:
                 "pending_orders": {"$lt": max_pending},
                 "$or": [
                     {f"recent_reservations.{per_minute - 1}": {"$exists": False}},
-                    {"recent_reservations.0": {"$lte": window_start}},
+                    {"recent_reservations.0.at": {"$lte": window_start}},
                 ],
             },
             {
                 "$inc": {"pending_orders": 1},
-                "$push": {"recent_reservations": {"$each": [now], "$slice": -per_minute}},
+                "$push": {"recent_reservations": {
+                    "$each": [{"at": now, "claim": claim or uuid.uuid4().hex}], "$slice": -per_minute}},
             },
         )
         if result.modified_count == 1:
@@ -49,11 +52,11 @@ class UserStore:
             return SlotRefusal.TOO_MANY_PENDING
         return SlotRefusal.RATE_LIMITED
 
-    async def return_reservation_slot(self, user_id: int, claimed_at: datetime) -> None:
+    async def return_reservation_slot(self, user_id: int, claim: str) -> None:
         """Undo a claim whose reservation did not happen (sold out, say): it counts toward neither limit."""
         await self._c.update_one(
-            {"_id": user_id},
-            {"$inc": {"pending_orders": -1}, "$pull": {"recent_reservations": claimed_at}},
+            {"_id": user_id, "recent_reservations.claim": claim},
+            {"$inc": {"pending_orders": -1}, "$pull": {"recent_reservations": {"claim": claim}}},
         )
 
     async def pending_order_closed(self, user_id: int) -> None:
@@ -64,6 +67,15 @@ class UserStore:
 
     async def pending_counts(self) -> dict[int, int]:
         return {raw["_id"]: raw.get("pending_orders", 0) async for raw in self._c.find({}, {"pending_orders": 1})}
+
+    async def remember_user(self, user_id: int, *, language: str | None, name: str | None) -> None:
+        """Record the user's Telegram language code and display name (every update refreshes them).
+
+        A user first seen here gets the limit counters too, so the reservation-slot claim finds them."""
+        defaults = {k: v for k, v in UserDoc(id=user_id).to_mongo().items() if k not in {"language", "name"}}
+        await self._c.update_one(
+            {"_id": user_id}, {"$set": {"language": language, "name": name}, "$setOnInsert": defaults}, upsert=True
+        )
 
     async def remember_buyer(self, user_id: int, buyer: Buyer) -> None:
         await self._c.update_one(

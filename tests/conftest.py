@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,3 +103,12 @@ async def services(store: Store, settings: Settings, clock: FakeClock) -> Servic
 async def mem_services(memory_store: Store, settings: Settings, clock: FakeClock) -> Services:
     """The domain services over the in-memory store only, with the example events imported."""
     return await make_services(memory_store, settings, clock)
+
+
+@pytest.fixture
+async def kit(memory_store: Store, settings: Settings, clock: FakeClock) -> AsyncIterator[Any]:
+    """The Telegram handlers in a real PTB Application over the fake Bot API (see tests/handlers_kit.py)."""
+    from tests.handlers_kit import open_kit
+
+    async with open_kit(memory_store, settings, clock) as bot:
+        yield bot

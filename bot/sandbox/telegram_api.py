@@ -31,7 +31,8 @@ What it enforces, and answers the way Telegram does (HTTP status = ``error_code`
   ``callback_data`` 1-64 bytes (``BUTTON_DATA_INVALID``), URL buttons: ``http``/``https``/``tg`` only
   (``... is invalid: Unsupported URL protocol``), a host without a dot such as ``localhost`` (``... is invalid:
   Wrong HTTP URL``, the text Telegram gives for ``http://localhost:5678``), a loopback/private IP or a
-  ``*.localhost``/``*.local``/``*.internal`` host (``BUTTON_URL_INVALID``).
+  ``*.localhost``/``*.local``/``*.internal`` host (``BUTTON_URL_INVALID``). Sandbox only: URLs starting with one
+  of ``allowed_local_urls`` skip the host rule, so the sandbox's Midtrans payment page on 127.0.0.1 can be a button.
 * edits: ``message is not modified: ...`` when text/entities and inline keyboard are unchanged. As on Telegram,
   an edit without ``reply_markup`` removes the inline keyboard.
 * 429: `inject_retry_after` makes the next K matching calls answer ``Too Many Requests: retry after N`` with
@@ -1006,6 +1007,7 @@ class TelegramSimulator:
         strict_html: bool = True,
         strict_webhooks: bool = False,
         webhook_retry_delay: float = 0.2,
+        allowed_local_urls: Collection[str] = (),
     ) -> None:
         if not _TOKEN_RE.fullmatch(token):
             raise ValueError(f"not a bot token: {token!r} (expected '<digits>:<letters, digits, _ or ->')")
@@ -1016,6 +1018,9 @@ class TelegramSimulator:
         self.strict_html = strict_html
         self.strict_webhooks = strict_webhooks
         self.webhook_retry_delay = webhook_retry_delay
+        # Sandbox only: URL buttons starting with one of these are accepted although their host is local (the
+        # sandbox's own Midtrans payment page on 127.0.0.1). Telegram itself refuses such buttons.
+        self.allowed_local_urls = tuple(allowed_local_urls)
 
         self.users: dict[int, FakeUser] = {}
         self._chats: dict[int, list[MessageRecord]] = {}
@@ -1351,6 +1356,10 @@ class TelegramSimulator:
         """Messages of the chat (both sides, deleted included) created or changed after ``revision``."""
         return [m for m in self._chats.get(chat_id, []) if m.revision > revision]
 
+    def all_changes_since(self, revision: int) -> list[MessageRecord]:
+        """`changes_since` over every chat: what one browser view of several chats needs."""
+        return [m for chat_id in self._chats for m in self.changes_since(chat_id, revision)]
+
     @property
     def revision(self) -> int:
         """Bumped by every message created, edited or deleted, in any chat."""
@@ -1556,7 +1565,9 @@ class TelegramSimulator:
                     if not isinstance(data, str) or len(data.encode("utf-8")) > MAX_CALLBACK_DATA_BYTES:
                         raise _bad("BUTTON_DATA_INVALID")
                 elif action == "url":
-                    _check_url_host(button["url"], what="url")
+                    url = button["url"]
+                    if not (isinstance(url, str) and url.startswith(self.allowed_local_urls)):
+                        _check_url_host(url, what="url")
                 elif action in ("web_app", "login_url"):
                     target = button[action]
                     url = target.get("url") if isinstance(target, dict) else None
@@ -2174,6 +2185,22 @@ async def _sandbox_add_user(request: web.Request) -> web.Response:
     return await _sandbox(request, act)
 
 
+async def _sandbox_update_user(request: web.Request) -> web.Response:
+    """Change a user's ``language_code`` (None or "" clears it), as if they switched their Telegram language."""
+
+    async def act(sim: TelegramSimulator) -> Any:
+        body = await _json_body(request)
+        user = sim.user(_int_arg(request.match_info["user_id"], "user_id"))
+        if "language_code" in body:
+            language = body["language_code"] or None
+            if language is not None and not (isinstance(language, str) and re.fullmatch(r"[a-z]{2,3}", language)):
+                raise SandboxError("language_code must be a lowercase IETF language code such as 'en' or 'id'")
+            user.language_code = language
+        return user.to_dict()
+
+    return await _sandbox(request, act)
+
+
 async def _sandbox_send_text(request: web.Request) -> web.Response:
     async def act(sim: TelegramSimulator) -> Any:
         body = await _json_body(request)
@@ -2236,20 +2263,27 @@ async def _sandbox_block(request: web.Request) -> web.Response:
 
 
 async def _sandbox_messages(request: web.Request) -> web.Response:
+    """One chat's changes (``/sandbox/chats/{chat_id}/messages``), or every chat's (``/sandbox/messages``)."""
+
     async def act(sim: TelegramSimulator) -> Any:
-        chat_id = _int_arg(request.match_info["chat_id"], "chat_id")
+        raw_chat_id = request.match_info.get("chat_id")
+        chat_id = _int_arg(raw_chat_id, "chat_id") if raw_chat_id is not None else None
         since = _int_arg(request.query.get("since", "0"), "since")
         try:
             wait = min(float(request.query.get("wait", "0")), 30.0)
         except ValueError:
             raise SandboxError("wait must be a number of seconds") from None
-        if wait > 0 and not sim.changes_since(chat_id, since):
+
+        def changes() -> list[MessageRecord]:
+            return sim.changes_since(chat_id, since) if chat_id is not None else sim.all_changes_since(since)
+
+        if wait > 0 and not changes():
             with contextlib.suppress(TimeoutError):
-                await sim.wait_until(lambda: sim._closing or bool(sim.changes_since(chat_id, since)), timeout=wait)
+                await sim.wait_until(lambda: sim._closing or bool(changes()), timeout=wait)
         return {
             "revision": sim.revision,
-            "messages": [m.to_dict() for m in sim.changes_since(chat_id, since)],
-            "chat_action": sim.chat_action(chat_id),
+            "messages": [m.to_dict() for m in changes()],
+            "chat_action": sim.chat_action(chat_id) if chat_id is not None else None,
         }
 
     return await _sandbox(request, act)
@@ -2315,11 +2349,13 @@ def create_telegram_app(
     app.router.add_get("/file/bot{token}/{file_path:.+}", _handle_file)
     app.router.add_get("/sandbox/users", _sandbox_list_users)
     app.router.add_post("/sandbox/users", _sandbox_add_user)
+    app.router.add_patch("/sandbox/users/{user_id}", _sandbox_update_user)
     app.router.add_post("/sandbox/users/{user_id}/messages", _sandbox_send_text)
     app.router.add_post("/sandbox/users/{user_id}/photos", _sandbox_send_photo)
     app.router.add_post("/sandbox/users/{user_id}/callbacks", _sandbox_press_button)
     app.router.add_post("/sandbox/users/{user_id}/{action:block|unblock}", _sandbox_block)
     app.router.add_get("/sandbox/chats/{chat_id}/messages", _sandbox_messages)
+    app.router.add_get("/sandbox/messages", _sandbox_messages)
     app.router.add_get("/sandbox/chats/{chat_id}/commands", _sandbox_commands)
     app.router.add_get("/sandbox/callbacks/{query_id}", _sandbox_callback)
     app.router.add_get("/sandbox/files/{file_id}", _sandbox_file)
@@ -2340,10 +2376,12 @@ class FakeTelegram(TelegramSimulator):
         strict_html: bool = True,
         strict_webhooks: bool = False,
         webhook_retry_delay: float = 0.2,
+        allowed_local_urls: Collection[str] = (),
     ) -> None:
         super().__init__(
             token, bot_username=bot_username, bot_name=bot_name, strict_html=strict_html,
             strict_webhooks=strict_webhooks, webhook_retry_delay=webhook_retry_delay,
+            allowed_local_urls=allowed_local_urls,
         )
         self.host = host
         self.port = port

@@ -1,0 +1,364 @@
+"""The live service behind `python -m bot run`: one process runs the Telegram bot, the HTTP server and the jobs.
+
+    serve(settings)
+      ├─ open_services            the store, indexes, EVENTS_FILE, start-up reconcile
+      ├─ PTB Application          handlers.register(...); TelegramNotifier delivers what orders owe
+      ├─ JobQueue                 expiry sweep, delivery retries, periodic reconcile
+      ├─ aiohttp (PORT)           Midtrans notifications, /healthz, /readyz; in webhook mode the Telegram webhook
+      └─ updates                  long polling by default; a webhook when PUBLIC_URL is set
+
+Credentials: TELEGRAM_BOT_TOKEN and MIDTRANS_SERVER_KEY are required. MIDTRANS_CLIENT_KEY is not: it is only for
+Snap.js, the in-page popup, and Karcis sends buyers to Snap's `redirect_url`, which the server key creates.
+
+Shutdown (SIGTERM, SIGINT, or the `stop` event) runs in reverse: polling stops, the HTTP server stops (and lets
+deliveries it started finish), the Application handles the updates it already has and stops its jobs, then the
+store closes. In webhook mode the webhook is left registered on purpose: another instance, or this one after a
+restart, keeps receiving on it, and Telegram holds updates while nobody answers.
+
+Secrets (the bot token, the Midtrans server key, the MongoDB URI, the webhook secrets) are never logged: httpx's
+request log, which would print the token inside Bot API URLs, is silenced, the access log hides the webhook's
+path, and a filter on the root handlers redacts them from any record that would still carry one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from enum import StrEnum
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from telegram import Update
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+
+from bot.composition import open_services
+from bot.config import ConfigError, Settings
+from bot.services import Services
+from webhooks import telegram as telegram_webhook
+from webhooks.app import create_app
+
+log = logging.getLogger("karcis")
+
+SANDBOX_HINT = "To try Karcis without any accounts, run: python -m bot sandbox"
+
+# Every Bot API call has a timeout (seconds). Sending a QR photo is an upload: it gets the longest write.
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 15.0
+WRITE_TIMEOUT = 30.0
+POOL_TIMEOUT = 10.0
+POLL_TIMEOUT = 30            # getUpdates long poll; PTB adds it to READ_TIMEOUT for that call
+BOOTSTRAP_RETRIES = 3        # deleteWebhook at the start of polling, retried if Telegram is briefly unreachable
+RATE_LIMIT_RETRIES = 3       # a 429 RetryAfter is waited out this many times before the call fails
+
+DELIVERY_INTERVAL = 15.0     # retrying messages orders still owe
+RECONCILE_INTERVAL = 600.0   # repairing crash drift in stock counters
+RECONCILE_SETTLE_SECONDS = 2.0
+
+
+class Mode(StrEnum):
+    POLLING = "polling"
+    WEBHOOK = "webhook"
+
+
+@dataclass(frozen=True)
+class Running:
+    """What `serve` hands to `ready` once everything is up."""
+
+    mode: Mode
+    url: str
+    application: Application
+    services: Services
+    web_app: web.Application
+
+
+# ---------------------------------------------------------------------------------------------- configuration
+
+
+def require_credentials(settings: Settings) -> tuple[str, str]:
+    """The bot token and the Midtrans server key; ConfigError naming each one missing (never a value)."""
+    hints = {
+        "TELEGRAM_BOT_TOKEN": "the token BotFather gave your bot",
+        "MIDTRANS_SERVER_KEY": "Midtrans dashboard → Settings → Access Keys (sandbox keys start with SB-Mid-server-)",
+    }
+    values = {"TELEGRAM_BOT_TOKEN": settings.telegram_bot_token, "MIDTRANS_SERVER_KEY": settings.midtrans_server_key}
+    missing = [name for name, value in values.items() if value is None]
+    if missing:
+        lines = [f"  {name}: {hints[name]}" for name in missing]
+        verb = "is" if len(missing) == 1 else "are"
+        raise ConfigError(f"Cannot start Karcis: {' and '.join(missing)} {verb} not set.\n" + "\n".join(lines)
+                          + f"\n{SANDBOX_HINT}")
+    token = settings.telegram_bot_token.get_secret_value()  # type: ignore[union-attr]
+    server_key = settings.midtrans_server_key.get_secret_value()  # type: ignore[union-attr]
+    sandbox_key = server_key.startswith("SB-")
+    if settings.midtrans_is_production and sandbox_key:
+        log.warning("MIDTRANS_IS_PRODUCTION is true but MIDTRANS_SERVER_KEY looks like a sandbox key (SB-...)")
+    elif not settings.midtrans_is_production and not sandbox_key:
+        log.warning("MIDTRANS_IS_PRODUCTION is false but MIDTRANS_SERVER_KEY does not look like a sandbox key")
+    return token, server_key
+
+
+def build_application(settings: Settings, token: str, *, webhook: bool) -> Application:
+    """The PTB Application: rate-limited, every call with a timeout; no Updater in webhook mode."""
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .connect_timeout(CONNECT_TIMEOUT).read_timeout(READ_TIMEOUT)
+        .write_timeout(WRITE_TIMEOUT).pool_timeout(POOL_TIMEOUT)
+        .get_updates_connect_timeout(CONNECT_TIMEOUT).get_updates_read_timeout(READ_TIMEOUT)
+        .get_updates_write_timeout(WRITE_TIMEOUT).get_updates_pool_timeout(POOL_TIMEOUT)
+    )
+    if settings.telegram_api_base_url:
+        base = settings.telegram_api_base_url.rstrip("/")
+        builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+    if webhook:
+        builder = builder.updater(None)
+    return builder.build()
+
+
+def attach_front_door(application: Application, services: Services) -> None:
+    """The Telegram handlers, and the notifier that delivers what orders owe through this bot."""
+    import handlers
+    from handlers.notifier import TelegramNotifier
+
+    services.delivery.notifier = TelegramNotifier(application.bot, services)
+    handlers.register(application, services)
+
+
+async def set_commands(application: Application, services: Services) -> None:
+    """Each role's command menu; a failure is logged and the bot runs on (the menu is a convenience)."""
+    from handlers.commands import set_commands as set_role_commands
+
+    try:
+        await set_role_commands(application.bot, services)
+    except Exception as exc:  # noqa: BLE001 - not worth refusing to start over
+        log.warning("could not set the command menus (%s: %s); continuing", type(exc).__name__, exc)
+
+
+# ---------------------------------------------------------------------------------------------- jobs
+
+
+async def expiry_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Expire the holds that ran out (seats back on sale), then tell those buyers (the outbox expiry wrote)."""
+    services: Services = context.job.data  # type: ignore[union-attr,assignment]
+    try:
+        report = await services.orders.expire_due()
+    except Exception:  # noqa: BLE001 - a job never takes the process down; the next run retries
+        log.exception("expiry sweep failed; the next sweep retries")
+        return
+    if report.orders:
+        per_event = "; ".join(f"{event_id}: {e.orders} order(s), {e.seats} seat(s)"
+                              for event_id, e in sorted(report.per_event.items()))
+        log.info("expiry: %d order(s) expired, %d seat(s) released (%s)", len(report.orders), report.seats,
+                 per_event)
+        await _deliver_due(services)
+
+
+async def delivery_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Retry the messages orders still owe (tickets, expiry notices, organiser and admin alerts)."""
+    await _deliver_due(context.job.data)  # type: ignore[union-attr,arg-type]
+
+
+async def _deliver_due(services: Services) -> None:
+    try:
+        delivered = await services.delivery.deliver_due()
+    except Exception:  # noqa: BLE001 - a job never takes the process down; the next run retries
+        log.exception("delivery run failed; the next run retries")
+        return
+    if delivered:
+        log.info("delivery: %d order(s) fully delivered", delivered)
+
+
+async def reconcile_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Recompute stock counters from the orders, repairing what a crash between two writes left behind."""
+    services: Services = context.job.data  # type: ignore[union-attr,assignment]
+    try:
+        report = await services.reconcile(settle_seconds=RECONCILE_SETTLE_SECONDS)
+    except Exception:  # noqa: BLE001 - a job never takes the process down; the next run retries
+        log.exception("reconcile failed; the next run retries")
+        return
+    if report.changed:
+        log.warning("reconcile repaired %d tier(s), issued tickets for %d order(s), voided for %d",
+                    len(report.tiers), len(report.tickets_issued), len(report.tickets_voided))
+
+
+def schedule_jobs(application: Application, services: Services, settings: Settings) -> None:
+    queue = application.job_queue
+    if queue is None:
+        raise RuntimeError("PTB's JobQueue is missing: install python-telegram-bot[job-queue]")
+    # The first sweep runs at once: holds that ended while the service was down are released first thing.
+    queue.run_repeating(expiry_job, interval=settings.expiry_sweep_seconds, first=0.5, data=services,
+                        name="expiry-sweep")
+    queue.run_repeating(delivery_job, interval=DELIVERY_INTERVAL, first=2.0, data=services, name="delivery-retry")
+    queue.run_repeating(reconcile_job, interval=RECONCILE_INTERVAL, data=services, name="reconcile")
+
+
+# ---------------------------------------------------------------------------------------------- logging
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces secrets in a record's message and traceback with `***` (for the root handlers)."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self._secrets = sorted({s for s in secrets if len(s) >= 8}, key=len, reverse=True)
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = self._redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._redact(record.exc_text)
+        return True
+
+
+# httpx logs every request URL at INFO, and a Bot API URL carries the token; APScheduler logs every job run.
+QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler")
+
+
+@contextlib.contextmanager
+def _quiet_and_redacted_logs(secrets: list[str]) -> Iterator[None]:
+    quiet = [logging.getLogger(name) for name in QUIET_LOGGERS]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:
+        logger.setLevel(logging.WARNING)
+    redact = RedactSecrets(secrets)
+    handlers = list(logging.getLogger().handlers)
+    for handler in handlers:
+        handler.addFilter(redact)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(redact)
+        for logger, level in zip(quiet, levels, strict=True):
+            logger.setLevel(level)
+
+
+class AccessLogger(AbstractAccessLogger):
+    """aiohttp's access log, with the Telegram webhook's path secret hidden."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info('%s "%s %s" %s %.3fs', request.remote, request.method,
+                         telegram_webhook.redact_path(request.path), response.status, time)
+
+
+# ---------------------------------------------------------------------------------------------- serving
+
+
+@contextlib.contextmanager
+def _signals(stop: asyncio.Event) -> Iterator[None]:
+    """SIGTERM and SIGINT set `stop` (where the loop can take signal handlers: the main thread, not Windows)."""
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+
+    def received(sig: signal.Signals) -> None:
+        log.info("%s received: shutting down", sig.name)
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, received, sig)
+        except (NotImplementedError, RuntimeError, ValueError):
+            continue
+        installed.append(sig)
+    try:
+        yield
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+async def serve(
+    settings: Settings, *, stop: asyncio.Event | None = None, ready: Callable[[Running], object] | None = None,
+    host: str = "0.0.0.0",
+) -> None:
+    """Run Karcis until `stop` is set (or SIGTERM/SIGINT arrives). `ready(Running)` is called once it serves.
+
+    Raises ConfigError before touching anything when credentials are missing, and for a token the Bot API
+    refuses, a PUBLIC_URL Telegram will not take, or a PORT that cannot be listened on."""
+    token, server_key = require_credentials(settings)
+    mode = Mode.WEBHOOK if settings.public_url else Mode.POLLING
+    secrets = [token, server_key, telegram_webhook.webhook_secret_token(token), telegram_webhook.webhook_path(token)]
+    if settings.mongodb_uri is not None:
+        secrets.append(settings.mongodb_uri.get_secret_value())
+    stop = stop or asyncio.Event()
+    with _quiet_and_redacted_logs(secrets), _signals(stop):
+        async with open_services(settings) as services, AsyncExitStack() as stack:
+            application = build_application(settings, token, webhook=mode is Mode.WEBHOOK)
+            attach_front_door(application, services)
+            schedule_jobs(application, services, settings)
+            extra = telegram_webhook.routes(application, bot_token=token) if mode is Mode.WEBHOOK else None
+            web_app = create_app(services, services.payments, services.delivery, extra_routes=extra)
+
+            try:
+                await application.initialize()  # getMe: checks the token
+            except BaseException as exc:
+                await application.bot.shutdown()  # the HTTP clients it opened before getMe failed
+                if isinstance(exc, InvalidToken):  # its message quotes the token: never pass it on
+                    raise ConfigError("TELEGRAM_BOT_TOKEN was refused by the Bot API (Unauthorized). "
+                                      f"Check the token BotFather gave you.\n{SANDBOX_HINT}") from None
+                raise
+            stack.push_async_callback(application.shutdown)
+            await application.start()  # update processing and the jobs
+            stack.push_async_callback(application.stop)
+
+            runner = web.AppRunner(web_app, access_log_class=AccessLogger)
+            await runner.setup()
+            stack.push_async_callback(runner.cleanup)  # waits for deliveries it started
+            try:
+                await web.TCPSite(runner, host, settings.port).start()
+            except OSError as exc:
+                raise ConfigError(f"PORT: cannot listen on {host}:{settings.port} ({exc.strerror or exc})") from None
+
+            await set_commands(application, services)
+            if mode is Mode.WEBHOOK:
+                await _set_webhook(application, settings, token)
+            else:
+                assert application.updater is not None
+                # start_polling's bootstrap calls deleteWebhook first, so a webhook left from a deployment
+                # does not keep the updates away from getUpdates.
+                await application.updater.start_polling(
+                    timeout=POLL_TIMEOUT, bootstrap_retries=BOOTSTRAP_RETRIES, allowed_updates=Update.ALL_TYPES,
+                )
+                stack.push_async_callback(application.updater.stop)
+
+            url = f"http://{host}:{settings.port}"
+            log.info("Karcis is running: %s, %s", mode.value, url)
+            if ready is not None:
+                result = ready(Running(mode, url, application, services, web_app))
+                if inspect.isawaitable(result):
+                    await result
+            await stop.wait()
+            log.info("Karcis is stopping")
+    log.info("Karcis stopped")
+
+
+async def _set_webhook(application: Application, settings: Settings, token: str) -> None:
+    assert settings.public_url is not None
+    url = settings.public_url.rstrip("/") + telegram_webhook.webhook_path(token)
+    try:
+        await application.bot.set_webhook(
+            url=url, secret_token=telegram_webhook.webhook_secret_token(token), allowed_updates=Update.ALL_TYPES,
+        )
+    except TelegramError as exc:
+        if "webhook" in str(exc).lower():
+            raise ConfigError(f"PUBLIC_URL: Telegram refused the webhook at {settings.public_url} ({exc}). "
+                              "It must be a public https URL.") from None
+        raise
+    log.info("Telegram webhook set: %s%s***", settings.public_url.rstrip("/"), telegram_webhook.PATH_PREFIX)

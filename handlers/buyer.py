@@ -1,0 +1,627 @@
+"""Buyers: browse events, pick tickets, give contact details, confirm, pay; see orders and tickets.
+
+The conversation lives in callback data (the event and the cart ride in the buttons) and in the user's draft in
+MongoDB (contact details being typed), never in this process: a restart or a second instance continues it.
+
+    /start ─▶ events ─▶ c|event|cart (➕/➖ per tier) ─▶ k|event|cart ─▶ u|draft (last details) or name, email,
+    phone as messages ─▶ summary ─▶ y|draft ─▶ reserve ─▶ payment link (op|order to retry, oc|order to cancel)
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.catalog import EventWithTiers, sales_open
+from bot.contacts import clean_email, clean_name, clean_phone
+from bot.errors import InvalidContact, OrderNotFound, OrderNotPending, RefusalReason, ReservationRefused
+from bot.payments import PaymentLinkUnavailable, ReservationOver
+from bot.services import Services
+from bot.tickets import ALPHABET, format_code
+from handlers.formatting import paginate, shorten, wib, wib_date
+from handlers.keyboards import args, button, decode_cart, encode_cart, fits, markup, pattern, url_button
+from handlers.messages import Html, has, label, t
+from handlers.shared import (
+    PRIVATE,
+    Context,
+    drop_buttons,
+    edit,
+    is_admin,
+    lang,
+    organised_events,
+    reply,
+    send_ticket,
+    services_of,
+    user_id,
+)
+from handlers.views import cart_lines, event_card, lines_text, order_status, payment_instructions, price, summary
+from storage.documents import ContactStep, DraftDoc, EventDoc, OrderDoc, OrderStatus, PurchaseDraft, TicketStatus
+
+# ---- callback prefixes -------------------------------------------------------------------------------------------
+EVENTS = "l"        # l|<page>            the events on sale
+CART = "c"          # c|<event>|<cart>    an event card with this selection (➕/➖ edit it in place)
+NOOP = "n"          # n|<why>             a button that only explains itself
+CHECKOUT = "k"      # k|<event>|<cart>    on to the contact details
+USE_LAST = "u"      # u|<draft>           use the contact details from last time
+NEW_DETAILS = "w"   # w|<draft>           type the contact details
+CONFIRM = "y"       # y|<draft>           reserve the seats
+DROP = "x"          # x|<draft>           abandon the purchase
+PAY = "op"          # op|<order>          the payment link (again)
+CANCEL = "oc"       # oc|<order>          cancel a pending order
+ORDERS = "mo"       # mo                  my pending orders
+TICKETS = "mt"      # mt|<page>           my tickets
+QR = "q"            # q|<code>            re-send one ticket's QR
+
+# ---- deep-link payloads (/start <payload>) ---------------------------------------------------------------------
+EVENT_PAYLOAD = "ev_"
+ORDER_PAYLOAD = "o_"
+TICKET_LINK = filters.Regex(r"^/start(?:@\w+)?\s+t_")  # handled by the organiser module (check-in at the door)
+
+EVENTS_PER_PAGE = 8
+TICKETS_PER_PAGE = 8
+ORDERS_SHOWN = 10
+NONCE_LENGTH = 8
+NEXT_STEP = {ContactStep.NAME: ContactStep.EMAIL, ContactStep.EMAIL: ContactStep.PHONE, ContactStep.PHONE: None}
+CLEANERS = {ContactStep.NAME: clean_name, ContactStep.EMAIL: clean_email, ContactStep.PHONE: clean_phone}
+
+
+def new_nonce() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(NONCE_LENGTH))
+
+
+def order_link(bot_username: str, order_id: str) -> str:
+    """Where Midtrans sends the buyer after paying: back into this chat, onto the order."""
+    return f"https://t.me/{bot_username}?start={ORDER_PAYLOAD}{order_id}"
+
+
+def clamp_cart(listing: EventWithTiers, cart: Mapping[str, int]) -> dict[str, int]:
+    """The cart within what can be bought now: known tiers, at most max-per-order and the seats left."""
+    clamped = {}
+    for tier in listing.tiers:
+        qty = min(cart.get(tier.code, 0), tier.max_per_order, tier.available)
+        if qty > 0:
+            clamped[tier.code] = qty
+    return clamped
+
+
+def with_qty(listing: EventWithTiers, cart: Mapping[str, int], code: str, qty: int) -> dict[str, int]:
+    """The cart with one tier's quantity changed, in the event's tier order (one cart, one callback data)."""
+    return {t.code: qty if t.code == code else cart.get(t.code, 0) for t in listing.tiers}
+
+
+# ---- keyboards ---------------------------------------------------------------------------------------------------
+
+
+def card_keyboard(lang_: str, listing: EventWithTiers, cart: dict[str, int], on_sale: bool) -> InlineKeyboardMarkup:
+    """Per tier ➖ [name · qty] ➕, bounded by max per order and seats left; then checkout and back."""
+    event_id = listing.event.id
+    rows: list[list[InlineKeyboardButton]] = []
+    if on_sale:
+        for tier in listing.tiers:
+            qty = cart.get(tier.code, 0)
+            name = shorten(tier.name, 28)
+            if tier.available <= 0 and qty == 0:
+                rows.append([button(label(lang_, "btn.sold_out", tier=name), NOOP, "s")])
+                continue
+            less = with_qty(listing, cart, tier.code, qty - 1)
+            more = with_qty(listing, cart, tier.code, qty + 1)
+            minus = button("➖", CART, event_id, encode_cart(less)) if qty > 0 else button("·", NOOP)
+            if qty >= tier.max_per_order:
+                plus = button("·", NOOP, "m")
+            elif qty >= tier.available:
+                plus = button("·", NOOP, "s")
+            elif not fits(CHECKOUT, event_id, encode_cart(more)):
+                plus = button("·", NOOP, "t")
+            else:
+                plus = button("➕", CART, event_id, encode_cart(more))
+            middle = button(f"{name} · {qty}" if qty else name, NOOP)
+            rows.append([minus, middle, plus])
+        if cart:
+            total = sum(line.amount for line in cart_lines(listing.tiers, cart))
+            rows.append([button(label(lang_, "btn.checkout", total=price(lang_, total)), CHECKOUT, event_id,
+                                encode_cart(cart))])
+    rows.append([button(label(lang_, "btn.events"), EVENTS, "0")])
+    return InlineKeyboardMarkup(rows)
+
+
+def draft_buttons(lang_: str, nonce: str) -> list[InlineKeyboardButton]:
+    return [button(label(lang_, "btn.cancel_purchase"), DROP, nonce)]
+
+
+def pay_buttons(lang_: str, order: OrderDoc) -> list[list[InlineKeyboardButton]]:
+    """Pay (the stored link, or a button that makes one) and cancel, for a pending order."""
+    url = order.payment.get("redirect_url")
+    pay_text = label(lang_, "btn.pay", total=price(lang_, order.total))
+    pay = url_button(pay_text, url) if url else button(pay_text, PAY, order.id)
+    return [[pay], [button(label(lang_, "btn.cancel_order"), CANCEL, order.id)]]
+
+
+# ---- showing events ------------------------------------------------------------------------------------------------
+
+
+async def events_page(services: Services, lang_: str, page: int) -> tuple[Html, InlineKeyboardMarkup | None]:
+    events = await services.catalog.on_sale()
+    if not events:
+        return t(lang_, "events.none"), None
+    pages = max(1, -(-len(events) // EVENTS_PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    shown = events[page * EVENTS_PER_PAGE:(page + 1) * EVENTS_PER_PAGE]
+    rows = [[button(f"{shorten(e.title, 32)} · {wib_date(e.starts_at, lang_)}", CART, e.id, "")] for e in shown]
+    nav = []
+    if page > 0:
+        nav.append(button("◀", EVENTS, str(page - 1)))
+    if page < pages - 1:
+        nav.append(button("▶", EVENTS, str(page + 1)))
+    rows.append(nav)
+    return t(lang_, "events.list"), markup(rows)
+
+
+async def card(services: Services, lang_: str, event_id: str,
+               cart: Mapping[str, int]) -> tuple[Html, InlineKeyboardMarkup] | None:
+    """The event card with this selection, or None if there is no such event."""
+    listing = await services.catalog.get(event_id)
+    if listing is None:
+        return None
+    on_sale = sales_open(listing.event, services.clock())
+    clamped = clamp_cart(listing, cart) if on_sale else {}
+    return (event_card(lang_, listing, clamped, on_sale=on_sale),
+            card_keyboard(lang_, listing, clamped, on_sale))
+
+
+async def start(update: Update, context: Context) -> None:
+    """Welcome and the events on sale; `ev_<id>` opens one event, `o_<order>` shows one order."""
+    services, lang_ = services_of(context), lang(update)
+    payload = context.args[0] if context.args else ""
+    if payload.startswith(EVENT_PAYLOAD):
+        shown = await card(services, lang_, payload[len(EVENT_PAYLOAD):], {})
+        if shown is not None:
+            await reply(update, context, *shown)
+            return
+        await reply(update, context, t(lang_, "event.gone"))
+    elif payload.startswith(ORDER_PAYLOAD):
+        await show_order(update, context, payload[len(ORDER_PAYLOAD):])
+        return
+    text, keyboard = await events_page(services, lang_, 0)
+    await reply(update, context, t(lang_, "welcome", name=update.effective_user.first_name) + "\n\n" + text,
+                keyboard)
+
+
+async def on_events(update: Update, context: Context) -> None:
+    """Replace the message with a page of the events on sale."""
+    query = update.callback_query
+    await query.answer()
+    page = args(query.data)[0] if args(query.data) else "0"
+    text, keyboard = await events_page(services_of(context), lang(update), int(page) if page.isdigit() else 0)
+    await edit(query, text, keyboard)
+
+
+async def on_cart(update: Update, context: Context) -> None:
+    """Show the event card with the selection the button carries (➕/➖ land here)."""
+    query, lang_ = update.callback_query, lang(update)
+    parts = args(query.data)
+    cart = decode_cart(parts[1]) if len(parts) == 2 else None
+    shown = await card(services_of(context), lang_, parts[0], cart) if cart is not None else None
+    if shown is None:
+        await query.answer(label(lang_, "alert.event_gone"), show_alert=True)
+        return
+    await query.answer()
+    await edit(query, *shown)
+
+
+async def on_noop(update: Update, context: Context) -> None:
+    """Explain a button that does nothing (a tier's name, a limit reached)."""
+    query, lang_ = update.callback_query, lang(update)
+    why = (args(query.data) or [""])[0]
+    key = {"m": "alert.max_per_order", "s": "alert.no_seats", "t": "alert.cart_full"}.get(why, "alert.use_buttons")
+    await query.answer(label(lang_, key))
+
+
+# ---- contact details -------------------------------------------------------------------------------------------
+
+
+async def on_checkout(update: Update, context: Context) -> None:
+    """Keep the chosen tickets in a draft and ask for contact details, offering last time's."""
+    query, lang_, services = update.callback_query, lang(update), services_of(context)
+    parts = args(query.data)
+    cart = decode_cart(parts[1]) if len(parts) == 2 else None
+    listing = await services.catalog.get(parts[0]) if cart is not None else None
+    if listing is None or cart is None:
+        await query.answer(label(lang_, "alert.event_gone"), show_alert=True)
+        return
+    if not sales_open(listing.event, services.clock()):
+        await query.answer(label(lang_, "alert.sales_closed"), show_alert=True)
+        return
+    cart = clamp_cart(listing, cart)
+    if not cart:
+        await query.answer(label(lang_, "alert.cart_empty"), show_alert=True)
+        return
+    await query.answer()
+    uid = user_id(update)
+    user = await services.store.users.get(uid)
+    last = user.last_buyer if user else None
+    draft = PurchaseDraft(nonce=new_nonce(), event_id=listing.event.id, cart=cart,
+                          awaiting=None if last else ContactStep.NAME)
+    await services.store.drafts.start_purchase(uid, draft, at=services.clock())
+    if last is None:
+        await ask(update, context, draft)
+        return
+    keyboard = markup([[button(label(lang_, "btn.use_last"), USE_LAST, draft.nonce)],
+                       [button(label(lang_, "btn.new_details"), NEW_DETAILS, draft.nonce)],
+                       draft_buttons(lang_, draft.nonce)])
+    await reply(update, context, t(lang_, "contact.use_last", name=last.name, email=last.email, phone=last.phone),
+                keyboard)
+
+
+async def ask(update: Update, context: Context, draft: PurchaseDraft, problem: Html | None = None) -> None:
+    """Ask for the contact detail the draft is waiting for (after saying what was wrong, if anything)."""
+    lang_ = lang(update)
+    step = draft.awaiting or ContactStep.NAME
+    text = t(lang_, f"contact.ask.{step.value}")
+    await reply(update, context, Html(f"{problem}\n\n{text}") if problem else text,
+                markup([draft_buttons(lang_, draft.nonce)]))
+
+
+async def current_draft(services: Services, uid: int, nonce: str) -> PurchaseDraft | None:
+    doc: DraftDoc | None = await services.store.drafts.get(uid)
+    return doc.purchase if doc and doc.purchase and doc.purchase.nonce == nonce else None
+
+
+async def on_use_last(update: Update, context: Context) -> None:
+    """Fill the draft with last time's contact details and show the summary."""
+    query, lang_, services = update.callback_query, lang(update), services_of(context)
+    nonce, uid = (args(query.data) or [""])[0], user_id(update)
+    user = await services.store.users.get(uid)
+    last = user.last_buyer if user else None
+    draft = None
+    if last is not None:
+        draft = await services.store.drafts.update_purchase(
+            uid, nonce, {"name": last.name, "email": last.email, "phone": last.phone, "awaiting": None},
+            at=services.clock())
+    if draft is None:
+        await query.answer(label(lang_, "alert.draft_gone"), show_alert=True)
+        return
+    await query.answer()
+    await drop_buttons(query)
+    await send_summary(update, context, draft)
+
+
+async def on_new_details(update: Update, context: Context) -> None:
+    """Start typing the contact details: ask for the name."""
+    query, lang_, services = update.callback_query, lang(update), services_of(context)
+    draft = await services.store.drafts.update_purchase(
+        user_id(update), (args(query.data) or [""])[0],
+        {"name": None, "email": None, "phone": None, "awaiting": ContactStep.NAME.value}, at=services.clock())
+    if draft is None:
+        await query.answer(label(lang_, "alert.draft_gone"), show_alert=True)
+        return
+    await query.answer()
+    await drop_buttons(query)
+    await ask(update, context, draft)
+
+
+async def on_text(update: Update, context: Context) -> None:
+    """Take the contact detail the draft waits for; ask for the next one, or show the summary."""
+    services, lang_, uid = services_of(context), lang(update), user_id(update)
+    doc = await services.store.drafts.get(uid)
+    draft = doc.purchase if doc else None
+    if draft is None or draft.awaiting is None:
+        await reply(update, context, t(lang_, "hint.start"))
+        return
+    step = draft.awaiting
+    try:
+        value = CLEANERS[step](update.effective_message.text or "")
+    except InvalidContact as exc:
+        await ask(update, context, draft, problem=contact_problem(lang_, exc))
+        return
+    following = NEXT_STEP[step]
+    updated = await services.store.drafts.update_purchase(
+        uid, draft.nonce, {step.value: value, "awaiting": following.value if following else None},
+        at=services.clock(), awaiting=step)
+    if updated is None:
+        await reply(update, context, t(lang_, "hint.start"))
+    elif following is not None:
+        await ask(update, context, updated)
+    else:
+        await send_summary(update, context, updated)
+
+
+def contact_problem(lang_: str, exc: InvalidContact) -> Html:
+    key = f"contact.error.{exc.field.value}.{exc.problem}"
+    return t(lang_, key if has(key) else f"contact.error.{exc.field.value}.invalid")
+
+
+async def send_summary(update: Update, context: Context, draft: PurchaseDraft) -> None:
+    """Tickets, total and contact details, with Confirm / Change details / Cancel."""
+    services, lang_ = services_of(context), lang(update)
+    listing = await services.catalog.get(draft.event_id)
+    if listing is None or not draft.name or not draft.email or not draft.phone:
+        await reply(update, context, t(lang_, "event.gone"))
+        return
+    lines = cart_lines(listing.tiers, draft.cart)
+    keyboard = markup([[button(label(lang_, "btn.confirm"), CONFIRM, draft.nonce)],
+                       [button(label(lang_, "btn.change_details"), NEW_DETAILS, draft.nonce)],
+                       draft_buttons(lang_, draft.nonce)])
+    await reply(update, context, summary(lang_, listing.event, lines, draft.name, draft.email, draft.phone),
+                keyboard)
+
+
+async def on_drop(update: Update, context: Context) -> None:
+    """Abandon the purchase draft; nothing was held."""
+    query, lang_, services = update.callback_query, lang(update), services_of(context)
+    await services.store.drafts.drop_purchase(user_id(update), (args(query.data) or [""])[0])
+    await query.answer()
+    await edit(query, t(lang_, "purchase.dropped"), markup([[button(label(lang_, "btn.events"), EVENTS, "0")]]))
+
+
+# ---- reserving and paying ----------------------------------------------------------------------------------------
+
+
+async def on_confirm(update: Update, context: Context) -> None:
+    """Reserve the confirmed draft's seats; then the payment link, or the tickets at once when free."""
+    query, lang_, services = update.callback_query, lang(update), services_of(context)
+    uid = user_id(update)
+    draft = await services.store.drafts.take_purchase(uid, (args(query.data) or [""])[0])
+    buyer = draft.buyer if draft else None
+    if draft is None or buyer is None:
+        await query.answer(label(lang_, "alert.draft_gone"), show_alert=True)
+        return
+    await query.answer()
+    try:
+        order = await services.orders.reserve(uid, draft.event_id, draft.cart, buyer)
+    except ReservationRefused as refusal:
+        await services.store.drafts.restore_purchase(uid, draft, at=services.clock())
+        await reply(update, context, *await refusal_message(services, lang_, refusal, draft))
+        return
+    except Exception:
+        await services.store.drafts.restore_purchase(uid, draft, at=services.clock())  # nothing was held: retry
+        raise
+    await drop_buttons(query)  # the summary is done with; its Confirm stays pressable until a reservation is made
+    if order.status == OrderStatus.PAID:
+        await reply(update, context, t(lang_, "free.confirmed", order=order.id, lines=lines_text(lang_, order.lines)))
+        await services.delivery.deliver(order.id)
+        return
+    await offer_payment(update, context, order)
+
+
+async def refusal_message(services: Services, lang_: str, refusal: ReservationRefused,
+                          draft: PurchaseDraft) -> tuple[Html, InlineKeyboardMarkup | None]:
+    """A clear message for every reason a reservation is refused, with the way forward as buttons."""
+    listing = await services.catalog.get(draft.event_id)
+    tier = listing.tier(refusal.tier) if listing and refusal.tier else None
+    tier_name = tier.name if tier else (refusal.tier or "")
+    back = [button(label(lang_, "btn.change_tickets"), CART, draft.event_id, encode_cart(draft.cart))]
+    retry = [button(label(lang_, "btn.try_again"), CONFIRM, draft.nonce)]
+    events = [button(label(lang_, "btn.events"), EVENTS, "0")]
+    match refusal.reason:
+        case RefusalReason.SOLD_OUT if refusal.available:
+            return t(lang_, "refused.sold_out_left", tier=tier_name, n=refusal.available), markup([back])
+        case RefusalReason.SOLD_OUT:
+            return t(lang_, "refused.sold_out", tier=tier_name), markup([back])
+        case RefusalReason.RATE_LIMITED:
+            return t(lang_, "refused.rate_limited", n=refusal.limit or 0), markup([retry])
+        case RefusalReason.TOO_MANY_PENDING:
+            return (t(lang_, "refused.too_many_pending", n=refusal.limit or 0),
+                    markup([[button(label(lang_, "btn.my_orders"), ORDERS)], retry]))
+        case RefusalReason.OVER_MAX_PER_ORDER:
+            return t(lang_, "refused.over_max", tier=tier_name, n=refusal.limit or 0), markup([back])
+        case RefusalReason.UNKNOWN_TIER:
+            return t(lang_, "refused.unknown_tier", tier=tier_name), markup([back])
+        case RefusalReason.EMPTY_ORDER:
+            return t(lang_, "refused.empty"), markup([back])
+        case RefusalReason.SALES_CLOSED:
+            title = listing.event.title if listing else draft.event_id
+            return t(lang_, "refused.sales_closed", title=title), markup([events])
+        case _:
+            return t(lang_, "refused.unknown_event"), markup([events])
+
+
+async def offer_payment(update: Update, context: Context, order: OrderDoc) -> None:
+    """The payment link as a button, when the hold ends, and a cancel button; a retry if Midtrans is down."""
+    services, lang_ = services_of(context), lang(update)
+    try:
+        link = await services.payments.payment_link(order.id, order.user_id,
+                                                     finish_url=order_link(context.bot.username, order.id))
+    except PaymentLinkUnavailable:
+        keyboard = markup([[button(label(lang_, "btn.try_again"), PAY, order.id)],
+                           [button(label(lang_, "btn.cancel_order"), CANCEL, order.id)]])
+        await reply(update, context, t(lang_, "pay.unavailable", order=order.id,
+                                       until=Html(wib(order.expires_at, lang_))), keyboard)
+        return
+    except ReservationOver:
+        await reply(update, context, t(lang_, "pay.over", order=order.id))
+        return
+    except OrderNotPending:
+        await show_order(update, context, order.id)
+        return
+    keyboard = markup([[url_button(label(lang_, "btn.pay", total=price(lang_, order.total)), link.redirect_url)],
+                       [button(label(lang_, "btn.cancel_order"), CANCEL, order.id)]])
+    await reply(update, context, t(lang_, "pay.link", order=order.id, lines=lines_text(lang_, order.lines),
+                                   total=Html(price(lang_, order.total)), until=Html(wib(order.expires_at, lang_))),
+                keyboard)
+
+
+async def on_pay(update: Update, context: Context) -> None:
+    """Make (or fetch) the payment link of a pending order."""
+    query, lang_, services = update.callback_query, lang(update), services_of(context)
+    try:
+        order = await services.orders.get_for_user((args(query.data) or [""])[0], user_id(update))
+    except OrderNotFound:
+        await query.answer(label(lang_, "alert.order_gone"), show_alert=True)
+        return
+    await query.answer()
+    await drop_buttons(query)
+    await offer_payment(update, context, order)
+
+
+async def on_cancel(update: Update, context: Context) -> None:
+    """Cancel a pending order: its seats go back on sale."""
+    query, lang_, services = update.callback_query, lang(update), services_of(context)
+    order_id, uid = (args(query.data) or [""])[0], user_id(update)
+    try:
+        order = await services.orders.cancel(order_id, uid)
+    except OrderNotFound:
+        await query.answer(label(lang_, "alert.order_gone"), show_alert=True)
+        return
+    except OrderNotPending:
+        await query.answer()
+        current = await services.orders.get_for_user(order_id, uid)
+        await edit(query, order_status(lang_, current, await services.store.events.get(current.event_id)))
+        return
+    await query.answer(label(lang_, "alert.cancelled"))
+    await edit(query, t(lang_, "order.cancelled", order=order.id, lines=lines_text(lang_, order.lines)),
+               markup([[button(label(lang_, "btn.events"), EVENTS, "0")]]))
+
+
+async def show_order(update: Update, context: Context, order_id: str) -> None:
+    """Where one of the user's orders stands (the Midtrans finish link lands here)."""
+    services, lang_ = services_of(context), lang(update)
+    try:
+        order = await services.orders.get_for_user(order_id, user_id(update))
+    except OrderNotFound:
+        await reply(update, context, t(lang_, "order.not_found"))
+        return
+    event = await services.store.events.get(order.event_id)
+    text = order_status(lang_, order, event)
+    rows: list[list[InlineKeyboardButton]] = []
+    if order.status == OrderStatus.PENDING:
+        rows = pay_buttons(lang_, order)
+        if order.payment.get("instructions"):  # a bank transfer under way: how to finish it
+            text = Html(text + "\n\n" + payment_instructions(lang_, order, order.payment["instructions"]))
+    elif order.status == OrderStatus.PAID:
+        rows = [[button(label(lang_, "btn.my_tickets"), TICKETS, "0")]]
+    await reply(update, context, text, markup(rows))
+
+
+# ---- orders and tickets ----------------------------------------------------------------------------------------
+
+
+async def orders_text(services: Services, lang_: str, uid: int) -> tuple[Html, InlineKeyboardMarkup | None]:
+    pending = (await services.orders.pending_for_user(uid))[:ORDERS_SHOWN]
+    if not pending:
+        return t(lang_, "orders.none"), None
+    events = {e.id: e for e in await services.catalog.events()}
+    blocks, rows = [t(lang_, "orders.head")], []
+    for order in pending:
+        event = events.get(order.event_id)
+        blocks.append(t(lang_, "orders.item", order=order.id, title=event.title if event else order.event_id,
+                        lines=lines_text(lang_, order.lines), total=Html(price(lang_, order.total)),
+                        until=Html(wib(order.expires_at, lang_))))
+        url = order.payment.get("redirect_url")
+        pay_text = label(lang_, "btn.pay_order", order=order.id[-4:], total=price(lang_, order.total))
+        rows.append([url_button(pay_text, url) if url else button(pay_text, PAY, order.id),
+                     button(label(lang_, "btn.cancel_short"), CANCEL, order.id)])
+    return paginate(blocks)[0], markup(rows)
+
+
+async def orders_command(update: Update, context: Context) -> None:
+    """The user's pending orders, each with Pay and Cancel."""
+    await reply(update, context, *await orders_text(services_of(context), lang(update), user_id(update)))
+
+
+async def on_orders(update: Update, context: Context) -> None:
+    """The pending orders, from a button."""
+    await update.callback_query.answer()
+    await orders_command(update, context)
+
+
+async def tickets_page(services: Services, lang_: str, uid: int,
+                       page: int) -> tuple[Html, InlineKeyboardMarkup | None]:
+    """A page of the user's tickets grouped by event, with a button per valid ticket to re-send its QR."""
+    tickets = await services.tickets.for_user(uid)
+    if not tickets:
+        return t(lang_, "tickets.none"), None
+    events: dict[str, EventDoc] = {e.id: e for e in await services.catalog.events()}
+    tickets.sort(key=lambda tk: (events[tk.event_id].starts_at if tk.event_id in events else tk.issued_at,
+                                 tk.event_id, tk.issued_at, tk.seq))
+    pages = -(-len(tickets) // TICKETS_PER_PAGE)
+    page = min(max(page, 0), pages - 1)
+    shown = tickets[page * TICKETS_PER_PAGE:(page + 1) * TICKETS_PER_PAGE]
+    parts: list[str] = [t(lang_, "tickets.head", page=page + 1, pages=pages)]
+    rows: list[list[InlineKeyboardButton]] = []
+    current_event = None
+    for ticket in shown:
+        if ticket.event_id != current_event:
+            current_event = ticket.event_id
+            event = events.get(ticket.event_id)
+            parts.append("\n" + t(lang_, "tickets.event", title=event.title if event else ticket.event_id,
+                                  when=Html(wib(event.starts_at, lang_)) if event else ""))
+        state = ("void" if ticket.status == TicketStatus.VOID
+                 else "in" if ticket.checked_in_at else "valid")
+        parts.append(t(lang_, f"tickets.item.{state}", tier=ticket.tier_name, code=format_code(ticket.id),
+                       holder=ticket.holder_name))
+        if ticket.status == TicketStatus.VALID:
+            rows.append([button(f"🎟 {shorten(ticket.tier_name, 24)} · {format_code(ticket.id)}", QR, ticket.id)])
+    nav = []
+    if page > 0:
+        nav.append(button("◀", TICKETS, str(page - 1)))
+    if page < pages - 1:
+        nav.append(button("▶", TICKETS, str(page + 1)))
+    rows.append(nav)
+    return paginate(["\n".join(parts)])[0], markup(rows)
+
+
+async def mytickets_command(update: Update, context: Context) -> None:
+    """The user's tickets by event, each with a button that re-sends its QR."""
+    await reply(update, context, *await tickets_page(services_of(context), lang(update), user_id(update), 0))
+
+
+async def on_tickets_page(update: Update, context: Context) -> None:
+    """Another page of the user's tickets."""
+    query = update.callback_query
+    await query.answer()
+    page = (args(query.data) or ["0"])[0]
+    text, keyboard = await tickets_page(services_of(context), lang(update), user_id(update),
+                                        int(page) if page.isdigit() else 0)
+    if query.message is not None and query.message.photo:
+        await reply(update, context, text, keyboard)
+    else:
+        await edit(query, text, keyboard)
+
+
+async def on_qr(update: Update, context: Context) -> None:
+    """Re-send one of the user's tickets as a QR photo."""
+    query, lang_, services = update.callback_query, lang(update), services_of(context)
+    ticket = await services.store.tickets.get((args(query.data) or [""])[0])
+    if ticket is None or ticket.user_id != user_id(update):
+        await query.answer(label(lang_, "alert.not_your_ticket"), show_alert=True)
+        return
+    await query.answer()
+    await send_ticket(context.bot, query.message.chat.id if query.message else ticket.user_id, ticket,
+                      await services.store.events.get(ticket.event_id), lang_)
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """What each command does, for the user's role."""
+    services, lang_, uid = services_of(context), lang(update), user_id(update)
+    text = t(lang_, "help.buyer")
+    if is_admin(services, uid) or await organised_events(services, uid):
+        text = Html(text + "\n\n" + t(lang_, "help.organiser"))
+    if is_admin(services, uid):
+        text = Html(text + "\n\n" + t(lang_, "help.admin"))
+    await reply(update, context, text)
+
+
+async def on_other_message(update: Update, context: Context) -> None:
+    """Anything else (a sticker, a file): point at /start."""
+    await reply(update, context, t(lang(update), "hint.start"))
+
+
+def register(application: Application) -> None:
+    application.add_handler(CommandHandler("start", start, filters=PRIVATE & ~TICKET_LINK))
+    application.add_handler(CommandHandler("orders", orders_command, filters=PRIVATE))
+    application.add_handler(CommandHandler("mytickets", mytickets_command, filters=PRIVATE))
+    application.add_handler(CommandHandler("help", help_command, filters=PRIVATE))
+    for prefix, callback in ((EVENTS, on_events), (CART, on_cart), (NOOP, on_noop), (CHECKOUT, on_checkout),
+                             (USE_LAST, on_use_last), (NEW_DETAILS, on_new_details), (CONFIRM, on_confirm),
+                             (DROP, on_drop), (PAY, on_pay), (CANCEL, on_cancel), (ORDERS, on_orders),
+                             (TICKETS, on_tickets_page), (QR, on_qr)):
+        application.add_handler(CallbackQueryHandler(callback, pattern=pattern(prefix)))
+    application.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, on_text))
+
+
+def register_fallback(application: Application) -> None:
+    """Last in line: whatever no other handler took (an unknown command, a sticker)."""
+    application.add_handler(MessageHandler(PRIVATE, on_other_message))

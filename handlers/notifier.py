@@ -1,0 +1,193 @@
+"""The Telegram side of `bot.notifications`: what an order owes (bot.outbox.Message) becomes messages to the
+buyer, the event's organisers or the admins, each in the recipient's language (kept on their user document).
+
+`Forbidden` (the user blocked the bot, or never started it) raises `Undeliverable`: the delivery service stops
+retrying and the tickets stay retrievable with /mytickets. `RetryAfter` is waited out and the call tried once
+more; any other error propagates, and the delivery service records it and retries later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import timedelta
+from typing import TypeVar
+
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import Forbidden, RetryAfter
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.notifications import Notice, Undeliverable
+from bot.outbox import Message
+from bot.services import Services
+from handlers.buyer import CART, TICKETS
+from handlers.keyboards import button, encode_cart, fits, markup
+from handlers.messages import Html, label, lang_of, t
+from handlers.shared import send, send_ticket
+from handlers.views import lines_text, payment_instructions, price
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+MAX_WAIT_SECONDS = 60.0  # a longer flood wait is not slept through: the delivery job retries later
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        delay = exc.retry_after
+    return delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
+
+
+class TelegramNotifier:
+    """Implements `bot.notifications.Notifier` over a PTB `Bot`."""
+
+    def __init__(self, bot: Bot, services: Services, *, max_wait: float = MAX_WAIT_SECONDS) -> None:
+        self._bot = bot
+        self._services = services
+        self._max_wait = max_wait
+
+    async def notify(self, notice: Notice) -> None:
+        handlers: dict[Message, Callable[[Notice], Awaitable[None]]] = {
+            Message.PAID: self._paid,
+            Message.SALE: self._sale,
+            Message.PAYMENT_PENDING: self._payment_pending,
+            Message.FAILED: self._released,
+            Message.EXPIRED: self._released,
+            Message.REFUNDED: self._refunded,
+            Message.NEEDS_REFUND: self._needs_refund,
+            Message.AMOUNT_MISMATCH: self._amount_mismatch,
+            Message.PAYMENT_REVIEW: self._payment_review,
+        }
+        await handlers[notice.message](notice)
+
+    # ---- sending -------------------------------------------------------------------------------------------
+
+    async def _call(self, make: Callable[[], Awaitable[T]]) -> T:
+        """One Bot API call: a flood wait is waited out and tried once more; a block is Undeliverable."""
+        try:
+            try:
+                return await make()
+            except RetryAfter as exc:
+                wait = retry_seconds(exc)
+                if wait > self._max_wait:
+                    raise
+                await asyncio.sleep(wait)
+                return await make()
+        except Forbidden as exc:
+            raise Undeliverable(exc.message) from exc
+
+    async def _lang(self, uid: int) -> str:
+        user = await self._services.store.users.get(uid)
+        return lang_of(user.language if user else None)
+
+    async def _to_buyer(self, notice: Notice, text: Html, keyboard: InlineKeyboardMarkup | None = None) -> None:
+        await self._call(lambda: send(self._bot, notice.order.user_id, text, keyboard))
+
+    async def _to_staff(self, recipients: Iterable[int], render: Callable[[str], Html], what: str) -> None:
+        """Tell each recipient in their language. One who blocked the bot is skipped; other failures are raised
+        after everyone else was tried (a retry may then tell some of them twice)."""
+        failure: Exception | None = None
+        told = 0
+        for uid in sorted(set(recipients)):
+            text = render(await self._lang(uid))
+            try:
+                await self._call(lambda uid=uid, text=text: send(self._bot, uid, text))
+                told += 1
+            except Undeliverable as exc:
+                log.warning("%s: user %s cannot be reached (%s)", what, uid, exc)
+            except Exception as exc:  # noqa: BLE001 - raised below, after the others were tried
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+        if told == 0:
+            log.warning("%s: nobody to tell (no reachable recipient)", what)
+
+    # ---- the messages --------------------------------------------------------------------------------------
+
+    def _title(self, notice: Notice) -> str:
+        return notice.event.title if notice.event else notice.order.event_id
+
+    async def _paid(self, notice: Notice) -> None:
+        """Payment received (or a free order confirmed), then one QR photo per ticket."""
+        order = notice.order
+        lang = await self._lang(order.user_id)
+        key = "notice.paid" if order.total else "notice.free"
+        await self._to_buyer(notice, t(lang, key, order=order.id, title=self._title(notice),
+                                       lines=lines_text(lang, order.lines), total=Html(price(lang, order.total)),
+                                       n=len(notice.tickets)),
+                             markup([[button(label(lang, "btn.my_tickets"), TICKETS, "0")]]))
+        for ticket in notice.tickets:
+            await self._call(lambda ticket=ticket: send_ticket(self._bot, order.user_id, ticket, notice.event, lang))
+
+    async def _sale(self, notice: Notice) -> None:
+        """Each organiser: event, tiers and quantities, buyer, sold / capacity so far."""
+        order = notice.order
+        ordered = {line.tier for line in order.lines}
+        tiers = [tier for tier in notice.tiers if tier.code in ordered]
+
+        def render(lang: str) -> Html:
+            figures = "\n".join(t(lang, "notice.sale.tier", tier=tier.name, sold=tier.sold, capacity=tier.capacity)
+                                for tier in tiers)
+            return t(lang, "notice.sale", title=self._title(notice), lines=lines_text(lang, order.lines),
+                     buyer=order.buyer.name, order=order.id, figures=Html(figures),
+                     sold=sum(tier.sold for tier in notice.tiers),
+                     capacity=sum(tier.capacity for tier in notice.tiers))
+
+        await self._to_staff(notice.event.organisers if notice.event else [], render, f"sale {order.id}")
+
+    async def _payment_pending(self, notice: Notice) -> None:
+        """How to finish paying: virtual account number, bill key, payment code..."""
+        lang = await self._lang(notice.order.user_id)
+        instructions = notice.order.payment.get("instructions") or {}
+        await self._to_buyer(notice, payment_instructions(lang, notice.order, instructions))
+
+    async def _released(self, notice: Notice) -> None:
+        """The hold ended or the payment failed: the seats were released (with a button to try again)."""
+        order = notice.order
+        lang = await self._lang(order.user_id)
+        key = "notice.expired" if notice.message == Message.EXPIRED else "notice.failed"
+        cart = encode_cart({line.tier: line.qty for line in order.lines})
+        again = ([[button(label(lang, "btn.buy_again"), CART, order.event_id, cart)]]
+                 if fits(CART, order.event_id, cart) else [])
+        await self._to_buyer(notice, t(lang, key, order=order.id, title=self._title(notice),
+                                       lines=lines_text(lang, order.lines)), markup(again))
+
+    async def _refunded(self, notice: Notice) -> None:
+        order = notice.order
+        lang = await self._lang(order.user_id)
+        await self._to_buyer(notice, t(lang, "notice.refunded", order=order.id, title=self._title(notice),
+                                       total=Html(price(lang, order.total))))
+
+    async def _needs_refund(self, notice: Notice) -> None:
+        """The buyer: a refund is coming; the admins: refund this order."""
+        order = notice.order
+        lang = await self._lang(order.user_id)
+        unreachable: Undeliverable | None = None
+        try:
+            await self._to_buyer(notice, t(lang, "notice.needs_refund.buyer", order=order.id,
+                                           title=self._title(notice), total=Html(price(lang, order.total))))
+        except Undeliverable as exc:
+            unreachable = exc  # the admins must hear of it all the same
+        tier = str(notice.detail.get("tier", ""))
+        await self._to_staff(notice.admin_ids, lambda lang: t(
+            lang, "notice.needs_refund.admin", order=order.id, title=self._title(notice),
+            total=Html(price(lang, order.total)), tier=tier, buyer=order.buyer.name, email=order.buyer.email,
+            phone=order.buyer.phone), f"needs_refund {order.id}")
+        if unreachable is not None:
+            log.warning("order %s: the buyer cannot be told of the refund (%s)", order.id, unreachable)
+
+    async def _amount_mismatch(self, notice: Notice) -> None:
+        order = notice.order
+        await self._to_staff(notice.admin_ids, lambda lang: t(
+            lang, "notice.amount_mismatch", order=order.id, title=self._title(notice),
+            total=Html(price(lang, order.total)), reported=str(notice.detail.get("reported", "?")),
+            status=str(notice.detail.get("status", "?"))), f"amount_mismatch {order.id}")
+
+    async def _payment_review(self, notice: Notice) -> None:
+        order = notice.order
+        await self._to_staff(notice.admin_ids, lambda lang: t(
+            lang, "notice.review", order=order.id, title=self._title(notice), total=Html(price(lang, order.total)),
+            method=str(order.payment.get("payment_type") or "?")), f"payment_review {order.id}")

@@ -1,0 +1,164 @@
+"""Organisers (the Telegram ids listed on an event) and admins at the door: check-in by code or pasted link
+(/checkin), by a photo of the QR (/scan), or by opening the QR's deep link with a phone camera; and /stats.
+
+Whether a photo is a scan is remembered in the user's draft document (MongoDB), not in this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from datetime import timedelta
+
+import zxingcpp
+from PIL import Image, UnidentifiedImageError
+from telegram import Update
+from telegram.ext import Application, CommandHandler, MessageHandler, filters
+
+from bot.checkin import CheckInStatus
+from bot.clock import as_utc
+from bot.tickets import PAYLOAD_PREFIX, normalize_code
+from handlers.commands import set_user_commands
+from handlers.formatting import paginate
+from handlers.messages import t
+from handlers.shared import (
+    PRIVATE,
+    Context,
+    is_admin,
+    is_staff,
+    lang,
+    organised_events,
+    reply,
+    send_ticket,
+    services_of,
+    user_id,
+)
+from handlers.views import checkin_answer, stats_block
+
+SCAN_WINDOW = timedelta(minutes=15)  # photos count as scans this long after /scan or the last scan
+TICKET_LINK = filters.Regex(rf"^/start(?:@\w+)?\s+{PAYLOAD_PREFIX}")
+PLAIN_START = filters.Regex(r"^/start(?:@\w+)?\s*$")
+SCAN_CAPTION = filters.CaptionRegex(r"^\s*/scan\b")
+IMAGES = filters.PHOTO | filters.Document.IMAGE
+
+
+def decode_qr(data: bytes) -> list[str]:
+    """The texts of the QR codes in an image (blocking: run it in a thread)."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            return [r.text for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode) if r.text]
+    except (UnidentifiedImageError, OSError):
+        return []
+
+
+async def refuse(update: Update, context: Context) -> None:
+    await reply(update, context, t(lang(update), "refused.staff_only"))
+
+
+async def answer_checkin(update: Update, context: Context, code_or_link: str) -> None:
+    """Check one ticket in and answer ✅ holder, tier / ⚠️ already, when, by whom / ❌ why not."""
+    services = services_of(context)
+    result = await services.checkin.check_in(code_or_link, user_id(update))
+    by_name = None
+    if result.status == CheckInStatus.ALREADY_CHECKED_IN and result.checked_in_by is not None:
+        staff = await services.store.users.get(result.checked_in_by)
+        by_name = staff.name if staff else None
+    await reply(update, context, checkin_answer(lang(update), result, by_name))
+
+
+async def ticket_link(update: Update, context: Context) -> None:
+    """`/start t_<code>`: check in for the event's staff; show the ticket to its owner; tell others nothing."""
+    services, uid, lang_ = services_of(context), user_id(update), lang(update)
+    payload = context.args[0] if context.args else ""
+    ticket = await services.tickets.get(payload)
+    event = await services.store.events.get(ticket.event_id) if ticket else None
+    if ticket and event and services.checkin.may_check_in(event, uid):
+        await answer_checkin(update, context, payload)
+    elif ticket and ticket.user_id == uid:
+        await send_ticket(context.bot, update.effective_chat.id, ticket, event, lang_)
+    elif await is_staff(services, uid):
+        await answer_checkin(update, context, payload)
+    else:
+        await reply(update, context, t(lang_, "ticket.stranger"))
+
+
+async def checkin_command(update: Update, context: Context) -> None:
+    """`/checkin CODE` or a pasted ticket link: check it in."""
+    if not await is_staff(services_of(context), user_id(update)):
+        await refuse(update, context)
+        return
+    if not context.args:
+        await reply(update, context, t(lang(update), "checkin.usage"))
+        return
+    await answer_checkin(update, context, " ".join(context.args))
+
+
+async def scan_command(update: Update, context: Context) -> None:
+    """Start scan mode: the next photos are QR codes to check in."""
+    services, uid = services_of(context), user_id(update)
+    if not await is_staff(services, uid):
+        await refuse(update, context)
+        return
+    now = services.clock()
+    await services.store.drafts.set_scan_until(uid, now + SCAN_WINDOW, at=now)
+    await reply(update, context, t(lang(update), "scan.ready"))
+
+
+async def on_photo(update: Update, context: Context) -> None:
+    """A photo from staff in scan mode (or captioned /scan): decode its QR and check the ticket in."""
+    services, uid, lang_ = services_of(context), user_id(update), lang(update)
+    message = update.effective_message
+    if not await is_staff(services, uid):
+        await reply(update, context, t(lang_, "photo.not_expected"))
+        return
+    now = services.clock()
+    doc = await services.store.drafts.get(uid)
+    scanning = doc is not None and doc.scan_until is not None and as_utc(doc.scan_until) > now
+    if not (scanning or SCAN_CAPTION.check_update(update)):
+        await reply(update, context, t(lang_, "scan.first"))
+        return
+    file_id = message.photo[-1].file_id if message.photo else message.document.file_id
+    data = await (await context.bot.get_file(file_id)).download_as_bytearray()
+    texts = await asyncio.to_thread(decode_qr, bytes(data))
+    await services.store.drafts.set_scan_until(uid, now + SCAN_WINDOW, at=now)
+    if not texts:
+        await reply(update, context, t(lang_, "scan.no_code"))
+        return
+    for text in dict.fromkeys(texts):  # each distinct code once
+        await answer_checkin(update, context, normalize_code(text) or text)
+
+
+async def stats_command(update: Update, context: Context) -> None:
+    """Sales figures per tier: an organiser's own events, or every event for an admin."""
+    services, uid, lang_ = services_of(context), user_id(update), lang(update)
+    if is_admin(services, uid):
+        stats = await services.stats.stats(None)
+    else:
+        own = await organised_events(services, uid)
+        if not own:
+            await refuse(update, context)
+            return
+        stats = await services.stats.stats([e.id for e in own])
+    if not stats:
+        await reply(update, context, t(lang_, "stats.none"))
+        return
+    for page in paginate(stats_block(lang_, s) for s in stats):
+        await reply(update, context, page)
+
+
+async def refresh_menu(update: Update, context: Context) -> None:
+    """Give staff their own command menu when they start the bot (Telegram cannot set it before they do)."""
+    services, uid = services_of(context), user_id(update)
+    if await is_staff(services, uid):
+        await set_user_commands(context.bot, services, uid)
+
+
+def register(application: Application) -> None:
+    application.add_handler(CommandHandler("start", ticket_link, filters=PRIVATE & TICKET_LINK))
+    application.add_handler(CommandHandler("checkin", checkin_command, filters=PRIVATE))
+    application.add_handler(CommandHandler("scan", scan_command, filters=PRIVATE))
+    application.add_handler(CommandHandler("stats", stats_command, filters=PRIVATE))
+    application.add_handler(MessageHandler(PRIVATE & IMAGES, on_photo))
+    # a separate group, so that it runs besides the buyer's plain /start (not on every ticket link at the door)
+    application.add_handler(CommandHandler("start", refresh_menu, filters=PRIVATE & PLAIN_START), group=1)

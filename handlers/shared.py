@@ -1,0 +1,134 @@
+"""What every audience's handlers share: the services in bot_data, the user's language, who is staff, sending
+HTML, sending a ticket's QR, remembering each user's language, and the one global error handler."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ContextTypes, filters
+
+from bot.services import Services
+from bot.tickets import render_qr
+from handlers.messages import Html, lang_of, t
+from handlers.views import ticket_caption
+from storage.documents import EventDoc, TicketDoc
+
+log = logging.getLogger(__name__)
+
+SERVICES_KEY = "karcis.services"
+PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE  # new messages in private chats (not edits)
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+def services_of(context: Context) -> Services:
+    return context.application.bot_data[SERVICES_KEY]
+
+
+def lang(update: Update) -> str:
+    """The catalog language for whoever sent the update: Indonesian for `id…`, else English."""
+    user = update.effective_user
+    return lang_of(user.language_code if user else None)
+
+
+def user_id(update: Update) -> int:
+    if update.effective_user is None:
+        raise ValueError("update without a user")
+    return update.effective_user.id
+
+
+def display_name(update: Update) -> str | None:
+    user = update.effective_user
+    return user.full_name if user else None
+
+
+def is_admin(services: Services, uid: int) -> bool:
+    return uid in services.settings.admin_ids
+
+
+async def organised_events(services: Services, uid: int) -> list[EventDoc]:
+    return await services.catalog.organised_by(uid)
+
+
+async def is_staff(services: Services, uid: int) -> bool:
+    """Organises at least one event, or is an admin: may check tickets in."""
+    return is_admin(services, uid) or bool(await organised_events(services, uid))
+
+
+async def send(bot: Bot, chat_id: int, text: Html, markup: InlineKeyboardMarkup | None = None) -> Message:
+    return await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                                  link_preview_options=NO_PREVIEW)
+
+
+async def reply(update: Update, context: Context, text: Html, markup: InlineKeyboardMarkup | None = None) -> Message:
+    """Send HTML text into the chat the update came from."""
+    if update.effective_chat is None:
+        raise ValueError("update without a chat")
+    return await send(context.bot, update.effective_chat.id, text, markup)
+
+
+async def edit(query: CallbackQuery, text: Html, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Replace the pressed message's text and buttons; a double tap that changes nothing is fine."""
+    try:
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                                      link_preview_options=NO_PREVIEW)
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
+
+
+async def drop_buttons(query: CallbackQuery) -> None:
+    """Take the buttons off the pressed message, so it cannot be pressed twice."""
+    with contextlib.suppress(BadRequest):
+        await query.edit_message_reply_markup(None)
+
+
+async def send_ticket(bot: Bot, chat_id: int, ticket: TicketDoc, event: EventDoc | None, lang_: str) -> Message:
+    """One ticket: its QR (the deep link a phone camera opens) captioned with event, tier, holder and code."""
+    png = await render_qr(bot.username, ticket.id)
+    return await bot.send_photo(chat_id, photo=png, caption=ticket_caption(lang_, ticket, event),
+                                parse_mode=ParseMode.HTML, filename=f"karcis-{ticket.id}.png")
+
+
+async def remember_user(update: Update, context: Context) -> None:
+    """Keep the user's language and name on their user document, so notices reach them in their language."""
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return
+    await services_of(context).store.users.remember_user(user.id, language=user.language_code,
+                                                         name=user.full_name)
+
+
+def _describe(update: object) -> dict[str, Any]:
+    """What to log about an update: who and what, never what a buyer typed (it may be their phone number)."""
+    if not isinstance(update, Update):
+        return {"update": repr(update)[:200]}
+    info: dict[str, Any] = {"update_id": update.update_id}
+    if update.effective_user:
+        info["user_id"] = update.effective_user.id
+    if update.callback_query:
+        info["callback_data"] = update.callback_query.data
+    elif update.effective_message:
+        text = update.effective_message.text or ""
+        info["kind"] = "command" if text.startswith("/") else ("photo" if update.effective_message.photo else "text")
+        if text.startswith("/"):
+            info["command"] = text.split()[0][:40]
+    return info
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log the failure with its context; tell the user something went wrong, without the details."""
+    log.error("handling %s failed", _describe(update), exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if update.callback_query is not None:
+        with contextlib.suppress(TelegramError):
+            await update.callback_query.answer()
+    with contextlib.suppress(TelegramError):
+        await send(context.bot, update.effective_chat.id, t(lang(update), "error.generic"))

@@ -1,0 +1,151 @@
+"""Texts shared by the chat handlers and the notifier, built from the catalog: event cards, order lines, ticket
+captions, check-in answers, payment instructions, sales figures. Pure functions: no I/O, no keyboards."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from bot.catalog import EventWithTiers
+from bot.checkin import CheckInResult, CheckInStatus
+from bot.clock import WIB
+from bot.stats import EventStats
+from bot.tickets import format_code
+from handlers.formatting import CAPTION_LIMIT, TEXT_LIMIT, fit_between, rupiah, wib, wib_time
+from handlers.messages import Html, t
+from storage.documents import EventDoc, OrderDoc, OrderLine, TicketDoc, TicketStatus, TierDoc
+
+
+def price(lang: str, amount: int) -> str:
+    return rupiah(amount) if amount else t(lang, "price.free")
+
+
+def cart_lines(tiers: Iterable[TierDoc], cart: Mapping[str, int]) -> list[OrderLine]:
+    """The cart as order lines, in the event's tier order (unknown tiers left out)."""
+    return [OrderLine(tier=tier.code, name=tier.name, price=tier.price, qty=cart[tier.code])
+            for tier in tiers if cart.get(tier.code, 0) > 0]
+
+
+def lines_text(lang: str, lines: Iterable[OrderLine]) -> Html:
+    return Html("\n".join(t(lang, "order.line", qty=line.qty, tier=line.name, amount=price(lang, line.amount))
+                          for line in lines))
+
+
+def event_card(lang: str, listing: EventWithTiers, cart: Mapping[str, int], *, on_sale: bool) -> Html:
+    """Title, time, venue, description, each tier with price and seats left, and the selection so far."""
+    event = listing.event
+    head = t(lang, "card.head", title=event.title, when=Html(wib(event.starts_at, lang)), venue=event.venue)
+    tiers = []
+    for tier in listing.tiers:
+        left = t(lang, "card.left", n=tier.available) if tier.available > 0 else t(lang, "card.sold_out")
+        tiers.append(t(lang, "card.tier", tier=tier.name, price=Html(price(lang, tier.price)), left=left))
+    tail = "\n\n" + t(lang, "card.tiers") + "\n" + "\n".join(tiers)
+    lines = cart_lines(listing.tiers, cart)
+    if lines:
+        total = sum(line.amount for line in lines)
+        tail += "\n\n" + t(lang, "card.selection", lines=lines_text(lang, lines), total=Html(price(lang, total)))
+    if not on_sale:
+        tail += "\n\n" + t(lang, "card.sales_closed")
+    elif not lines:
+        tail += "\n\n" + t(lang, "card.pick")
+    description = event.description.strip()
+    if description:
+        head += "\n\n"
+    return fit_between(head, description, tail, limit=TEXT_LIMIT)
+
+
+def summary(lang: str, event: EventDoc, lines: list[OrderLine], name: str, email: str, phone: str) -> Html:
+    total = sum(line.amount for line in lines)
+    return t(lang, "summary", title=event.title, when=Html(wib(event.starts_at, lang)),
+             lines=lines_text(lang, lines), total=Html(price(lang, total)), name=name, email=email, phone=phone)
+
+
+def ticket_caption(lang: str, ticket: TicketDoc, event: EventDoc | None) -> Html:
+    title = event.title if event else ticket.event_id
+    head = t(lang, "ticket.caption", title=title, tier=ticket.tier_name, holder=ticket.holder_name,
+             code=format_code(ticket.id), when=Html(wib(event.starts_at, lang)) if event else "")
+    if ticket.status == TicketStatus.VOID:
+        head = t(lang, "ticket.void") + "\n" + head
+    venue = event.venue if event else ""
+    return fit_between(head + ("\n📍 " if venue else ""), venue, "", limit=CAPTION_LIMIT)
+
+
+def checkin_answer(lang: str, result: CheckInResult, by_name: str | None = None) -> Html:
+    """Unmistakable at a glance: ✅ name, tier / ⚠️ already, when, by whom / ❌ why not."""
+    ticket, event = result.ticket, result.event
+    who = {"holder": ticket.holder_name, "tier": ticket.tier_name} if ticket else {}
+    title = event.title if event else ""
+    match result.status:
+        case CheckInStatus.CHECKED_IN:
+            return t(lang, "checkin.ok", title=title, **who)
+        case CheckInStatus.ALREADY_CHECKED_IN:
+            at = result.checked_in_at
+            return t(lang, "checkin.already", time=wib_time(at) if at else "?",
+                     by=by_name or str(result.checked_in_by or "?"), title=title, **who)
+        case CheckInStatus.VOID:
+            return t(lang, "checkin.void", title=title, **who)
+        case CheckInStatus.NOT_YOUR_EVENT:
+            return t(lang, "checkin.not_yours")
+        case _:
+            return t(lang, "checkin.unknown")
+
+
+def order_status(lang: str, order: OrderDoc, event: EventDoc | None) -> Html:
+    """Where an order stands, for its owner."""
+    title = event.title if event else order.event_id
+    values: dict[str, Any] = {"order": order.id, "title": title, "lines": lines_text(lang, order.lines),
+                              "total": Html(price(lang, order.total)), "until": Html(wib(order.expires_at, lang))}
+    return t(lang, f"order.status.{order.status.value}", **values)
+
+
+def payment_instructions(lang: str, order: OrderDoc, instructions: Mapping[str, Any]) -> Html:
+    """How to finish a pending payment: virtual account numbers, bill key, store payment code, links."""
+    rows: list[str] = []
+    for va in instructions.get("va_numbers") or []:
+        if isinstance(va, Mapping) and va.get("va_number"):
+            rows.append(t(lang, "pay.va", bank=str(va.get("bank", "")).upper(), number=va["va_number"]))
+    if instructions.get("permata_va_number"):
+        rows.append(t(lang, "pay.va", bank="PERMATA", number=instructions["permata_va_number"]))
+    if instructions.get("bill_key"):
+        rows.append(t(lang, "pay.bill", biller=instructions.get("biller_code", ""), bill_key=instructions["bill_key"]))
+    if instructions.get("payment_code"):
+        rows.append(t(lang, "pay.store", store=str(instructions.get("store") or "").title(),
+                      code=instructions["payment_code"]))
+    for action in instructions.get("actions") or []:
+        url = action.get("url") if isinstance(action, Mapping) else None
+        if isinstance(url, str) and url.startswith(("https://", "http://")):
+            rows.append(t(lang, "pay.action", url=Html(html.escape(url, quote=True)),
+                          name=str(action.get("name") or "link").replace("-", " ")))
+    pdf = instructions.get("pdf_url")
+    if isinstance(pdf, str) and pdf.startswith(("https://", "http://")):
+        rows.append(t(lang, "pay.pdf", url=Html(html.escape(pdf, quote=True))))
+    expiry = _midtrans_time(instructions.get("expiry_time"))
+    if expiry is not None:
+        rows.append(t(lang, "pay.expiry", until=Html(wib(expiry, lang))))
+    if not rows:
+        rows.append(t(lang, "pay.no_details"))
+    return t(lang, "pay.pending", order=order.id, total=Html(price(lang, order.total)), rows=Html("\n".join(rows)))
+
+
+def _midtrans_time(text: object) -> datetime | None:
+    """Midtrans times are `YYYY-MM-DD HH:MM:SS` in Jakarta time."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.strptime(text.strip()[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=WIB)
+    except ValueError:
+        return None
+
+
+def stats_block(lang: str, stats: EventStats) -> Html:
+    """One event's figures: per tier capacity, sold, pending, available, checked in, revenue; then the total."""
+    rows = [t(lang, "stats.head", title=stats.event.title, when=Html(wib(stats.event.starts_at, lang)))]
+    for tier in stats.tiers:
+        rows.append(t(lang, "stats.tier", tier=tier.name, sold=tier.sold, capacity=tier.capacity,
+                      pending=tier.pending, available=tier.available, checked_in=tier.checked_in,
+                      revenue=rupiah(tier.revenue)))
+    rows.append(t(lang, "stats.total", sold=stats.sold, capacity=stats.capacity, pending=stats.pending,
+                  available=stats.available, checked_in=stats.checked_in, revenue=rupiah(stats.revenue)))
+    return Html("\n".join(rows))

@@ -1,0 +1,157 @@
+"""A real PTB Application with the Karcis handlers, talking HTTP to the fake Bot API, over the in-memory store and
+the Midtrans simulator. Updates are fed with `application.process_update`, so every step has finished when the
+call returns. Tests take it as the `kit` fixture (tests/conftest.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from PIL import Image
+from telegram import Update
+from telegram.ext import Application, ApplicationBuilder
+
+import handlers
+from bot.config import Settings
+from bot.event_file import load_events_file, parse_events
+from bot.midtrans import MidtransGateway
+from bot.sandbox.midtrans import MidtransSimulator
+from bot.sandbox.telegram_api import FakeTelegram, MessageRecord, parse_html
+from bot.services import Services, build_services
+from storage.store import Store
+from tests.conftest import ADMIN_ID, BUYER_ID, EXAMPLES, ORGANISER_ID, FakeClock
+
+SERVER_KEY = "SB-Mid-server-handlers-test"
+PAY_HOST = "https://pay.karcis-sim.example"
+JAZZ = "jazz-senja-2026"
+WORKSHOP = "workshop-ui-bandung"
+INDO_ID = 900000011      # a buyer whose Telegram speaks Indonesian
+STRANGER_ID = 900000012  # neither organiser nor admin
+OTHER_ORGANISER_ID = 900000013
+GENERIC_ERRORS = ("Sorry, something went wrong", "Maaf, terjadi kesalahan")
+
+
+def png_of(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@dataclass
+class Bot:
+    """The application under test and the world around it."""
+
+    fake: FakeTelegram
+    app: Application
+    services: Services
+    midtrans: MidtransSimulator
+    clock: FakeClock
+    expected_failures: list[str] = field(default_factory=list)
+    expect_generic_error: bool = False
+
+    async def pump(self) -> None:
+        """Feed every pending update to the application (handlers may cause none, but be safe)."""
+        while updates := self.fake.take_updates():
+            for raw in updates:
+                await self.app.process_update(Update.de_json(raw, self.app.bot))
+
+    def sent(self, uid: int) -> list[MessageRecord]:
+        return self.fake.messages(uid)
+
+    async def say(self, uid: int, text: str) -> list[MessageRecord]:
+        """The user sends `text`; the bot's new messages in that chat."""
+        before = len(self.sent(uid))
+        await self.fake.send_text(uid, text)
+        await self.pump()
+        return self.sent(uid)[before:]
+
+    async def photo(self, uid: int, image: bytes, caption: str | None = None) -> list[MessageRecord]:
+        before = len(self.sent(uid))
+        await self.fake.send_photo(uid, image, caption)
+        await self.pump()
+        return self.sent(uid)[before:]
+
+    async def press(self, uid: int, message: MessageRecord, text_or_data: str) -> list[MessageRecord]:
+        """Press the button labelled (or carrying) `text_or_data`; the bot's new messages. The pressed message
+        itself is edited in place (see `self.fake.message(uid, id)`)."""
+        data = next((b["callback_data"] for b in message.buttons()
+                     if b.get("callback_data") and text_or_data in (b.get("text"), b["callback_data"])), None)
+        if data is None:
+            raise LookupError(f"no button {text_or_data!r} on #{message.message_id}: "
+                              f"{[(b.get('text'), b.get('callback_data')) for b in message.buttons()]}")
+        before = len(self.sent(uid))
+        query = await self.fake.press_button(uid, message.message_id, data)
+        await self.pump()
+        assert self.fake.callback_query(query.id).answered, f"callback {data!r} was not answered"
+        return self.sent(uid)[before:]
+
+    async def answer_to(self, uid: int, message: MessageRecord, data: str) -> str | None:
+        """Press the button carrying `data`; the text the bot answered the press with (a toast or an alert)."""
+        query = await self.fake.press_button(uid, message.message_id, data)
+        await self.pump()
+        answered = self.fake.callback_query(query.id)
+        assert answered.answered, f"callback {data!r} was not answered"
+        return answered.answer_text
+
+    def now(self, uid: int, message: MessageRecord) -> MessageRecord:
+        """The message as it is now (after edits)."""
+        return self.fake.message(uid, message.message_id)
+
+    def check_clean(self) -> None:
+        """No Bot API call failed (invalid HTML, too long, bad buttons...) and no handler failed."""
+        failed = [f"{c.method}: {c.description}" for c in self.fake.calls if not c.ok]
+        unexpected = [f for f in failed if not any(e in f for e in self.expected_failures)]
+        assert not unexpected, unexpected
+        for uid in self.fake.users:
+            for message in self.sent(uid):
+                assert message.source is None or message.parse_mode != "HTML" or parse_html(message.source)
+                if not self.expect_generic_error:
+                    assert not any(e in (message.body or "") for e in GENERIC_ERRORS), self.fake.transcript(uid)
+
+
+def event_yaml(**overrides: Any) -> list[Any]:
+    """One extra event (organised by OTHER_ORGANISER_ID unless overridden), as specs."""
+    event = {
+        "id": "malam-puisi", "title": "Malam Puisi", "description": "Poetry night.", "venue": "Kafe Sastra, Yogyakarta",
+        "starts_at": "2026-12-20T19:00:00+07:00", "ends_at": "2026-12-20T22:00:00+07:00",
+        "organisers": [OTHER_ORGANISER_ID],
+        "tiers": [{"code": "GA", "name": "General admission", "price": 50000, "capacity": 40, "max_per_order": 4}],
+    }
+    event.update(overrides)
+    return parse_events(yaml.safe_load(yaml.safe_dump({"events": [event]})))
+
+
+async def build_app(fake: FakeTelegram, services: Services) -> Application:
+    app = (ApplicationBuilder().token(fake.token).base_url(fake.api_url).base_file_url(fake.file_url)
+           .updater(None).build())
+    handlers.register(app, services)
+    await app.initialize()
+    return app
+
+
+@contextlib.asynccontextmanager
+async def open_kit(store: Store, settings: Settings, clock: FakeClock) -> AsyncIterator[Bot]:
+    """The fake Bot API and the Midtrans simulator on free ports, the services over `store` with the example
+    events, the test users, and the application with the handlers registered and initialised."""
+    async with FakeTelegram() as fake, MidtransSimulator(SERVER_KEY, public_base_url=PAY_HOST, clock=clock) as sim:
+        gateway = MidtransGateway(SERVER_KEY, snap_base_url=sim.snap_base_url, api_base_url=sim.api_base_url,
+                                  attempts=1, timeout=5)
+        services = build_services(settings, store, clock=clock, gateway=gateway)
+        await services.catalog.import_events(load_events_file(Path(EXAMPLES)))
+        fake.add_user(BUYER_ID, "Sinta", last_name="Maharani", language_code="en", started=True)
+        fake.add_user(INDO_ID, "Budi", language_code="id", started=True)
+        fake.add_user(ORGANISER_ID, "Rani", last_name="Organiser", language_code="en", started=True)
+        fake.add_user(ADMIN_ID, "Adi", last_name="Admin", language_code="en", started=True)
+        fake.add_user(STRANGER_ID, "Joko", language_code="en", started=True)
+        fake.add_user(OTHER_ORGANISER_ID, "Wulan", language_code="en", started=True)
+        bot = Bot(fake, await build_app(fake, services), services, sim, clock)
+        try:
+            yield bot
+            bot.check_clean()
+        finally:
+            await bot.app.shutdown()

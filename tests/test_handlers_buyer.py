@@ -1,0 +1,394 @@
+"""The buyer's side of the chat: browsing, choosing tickets, contact details, confirming, paying, orders, tickets."""
+
+from __future__ import annotations
+
+import io
+
+import zxingcpp
+from PIL import Image
+
+from bot.errors import RefusalReason, ReservationRefused
+from bot.payments import PaymentLinkUnavailable
+from bot.sandbox.telegram_api import MessageRecord
+from storage.documents import ContactStep, OrderStatus, tier_key
+from tests.conftest import BUYER_ID, ORGANISER_ID
+from tests.handlers_kit import JAZZ, PAY_HOST, STRANGER_ID, WORKSHOP, Bot, build_app
+from tests.helpers import assert_invariant, buyer
+
+EARLY_PLUS = f"c|{JAZZ}|EARLY:1"
+
+
+async def open_card(kit: Bot, uid: int = BUYER_ID, event: str = JAZZ) -> MessageRecord:
+    [card] = await kit.say(uid, f"/start ev_{event}")
+    return card
+
+
+async def choose(kit: Bot, card: MessageRecord, *presses: str, uid: int = BUYER_ID) -> MessageRecord:
+    """Press ➕/➖ buttons by their callback data, one after the other, on the card (edited in place)."""
+    for data in presses:
+        await kit.press(uid, kit.now(uid, card), data)
+    return kit.now(uid, card)
+
+
+async def give_details(kit: Bot, uid: int = BUYER_ID, *, name: str = "Sinta Maharani",
+                       email: str = "sinta@example.com", phone: str = "0812-3456-7890") -> MessageRecord:
+    await kit.say(uid, name)
+    await kit.say(uid, email)
+    [summary] = await kit.say(uid, phone)
+    return summary
+
+
+async def checkout_to_summary(kit: Bot, uid: int = BUYER_ID, event: str = JAZZ,
+                              presses: tuple[str, ...] = (EARLY_PLUS,)) -> MessageRecord:
+    card = await choose(kit, await open_card(kit, uid, event), *presses, uid=uid)
+    checkout = next(d for d in card.callback_data() if d.startswith("k|"))
+    [asked] = await kit.press(uid, card, checkout)
+    if "Use the details from last time" in asked.text:
+        [summary] = await kit.press(uid, asked, "✅ Use these details")
+        return summary
+    assert "Step 1 of 3" in asked.text
+    return await give_details(kit, uid)
+
+
+async def test_start_lists_the_events_on_sale_as_buttons(kit: Bot) -> None:
+    [welcome] = await kit.say(BUYER_ID, "/start")
+
+    assert "Hi Sinta" in welcome.text and "Events on sale" in welcome.text
+    assert welcome.callback_data() == [f"c|{JAZZ}|", f"c|{WORKSHOP}|"]
+    assert welcome.buttons()[0]["text"] == "Jazz Senja di Taman: Malam Tahu… · Thu, 31 Dec 2026"
+
+    await kit.press(BUYER_ID, welcome, f"c|{JAZZ}|")
+    card = kit.now(BUYER_ID, welcome)
+    assert card.text.startswith("Jazz Senja di Taman: Malam Tahun Baru\n🗓 Thu, 31 Dec 2026 19:00 WIB")
+
+
+async def test_the_event_card_shows_time_venue_description_and_each_tier(kit: Bot) -> None:
+    card = await open_card(kit)
+
+    assert card.text.splitlines()[:3] == [
+        "Jazz Senja di Taman: Malam Tahun Baru", "🗓 Thu, 31 Dec 2026 19:00 WIB",
+        "📍 Taman Ismail Marzuki, Jl. Cikini Raya No.73, Jakarta Pusat",
+    ]
+    assert "Sinta Maharani & The Lurik Big Band" in card.text
+    assert "• Early Bird: Rp150.000 · 100 left" in card.text
+    assert "• VIP (front lawn, welcome drink): Rp750.000 · 50 left" in card.text
+    assert {"type": "bold", "offset": 0, "length": 37} in card.entities
+
+
+async def test_quantities_are_bounded_by_max_per_order_and_seats_left(kit: Bot) -> None:
+    await kit.services.store.inventory.hold(tier_key(JAZZ, "REG"), 399)  # one Reguler seat left
+    card = await choose(kit, await open_card(kit), f"c|{JAZZ}|VIP:1", f"c|{JAZZ}|VIP:2")
+
+    assert f"c|{JAZZ}|VIP:3" not in card.callback_data()  # VIP: at most 2 per order
+    assert "2 × VIP (front lawn, welcome drink): Rp1.500.000" in card.text
+    assert "Total: Rp1.500.000" in card.text
+    card = await choose(kit, card, f"c|{JAZZ}|REG:1.VIP:2")
+    assert f"c|{JAZZ}|REG:2.VIP:2" not in card.callback_data()  # one seat left
+    assert card.button("Continue · Rp1.750.000")["callback_data"] == f"k|{JAZZ}|REG:1.VIP:2"
+    await choose(kit, card, f"c|{JAZZ}|REG:1.VIP:1")  # ➖ works too
+    assert "1 × VIP (front lawn, welcome drink): Rp750.000" in kit.now(BUYER_ID, card).text
+
+    assert await kit.answer_to(BUYER_ID, kit.now(BUYER_ID, card), "n|s") == "No more seats left in this tier."
+    card = await choose(kit, card, f"c|{JAZZ}|REG:1.VIP:2")
+    assert await kit.answer_to(BUYER_ID, card, "n|m") == "That is the most of this ticket in one order."
+
+
+async def test_a_forged_cart_is_clamped_to_what_can_be_bought(kit: Bot) -> None:
+    card = await open_card(kit)
+    # a button made before the limits changed (or typed by hand) cannot carry more than the rules allow
+    kit.fake.message(BUYER_ID, card.message_id).reply_markup["inline_keyboard"].append(
+        [{"text": "forged", "callback_data": f"c|{JAZZ}|VIP:9.NOPE:1"}])
+    await kit.press(BUYER_ID, kit.now(BUYER_ID, card), f"c|{JAZZ}|VIP:9.NOPE:1")
+    assert "2 × VIP (front lawn, welcome drink)" in kit.now(BUYER_ID, card).text
+
+
+async def test_the_buy_path_ends_with_a_payment_link_button_and_the_hold_end(kit: Bot) -> None:
+    card = await choose(kit, await open_card(kit), EARLY_PLUS, f"c|{JAZZ}|EARLY:2", f"c|{JAZZ}|EARLY:2.VIP:1")
+    [asked] = await kit.press(BUYER_ID, card, f"k|{JAZZ}|EARLY:2.VIP:1")
+    assert "Step 1 of 3" in asked.text and asked.callback_data()[0].startswith("x|")
+
+    [email_q] = await kit.say(BUYER_ID, "Sinta Maharani")
+    assert "Step 2 of 3" in email_q.text
+    [phone_q] = await kit.say(BUYER_ID, "Sinta@Example.com")
+    assert "Step 3 of 3" in phone_q.text
+    [summary] = await kit.say(BUYER_ID, "0812-3456-7890")
+
+    assert "Order summary" in summary.text
+    assert "2 × Early Bird: Rp300.000\n1 × VIP (front lawn, welcome drink): Rp750.000" in summary.text
+    assert "Total: Rp1.050.000" in summary.text
+    assert "👤 Sinta Maharani\n📧 Sinta@example.com\n📱 +6281234567890" in summary.text
+
+    [pay] = await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+
+    [order] = await kit.services.orders.pending_for_user(BUYER_ID)
+    assert {(line.tier, line.qty) for line in order.lines} == {("EARLY", 2), ("VIP", 1)}
+    assert order.buyer.phone == "+6281234567890"
+    assert "Seats held!" in pay.text and order.id in pay.text
+    assert "Pay before Tue, 1 Dec 2026 10:30 WIB" in pay.text  # 03:00 UTC + 30 minutes, in WIB
+    url = pay.button("💳 Pay Rp1.050.000")["url"]
+    assert url.startswith(PAY_HOST) and url == order.payment["redirect_url"]
+    assert pay.callback_data() == [f"oc|{order.id}"]
+    assert kit.midtrans.transaction(order.id).finish_url == f"https://t.me/KarcisBot?start=o_{order.id}"
+    assert kit.now(BUYER_ID, summary).buttons() == []  # confirmed summaries cannot be pressed again
+    assert (await kit.services.store.drafts.get(BUYER_ID)).purchase is None
+    await assert_invariant(kit.services)
+
+
+async def test_each_contact_mistake_gets_its_own_message_and_the_same_question_again(kit: Bot) -> None:
+    card = await choose(kit, await open_card(kit), EARLY_PLUS)
+    await kit.press(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
+
+    [reply] = await kit.say(BUYER_ID, "12345")
+    assert reply.text.startswith("⚠️ A name needs letters.") and "Step 1 of 3" in reply.text
+    [reply] = await kit.say(BUYER_ID, "Sinta")
+    assert "Step 2 of 3" in reply.text
+    [reply] = await kit.say(BUYER_ID, "sinta at example")
+    assert reply.text.startswith("⚠️ That is not a valid email address") and "Step 2 of 3" in reply.text
+    [reply] = await kit.say(BUYER_ID, "sinta@example.com")
+    [reply] = await kit.say(BUYER_ID, "0812")
+    assert reply.text.startswith("⚠️ That phone number is too short.") and "Step 3 of 3" in reply.text
+    [reply] = await kit.say(BUYER_ID, "call me")
+    assert reply.text.startswith("⚠️ That is not a phone number")
+    [reply] = await kit.say(BUYER_ID, "021-3456-7890")
+    assert reply.text.startswith("⚠️ Please give a mobile number")
+    [reply] = await kit.say(BUYER_ID, "+62 812 3456 7890")
+    assert "Order summary" in reply.text
+
+
+async def test_a_restart_in_the_middle_continues_where_the_buyer_was(kit: Bot) -> None:
+    card = await choose(kit, await open_card(kit), EARLY_PLUS)
+    await kit.press(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
+    await kit.say(BUYER_ID, "Sinta Maharani")
+
+    await kit.app.shutdown()  # the process dies; a new one (another instance) takes over
+    kit.app = await build_app(kit.fake, kit.services)
+
+    [reply] = await kit.say(BUYER_ID, "sinta@example.com")
+    assert "Step 3 of 3" in reply.text
+    [summary] = await kit.say(BUYER_ID, "081234567890")
+    [pay] = await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+    assert "Seats held!" in pay.text
+
+
+async def previous_purchase(kit: Bot, name: str = "Sinta Maharani") -> None:
+    order = await kit.services.orders.reserve(BUYER_ID, JAZZ, {"REG": 1}, buyer(name))
+    await kit.services.orders.cancel(order.id, BUYER_ID)
+
+
+async def test_the_details_from_last_time_are_offered_and_used(kit: Bot) -> None:
+    await previous_purchase(kit, "Sinta <Lama> & Co")
+    card = await choose(kit, await open_card(kit), EARLY_PLUS)
+    [offer] = await kit.press(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
+
+    assert "Name: Sinta <Lama> & Co" in offer.text
+    [summary] = await kit.press(BUYER_ID, offer, "✅ Use these details")
+    assert "👤 Sinta <Lama> & Co" in summary.text
+    await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+    [order] = await kit.services.orders.pending_for_user(BUYER_ID)
+    assert order.buyer.name == "Sinta <Lama> & Co"
+
+
+async def test_changing_details_asks_for_them_again(kit: Bot) -> None:
+    await previous_purchase(kit)
+    summary = await checkout_to_summary(kit)
+    [asked] = await kit.press(BUYER_ID, summary, "✏️ Change details")
+    assert "Step 1 of 3" in asked.text
+    summary = await give_details(kit, name="Rudi Hartono")
+    assert "👤 Rudi Hartono" in summary.text
+
+
+async def test_confirming_twice_makes_one_order(kit: Bot) -> None:
+    summary = await checkout_to_summary(kit)
+    data = summary.button("✅ Confirm and hold the seats")["callback_data"]
+    first = await kit.fake.press_button(BUYER_ID, summary.message_id, data)
+    second = await kit.fake.press_button(BUYER_ID, summary.message_id, data)  # a double tap on a slow network
+    await kit.pump()
+
+    assert len(await kit.services.orders.pending_for_user(BUYER_ID)) == 1
+    answers = [kit.fake.callback_query(q.id).answer_text for q in (first, second)]
+    assert answers == [None, "This purchase is no longer open. Start again from the event."]
+    assert len([m for m in kit.sent(BUYER_ID) if "Seats held!" in (m.text or "")]) == 1
+
+
+async def test_cancelling_the_draft_reserves_nothing(kit: Bot) -> None:
+    card = await choose(kit, await open_card(kit), EARLY_PLUS)
+    [asked] = await kit.press(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
+    await kit.press(BUYER_ID, asked, "✖ Cancel")
+    assert kit.now(BUYER_ID, asked).text == "Purchase cancelled. Nothing was reserved."
+    [hint] = await kit.say(BUYER_ID, "Sinta")
+    assert hint.text.startswith("Send /start to see the events")
+    assert await kit.services.orders.pending_for_user(BUYER_ID) == []
+
+
+async def test_a_free_order_gives_tickets_at_once_through_the_notifier(kit: Bot) -> None:
+    summary = await checkout_to_summary(kit, event=WORKSHOP, presses=(f"c|{WORKSHOP}|FREE:1",))
+    assert "Community seat (free): Free" in summary.text and "Total: Free" in summary.text
+
+    confirmed, notice, photo = await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+
+    assert confirmed.text.startswith("🎉 Confirmed!")
+    assert notice.text.startswith("🎉 Your free tickets")
+    [ticket] = await kit.services.tickets.for_user(BUYER_ID)
+    code = f"{ticket.id[:4]}-{ticket.id[4:8]}-{ticket.id[8:]}"
+    assert photo.photo and photo.caption.splitlines()[:4] == [
+        "🎟 Workshop Desain UI untuk Pemula", "Community seat (free)", "👤 Sinta Maharani", code]
+    image = Image.open(io.BytesIO(kit.fake.file_bytes(photo.photo_file_id)))
+    [qr] = zxingcpp.read_barcodes(image)
+    assert qr.text == f"https://t.me/KarcisBot?start=t_{ticket.id}"
+    [sale] = kit.sent(ORGANISER_ID)
+    assert "New sale" in sale.text and "Sinta Maharani" in sale.text and "• Community seat (free): 1/30" in sale.text
+    order = await kit.services.orders.get(ticket.order_id)
+    assert set(order.sent) == {"paid", "sale"} and order.notify_due_at is None
+
+
+async def test_sold_out_names_the_tier_and_the_seats_left_and_keeps_the_draft(kit: Bot) -> None:
+    summary = await checkout_to_summary(kit, presses=(f"c|{JAZZ}|VIP:1", f"c|{JAZZ}|VIP:2"))
+    await kit.services.store.inventory.hold(tier_key(JAZZ, "VIP"), 49)  # someone else was faster
+
+    [refused] = await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+
+    assert refused.text == ("😕 Not enough seats: only 1 left for VIP (front lawn, welcome drink). "
+                            "Change the quantity and try again.")
+    await kit.press(BUYER_ID, refused, "🎟 Change tickets")
+    assert "1 × VIP (front lawn, welcome drink)" in kit.now(BUYER_ID, refused).text
+    assert (await kit.services.store.drafts.get(BUYER_ID)).purchase.cart == {"VIP": 2}
+
+
+async def test_too_many_pending_orders_points_at_the_orders(kit: Bot) -> None:
+    for _ in range(3):
+        await kit.services.orders.reserve(BUYER_ID, JAZZ, {"REG": 1}, buyer())
+    summary = await checkout_to_summary(kit)
+
+    [refused] = await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+
+    assert refused.text == "🧾 You already have 3 unpaid orders. Pay or cancel one of them first."
+    [orders] = await kit.press(BUYER_ID, refused, "🧾 My orders")
+    assert orders.text.startswith("🧾 Unpaid orders") and len(orders.inline_keyboard) == 3
+    await kit.press(BUYER_ID, orders, orders.inline_keyboard[0][1]["callback_data"])  # cancel one
+    await kit.press(BUYER_ID, refused, "🔁 Try again")
+    assert len(await kit.services.orders.pending_for_user(BUYER_ID)) == 3
+
+
+async def test_rate_limit_and_closed_sales_have_their_own_messages(kit: Bot) -> None:
+    for _ in range(5):
+        order = await kit.services.orders.reserve(BUYER_ID, JAZZ, {"REG": 1}, buyer())
+        await kit.services.orders.cancel(order.id, BUYER_ID)
+    summary = await checkout_to_summary(kit)
+    [refused] = await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+    assert refused.text.startswith("⏳ Too many reservations in one minute (at most 5).")
+
+    kit.clock.advance(days=31)  # past the sales window
+    [closed] = await kit.press(BUYER_ID, refused, "🔁 Try again")
+    assert closed.text == "⛔ Ticket sales for Jazz Senja di Taman: Malam Tahun Baru are closed."
+    [card] = await kit.say(BUYER_ID, f"/start ev_{JAZZ}")
+    assert "Ticket sales for this event are closed." in card.text and card.callback_data() == ["l|0"]
+
+
+async def test_every_refusal_reason_has_a_message(kit: Bot) -> None:
+    from handlers.buyer import refusal_message
+    from storage.documents import PurchaseDraft
+
+    draft = PurchaseDraft(nonce="N", event_id=JAZZ, cart={"VIP": 1})
+    texts = set()
+    for reason in RefusalReason:
+        text, _ = await refusal_message(kit.services, "en", ReservationRefused(reason, tier="VIP", limit=2), draft)
+        texts.add(text)
+    assert len(texts) == len(RefusalReason)
+
+
+async def test_payment_link_unavailable_keeps_the_seats_and_offers_a_retry(kit: Bot, monkeypatch) -> None:
+    real = kit.services.payments.payment_link
+
+    async def down(*args, **kwargs):
+        raise PaymentLinkUnavailable("Midtrans is down")
+
+    monkeypatch.setattr(kit.services.payments, "payment_link", down)
+    summary = await checkout_to_summary(kit)
+    [sorry] = await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+
+    assert "the payment link is unavailable right now" in sorry.text
+    [order] = await kit.services.orders.pending_for_user(BUYER_ID)
+    monkeypatch.setattr(kit.services.payments, "payment_link", real)
+    [pay] = await kit.press(BUYER_ID, sorry, "🔁 Try again")
+    assert pay.button("💳 Pay Rp150.000")["url"].startswith(PAY_HOST)
+    assert order.status == OrderStatus.PENDING
+
+
+async def test_cancelling_an_order_releases_its_seats(kit: Bot) -> None:
+    summary = await checkout_to_summary(kit)
+    [pay] = await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+    [order] = await kit.services.orders.pending_for_user(BUYER_ID)
+
+    await kit.press(BUYER_ID, pay, "✖ Cancel order")
+
+    assert kit.now(BUYER_ID, pay).text.startswith(f"✖ Order {order.id} cancelled; the seats were released.")
+    assert (await kit.services.orders.get(order.id)).status == OrderStatus.CANCELLED
+    assert (await kit.services.store.inventory.get(tier_key(JAZZ, "EARLY"))).available == 100
+
+
+async def test_orders_lists_pending_orders_with_pay_and_cancel(kit: Bot) -> None:
+    [empty] = await kit.say(BUYER_ID, "/orders")
+    assert empty.text.startswith("You have no unpaid orders")
+    summary = await checkout_to_summary(kit)
+    await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+    [order] = await kit.services.orders.pending_for_user(BUYER_ID)
+
+    [listing] = await kit.say(BUYER_ID, "/orders")
+
+    assert order.id in listing.text and "Total Rp150.000 · pay before Tue, 1 Dec 2026 10:30 WIB" in listing.text
+    pay, cancel = listing.inline_keyboard[0]
+    assert pay["url"] == order.payment["redirect_url"] and cancel["callback_data"] == f"oc|{order.id}"
+
+
+async def test_the_finish_link_shows_the_order_to_its_owner_only(kit: Bot) -> None:
+    summary = await checkout_to_summary(kit)
+    await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+    [order] = await kit.services.orders.pending_for_user(BUYER_ID)
+
+    [mine] = await kit.say(BUYER_ID, f"/start o_{order.id}")
+    assert "Waiting for payment until Tue, 1 Dec 2026 10:30 WIB" in mine.text
+    [theirs] = await kit.say(STRANGER_ID, f"/start o_{order.id}")
+    assert theirs.text == "I can't find that order."
+
+    await kit.services.orders.pay(order.id)
+    [paid] = await kit.say(BUYER_ID, f"/start o_{order.id}")
+    assert "Paid. Your tickets: /mytickets" in paid.text and paid.callback_data() == ["mt|0"]
+
+
+async def test_mytickets_groups_by_event_pages_and_resends_a_qr(kit: Bot) -> None:
+    for _ in range(3):
+        order = await kit.services.orders.reserve(BUYER_ID, JAZZ, {"EARLY": 4}, buyer())
+        await kit.services.orders.pay(order.id)
+    free = await kit.services.orders.reserve(BUYER_ID, WORKSHOP, {"FREE": 1}, buyer())
+
+    [page1] = await kit.say(BUYER_ID, "/mytickets")
+
+    assert "Your tickets (page 1 of 2)" in page1.text and "Jazz Senja di Taman" in page1.text
+    assert len([d for d in page1.callback_data() if d.startswith("q|")]) == 8
+    await kit.press(BUYER_ID, page1, "▶")
+    page2 = kit.now(BUYER_ID, page1)
+    assert "page 2 of 2" in page2.text and "Workshop Desain UI untuk Pemula" in page2.text
+    [ticket] = await kit.services.tickets.for_order(free.id)
+    [photo] = await kit.press(BUYER_ID, page2, f"q|{ticket.id}")
+    assert photo.photo and ticket.id[:4] in photo.caption
+
+
+async def test_a_ticket_button_from_someone_else_is_refused(kit: Bot) -> None:
+    order = await kit.services.orders.reserve(BUYER_ID, WORKSHOP, {"FREE": 1}, buyer())
+    [ticket] = await kit.services.tickets.for_order(order.id)
+    [stranger_list] = await kit.say(STRANGER_ID, "/mytickets")
+    assert stranger_list.text.startswith("You have no tickets yet")
+    [help_message] = await kit.say(STRANGER_ID, "/help")  # any message of the bot's will carry a forged button
+    kit.fake.message(STRANGER_ID, help_message.message_id).reply_markup = {
+        "inline_keyboard": [[{"text": "forged", "callback_data": f"q|{ticket.id}"}]]}
+
+    assert await kit.answer_to(STRANGER_ID, help_message, f"q|{ticket.id}") == "That ticket is not yours."
+    assert [m for m in kit.sent(STRANGER_ID) if m.photo] == []
+
+
+async def test_contact_steps_survive_in_the_draft_document(kit: Bot) -> None:
+    card = await choose(kit, await open_card(kit), EARLY_PLUS)
+    await kit.press(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
+    await kit.say(BUYER_ID, "Sinta Maharani")
+    draft = (await kit.services.store.drafts.get(BUYER_ID)).purchase
+    assert draft.awaiting == ContactStep.EMAIL and draft.name == "Sinta Maharani" and draft.cart == {"EARLY": 1}

@@ -1,0 +1,186 @@
+"""The message catalog, formatting, callback data, Indonesian vs English, and hostile organiser text."""
+
+from __future__ import annotations
+
+import re
+import string
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox.telegram_api import parse_html
+from handlers import admin, buyer, organiser
+from handlers.formatting import paginate, rupiah, visible_length, wib
+from handlers.keyboards import CallbackDataTooLong, cb, decode_cart, encode_cart, pattern
+from handlers.messages import CATALOG, EN, ID, Html, label, lang_of, t
+from storage.documents import tier_key
+from tests.conftest import BUYER_ID, ORGANISER_ID
+from tests.handlers_kit import INDO_ID, JAZZ, Bot, event_yaml
+from tests.helpers import buyer as a_buyer
+
+HANDLERS = Path(__file__).resolve().parent.parent / "handlers"
+
+
+def fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def test_both_languages_have_the_same_keys_and_fields() -> None:
+    assert EN.keys() == ID.keys()
+    for key in EN:
+        assert fields(EN[key]) == fields(ID[key]), key
+
+
+@pytest.mark.parametrize("lang", sorted(CATALOG))
+def test_every_template_is_valid_telegram_html_even_with_hostile_values(lang: str) -> None:
+    for key, template in CATALOG[lang].items():
+        values = {name: "<b>&amp; \"x\" 🎉</b>" for name in fields(template)}
+        if "url" in values:
+            values["url"] = Html("https://example.com/?a=1&amp;b=2")
+        text = t(lang, key, **values)
+        parse_html(text)  # raises on invalid HTML, as Telegram would refuse it
+        if set(values) - {"url"}:
+            assert "&lt;b&gt;&amp;amp; \"x\" 🎉&lt;/b&gt;" in text, key
+
+
+def test_every_key_the_handlers_use_is_in_the_catalog() -> None:
+    used: set[str] = set()
+    prefixes: set[str] = set()
+    for path in HANDLERS.glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r"\b(?:t|label)\(\s*\w+,\s*\"([a-z_.]+)\"", source))
+        prefixes |= set(re.findall(r"\b(?:t|label)\(\s*\w+,\s*f\"([a-z_.]+)\{", source))
+    assert used and prefixes
+    assert used - EN.keys() == set()
+    for prefix in prefixes:
+        assert any(key.startswith(prefix) for key in EN), prefix
+
+
+def test_payment_instructions_show_every_way_to_pay() -> None:
+    from handlers.views import payment_instructions
+    from storage.documents import OrderDoc
+
+    order = OrderDoc.model_validate({
+        "_id": "KRC-2612-ABCDEFGHJK", "user_id": 1, "event_id": JAZZ, "lines": [], "seats": 1, "total": 150000,
+        "buyer": {"name": "A", "email": "a@example.com", "phone": "+6281234567890"}, "status": "pending",
+        "created_at": datetime(2026, 12, 1, tzinfo=UTC), "expires_at": datetime(2026, 12, 1, tzinfo=UTC),
+        "updated_at": datetime(2026, 12, 1, tzinfo=UTC)})
+    text = payment_instructions("en", order, {
+        "va_numbers": [{"bank": "bni", "va_number": "9880001"}], "permata_va_number": "8778001",
+        "bill_key": "12345", "biller_code": "70012", "store": "alfamart", "payment_code": "ALF-1",
+        "actions": [{"name": "deeplink-redirect", "url": "https://gopay.example/?a=1&b=<2>"},
+                    {"name": "bad", "url": "javascript:alert(1)"}],
+        "pdf_url": "https://app.midtrans.example/pdf", "expiry_time": "2026-12-01 11:00:00"})
+    plain, _ = parse_html(text)
+    assert plain.splitlines() == [
+        "🏦 Finish your payment for order KRC-2612-ABCDEFGHJK (Rp150.000):",
+        "• BNI virtual account: 9880001", "• PERMATA virtual account: 8778001",
+        "• Mandiri bill payment: company code 70012, bill key 12345", "• Pay at Alfamart with the code ALF-1",
+        "• deeplink redirect", "• Payment instructions (PDF)", "⏰ Pay before Tue, 1 Dec 2026 11:00 WIB",
+    ]
+    assert 'href="https://gopay.example/?a=1&amp;b=&lt;2&gt;"' in text and "javascript" not in text
+
+
+def test_language_choice() -> None:
+    assert [lang_of(c) for c in ("id", "ID", "id-ID", "en", "en-GB", "jv", None, "")] == \
+        ["id", "id", "id", "en", "en", "en", "en", "en"]
+
+
+def test_rupiah_and_wib() -> None:
+    assert rupiah(150000) == "Rp150.000" and rupiah(1_050_000) == "Rp1.050.000" and rupiah(0) == "Rp0"
+    moment = datetime(2026, 12, 31, 12, 0, tzinfo=UTC)
+    assert wib(moment, "en") == "Thu, 31 Dec 2026 19:00 WIB"
+    assert wib(moment, "id") == "Kam, 31 Des 2026 19:00 WIB"
+    assert wib(datetime(2027, 8, 16, 17, 5, tzinfo=UTC), "id") == "Sel, 17 Agu 2027 00:05 WIB"
+
+
+def test_values_are_escaped_unless_marked_html() -> None:
+    assert t("en", "checkin.unknown") == "❌ <b>Unknown code</b>"
+    assert t("en", "refused.sold_out", tier="<VIP> & co") == "😕 <b>&lt;VIP&gt; &amp; co</b> is sold out."
+    assert t("en", "refused.sold_out", tier=Html("<i>x</i>")) == "😕 <b><i>x</i></b> is sold out."
+    assert label("en", "btn.sold_out", tier="<VIP> & co") == "<VIP> & co · sold out"
+
+
+def test_callback_data_is_checked_and_the_cart_round_trips() -> None:
+    assert cb("c", JAZZ, "EARLY:2.VIP:1") == "c|jazz-senja-2026|EARLY:2.VIP:1"
+    with pytest.raises(CallbackDataTooLong):
+        cb("c", "e" * 32, "ABCDEFGHIJKL:20.ABCDEFGHIJKM:20")
+    assert decode_cart(encode_cart({"EARLY": 2, "DAY1": 12, "VIP": 0})) == {"EARLY": 2, "DAY1": 12}
+    assert decode_cart("") == {}
+    for garbage in ("EARLY", "EARLY:x", "EARLY:2.EARLY:1", "EA-RLY:1", "EARLY:123"):
+        assert decode_cart(garbage) is None
+    assert re.match(pattern("c"), "c|x|") and not re.match(pattern("c"), "oc|x")
+
+
+def test_callback_prefixes_are_distinct_across_modules() -> None:
+    prefixes = [buyer.EVENTS, buyer.CART, buyer.NOOP, buyer.CHECKOUT, buyer.USE_LAST, buyer.NEW_DETAILS,
+                buyer.CONFIRM, buyer.DROP, buyer.PAY, buyer.CANCEL, buyer.ORDERS, buyer.TICKETS, buyer.QR]
+    assert len(set(prefixes)) == len(prefixes) and all("|" not in p for p in prefixes)
+    assert admin and organiser  # they define no callbacks
+
+
+def test_paginate_packs_blocks_within_the_limit() -> None:
+    blocks = [Html(f"<b>{i}</b> " + "x" * 1000) for i in range(10)]
+    pages = paginate(blocks)
+    assert len(pages) == 3 and all(visible_length(p) <= 4096 for p in pages)
+    assert "".join(pages).count("<b>") == 10
+
+
+async def test_indonesian_users_get_indonesian_and_english_users_english(kit: Bot) -> None:
+    [halo] = await kit.say(INDO_ID, "/start")
+    assert halo.text.startswith("👋 Halo Budi!") and "Acara yang dijual" in halo.text
+    [kartu] = await kit.say(INDO_ID, f"/start ev_{JAZZ}")
+    assert "🗓 Kam, 31 Des 2026 19:00 WIB" in kartu.text and "• Early Bird: Rp150.000 · sisa 100" in kartu.text
+    await kit.services.store.inventory.hold(tier_key(JAZZ, "VIP"), 50)
+    [kartu] = await kit.say(INDO_ID, f"/start ev_{JAZZ}")
+    assert "VIP (front lawn, welcome drink): Rp750.000 · habis" in kartu.text
+    assert kartu.button("VIP (front lawn, welcome dr… · habis")
+
+    [hello] = await kit.say(BUYER_ID, f"/start ev_{JAZZ}")
+    assert "🗓 Thu, 31 Dec 2026 19:00 WIB" in hello.text and "· sold out" in hello.text
+
+    user = await kit.services.store.users.get(INDO_ID)
+    assert user.language == "id" and user.name == "Budi"
+    await kit.press(INDO_ID, kartu, f"c|{JAZZ}|EARLY:1")
+    [tanya] = await kit.press(INDO_ID, kit.now(INDO_ID, kartu), f"k|{JAZZ}|EARLY:1")
+    assert "Langkah 1 dari 3" in tanya.text
+    [salah] = await kit.say(INDO_ID, "Budi")
+    [salah] = await kit.say(INDO_ID, "budi@")
+    assert salah.text.startswith("⚠️ Alamat email itu tidak valid")
+
+
+async def test_a_title_full_of_markup_and_emoji_is_shown_literally(kit: Bot) -> None:
+    title = "<Jazz> & <b>Blues</b> 🎷🎉 &amp; \"Malam\" <3"
+    await kit.services.catalog.import_events(event_yaml(
+        id="jazz-blues", title=title, description="Bring <snacks> & drinks 🍢 " * 5, venue="Bar <Ujung> & Co",
+        organisers=[ORGANISER_ID],
+        tiers=[{"code": "GA", "name": "<General> & \"all\"", "price": 50000, "capacity": 40, "max_per_order": 4}]))
+
+    [card] = await kit.say(BUYER_ID, "/start ev_jazz-blues")
+    assert card.text.startswith(title + "\n")
+    assert "📍 Bar <Ujung> & Co" in card.text and "• <General> & \"all\": Rp50.000 · 40 left" in card.text
+    assert card.button("<General> & \"all\"")
+
+    order = await kit.services.orders.reserve(BUYER_ID, "jazz-blues", {"GA": 1}, a_buyer("<Sinta> & co"))
+    await kit.services.orders.pay(order.id)
+    await kit.services.delivery.deliver(order.id)
+    received, photo = kit.sent(BUYER_ID)[-2:]
+    assert title in received.text and photo.caption.startswith(f"🎟 {title}\n<General> & \"all\"\n👤 <Sinta> & co")
+    [sale] = kit.sent(ORGANISER_ID)
+    assert title in sale.text and "<Sinta> & co" in sale.text
+    [stats] = await kit.say(ORGANISER_ID, "/stats")
+    assert f"📊 {title}" in stats.text
+    # the fake Bot API refused nothing (kit.check_clean): every piece was escaped
+
+
+async def test_a_very_long_description_is_cut_to_fit_one_message(kit: Bot) -> None:
+    tiers = [{"code": f"T{i}", "name": f"Tier {i:02d} " + "n" * 56, "price": 1000 * i, "capacity": 10,
+              "max_per_order": 2} for i in range(20)]
+    await kit.services.catalog.import_events(event_yaml(
+        id="huge-event", title="T" * 200, description="d&" * 1000, venue="V" * 200, tiers=tiers))
+
+    [card] = await kit.say(BUYER_ID, "/start ev_huge-event")
+
+    assert len(card.text) <= 4096 and card.text.count("• Tier") == 20 and "…" in card.text
+    assert len(card.buttons()) == 20 * 3 + 1

@@ -1,0 +1,218 @@
+"""`python -m bot sandbox`: the web chat page and its guards, the fake Bot API's sandbox-only additions, and the
+whole sandbox (real bot included) started and stopped in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot.config import ConfigError
+from bot.sandbox.runner import ADMIN, BUYER, MIDTRANS, ORGANISER, TELEGRAM, _listen, create_sandbox_app, run_sandbox
+from bot.sandbox.telegram_api import FakeTelegram, TelegramApiError, TelegramSimulator
+from tests.sandbox_stack import BANNER, NO_HANDLERS, handlers_ready, running_sandbox
+
+# ------------------------------------------------------------------------------- the fake's sandbox additions
+
+
+def pay_button(url: str) -> dict[str, Any]:
+    return {"inline_keyboard": [[{"text": "Pay", "url": url}]]}
+
+
+async def test_fake_accepts_local_url_buttons_only_under_the_allowed_prefixes() -> None:
+    strict = TelegramSimulator()
+    relaxed = TelegramSimulator(allowed_local_urls=["http://127.0.0.1:8000/midtrans/"])
+    for sim in (strict, relaxed):
+        sim.add_user(1, "Sinta", started=True)
+
+    page = "http://127.0.0.1:8000/midtrans/snap/v4/redirection/token"
+    with pytest.raises(TelegramApiError, match="BUTTON_URL_INVALID"):
+        await strict.call("sendMessage", {"chat_id": 1, "text": "pay", "reply_markup": pay_button(page)})
+    sent = await relaxed.call("sendMessage", {"chat_id": 1, "text": "pay", "reply_markup": pay_button(page)})
+    assert sent["reply_markup"]["inline_keyboard"][0][0]["url"] == page
+
+    for elsewhere in ("http://127.0.0.1:8000/telegram/x", "http://127.0.0.1:8001/midtrans/x", "http://localhost/x"):
+        with pytest.raises(TelegramApiError):
+            await relaxed.call("sendMessage", {"chat_id": 1, "text": "pay", "reply_markup": pay_button(elsewhere)})
+
+
+async def test_sandbox_endpoint_changes_a_users_language() -> None:
+    async with FakeTelegram() as fake, aiohttp.ClientSession() as http:
+        fake.add_user(7, "Budi", language_code="en", started=True)
+        url = f"{fake.base_url}/sandbox/users/7"
+        async with http.patch(url, json={"language_code": "id"}) as response:
+            assert response.status == 200
+            assert (await response.json())["language_code"] == "id"
+        assert fake.user(7).language_code == "id"
+        assert fake.user(7).started  # still allowed to receive messages
+        async with http.patch(url, json={"language_code": "<b>"}) as response:
+            assert response.status == 400
+        async with http.patch(f"{fake.base_url}/sandbox/users/8", json={"language_code": "en"}) as response:
+            assert response.status == 404
+
+
+async def test_sandbox_endpoint_long_polls_every_chat_at_once() -> None:
+    async with FakeTelegram() as fake, aiohttp.ClientSession() as http:
+        fake.add_user(1, "Sinta", started=True)
+        fake.add_user(2, "Budi", started=True)
+
+        async def changes(since: int, wait: float = 0) -> dict[str, Any]:
+            params = {"since": since, "wait": wait}
+            async with http.get(f"{fake.base_url}/sandbox/messages", params=params) as response:
+                assert response.status == 200
+                return await response.json()
+
+        waiting = asyncio.create_task(changes(0, wait=5))
+        await asyncio.sleep(0.2)
+        assert not waiting.done()
+        await fake.call("sendMessage", {"chat_id": 2, "text": "for Budi"})
+        first = await asyncio.wait_for(waiting, 5)
+        assert [(m["chat_id"], m["text"]) for m in first["messages"]] == [(2, "for Budi")]
+
+        await fake.send_text(1, "hi")
+        second = await changes(first["revision"])
+        assert [(m["chat_id"], m["text"]) for m in second["messages"]] == [(1, "hi")]
+        assert (await changes(second["revision"]))["messages"] == []
+
+
+# ------------------------------------------------------------------------------- the web chat alone
+
+
+@pytest.fixture
+async def sandbox_app() -> AsyncIterator[tuple[str, web.Application]]:
+    """The web chat with the fake Bot API and the Midtrans simulator mounted, without the bot."""
+    sock = _listen(0)
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    app = create_sandbox_app(base, token="123456:AAsandboxTest", server_key="SB-Mid-server-test",
+                             notification_url="http://127.0.0.1:9/api/payment/notification")
+    runner = web.AppRunner(app, shutdown_timeout=1.0)
+    await runner.setup()
+    await web.SockSite(runner, sock).start()
+    try:
+        yield base, app
+    finally:
+        await runner.cleanup()
+        sock.close()
+
+
+async def test_page_is_served_with_the_banner_and_a_strict_policy(sandbox_app: tuple[str, web.Application]) -> None:
+    base, _ = sandbox_app
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{base}/") as response:
+            assert response.status == 200
+            assert BANNER in await response.text()
+            assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+        for name, kind in (("chat.js", "text/javascript"), ("chat.css", "text/css")):
+            async with http.get(f"{base}/static/{name}") as response:
+                assert response.status == 200 and response.content_type == kind
+        for missing in ("/static/chat.html.bak", "/static/..%2Frunner.py", "/static/midtrans_pay.html"):
+            async with http.get(f"{base}{missing}") as response:
+                assert response.status == 404, missing
+        async with http.get(f"{base}/config.json") as response:
+            config = await response.json()
+    assert config["api"] == "/telegram/sandbox"
+    assert [p["id"] for p in config["people"]] == [BUYER.id, ORGANISER.id, ADMIN.id]
+    assert [p["role"] for p in config["people"]] == ["buyer", "organiser", "admin"]
+
+
+async def test_people_are_ready_to_chat(sandbox_app: tuple[str, web.Application]) -> None:
+    base, app = sandbox_app
+    async with aiohttp.ClientSession() as http, http.get(f"{base}/telegram/sandbox/users") as response:
+        users = {u["id"]: u for u in (await response.json())["users"]}
+    assert users[BUYER.id]["first_name"] == "Sinta" and users[BUYER.id]["language_code"] == "en"
+    assert users[ORGANISER.id]["first_name"] == "Budi"
+    assert all(u["started"] for u in users.values())
+    assert app[TELEGRAM].allowed_local_urls == (f"{base}/midtrans/",)
+    assert app[MIDTRANS].public_base_url == base
+
+
+async def test_other_sites_cannot_drive_the_sandbox(sandbox_app: tuple[str, web.Application]) -> None:
+    base, app = sandbox_app
+    send = f"{base}/telegram/sandbox/users/{BUYER.id}/messages"
+    async with aiohttp.ClientSession() as http:
+        async with http.post(send, json={"text": "hi"}, headers={"Origin": "https://evil.example"}) as response:
+            assert response.status == 403
+        async with http.get(f"{base}/", headers={"Host": "attacker.example:80"}) as response:
+            assert response.status == 403  # DNS rebinding
+        async with http.post(send, json={"text": "hi"}, headers={"Origin": base}) as response:
+            assert response.status == 200
+    assert [m.text for m in app[TELEGRAM].messages(BUYER.id, include_user=True)] == ["hi"]
+
+
+async def test_payment_page_of_the_mounted_simulator_is_reachable(sandbox_app: tuple[str, web.Application]) -> None:
+    """Snap answers with a redirect_url under /midtrans/, and that page (and its form) work there."""
+    base, _ = sandbox_app
+    order = {"transaction_details": {"order_id": "KRC-1", "gross_amount": 300000}}
+    async with aiohttp.ClientSession() as http:
+        auth = {"Authorization": "Basic " + base64.b64encode(b"SB-Mid-server-test:").decode()}
+        async with http.post(f"{base}/midtrans/snap/v1/transactions", json=order, headers=auth) as response:
+            assert response.status == 201
+            redirect_url = (await response.json())["redirect_url"]
+        assert redirect_url.startswith(f"{base}/midtrans/snap/v4/redirection/")
+        async with http.get(redirect_url) as response:
+            page = await response.text()
+        assert response.status == 200 and BANNER in page
+        assert 'action="/midtrans/snap/v4/redirection/' in page
+
+
+# ------------------------------------------------------------------------------- the whole sandbox
+
+
+def button_labels(message: dict[str, Any]) -> list[str]:
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    return [button["text"] for row in rows for button in row]
+
+
+async def wait_for_buttons(http: aiohttp.ClientSession, api: str, chat_id: int, label: str) -> dict[str, Any]:
+    """The first bot message in the chat with a button whose label contains `label` (long-polling for it)."""
+    revision = 0
+    async with asyncio.timeout(15):
+        while True:
+            async with http.get(f"{api}/chats/{chat_id}/messages", params={"since": revision, "wait": 5}) as r:
+                data = await r.json()
+            for message in data["messages"]:
+                if message["from_bot"] and any(label in text for text in button_labels(message)):
+                    return message
+            revision = data["revision"]
+
+
+@pytest.mark.skipif(not handlers_ready(), reason=NO_HANDLERS)
+async def test_sandbox_runs_the_real_bot_and_stops_cleanly() -> None:
+    async with running_sandbox() as url, aiohttp.ClientSession() as http:
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/")
+        async with http.get(url) as response:
+            assert response.status == 200 and BANNER in await response.text()
+        api = f"{url}telegram/sandbox"
+        async with http.post(f"{api}/users/{BUYER.id}/messages", json={"text": "/start"}) as response:
+            assert response.status == 200
+        welcome = await wait_for_buttons(http, api, BUYER.id, "Jazz Senja")
+        assert any("Workshop Desain UI" in label for label in button_labels(welcome))
+        async with http.get(f"{api}/chats/{ADMIN.id}/commands") as response:
+            admin_commands = {c["command"] for c in (await response.json())["commands"]}
+        assert {"stats", "expire"} <= admin_commands
+    # stopped: the port is free again and nothing answers
+    with pytest.raises(aiohttp.ClientConnectionError):
+        async with aiohttp.ClientSession() as http, http.get(url):
+            pass
+
+
+async def test_sandbox_refuses_a_port_in_use() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigError, match=f"--port {port}"):
+            await run_sandbox(port=port, stop=asyncio.Event())
+
+
+def test_cli_sandbox_reports_a_missing_events_file(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+
+    assert main(["sandbox", "--port", "0", "--events", str(tmp_path / "none.yaml")]) == 2
+    assert "events file not found" in capsys.readouterr().err

@@ -1,0 +1,199 @@
+"""The sandbox in a real browser (headless Chromium driven by Playwright): a buyer buys two tickets and pays on the
+Midtrans simulator's page, the organiser checks one in from a photo of its QR (✅, then ⚠️), the admin sees the sale
+in /stats. Screenshots of the key steps go to artifacts/screenshots/; with UPDATE_DOCS_SCREENSHOT=1 the README's
+picture, docs/sandbox.png, is replaced too (not by default: every run makes a slightly different picture).
+
+Needs `pip install playwright` and Debian's `chromium` (/usr/bin/chromium); never `playwright install`."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
+
+import pytest
+
+from bot.sandbox.runner import ADMIN, BUYER, ORGANISER
+from tests.sandbox_stack import BANNER, NO_HANDLERS, handlers_ready, running_sandbox
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, Locator, Page
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+README_SCREENSHOT = ROOT / "docs" / "sandbox.png"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PHONE = {"width": 375, "height": 812}
+STEP_TIMEOUT = 20_000  # ms
+
+pytestmark = [
+    pytest.mark.skipif(importlib.util.find_spec("playwright") is None,
+                       reason="Playwright for Python is not installed (pip install playwright)"),
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason=f"no Chromium at {CHROMIUM} (apt-get install chromium; a browser download is not used)"),
+    pytest.mark.skipif(not handlers_ready(), reason=NO_HANDLERS),
+]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+# ---- what a person does in the chat (always in the chat currently shown)
+
+
+def chat(page: Page) -> Locator:
+    return page.locator(".log:not([hidden])")
+
+
+def bot_said(page: Page, text: str) -> Locator:
+    return chat(page).locator(".message.in", has_text=text)
+
+
+async def send(page: Page, text: str) -> None:
+    await page.fill("#text", text)
+    await page.press("#text", "Enter")
+
+
+async def tap(page: Page, label: str) -> None:
+    """Press the newest inline button whose label contains `label`."""
+    await chat(page).locator(".inline-keyboard .button", has_text=label).last.click()
+
+
+async def see(locator: Locator) -> None:
+    from playwright.async_api import expect
+
+    await expect(locator.last).to_be_visible(timeout=STEP_TIMEOUT)
+
+
+async def be(page: Page, person_id: int) -> None:
+    await page.click(f'.person[data-person="{person_id}"]')
+
+
+async def shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+# ---- the journey
+
+
+async def test_buy_pay_check_in_and_see_stats_in_a_browser(browser: Browser, tmp_path: Path) -> None:
+    from playwright.async_api import expect
+
+    async with running_sandbox() as url:
+        context = await browser.new_context(viewport=PHONE, device_scale_factor=2)
+        page = await context.new_page()
+        problems: list[Any] = []
+        page.on("pageerror", lambda error: problems.append(error))
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        await page.goto(url)
+        await see(page.get_by_text(BANNER))
+        await expect(page.locator(".person.active")).to_contain_text("Sinta")
+
+        # The buyer: the menu lists the bot's commands; /start shows the events.
+        await page.click("#menu-button")
+        await page.locator(".menu-item", has_text="/start").click()
+        await see(chat(page).locator(".button", has_text="Jazz Senja"))
+        await shot(page, "01-buyer-events")
+
+        await tap(page, "Jazz Senja")
+        await see(bot_said(page, "Early Bird"))
+        for quantity in (1, 2):
+            tier = chat(page).locator(".message.in").last.locator(".row", has_text="Early Bird")
+            await tier.locator(".button").nth(2).click()  # ➖ · name · ➕
+            await see(chat(page).locator(".button", has_text=f"Early Bird · {quantity}"))
+        await shot(page, "02-buyer-two-tickets")
+        await tap(page, "Continue")
+
+        await see(bot_said(page, "Step 1 of 3"))
+        for answer, then in (("Sinta Maharani", "Step 2 of 3"), ("sinta@example.com", "Step 3 of 3"),
+                             ("0812 3456 7890", "sinta@example.com")):
+            await send(page, answer)
+            await see(bot_said(page, then))
+        await tap(page, "Confirm")
+        await see(chat(page).locator("a.button.url", has_text="Pay"))
+        await shot(page, "03-buyer-payment-link")
+
+        # The payment link opens the Midtrans simulator's page in a new tab: pay there.
+        async with context.expect_page() as opened:
+            await tap(page, "Pay")
+        payment = await opened.value
+        await payment.wait_for_load_state()
+        assert "/midtrans/snap/v4/redirection/" in payment.url
+        await see(payment.get_by_text(BANNER))
+        await payment.screenshot(path=str(SCREENSHOTS / "04-midtrans-page.png"))
+        await payment.locator("button.pay").click()
+        await see(payment.locator(".result.paid"))
+        await payment.screenshot(path=str(SCREENSHOTS / "05-midtrans-paid.png"))
+        await payment.close()
+
+        # Back in the chat: two QR tickets arrive.
+        photos = chat(page).locator(".message.in img.photo")
+        await expect(photos).to_have_count(2, timeout=STEP_TIMEOUT)
+        for index in range(2):
+            await photos.nth(index).scroll_into_view_if_needed()
+            assert await photos.nth(index).evaluate("img => img.complete && img.naturalWidth > 0")
+        await photos.last.scroll_into_view_if_needed()
+        await shot(page, "06-buyer-qr-tickets")
+        # For the README: "payment received" at the top, the first QR ticket under it.
+        await photos.first.evaluate("img => img.closest('.message').previousElementSibling.scrollIntoView()")
+        await shot(page, "readme-sandbox")
+        if os.environ.get("UPDATE_DOCS_SCREENSHOT") == "1":
+            shutil.copyfile(SCREENSHOTS / "readme-sandbox.png", README_SCREENSHOT)
+        qr = await page.request.get(urljoin(url, await photos.first.get_attribute("src") or ""))
+        assert qr.ok
+        ticket_photo = tmp_path / "ticket.png"
+        ticket_photo.write_bytes(await qr.body())
+
+        # The tapped photo opens enlarged.
+        await photos.first.click()
+        await see(page.locator("#viewer[open] img"))
+        await page.locator("#viewer").click()
+
+        # The organiser was told of the sale; checks the ticket in from a photo of its QR: ✅, then ⚠️.
+        await expect(page.locator(f'.person[data-person="{ORGANISER.id}"] .badge')).to_be_visible()
+        await be(page, ORGANISER.id)
+        await see(bot_said(page, "Sinta Maharani"))
+        await send(page, "/scan")
+        await see(bot_said(page, "📷"))
+        await page.set_input_files("#photo", str(ticket_photo))
+        await see(bot_said(page, "✅"))
+        await page.set_input_files("#photo", str(ticket_photo))
+        await see(bot_said(page, "⚠️"))
+        await expect(chat(page).locator(".message.out img.photo")).to_have_count(2)
+        await shot(page, "07-organiser-check-in")
+
+        # The admin sees the sale in /stats.
+        await be(page, ADMIN.id)
+        await send(page, "/stats")
+        await see(bot_said(page, "Early Bird: sold 2/100"))
+        await expect(bot_said(page, "Early Bird: sold 2/100").last).to_contain_text("Rp300.000")
+        await shot(page, "08-admin-stats")
+
+        # Each person kept their own chat; the buyer can switch her Telegram to Indonesian.
+        await be(page, BUYER.id)
+        await expect(chat(page).locator(".message.in img.photo")).to_have_count(2)
+        await page.select_option("#lang", "id")
+        await see(page.locator("#toast", has_text="Bahasa Indonesia"))
+        await send(page, "/start")
+        await see(bot_said(page, "Halo Sinta"))
+        await shot(page, "09-buyer-bahasa-indonesia")
+
+        assert not problems, problems
+        await context.close()
+    assert len(list(SCREENSHOTS.glob("*.png"))) >= 10
