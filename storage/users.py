@@ -69,15 +69,13 @@ class UserStore:
         return {raw["_id"]: raw.get("pending_orders", 0) async for raw in self._c.find({}, {"pending_orders": 1})}
 
     async def remember_user(self, user_id: int, *, language: str | None, name: str | None) -> None:
-        """Record the user's Telegram language code and display name (every update refreshes them).
-
-        A user first seen here gets the limit counters too, so the reservation-slot claim finds them."""
-        defaults = {k: v for k, v in UserDoc(id=user_id).to_mongo().items() if k not in {"language", "name"}}
-        await self._c.update_one(
-            {"_id": user_id}, {"$set": {"language": language, "name": name}, "$setOnInsert": defaults}, upsert=True
-        )
+        """Record the user's Telegram language code and display name (every update refreshes them)."""
+        await self._upsert(user_id, {"language": language, "name": name})
 
     async def remember_buyer(self, user_id: int, buyer: Buyer) -> None:
-        await self._c.update_one(
-            {"_id": user_id}, {"$set": {"last_buyer": buyer.model_dump()}}, upsert=True
-        )
+        await self._upsert(user_id, {"last_buyer": buyer.model_dump()})
+
+    async def _upsert(self, user_id: int, fields: dict[str, Any]) -> None:
+        """Set `fields`; a user first seen here gets the limit counters too, so a slot claim finds them."""
+        defaults = {k: v for k, v in UserDoc(id=user_id).to_mongo().items() if k not in fields}
+        await self._c.update_one({"_id": user_id}, {"$set": fields, "$setOnInsert": defaults}, upsert=True)

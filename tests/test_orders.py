@@ -246,3 +246,9 @@ async def test_failed_payment_releases_and_a_later_success_is_late_paid(services
 async def test_unknown_order_cannot_be_paid(services: Services) -> None:
     with pytest.raises(OrderNotFound):
         await services.orders.pay("KRC-0000-NOPE")
+
+
+async def test_a_buyer_first_seen_through_their_details_can_still_reserve(services: Services) -> None:
+    await services.store.users.remember_buyer(77, buyer())
+    order = await services.orders.reserve(77, JAZZ, {"REG": 1}, buyer())
+    assert order.status == OrderStatus.PENDING
