@@ -8,7 +8,8 @@ One process, everything on 127.0.0.1, one URL to open:
     http://127.0.0.1:<service port>/      the real service, `bot.runtime.serve`: Midtrans notifications, health
 
 The bot is the real one: the same handlers, services and jobs as `python -m bot run`, on the embedded store (or
-on MONGODB_URI when it is set, in the database `karcis_sandbox`), loaded with examples/events.yaml or --events.
+on MONGODB_URI when it is set, in the database `karcis_sandbox`), loaded with examples/events.yaml (its dates
+moved forward by whole weeks once they have passed; see sample_events.py) or --events.
 The bot token and the Midtrans server key are made up afresh at every start; `.env` is not read.
 
 Payment links: Telegram refuses URL buttons that lead to a local host, and the fake Bot API enforces that rule.
@@ -28,15 +29,18 @@ import os
 import secrets
 import socket
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
 from aiohttp import web
 
+from bot.clock import utcnow
 from bot.config import ConfigError, Settings, load_settings
 from bot.errors import EventsFileError
 from bot.sandbox.midtrans import MIDTRANS_STATE, MidtransState, create_midtrans_app
+from bot.sandbox.sample_events import on_sale_copy
 from bot.sandbox.telegram_api import TelegramSimulator, create_telegram_app
 from bot.sandbox.webchat import Person, WebChatConfig, create_webchat_app
 from webhooks.payment_notifications import PATH as NOTIFICATION_PATH
@@ -142,13 +146,17 @@ async def run_sandbox(
     """Run the sandbox until `stop` is set (or SIGINT/SIGTERM). `ready(url)` gets the web chat's URL once all is up.
 
     `port` 0 picks a free port. Raises ConfigError if the port is taken or the events file is not there."""
-    events_file = events_file or EXAMPLE_EVENTS
-    if not events_file.is_file():
+    if events_file is not None and not events_file.is_file():
         raise ConfigError(f"events file not found: {events_file} (pass one with --events FILE)")
     stop = stop or asyncio.Event()
     sock = _listen(port)
     try:
-        await _serve_on(sock, events_file, stop, ready)
+        with tempfile.TemporaryDirectory(prefix="karcis-sandbox-") as scratch:
+            if events_file is None:
+                events_file, weeks = on_sale_copy(EXAMPLE_EVENTS, Path(scratch), utcnow())
+                if weeks:
+                    log.info("sample events moved %d week(s) forward so that they are on sale", weeks)
+            await _serve_on(sock, events_file, stop, ready)
     finally:
         sock.close()
 

@@ -1,0 +1,32 @@
+"""The sandbox's sample events stay on sale however old the example file gets."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import yaml
+
+from bot.event_file import load_events_file
+from bot.sandbox.sample_events import on_sale_copy
+from tests.conftest import EXAMPLES
+
+
+def test_file_still_on_sale_is_used_as_it_is(tmp_path: Path) -> None:
+    path, weeks = on_sale_copy(EXAMPLES, tmp_path, datetime(2026, 11, 22, tzinfo=UTC))
+    assert (path, weeks) == (EXAMPLES, 0)
+
+
+def test_past_dates_move_by_whole_weeks_until_sales_are_open(tmp_path: Path) -> None:
+    now = datetime(2029, 3, 7, 12, 0, tzinfo=UTC)
+    path, weeks = on_sale_copy(EXAMPLES, tmp_path, now)
+    assert path != EXAMPLES and weeks > 0
+    before, after = load_events_file(EXAMPLES), load_events_file(path)
+    for old, new in zip(before, after, strict=True):
+        assert new.starts_at - old.starts_at == timedelta(weeks=weeks)
+        assert new.starts_at.weekday() == old.starts_at.weekday()
+        close = new.sales.closes_at or new.ends_at
+        assert close >= now + timedelta(weeks=4)
+        assert (new.sales.opens_at is None) or new.sales.opens_at <= now
+        assert [t.model_dump() for t in new.tiers] == [t.model_dump() for t in old.tiers]
+    assert yaml.safe_load(path.read_text())["events"][0]["title"] == before[0].title
