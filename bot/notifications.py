@@ -17,7 +17,7 @@ from bot.catalog import Catalog
 from bot.clock import Clock, utcnow
 from bot.outbox import Message
 from bot.tickets import TicketService
-from storage.documents import EventDoc, OrderDoc, TicketDoc, TierDoc
+from storage.documents import EventDoc, OrderDoc, OrderStatus, TicketDoc, TierDoc
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class DeliveryService:
     async def _deliver(self, order: OrderDoc) -> bool:
         now = self._clock()
         lease = now + LEASE
-        claimed = await self._store.orders.claim_delivery(order.id, due=order.notify_due_at, until=lease)
+        claimed = await self._store.orders.claim_delivery(order.id, due=order.notify_due_at, now=now, until=lease)
         if claimed is None:
             return False
         listing = await self._catalog.get(claimed.event_id)
@@ -87,6 +87,9 @@ class DeliveryService:
         for message in Message:
             entry = claimed.outbox.get(message.value)
             if entry is None:
+                continue
+            if message == Message.PAYMENT_PENDING and claimed.status != OrderStatus.PENDING:
+                await self._store.orders.mark_sent(claimed.id, message.value, self._clock())  # overtaken: paid
                 continue
             tickets = await self._tickets.for_order(claimed.id) if message == Message.PAID else []
             notice = Notice(message, claimed, listing.event if listing else None, listing.tiers if listing else [],
@@ -106,5 +109,6 @@ class DeliveryService:
         next_at = None
         if remaining:
             next_at = self._clock() + BACKOFF[min(max(remaining) - 1, len(BACKOFF) - 1)]
-        await self._store.orders.release_delivery(claimed.id, lease=lease, next_at=next_at)
+        if not await self._store.orders.release_delivery(claimed.id, lease=lease, next_at=next_at):
+            return await self.deliver(claimed.id)  # a new message was owed while this one was being sent
         return not remaining

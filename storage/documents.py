@@ -128,6 +128,7 @@ class OrderDoc(Document):
     outbox: dict[str, OutboxEntry] = Field(default_factory=dict, description="messages owed, by kind")
     sent: dict[str, datetime] = Field(default_factory=dict, description="messages delivered, by kind")
     notify_due_at: datetime | None = Field(default=None, description="when the outbox should next be delivered")
+    delivery_lease_until: datetime | None = Field(default=None, description="a delivery in progress holds it")
 
 
 class TicketStatus(StrEnum):

@@ -119,10 +119,15 @@ class OrderStore:
         cursor = self._c.find({"notify_due_at": {"$lte": now}}).sort("notify_due_at", ASCENDING).limit(limit)
         return [OrderDoc.model_validate(raw) async for raw in cursor]
 
-    async def claim_delivery(self, order_id: str, *, due: datetime | None, until: datetime) -> OrderDoc | None:
-        """Take the order's outbox for delivery until `until` (a lease), if nobody else took it meanwhile."""
+    async def claim_delivery(
+        self, order_id: str, *, due: datetime | None, now: datetime, until: datetime
+    ) -> OrderDoc | None:
+        """Take the order's outbox for delivery until `until` (a lease), if it is still due as read and nobody
+        holds a lease on it. Meanwhile it is due again at `until`, so a delivery that dies is retried then."""
         raw = await self._c.find_one_and_update(
-            {"_id": order_id, "notify_due_at": due}, {"$set": {"notify_due_at": until}},
+            {"_id": order_id, "notify_due_at": due,
+             "$or": [{"delivery_lease_until": None}, {"delivery_lease_until": {"$lte": now}}]},
+            {"$set": {"notify_due_at": until, "delivery_lease_until": until}},
             return_document=ReturnDocument.AFTER,
         )
         return OrderDoc.from_mongo(raw)
@@ -136,7 +141,15 @@ class OrderStore:
             {"$inc": {f"outbox.{kind}.attempts": 1}, "$set": {f"outbox.{kind}.last_error": error[:500]}},
         )
 
-    async def release_delivery(self, order_id: str, *, lease: datetime, next_at: datetime | None) -> None:
-        """End a delivery lease: next attempt at `next_at` (None: nothing owed). If a change added a message
-        meanwhile, it has already made the order due again, and that wins."""
-        await self._c.update_one({"_id": order_id, "notify_due_at": lease}, {"$set": {"notify_due_at": next_at}})
+    async def release_delivery(self, order_id: str, *, lease: datetime, next_at: datetime | None) -> bool:
+        """End a delivery lease: next attempt at `next_at` (None: nothing owed). False if a change owed a new
+        message meanwhile (it made the order due again, and that stands): the caller should deliver again."""
+        result = await self._c.update_one(
+            {"_id": order_id, "delivery_lease_until": lease, "notify_due_at": lease},
+            {"$set": {"notify_due_at": next_at, "delivery_lease_until": None}},
+        )
+        if result.modified_count == 1:
+            return True
+        await self._c.update_one({"_id": order_id, "delivery_lease_until": lease},
+                                 {"$set": {"delivery_lease_until": None}})
+        return False

@@ -3,6 +3,7 @@ aiohttp app serving notifications on 127.0.0.1."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -31,8 +32,11 @@ class RecordingNotifier:
     notices: list[Notice] = field(default_factory=list)
     failures_left: int = 0
     blocked: set[int] = field(default_factory=set)
+    slow: dict[Message, float] = field(default_factory=dict)
 
     async def notify(self, notice: Notice) -> None:
+        if notice.message in self.slow:
+            await asyncio.sleep(self.slow[notice.message])
         if self.failures_left:
             self.failures_left -= 1
             raise ConnectionError("Telegram is unreachable")

@@ -344,6 +344,28 @@ async def test_failed_delivery_is_recorded_and_retried_until_it_succeeds(stack: 
     assert len(stack.notifier.sent(Message.PAID)) == 1
 
 
+async def test_a_message_owed_during_a_slow_delivery_is_sent_once_after_it(stack: PaymentStack) -> None:
+    order = await reserve_with_link(stack)
+    stack.notifier.slow[Message.PAYMENT_PENDING] = 0.3  # e.g. a flood wait while sending the VA number
+    await stack.sim.simulate_payment(order.id, "pay", payment_type="bank_transfer")
+    await stack.settle()
+    await stack.services.delivery.deliver_due()
+    assert [n.message for n in stack.notifier.notices] == [Message.PAYMENT_PENDING, Message.PAID, Message.SALE]
+    done = await stack.services.orders.get(order.id)
+    assert done.outbox == {} and done.notify_due_at is None and done.delivery_lease_until is None
+
+
+async def test_instructions_not_yet_sent_when_the_payment_lands_are_dropped(stack: PaymentStack) -> None:
+    order = await reserve_with_link(stack)
+    stack.notifier.failures_left = 1  # the VA instructions fail once, then the settlement arrives
+    await stack.sim.simulate_payment(order.id, "pay", payment_type="bank_transfer")
+    await stack.settle()
+    stack.clock.advance(minutes=1)
+    await stack.services.delivery.deliver_due()
+    assert [n.message for n in stack.notifier.notices] == [Message.PAID, Message.SALE]
+    assert "payment_pending" in (await stack.services.orders.get(order.id)).sent
+
+
 async def test_blocked_buyer_is_given_up_on_but_keeps_the_tickets(stack: PaymentStack) -> None:
     order = await reserve_with_link(stack)
     stack.notifier.blocked.add(7)
