@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Coroutine, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import pytest
@@ -49,8 +49,8 @@ TINY_EVENT = {"events": [{
     "id": EVENT_ID,
     "title": "Tiny gig",
     "venue": "Warung Kopi Senja, Yogyakarta",
-    "starts_at": datetime(2027, 2, 1, 12, 0, tzinfo=timezone.utc),
-    "ends_at": datetime(2027, 2, 1, 15, 0, tzinfo=timezone.utc),
+    "starts_at": datetime(2027, 2, 1, 12, 0, tzinfo=UTC),
+    "ends_at": datetime(2027, 2, 1, 15, 0, tzinfo=UTC),
     "organisers": [ORGANISER_ID],
     "tiers": [{"code": code, "name": f"Tier {code}", "price": 50_000 * (i + 1), "capacity": CAPACITY[code],
                "max_per_order": MAX_PER_ORDER[code]} for i, code in enumerate(CAPACITY)],
@@ -117,9 +117,8 @@ class LifecycleMachine(RuleBasedStateMachine):
         users = {}
         for user_id in (*USERS, STRANGER):
             user = await self.store.users.get(user_id)
-            users[user_id] = (
-                (user.pending_orders, [r.at for r in user.recent_reservations if r.at > window_start]) if user else (0, [])
-            )
+            in_window = [r for r in user.recent_reservations if r.at > window_start] if user else []
+            users[user_id] = (user.pending_orders if user else 0, in_window)
         return await self._tiers(), orders, tickets, users
 
     async def _tickets(self) -> list[TicketDoc]:
@@ -162,8 +161,8 @@ class LifecycleMachine(RuleBasedStateMachine):
         self._reserve(USERS[0], {tier: 1}, tick_ms)
 
     def _reserve(self, user: int, quantities: dict[str, int], tick_ms: int) -> None:
-        # Time moves on at least 1 ms, as the real (millisecond) clock does between two of one buyer's taps:
-        # see test_refused_reservation_keeps_the_earlier_reservation_in_the_rate_window for why it matters.
+        # tick_ms may be 0: two reservations of one buyer in the same millisecond (a double tap) must not get in
+        # each other's way (see test_refused_reservation_keeps_the_earlier_reservation_in_the_rate_window).
         now = self.clock.advance(milliseconds=tick_ms)
         before = self.run(self._snapshot())
         stock, _, _, users = before
