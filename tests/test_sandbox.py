@@ -216,3 +216,11 @@ def test_cli_sandbox_reports_a_missing_events_file(tmp_path: Any, capsys: pytest
 
     assert main(["sandbox", "--port", "0", "--events", str(tmp_path / "none.yaml")]) == 2
     assert "events file not found" in capsys.readouterr().err
+
+
+def test_the_payment_pages_way_back_leads_to_the_sandbox_chat() -> None:
+    from bot.sandbox.runner import bot_link_to_webchat
+
+    back = "https://t.me/KarcisBot?start=o_KRC-2611-ABC&order_id=KRC-2611-ABC&transaction_status=settlement"
+    assert bot_link_to_webchat("http://127.0.0.1:8000", back) == "http://127.0.0.1:8000/?start=o_KRC-2611-ABC"
+    assert bot_link_to_webchat("http://127.0.0.1:8000", "https://example.com/x") == "https://example.com/x"

@@ -247,6 +247,8 @@ class MidtransState:
         self.notification_url = notification_url
         self.clock: Clock = clock or _utcnow
         self.notify_timeout = notify_timeout
+        self.finish_link_rewrite: Callable[[str], str] | None = None
+        """Where "Back to the merchant" really goes (the sandbox maps the bot's t.me link to its web chat)."""
         self.transactions: dict[str, SnapTransaction] = {}
         self.deliveries: list[Delivery] = []
         self.http: aiohttp.ClientSession | None = None
@@ -852,7 +854,7 @@ def render_payment_page(
     elif state.is_expired(txn):
         parts.append('<section class="card result expired"><h2>Expired</h2>'
                      "<p>This payment page has expired. No payment can be made.</p></section>")
-        parts.append(_finish_link(txn))
+        parts.append(_finish_link(state, txn))
     else:
         parts.append(_choose_section(txn, request))
     title = e(f"Pay {format_rupiah(txn.gross_amount)} — {txn.order_id}")
@@ -909,14 +911,16 @@ def _result_section(state: MidtransState, txn: SnapTransaction) -> str:
     return (
         f'<section class="card result {kind}"><h2>{e(title)}</h2>'
         f'<p>{e(format_rupiah(txn.gross_amount))} via {e(label)} — status <code>{e(status)}</code></p>'
-        f"{deliveries}</section>{_finish_link(txn)}"
+        f"{deliveries}</section>{_finish_link(state, txn)}"
     )
 
 
-def _finish_link(txn: SnapTransaction) -> str:
+def _finish_link(state: MidtransState, txn: SnapTransaction) -> str:
     url = finish_redirect_url(txn)
     if url is None:
         return ""
+    if state.finish_link_rewrite is not None:
+        url = state.finish_link_rewrite(url)
     return f'<a class="btn back" href="{html.escape(url)}">Back to the merchant</a>'
 
 

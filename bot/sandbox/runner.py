@@ -17,8 +17,8 @@ The sandbox's fake is told to accept exactly one local prefix, this run's Midtra
 (``allowed_local_urls=["http://127.0.0.1:<port>/midtrans/"]``). Nothing else bends: the bot sends Snap's
 ``redirect_url`` in a URL button as it does in production, and the browser opens the simulator's payment page in a
 new tab; Pay / Fail / Let expire there send signed notifications to the service's real endpoint. (That page's
-"Back to the merchant" is the bot's finish link, https://t.me/<bot>?start=o_<order>, i.e. real Telegram; in the
-sandbox, close the tab instead. The web chat takes the same payloads as ``http://127.0.0.1:<port>/?start=...``.)
+"Back to the merchant" is the bot's finish link, https://t.me/<bot>?start=o_<order>; the sandbox maps it to its own
+web chat, ``http://127.0.0.1:<port>/?start=o_<order>``, which sends `/start o_<order>` as Telegram would.)
 """
 
 from __future__ import annotations
@@ -31,10 +31,12 @@ import socket
 import sys
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Final
 
 from aiohttp import web
+from yarl import URL
 
 from bot.clock import utcnow
 from bot.config import ConfigError, Settings, load_settings
@@ -118,6 +120,14 @@ def sandbox_settings(
     )
 
 
+def bot_link_to_webchat(base_url: str, url: str) -> str:
+    """`https://t.me/<bot>?start=X` → this sandbox's web chat with `?start=X` (which sends `/start X`)."""
+    link = URL(url)
+    if link.host == "t.me" and link.path.strip("/").lower() == BOT_USERNAME.lower() and "start" in link.query:
+        return str(URL(base_url + "/").with_query(start=link.query["start"]))
+    return url
+
+
 def create_sandbox_app(base_url: str, *, token: str, server_key: str, notification_url: str) -> web.Application:
     """The web chat at `base_url`, with the fake Bot API and the Midtrans simulator mounted on it.
 
@@ -128,6 +138,7 @@ def create_sandbox_app(base_url: str, *, token: str, server_key: str, notificati
     for person in PEOPLE:
         telegram.add_user(person.id, person.first_name, language_code=person.language_code, started=True)
     midtrans = create_midtrans_app(server_key, public_base_url=base_url, notification_url=notification_url)
+    midtrans[MIDTRANS_STATE].finish_link_rewrite = partial(bot_link_to_webchat, base_url)
     app = create_webchat_app(WebChatConfig(BOT_NAME, BOT_USERNAME, f"{TELEGRAM_PREFIX}/sandbox", PEOPLE))
     app[TELEGRAM] = telegram
     app[MIDTRANS] = midtrans[MIDTRANS_STATE]
