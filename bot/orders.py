@@ -35,7 +35,8 @@ RELEASED = (OrderStatus.EXPIRED, OrderStatus.CANCELLED, OrderStatus.FAILED)
 
 
 def new_order_id(now_year_month: str) -> str:
-    """`KRC-2611-7QF9MZTXW3`: short, unique (50 random bits), within Midtrans's order_id rules (≤ 50 of `A-Za-z0-9-_~.`)."""
+    """`KRC-2611-7QF9MZTXW3`: short, unique (50 random bits), within Midtrans's order_id rules
+    (≤ 50 chars of `A-Za-z0-9-_~.`)."""
     return f"KRC-{now_year_month}-" + "".join(secrets.choice(ALPHABET) for _ in range(10))
 
 

@@ -104,7 +104,7 @@ class MongoecoServer:
             return self.uri
         began = time.monotonic()
         deadline = began + self.startup_timeout
-        self._stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8", prefix="mongoeco-stderr-")
+        self._stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8", prefix="mongoeco-stderr-")  # noqa: SIM115 - lives as long as the server
         self._process = subprocess.Popen(
             [self.python, "-c", _SERVER_SCRIPT],
             stdin=subprocess.PIPE,

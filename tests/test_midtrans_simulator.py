@@ -8,7 +8,7 @@ import hmac
 import logging
 import re
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import aiohttp
@@ -599,7 +599,7 @@ async def test_expired_order_cannot_be_paid(
 
 
 async def test_expiry_follows_the_injected_clock(receiver: Receiver) -> None:
-    now = [datetime(2030, 5, 1, 3, 0, tzinfo=timezone.utc)]
+    now = [datetime(2030, 5, 1, 3, 0, tzinfo=UTC)]
     async with MidtransSimulator(SERVER_KEY, notification_url=receiver.url, clock=lambda: now[0]) as sim:
         client = midtransclient.Snap(is_production=False, server_key=SERVER_KEY)
         client.api_config.SNAP_SANDBOX_BASE_URL = sim.snap_base_url

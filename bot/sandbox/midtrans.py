@@ -39,7 +39,7 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
 from importlib import resources
 from string import Template
@@ -131,7 +131,7 @@ def _wib(moment: datetime) -> str:
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _is_int(value: object) -> bool:
