@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot.catalog import Catalog, sales_open
+from bot.catalog import Catalog, EventWithTiers, sales_open
 from bot.clock import Clock, utcnow
 from bot.errors import OrderNotFound, OrderNotPending, RefusalReason, ReservationRefused
 from bot.outbox import Message, owe
@@ -124,6 +124,7 @@ class OrderService:
             if qty < 0 or qty > tier.max_per_order:
                 raise ReservationRefused(RefusalReason.OVER_MAX_PER_ORDER, tier=code, limit=tier.max_per_order)
             lines.append(OrderLine(tier=code, name=tier.name, price=tier.price, qty=qty))
+        await self._refuse_if_visibly_sold_out(user_id, listing, lines)
 
         claim = secrets.token_hex(8)
         refusal = await self._store.users.claim_reservation_slot(
@@ -157,6 +158,19 @@ class OrderService:
         if order.total == 0:
             return (await self.pay(order.id, note="free order")).order
         return order
+
+    async def _refuse_if_visibly_sold_out(self, user_id: int, listing: EventWithTiers, lines: list[OrderLine]) -> None:
+        """In a sell-out most attempts find the tier empty: refuse those from the stock already read, before
+        claiming anything (the conditional hold still decides every race). Only for a buyer clearly within the
+        per-user limits, so that the refusal a buyer hears is the one the limits would give first."""
+        short = next((line for line in lines if listing.tier(line.tier).available < line.qty), None)  # type: ignore[union-attr]
+        if short is None:
+            return
+        user = await self._store.users.get(user_id)
+        if user is None or (user.pending_orders < MAX_PENDING_ORDERS
+                            and len(user.recent_reservations) < RESERVATIONS_PER_MINUTE):
+            available = listing.tier(short.tier).available  # type: ignore[union-attr]
+            raise ReservationRefused(RefusalReason.SOLD_OUT, tier=short.tier, available=available)
 
     # ---- leaving pending -----------------------------------------------------------------------------------
 

@@ -97,6 +97,9 @@ def open_store(uri: str | None, db_name: str) -> Store:
     if uri is None:
         from mongomock_motor import AsyncMongoMockClient
 
+        from storage.embedded import install_id_lookup
+
+        install_id_lookup()
         return Store(AsyncMongoMockClient(tz_aware=True)[db_name], embedded=True)
     from motor.motor_asyncio import AsyncIOMotorClient
 
