@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,13 +50,18 @@ def signature_valid(body: Mapping[str, Any], server_key: str) -> bool:
 
 
 class _RequestsWithTimeout:
-    """Stands in for the `requests` module inside midtransclient so that every request has a timeout."""
+    """Stands in for the `requests` module inside midtransclient so that every request has a timeout, and reuses
+    connections (one pooled session per worker thread) instead of opening one per call."""
 
     def __init__(self, timeout: float) -> None:
         self._timeout = timeout
+        self._local = threading.local()
 
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        return requests.request(method, url, timeout=self._timeout, **kwargs)
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session.request(method, url, timeout=self._timeout, **kwargs)
 
 
 class MidtransGateway:

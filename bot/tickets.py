@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import io
 import re
 import secrets
 
-import qrcode
-from qrcode.constants import ERROR_CORRECT_M
-
+from bot import qr
 from bot.clock import Clock, utcnow
 from storage.documents import OrderDoc, OrderStatus, TicketDoc
 from storage.store import Store
@@ -54,18 +50,9 @@ def deep_link(bot_username: str, code: str) -> str:
     return f"https://t.me/{bot_username}?start={deep_link_payload(code)}"
 
 
-def _render_png(data: str) -> bytes:
-    qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=10, border=4)
-    qr.add_data(data)
-    qr.make(fit=True)
-    buffer = io.BytesIO()
-    qr.make_image(fill_color="black", back_color="white").save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 async def render_qr(bot_username: str, code: str) -> bytes:
-    """The ticket's QR code as PNG bytes, rendered in a worker thread so the event loop never waits on it."""
-    return await asyncio.to_thread(_render_png, deep_link(bot_username, code))
+    """The ticket's QR code as PNG bytes, rendered off the event loop (bot/qr.py)."""
+    return await qr.render(deep_link(bot_username, code))
 
 
 class TicketService:
@@ -78,7 +65,9 @@ class TicketService:
         if order.status != OrderStatus.PAID:
             raise ValueError(f"tickets are only issued for paid orders; {order.id} is {order.status}")
         tickets = self._store.tickets
-        existing = {t.seq for t in await tickets.for_order(order.id)}
+        existing = {t.seq: t for t in await tickets.for_order(order.id)}
+        issued = dict(existing)
+        raced = False
         seq = 0
         for line in order.lines:
             for _ in range(line.qty):
@@ -91,9 +80,16 @@ class TicketService:
                         tier_name=line.name, holder_name=order.buyer.name, user_id=order.user_id,
                         issued_at=self._clock(),
                     )
-                    if await tickets.insert_seat(ticket) is not False:
-                        break  # inserted, or another process issued this seat first
-        return await tickets.for_order(order.id)
+                    inserted = await tickets.insert_seat(ticket)
+                    if inserted is not False:
+                        break  # inserted, or (None) another process issued this seat first
+                if inserted:
+                    issued[seq] = ticket
+                else:
+                    raced = True
+        if raced:
+            return await tickets.for_order(order.id)
+        return [issued[n] for n in sorted(issued)]
 
     async def for_order(self, order_id: str) -> list[TicketDoc]:
         return await self._store.tickets.for_order(order_id)

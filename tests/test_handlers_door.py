@@ -7,7 +7,8 @@ import io
 import pytest
 from PIL import Image
 
-from bot.tickets import _render_png, format_code
+from bot.qr import render_png
+from bot.tickets import format_code
 from handlers.commands import set_commands
 from storage.documents import OrderStatus, TicketDoc
 from tests.conftest import ADMIN_ID, BUYER_ID, ORGANISER_ID
@@ -32,7 +33,7 @@ async def paid_ticket(kit: Bot, tier: str = "EARLY", uid: int = BUYER_ID, name: 
 
 def qr_photo(kit: Bot, code: str) -> bytes:
     """A phone's photo of a ticket QR: the QR on a larger grey background."""
-    qr = Image.open(io.BytesIO(_render_png(f"https://t.me/{kit.fake.bot_username}?start=t_{code}")))
+    qr = Image.open(io.BytesIO(render_png(f"https://t.me/{kit.fake.bot_username}?start=t_{code}")))
     canvas = Image.new("RGB", (qr.width + 200, qr.height + 300), "#d8d8d8")
     canvas.paste(qr.convert("RGB"), (100, 120))
     return png_of(canvas)

@@ -75,3 +75,19 @@ async def test_a_code_collision_draws_another_code(services: Services, monkeypat
     monkeypatch.setattr("bot.tickets.new_code", lambda: next(draws))
     second = await services.orders.reserve(8, "jazz-senja-2026", {"EARLY": 1}, buyer())
     assert [t.id for t in (await services.orders.pay(second.id)).tickets] == ["ABCDEFGHJKMN"]
+
+
+async def test_a_broken_qr_worker_falls_back_to_a_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    from bot import qr
+
+    class Broken:
+        def submit(self, *args: object, **kwargs: object) -> object:
+            raise BrokenProcessPool("worker died")
+
+    monkeypatch.setattr(qr, "_pool", Broken())
+    png = await render_qr("KarcisBot", "K7QF9MZTXW3P")
+    assert [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))] == [
+        "https://t.me/KarcisBot?start=t_K7QF9MZTXW3P"]
+    assert qr._pool is None  # a fresh worker is tried next time
