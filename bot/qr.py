@@ -44,6 +44,19 @@ def _worker() -> Executor:
     return _pool
 
 
+async def start_worker() -> None:
+    """Start the worker process now (about 0.1 s) rather than on the first ticket after start-up."""
+    await render("https://t.me/warm-up")
+
+
+def stop_worker() -> None:
+    """Stop the worker process (at shutdown); a later render starts a new one."""
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(wait=True, cancel_futures=True)
+        _pool = None
+
+
 async def render(data: str) -> bytes:
     """The QR code of `data` as PNG bytes, rendered in the worker process (or, failing that, a thread)."""
     global _pool

@@ -38,6 +38,7 @@ from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
+from bot import qr
 from bot.composition import open_services
 from bot.config import ConfigError, Settings
 from bot.services import Services
@@ -315,6 +316,8 @@ async def serve(
                                       f"Check the token BotFather gave you.\n{SANDBOX_HINT}") from None
                 raise
             stack.push_async_callback(application.shutdown)
+            await qr.start_worker()  # the first buyer's tickets do not wait for it
+            stack.callback(qr.stop_worker)
             await application.start()  # update processing and the jobs
             stack.push_async_callback(application.stop)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import mongomock
 from mongomock.collection import Collection
 from mongomock.filtering import filter_applies
 
@@ -22,12 +23,31 @@ _scan = Collection._iter_documents
 def _iter_documents(self: Any, filter: Any) -> Iterator[dict[str, Any]]:  # noqa: A002 - mongomock's name
     key = filter.get("_id") if isinstance(filter, dict) else None
     if isinstance(key, str | int) and not isinstance(key, bool):
-        try:
-            document = self._store[key]
-        except KeyError:
+        document = _get_unexpired(self._store, key)
+        if document is None or not filter_applies(filter, document):
             return iter(())
-        return iter((document,)) if filter_applies(filter, document) else iter(())
+        return iter((document,))
     return _scan(self, filter)
+
+
+def _get_unexpired(store: Any, key: str | int) -> dict[str, Any] | None:
+    """The document with `_id` `key`, expiring it if a TTL index says so: only this one document is looked at
+    (mongomock's own `store[key]` first sweeps the whole collection for expired documents)."""
+    with store._rwlock.reader():
+        document = store._documents.get(key)
+    if document is None:
+        return None
+    now = mongomock.utcnow()
+    for index in store._ttl_indexes.values():
+        fields = list(index["key"])
+        try:
+            expiry = int(index["expireAfterSeconds"])
+        except ValueError:
+            continue
+        if len(fields) == 1 and store._value_meets_expiry(document.get(fields[0][0]), expiry, now):
+            del store[key]
+            return None
+    return document
 
 
 def install_id_lookup() -> None:

@@ -46,3 +46,16 @@ async def test_updates_by_id_test_one_document_not_all(monkeypatch: pytest.Monke
     assert result.modified_count == 1
     assert len(tested) <= 1  # a scan would test all 50
     assert Collection._iter_documents.__module__ == "storage.embedded"
+
+
+async def test_a_document_past_its_ttl_is_gone_when_looked_up_by_id() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    store = open_store(None, "karcis_embedded_ttl")
+    collection = store.db["drafts"]
+    await collection.delete_many({})
+    await collection.create_index("updated_at", expireAfterSeconds=60)
+    old = datetime.now(UTC) - timedelta(minutes=5)
+    await collection.insert_many([{"_id": 1, "updated_at": old}, {"_id": 2, "updated_at": datetime.now(UTC)}])
+    assert await collection.find_one({"_id": 1}) is None
+    assert (await collection.find_one({"_id": 2}))["_id"] == 2

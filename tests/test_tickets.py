@@ -91,3 +91,13 @@ async def test_a_broken_qr_worker_falls_back_to_a_thread(monkeypatch: pytest.Mon
     assert [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))] == [
         "https://t.me/KarcisBot?start=t_K7QF9MZTXW3P"]
     assert qr._pool is None  # a fresh worker is tried next time
+
+
+async def test_the_qr_worker_starts_and_stops_on_demand() -> None:
+    from bot import qr
+
+    await qr.start_worker()
+    assert qr._pool is not None
+    qr.stop_worker()
+    assert qr._pool is None
+    assert (await render_qr("KarcisBot", "K7QF9MZTXW3P")).startswith(b"\x89PNG")  # a new one starts
