@@ -40,13 +40,14 @@ from PIL import Image
 
 from bot.clock import WIB
 from bot.config import Settings
-from bot.runtime import Running, serve
+from bot.runtime import Running
 from bot.sandbox.midtrans import MidtransSimulator
 from bot.sandbox.telegram_api import CallbackQueryRecord, FakeTelegram, MessageRecord, parse_html
 from bot.tickets import format_code
 from storage.documents import OrderStatus, tier_key
 from storage.store import close_store, open_store
 from tests.conftest import ADMIN_ID, ORGANISER_ID
+from tests.service_runner import running
 from webhooks.payment_notifications import PATH as NOTIFICATION_PATH
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -55,8 +56,6 @@ SERVER_KEY = "SB-Mid-server-E2eTestKey0123456789"
 STRANGER_ID = 900000012       # neither organiser nor admin
 OTHER_ORGANISER_ID = 900000013
 WAIT = 10.0                   # for one answer of the bot; only a failing test waits this long
-START_TIMEOUT = 15.0
-STOP_TIMEOUT = 10.0
 
 KONSER, GRATIS, LAST, BATAL, HANGUS, MARKUP = (
     "e2e-konser", "e2e-gratis", "e2e-last", "e2e-batal", "e2e-hangus", "e2e-markup")
@@ -128,20 +127,10 @@ async def telegram_and_midtrans() -> AsyncIterator[tuple[FakeTelegram, MidtransS
 
 @contextlib.asynccontextmanager
 async def serving(settings: Settings, sim: MidtransSimulator) -> AsyncIterator[Running]:
-    """`serve(settings)` in a task, with Midtrans notifying it, until the block ends; then a clean stop."""
+    """The service running, with Midtrans notifying it, until the block ends; then a clean stop."""
     sim.notification_url = f"http://127.0.0.1:{settings.port}{NOTIFICATION_PATH}"
-    stop = asyncio.Event()
-    started: asyncio.Future[Running] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(serve(settings, stop=stop, ready=started.set_result, host="127.0.0.1"))
-    done, _ = await asyncio.wait({task, started}, timeout=START_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
-    if task in done:
-        task.result()  # raises what stopped it
-    assert started in done, "serve() did not become ready"
-    try:
-        yield started.result()
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, STOP_TIMEOUT)
+    async with running(settings) as service:
+        yield service
 
 
 Match = Callable[[MessageRecord], bool]

@@ -4,7 +4,6 @@ clean stop (the stop event in-process, SIGTERM for a real `python -m bot run`)."
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import signal
@@ -23,11 +22,12 @@ from telegram import Update
 from telegram.ext import TypeHandler
 
 from bot.config import ConfigError, Settings
-from bot.runtime import Mode, Running, serve
+from bot.runtime import Mode, serve
 from bot.sandbox.midtrans import MidtransSimulator
 from bot.sandbox.telegram_api import FakeTelegram
 from storage.documents import OrderStatus, tier_key
 from tests.helpers import buyer
+from tests.service_runner import running
 from webhooks.telegram import SECRET_HEADER, webhook_path, webhook_secret_token
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,25 +75,6 @@ def service_settings(fake: FakeTelegram, midtrans: MidtransSimulator, **override
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
-
-
-@contextlib.asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[Running]:
-    """serve() in a task until the block ends; then it must return cleanly within STOP_TIMEOUT."""
-    stop = asyncio.Event()
-    started: asyncio.Future[Running] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(serve(settings, stop=stop, ready=started.set_result, host="127.0.0.1"))
-    done, _ = await asyncio.wait({task, started}, timeout=START_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
-    if task in done:
-        task.result()  # raises what stopped it
-    assert started in done, "serve() did not become ready"
-    try:
-        yield started.result()
-    finally:
-        stop.set()
-        began = time.monotonic()
-        await asyncio.wait_for(task, STOP_TIMEOUT)
-        assert time.monotonic() - began < STOP_TIMEOUT
 
 
 async def http_get(url: str) -> int:
