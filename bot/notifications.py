@@ -8,9 +8,10 @@ backoff by `deliver_due()`, which a periodic job runs.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any, Protocol
 
 from bot.catalog import Catalog
@@ -32,9 +33,17 @@ class Undeliverable(Exception):
     stays available in the chat on request."""
 
 
+async def _nothing_recorded(part: str) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class Notice:
-    """One message to deliver, with everything needed to write it."""
+    """One message to deliver, with everything needed to write it.
+
+    A message can have several parts (the receipt and one photo per ticket; one text per organiser). The
+    notifier skips the parts in `delivered` and calls `sent(part)` after each one it sends, so that a retry
+    after a failure half-way sends only what is missing."""
 
     message: Message
     order: OrderDoc
@@ -43,6 +52,8 @@ class Notice:
     tickets: list[TicketDoc] = field(default_factory=list)
     admin_ids: frozenset[int] = frozenset()
     detail: dict[str, Any] = field(default_factory=dict)
+    delivered: frozenset[str] = frozenset()
+    sent: Callable[[str], Awaitable[None]] = _nothing_recorded
 
 
 class Notifier(Protocol):
@@ -93,7 +104,8 @@ class DeliveryService:
                 continue
             tickets = await self._tickets.for_order(claimed.id) if message == Message.PAID else []
             notice = Notice(message, claimed, listing.event if listing else None, listing.tiers if listing else [],
-                            tickets, self._admins, entry.detail)
+                            tickets, self._admins, entry.detail, frozenset(entry.delivered),
+                            partial(self._store.orders.mark_part_sent, claimed.id, message.value))
             try:
                 await self.notifier.notify(notice)
             except Undeliverable as exc:

@@ -83,18 +83,27 @@ class TelegramNotifier:
         user = await self._services.store.users.get(uid)
         return lang_of(user.language if user else None)
 
-    async def _to_buyer(self, notice: Notice, text: Html, keyboard: InlineKeyboardMarkup | None = None) -> None:
-        await self._call(lambda: send(self._bot, notice.order.user_id, text, keyboard))
+    async def _once(self, notice: Notice, part: str, make: Callable[[], Awaitable[object]]) -> None:
+        """Send one part of a notice unless an earlier attempt already did; record it when sent."""
+        if part in notice.delivered:
+            return
+        await self._call(make)
+        await notice.sent(part)
 
-    async def _to_staff(self, recipients: Iterable[int], render: Callable[[str], Html], what: str) -> None:
+    async def _to_buyer(self, notice: Notice, text: Html, keyboard: InlineKeyboardMarkup | None = None) -> None:
+        await self._once(notice, "buyer", lambda: send(self._bot, notice.order.user_id, text, keyboard))
+
+    async def _to_staff(
+        self, notice: Notice, recipients: Iterable[int], render: Callable[[str], Html], what: str,
+    ) -> None:
         """Tell each recipient in their language. One who blocked the bot is skipped; other failures are raised
-        after everyone else was tried (a retry may then tell some of them twice)."""
+        after everyone else was tried (a retry then tells only those not yet told)."""
         failure: Exception | None = None
         told = 0
         for uid in sorted(set(recipients)):
             text = render(await self._lang(uid))
             try:
-                await self._call(lambda uid=uid, text=text: send(self._bot, uid, text))
+                await self._once(notice, f"user:{uid}", lambda uid=uid, text=text: send(self._bot, uid, text))
                 told += 1
             except Undeliverable as exc:
                 log.warning("%s: user %s cannot be reached (%s)", what, uid, exc)
@@ -120,7 +129,8 @@ class TelegramNotifier:
                                        n=len(notice.tickets)),
                              markup([[button(label(lang, "btn.my_tickets"), TICKETS, "0")]]))
         for ticket in notice.tickets:
-            await self._call(lambda ticket=ticket: send_ticket(self._bot, order.user_id, ticket, notice.event, lang))
+            await self._once(notice, f"ticket:{ticket.id}",
+                             lambda ticket=ticket: send_ticket(self._bot, order.user_id, ticket, notice.event, lang))
 
     async def _sale(self, notice: Notice) -> None:
         """Each organiser: event, tiers and quantities, buyer, sold / capacity so far."""
@@ -136,7 +146,7 @@ class TelegramNotifier:
                      sold=sum(tier.sold for tier in notice.tiers),
                      capacity=sum(tier.capacity for tier in notice.tiers))
 
-        await self._to_staff(notice.event.organisers if notice.event else [], render, f"sale {order.id}")
+        await self._to_staff(notice, notice.event.organisers if notice.event else [], render, f"sale {order.id}")
 
     async def _payment_pending(self, notice: Notice) -> None:
         """How to finish paying: virtual account number, bill key, payment code..."""
@@ -172,7 +182,7 @@ class TelegramNotifier:
         except Undeliverable as exc:
             unreachable = exc  # the admins must hear of it all the same
         tier = str(notice.detail.get("tier", ""))
-        await self._to_staff(notice.admin_ids, lambda lang: t(
+        await self._to_staff(notice, notice.admin_ids, lambda lang: t(
             lang, "notice.needs_refund.admin", order=order.id, title=self._title(notice),
             total=Html(price(lang, order.total)), tier=tier, buyer=order.buyer.name, email=order.buyer.email,
             phone=order.buyer.phone), f"needs_refund {order.id}")
@@ -181,13 +191,13 @@ class TelegramNotifier:
 
     async def _amount_mismatch(self, notice: Notice) -> None:
         order = notice.order
-        await self._to_staff(notice.admin_ids, lambda lang: t(
+        await self._to_staff(notice, notice.admin_ids, lambda lang: t(
             lang, "notice.amount_mismatch", order=order.id, title=self._title(notice),
             total=Html(price(lang, order.total)), reported=str(notice.detail.get("reported", "?")),
             status=str(notice.detail.get("status", "?"))), f"amount_mismatch {order.id}")
 
     async def _payment_review(self, notice: Notice) -> None:
         order = notice.order
-        await self._to_staff(notice.admin_ids, lambda lang: t(
+        await self._to_staff(notice, notice.admin_ids, lambda lang: t(
             lang, "notice.review", order=order.id, title=self._title(notice), total=Html(price(lang, order.total)),
             method=str(order.payment.get("payment_type") or "?")), f"payment_review {order.id}")

@@ -108,6 +108,7 @@ class OutboxEntry(BaseModel):
     attempts: int = 0
     last_error: str | None = None
     detail: dict[str, Any] = Field(default_factory=dict)
+    delivered: list[str] = Field(default_factory=list, description="parts already sent (a retry skips them)")
 
 
 class OrderDoc(Document):

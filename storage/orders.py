@@ -135,6 +135,11 @@ class OrderStore:
     async def mark_sent(self, order_id: str, kind: str, at: datetime) -> None:
         await self._c.update_one({"_id": order_id}, {"$unset": {f"outbox.{kind}": ""}, "$set": {f"sent.{kind}": at}})
 
+    async def mark_part_sent(self, order_id: str, kind: str, part: str) -> None:
+        """One part of a message (the receipt, a ticket's photo, one recipient) was sent."""
+        await self._c.update_one({"_id": order_id, f"outbox.{kind}": {"$exists": True}},
+                                 {"$addToSet": {f"outbox.{kind}.delivered": part}})
+
     async def mark_attempt_failed(self, order_id: str, kind: str, error: str) -> None:
         await self._c.update_one(
             {"_id": order_id, f"outbox.{kind}": {"$exists": True}},

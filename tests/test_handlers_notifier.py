@@ -7,6 +7,7 @@ import io
 import json
 import time
 
+import pytest
 import zxingcpp
 from PIL import Image
 
@@ -114,6 +115,33 @@ async def test_a_second_flood_wait_is_left_to_the_delivery_retries(kit: Bot) -> 
     kit.clock.advance(seconds=10)
     assert await kit.services.delivery.deliver_due() == 1
     assert kit.sent(BUYER_ID)[0].text.startswith("💳 Payment received")
+
+
+async def test_a_retry_after_a_failure_half_way_sends_only_what_is_missing(
+    kit: Bot, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import handlers.notifier
+
+    order = await order_with_link(kit, cart={"EARLY": 3})
+    real_send_ticket, calls = handlers.notifier.send_ticket, []
+
+    async def second_photo_fails_once(*args: object, **kwargs: object) -> object:
+        calls.append(args)
+        if len(calls) == 2:
+            raise ConnectionError("network down between two photos")
+        return await real_send_ticket(*args, **kwargs)
+
+    monkeypatch.setattr(handlers.notifier, "send_ticket", second_photo_fails_once)
+    await midtrans_says(kit, order.id, "settlement", payment_type="bank_transfer")
+    owed = (await kit.services.orders.get(order.id)).outbox["paid"]
+    tickets = await kit.services.tickets.for_order(order.id)
+    assert sorted(owed.delivered) == sorted(["buyer", f"ticket:{tickets[0].id}"])
+
+    kit.clock.advance(seconds=10)
+    assert await kit.services.delivery.deliver_due() == 1
+    received, *photos = kit.sent(BUYER_ID)
+    assert received.text.startswith("💳 Payment received")
+    assert [p.caption.splitlines()[3] for p in photos] == [format_code(t.id) for t in tickets]  # each once
 
 
 async def test_failed_expired_and_refunded_orders_are_explained_to_the_buyer(kit: Bot) -> None:
