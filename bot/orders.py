@@ -203,7 +203,7 @@ class OrderService:
         order = await self._leave_pending(order_id, OrderStatus.PAID, note or "payment received",
                                           set_fields={**fields, **owe(now, Message.PAID, Message.SALE)})
         if order is not None:
-            return PayOutcome(PayResult.PAID, order, await self._tickets.issue(order))
+            return PayOutcome(PayResult.PAID, order, await self._tickets.issue(order, fresh=True))
         current = await self._store.orders.get(order_id)
         if current is None:
             raise OrderNotFound(order_id)
@@ -230,7 +230,7 @@ class OrderService:
                 set_fields={**set_fields, **owe(now, Message.PAID, Message.SALE)},
             )
             if paid is not None:
-                return PayOutcome(PayResult.PAID_LATE, paid, await self._tickets.issue(paid))
+                return PayOutcome(PayResult.PAID_LATE, paid, await self._tickets.issue(paid, fresh=True))
         for line in taken:  # the seats are gone, or another call moved the order first: give back what we took
             await inventory.unsell(tier_key(order.event_id, line.tier), line.qty)
         if short is not None:

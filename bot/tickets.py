@@ -60,12 +60,15 @@ class TicketService:
         self._store = store
         self._clock = clock
 
-    async def issue(self, order: OrderDoc) -> list[TicketDoc]:
-        """One ticket per seat of a paid order. Issuing again returns the same tickets and makes none extra."""
+    async def issue(self, order: OrderDoc, *, fresh: bool = False) -> list[TicketDoc]:
+        """One ticket per seat of a paid order. Issuing again returns the same tickets and makes none extra.
+
+        `fresh`: the caller has just moved the order to paid, so it has no tickets yet and they need not be
+        read first (if another call issued some meanwhile, the unique seat index says so and they are read)."""
         if order.status != OrderStatus.PAID:
             raise ValueError(f"tickets are only issued for paid orders; {order.id} is {order.status}")
         tickets = self._store.tickets
-        existing = {t.seq: t for t in await tickets.for_order(order.id)}
+        existing = {} if fresh else {t.seq: t for t in await tickets.for_order(order.id)}
         issued = dict(existing)
         raced = False
         seq = 0

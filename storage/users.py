@@ -69,8 +69,14 @@ class UserStore:
         return {raw["_id"]: raw.get("pending_orders", 0) async for raw in self._c.find({}, {"pending_orders": 1})}
 
     async def remember_user(self, user_id: int, *, language: str | None, name: str | None) -> None:
-        """Record the user's Telegram language code and display name (every update refreshes them)."""
-        await self._upsert(user_id, {"language": language, "name": name})
+        """Record the user's Telegram language code and display name (every update refreshes them); written
+        only when one of them changed."""
+        changed = await self._c.update_one(
+            {"_id": user_id, "$or": [{"language": {"$ne": language}}, {"name": {"$ne": name}}]},
+            {"$set": {"language": language, "name": name}},
+        )
+        if changed.matched_count == 0 and await self._c.find_one({"_id": user_id}, {"_id": 1}) is None:
+            await self._upsert(user_id, {"language": language, "name": name})
 
     async def remember_buyer(self, user_id: int, buyer: Buyer) -> None:
         await self._upsert(user_id, {"last_buyer": buyer.model_dump()})

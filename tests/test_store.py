@@ -22,3 +22,15 @@ async def test_the_expiry_and_ticket_lookups_have_their_indexes(store: Store) ->
 
 async def test_ping(store: Store) -> None:
     assert await store.ping()
+
+
+async def test_remember_user_creates_then_updates_and_keeps_the_rest(store: Store) -> None:
+    users = store.users
+    await users.remember_user(5, language="id", name="Sinta")
+    first = await users.get(5)
+    assert (first.language, first.name, first.pending_orders) == ("id", "Sinta", 0)
+    await store.db["users"].update_one({"_id": 5}, {"$set": {"marker": 1}})
+    await users.remember_user(5, language="id", name="Sinta")  # unchanged
+    assert (await store.db["users"].find_one({"_id": 5}))["marker"] == 1
+    await users.remember_user(5, language="en", name="Sinta M")
+    assert ((await users.get(5)).language, (await users.get(5)).name) == ("en", "Sinta M")
