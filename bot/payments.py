@@ -86,6 +86,13 @@ class NotificationResult:
                                 Outcome.FAILED, Outcome.REFUNDED, Outcome.REVIEW, Outcome.AMOUNT_MISMATCH}
 
 
+def _stored_link(order: OrderDoc) -> PaymentLink | None:
+    """The link an earlier call made and stored on the order, if any."""
+    if not order.payment.get("redirect_url"):
+        return None
+    return PaymentLink(order.payment["redirect_url"], order.payment["token"], reused=True)
+
+
 def our_order_id(midtrans_order_id: str) -> str:
     return midtrans_order_id.split(ATTEMPT_SEPARATOR, 1)[0]
 
@@ -111,8 +118,8 @@ class PaymentService:
 
         Raises OrderNotFound / OrderNotPending, ReservationOver, or PaymentLinkUnavailable (Midtrans down)."""
         order = await self._orders.get_for_user(order_id, user_id)
-        if order.payment.get("redirect_url"):
-            return PaymentLink(order.payment["redirect_url"], order.payment["token"], reused=True)
+        if stored_link := _stored_link(order):
+            return stored_link
         if order.status != OrderStatus.PENDING:
             raise OrderNotPending(order.id, order.status)
         minutes_left = math.floor((order.expires_at - self._clock()).total_seconds() / 60)
@@ -130,9 +137,8 @@ class PaymentService:
                     log.error("Midtrans refused the Snap request for %s: %s", order.id, exc)
                     raise PaymentLinkUnavailable(str(exc)) from None
                 # that order_id was used by an earlier attempt whose answer we never got (or by a racing call)
-                current = await self._orders.get_for_user(order_id, user_id)
-                if current.payment.get("redirect_url"):
-                    return PaymentLink(current.payment["redirect_url"], current.payment["token"], reused=True)
+                if stored_link := _stored_link(await self._orders.get_for_user(order_id, user_id)):
+                    return stored_link
                 attempt = int(midtrans_id.partition(ATTEMPT_SEPARATOR)[2] or 1) + 1
                 midtrans_id = f"{order.id}{ATTEMPT_SEPARATOR}{attempt}"
                 continue
@@ -142,8 +148,9 @@ class PaymentService:
                  "payment.midtrans_order_id": midtrans_id, "payment.link_created_at": self._clock()},
             )
             if stored is None:  # another call stored its link first: use that one
-                current = await self._orders.get_for_user(order_id, user_id)
-                return PaymentLink(current.payment["redirect_url"], current.payment["token"], reused=True)
+                current = _stored_link(await self._orders.get_for_user(order_id, user_id))
+                assert current is not None
+                return current
             return PaymentLink(created["redirect_url"], created["token"], reused=False)
         raise PaymentLinkUnavailable(f"no usable Midtrans order id for {order.id}")
 

@@ -44,13 +44,6 @@ class OrderStore:
         )
         return OrderDoc.from_mongo(raw)
 
-    async def update_fields(self, order_id: str, fields: dict[str, Any]) -> OrderDoc | None:
-        """Set fields that are not the status (payment details, delivery state)."""
-        raw = await self._c.find_one_and_update(
-            {"_id": order_id}, {"$set": fields}, return_document=ReturnDocument.AFTER
-        )
-        return OrderDoc.from_mongo(raw)
-
     async def update_fields_if(
         self, order_id: str, condition: dict[str, Any], fields: dict[str, Any]
     ) -> OrderDoc | None:

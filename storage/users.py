@@ -28,7 +28,7 @@ class UserStore:
         """Atomically count one more reservation in the last minute and one more pending order, if both stay
         within the limits. None when claimed, else the limit that refused it. `claim` names this claim so that
         `return_reservation_slot` gives back exactly it."""
-        await self._c.update_one({"_id": user_id}, {"$setOnInsert": UserDoc(id=user_id).to_mongo()}, upsert=True)
+        await self._upsert(user_id, {})
         window_start = now - timedelta(minutes=1)
         result = await self._c.update_one(
             {
@@ -82,6 +82,10 @@ class UserStore:
         await self._upsert(user_id, {"last_buyer": buyer.model_dump()})
 
     async def _upsert(self, user_id: int, fields: dict[str, Any]) -> None:
-        """Set `fields`; a user first seen here gets the limit counters too, so a slot claim finds them."""
+        """Set `fields` (none: just make sure the user exists); a user first seen here gets the limit counters
+        too, so a slot claim finds them."""
         defaults = {k: v for k, v in UserDoc(id=user_id).to_mongo().items() if k not in fields}
-        await self._c.update_one({"_id": user_id}, {"$set": fields, "$setOnInsert": defaults}, upsert=True)
+        update: dict[str, Any] = {"$setOnInsert": defaults}
+        if fields:
+            update["$set"] = fields
+        await self._c.update_one({"_id": user_id}, update, upsert=True)
