@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from bot.catalog import Catalog
 from bot.clock import Clock, utcnow
 from bot.tickets import normalize_code
 from storage.documents import EventDoc, TicketDoc, TicketStatus
@@ -37,8 +38,10 @@ class CheckInResult:
 
 
 class CheckInService:
-    def __init__(self, store: Store, *, admin_ids: Collection[int] = (), clock: Clock = utcnow) -> None:
+    def __init__(self, store: Store, catalog: Catalog, *, admin_ids: Collection[int] = (),
+                 clock: Clock = utcnow) -> None:
         self._store = store
+        self._catalog = catalog
         self._admins = frozenset(admin_ids)
         self._clock = clock
 
@@ -51,7 +54,8 @@ class CheckInService:
         ticket = await self._store.tickets.get(code) if code else None
         if ticket is None:
             return CheckInResult(CheckInStatus.UNKNOWN_CODE)
-        event = await self._store.events.get(ticket.event_id)
+        listing = await self._catalog.definitions(ticket.event_id)
+        event = listing.event if listing else None
         if event is None or not self.may_check_in(event, staff_id):
             return CheckInResult(CheckInStatus.NOT_YOUR_EVENT)
         if ticket.status == TicketStatus.VOID:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot.catalog import Catalog, EventWithTiers, sales_open
+from bot.catalog import Catalog, sales_open
 from bot.clock import Clock, utcnow
 from bot.errors import OrderNotFound, OrderNotPending, RefusalReason, ReservationRefused
 from bot.outbox import Message, owe
@@ -108,7 +108,7 @@ class OrderService:
 
         Raises ReservationRefused with the reason; then nothing is held."""
         now = self._clock()
-        listing = await self._catalog.get(event_id)
+        listing = await self._catalog.definitions(event_id)  # names, prices, limits: stock is the hold's business
         if listing is None:
             raise ReservationRefused(RefusalReason.UNKNOWN_EVENT)
         if not sales_open(listing.event, now):
@@ -124,11 +124,11 @@ class OrderService:
             if qty < 0 or qty > tier.max_per_order:
                 raise ReservationRefused(RefusalReason.OVER_MAX_PER_ORDER, tier=code, limit=tier.max_per_order)
             lines.append(OrderLine(tier=code, name=tier.name, price=tier.price, qty=qty))
-        await self._refuse_if_visibly_sold_out(user_id, listing, lines)
 
         claim = secrets.token_hex(8)
-        refusal = await self._store.users.claim_reservation_slot(
+        refusal = await self._store.users.claim_reservation_slot(  # also remembers the buyer's contact details
             user_id, now, per_minute=RESERVATIONS_PER_MINUTE, max_pending=MAX_PENDING_ORDERS, claim=claim,
+            buyer=buyer,
         )
         if refusal is SlotRefusal.RATE_LIMITED:
             raise ReservationRefused(RefusalReason.RATE_LIMITED, limit=RESERVATIONS_PER_MINUTE)
@@ -154,23 +154,9 @@ class OrderService:
                 await self._store.inventory.release(tier_key(event_id, line.tier), line.qty)
             await self._store.users.return_reservation_slot(user_id, claim)
             raise
-        await self._store.users.remember_buyer(user_id, buyer)
         if order.total == 0:
             return (await self.pay(order.id, note="free order")).order
         return order
-
-    async def _refuse_if_visibly_sold_out(self, user_id: int, listing: EventWithTiers, lines: list[OrderLine]) -> None:
-        """In a sell-out most attempts find the tier empty: refuse those from the stock already read, before
-        claiming anything (the conditional hold still decides every race). Only for a buyer clearly within the
-        per-user limits, so that the refusal a buyer hears is the one the limits would give first."""
-        short = next((line for line in lines if listing.tier(line.tier).available < line.qty), None)  # type: ignore[union-attr]
-        if short is None:
-            return
-        user = await self._store.users.get(user_id)
-        if user is None or (user.pending_orders < MAX_PENDING_ORDERS
-                            and len(user.recent_reservations) < RESERVATIONS_PER_MINUTE):
-            available = listing.tier(short.tier).available  # type: ignore[union-attr]
-            raise ReservationRefused(RefusalReason.SOLD_OUT, tier=short.tier, available=available)
 
     # ---- leaving pending -----------------------------------------------------------------------------------
 

@@ -72,7 +72,8 @@ async def ticket_link(update: Update, context: Context) -> None:
     services, uid, lang_ = services_of(context), user_id(update), lang(update)
     payload = context.args[0] if context.args else ""
     ticket = await services.tickets.get(payload)
-    event = await services.store.events.get(ticket.event_id) if ticket else None
+    listing = await services.catalog.definitions(ticket.event_id) if ticket else None
+    event = listing.event if listing else None
     if ticket and event and services.checkin.may_check_in(event, uid):
         await answer_checkin(update, context, payload)
     elif ticket and ticket.user_id == uid:

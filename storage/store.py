@@ -8,6 +8,7 @@ from typing import Any
 
 from pymongo import ASCENDING, IndexModel
 
+from storage.catalog_version import CatalogVersionStore
 from storage.drafts import DRAFT_TTL_SECONDS, DraftStore
 from storage.events import EventStore
 from storage.inventory import InventoryStore
@@ -53,6 +54,10 @@ class Store:
     @property
     def events(self) -> EventStore:
         return EventStore(self.db["events"])
+
+    @property
+    def catalog_version(self) -> CatalogVersionStore:
+        return CatalogVersionStore(self.db["meta"])
 
     @property
     def inventory(self) -> InventoryStore:
