@@ -3,6 +3,7 @@ one object that hands out each collection's store."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,8 +98,9 @@ class Store:
         return bool(reply.get("ok"))
 
 
-def open_store(uri: str | None, db_name: str) -> Store:
-    """Open the database at `uri`, or the embedded in-memory store when `uri` is None."""
+def open_store(uri: str | None, db_name: str, *, event_listeners: Sequence[Any] = ()) -> Store:
+    """Open the database at `uri`, or the embedded in-memory store when `uri` is None. `event_listeners`:
+    pymongo monitoring listeners for a server's client (the benchmarks count commands with one)."""
     if uri is None:
         from mongomock_motor import AsyncMongoMockClient
 
@@ -114,6 +116,7 @@ def open_store(uri: str | None, db_name: str) -> Store:
         serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS,
         connectTimeoutMS=CONNECT_TIMEOUT_MS,
         socketTimeoutMS=SOCKET_TIMEOUT_MS,
+        event_listeners=list(event_listeners),
     )
     return Store(client[db_name], embedded=False)
 
