@@ -48,10 +48,13 @@ class CheckInService:
     def may_check_in(self, event: EventDoc, staff_id: int) -> bool:
         return staff_id in event.organisers or staff_id in self._admins
 
-    async def check_in(self, code_or_link: str, staff_id: int) -> CheckInResult:
-        """Check a ticket in by code (any case, dashes optional), deep-link payload or whole deep link."""
+    async def check_in(self, code_or_link: str, staff_id: int, *, read: TicketDoc | None = None) -> CheckInResult:
+        """Check a ticket in by code (any case, dashes optional), deep-link payload or whole deep link. `read`:
+        that ticket as the caller has just read it (saves reading it again; the check-in itself is conditional)."""
         code = normalize_code(code_or_link)
-        ticket = await self._store.tickets.get(code) if code else None
+        ticket = read if read is not None and read.id == code else None
+        if ticket is None and code:
+            ticket = await self._store.tickets.get(code)
         if ticket is None:
             return CheckInResult(CheckInStatus.UNKNOWN_CODE)
         listing = await self._catalog.definitions(ticket.event_id)
