@@ -9,7 +9,8 @@ name, email and phone, confirms (seats held, Snap transaction, payment link). Th
 (`PaymentService.handle_notification`, what the webhook endpoint calls), the delivery job sends what the order
 owes (`DeliveryService.deliver`, through the Telegram notifier), the organiser scans a ticket (`/start t_<code>`),
 and the expiry sweep expires due orders. `reserve` is also counted alone (`OrderService.reserve`, 1 and 2 tiers).
-A buyer who left the payment page presses Pay in /orders (the link is made then).
+A buyer who left the payment page presses Pay in /orders (the link is made then). `reserve, sold out` is an
+attempt on a tier this process has already seen short (the first such attempt learns it from its hold).
 
 Each action runs once warm (the process has read the catalog once before), so a count is what every further
 such action costs. The catalog's version check (one `_id` lookup per process every few seconds, see
@@ -39,6 +40,7 @@ from bench.common import (
     midtrans_elsewhere,
     services_for,
 )
+from bot.errors import RefusalReason, ReservationRefused
 from bot.midtrans import MidtransGateway
 from bot.sandbox.telegram_api import MessageRecord, TelegramSimulator
 
@@ -64,6 +66,8 @@ MINIMUM: dict[str, Minimum] = {
     "reserve, 1 tier": Minimum(3, "claim the per-user limits (one conditional upsert that also stores the contact "
                                   "details); hold the seats (conditional $inc); insert the order"),
     "reserve, 2 tiers": Minimum(4, "the claim; one hold per tier (each tier is its own stock document); insert"),
+    "reserve, sold out": Minimum(2, "read the tier's stock (it cannot fill the order); read the buyer's counters "
+                                    "(a buyer over a limit hears the limit first); nothing claimed"),
     "chat: /start": Minimum(1, "a first-time user is recorded (language, name) so notices reach them in their "
                                "language; the events list comes from the cached catalog"),
     "chat: event card": Minimum(1, "the tiers' stock, read now (one query by event)"),
@@ -144,9 +148,10 @@ class Actions:
 
     async def measure(self, name: str, action: Any) -> Any:
         self.counter.take()
-        result = await action
-        self.counts[name] = self.counter.take()
-        return result
+        try:
+            return await action
+        finally:
+            self.counts[name] = self.counter.take()
 
 
 def buttons(telegram: TelegramSimulator, uid: int, message: MessageRecord, prefix: str) -> list[str]:
@@ -162,7 +167,7 @@ async def run(args: argparse.Namespace, store: StoreInfo) -> Result:
 
     telegram = TelegramSimulator()
     telegram.add_user(ORGANISER_ID, "Rani", language_code="en", started=True)
-    uids = [FIRST_BUYER_ID + i for i in range(4 + args.sweep_due)]
+    uids = [FIRST_BUYER_ID + i for i in range(6 + args.sweep_due)]
     for uid in uids:
         telegram.add_user(uid, f"Pembeli {uid - FIRST_BUYER_ID}", language_code="id", started=True)
     mail = Mailboxes(telegram)
@@ -173,7 +178,8 @@ async def run(args: argparse.Namespace, store: StoreInfo) -> Result:
                                   api_base_url=midtrans.api_base_url, timeout=10.0)
         services = services_for(store.store, gateway=gateway)
         await add_event(services, EVENT, [TierDef("GA", 150_000, 100, max_per_order=4),
-                                          TierDef("VIP", 450_000, 100, max_per_order=4)])
+                                          TierDef("VIP", 450_000, 100, max_per_order=4),
+                                          TierDef("LAST", 900_000, 1, max_per_order=1)])
         app = build_application(telegram)
         register(app, services)
         await app.initialize()
@@ -189,6 +195,16 @@ async def run(args: argparse.Namespace, store: StoreInfo) -> Result:
             await actions.measure("reserve, 1 tier", services.orders.reserve(uids[0], EVENT, {"GA": 1}, buyer(0)))
             await actions.measure("reserve, 2 tiers",
                                   services.orders.reserve(uids[1], EVENT, {"GA": 1, "VIP": 1}, buyer(1)))
+            await services.orders.reserve(uids[3], EVENT, {"LAST": 1}, buyer(3))  # the last seat
+            for late in uids[4:6]:  # the first learns it from its hold; the next is what a sell-out costs
+                try:
+                    await actions.measure("reserve, sold out", services.orders.reserve(late, EVENT, {"LAST": 1},
+                                                                                      buyer(4)))
+                except ReservationRefused as refused:
+                    if refused.reason != RefusalReason.SOLD_OUT:
+                        raise
+                else:
+                    raise RuntimeError("a seat was sold twice")
 
             # ---- a first-time buyer through the chat
             uid = uids[2]
@@ -240,7 +256,7 @@ async def run(args: argparse.Namespace, store: StoreInfo) -> Result:
             # ---- the expiry sweep: exactly `sweep_due` due orders, one seat of one tier each
             for earlier in await services.store.orders.due_for_expiry(services.clock() + timedelta(hours=1), 1000):
                 await services.orders.cancel(earlier.id, earlier.user_id)
-            for i, sweeper in enumerate(uids[4:]):
+            for i, sweeper in enumerate(uids[6:]):
                 await services.orders.reserve(sweeper, EVENT, {"GA": 1}, buyer(10 + i))
             sweep_name = f"expiry sweep, {args.sweep_due} due"
             report = await actions.measure(sweep_name, services.orders.expire_due(

@@ -86,6 +86,7 @@ class OrderService:
         self._tickets = tickets
         self._reservation = reservation
         self._clock = clock
+        self._seen_short: set[str] = set()  # tiers a hold found short in this process (see reserve)
 
     # ---- reading -------------------------------------------------------------------------------------------
 
@@ -124,6 +125,7 @@ class OrderService:
             if qty < 0 or qty > tier.max_per_order:
                 raise ReservationRefused(RefusalReason.OVER_MAX_PER_ORDER, tier=code, limit=tier.max_per_order)
             lines.append(OrderLine(tier=code, name=tier.name, price=tier.price, qty=qty))
+        await self._refuse_if_seen_sold_out(user_id, event_id, lines)
 
         claim = secrets.token_hex(8)
         refusal = await self._store.users.claim_reservation_slot(  # also remembers the buyer's contact details
@@ -139,6 +141,7 @@ class OrderService:
         try:
             for line in lines:
                 if not await self._store.inventory.hold(tier_key(event_id, line.tier), line.qty):
+                    self._seen_short.add(tier_key(event_id, line.tier))
                     tier = await self._store.inventory.get(tier_key(event_id, line.tier))
                     raise ReservationRefused(RefusalReason.SOLD_OUT, tier=line.tier,
                                              available=tier.available if tier else 0)
@@ -157,6 +160,27 @@ class OrderService:
         if order.total == 0:
             return (await self.pay(order.id, note="free order")).order
         return order
+
+    async def _refuse_if_seen_sold_out(self, user_id: int, event_id: str, lines: list[OrderLine]) -> None:
+        """In a sell-out most attempts find the tier empty. Once this process has seen a tier refuse a hold, an
+        attempt on it first reads that tier's stock and, if the stock cannot fill it, is refused before claiming
+        anything, for a buyer clearly within the per-user limits (so that the refusal a buyer hears is the one
+        the limits would give first). The refusal always rests on that fresh read; `_seen_short` only says when
+        the read is worth making (a read that finds seats again forgets the tier). The hold decides every race."""
+        for line in lines:
+            key = tier_key(event_id, line.tier)
+            if key not in self._seen_short:
+                continue
+            tier = await self._store.inventory.get(key)
+            available = tier.available if tier else 0
+            if available >= line.qty:
+                self._seen_short.discard(key)
+                continue
+            user = await self._store.users.get(user_id)
+            if user is None or (user.pending_orders < MAX_PENDING_ORDERS
+                                and len(user.recent_reservations) < RESERVATIONS_PER_MINUTE):
+                raise ReservationRefused(RefusalReason.SOLD_OUT, tier=line.tier, available=available)
+            return
 
     # ---- leaving pending -----------------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
-"""The catalog's definitions cache (bot/catalog.py, docs/catalog-cache.md), and the MongoDB commands the hot
-actions cost: definitions from memory, seen fresh after an import here at once and after one made by another
-process at the next version check; stock, orders and limits always from MongoDB."""
+"""Fewer MongoDB commands per action, and nothing less exact for it: the catalog's definitions cache
+(bot/catalog.py, docs/catalog-cache.md: definitions from memory, an import seen here at once and elsewhere at the
+next version check; stock, orders and limits always from MongoDB), the reservation's limit claim merged with its
+upsert, the memo of written profiles, and the commands the hot actions send, counted on the wire."""
 
 from __future__ import annotations
 
@@ -79,6 +80,33 @@ async def test_a_reservation_takes_its_stock_from_mongodb_not_from_the_cache(ser
     assert refused.value.reason == RefusalReason.SOLD_OUT
     user = await services.store.users.get(7)
     assert (user.pending_orders, user.recent_reservations) == (0, [])  # the claim was given back
+
+
+async def test_once_a_tier_was_seen_short_a_sold_out_attempt_claims_nothing(services: Services) -> None:
+    tier = (await services.catalog.get(JAZZ)).tier("VIP")
+    assert await services.store.inventory.hold(tier_key(JAZZ, "VIP"), tier.available - 1)
+    await services.orders.reserve(20, JAZZ, {"VIP": 1}, buyer())  # the last seat
+    for user in (21, 22):  # the first finds out by its hold (and gives its claim back); the second by a read
+        with pytest.raises(ReservationRefused) as refused:
+            await services.orders.reserve(user, JAZZ, {"VIP": 1}, buyer())
+        assert (refused.value.reason, refused.value.available) == (RefusalReason.SOLD_OUT, 0)
+    assert (await services.store.users.get(21)).pending_orders == 0
+    assert await services.store.users.get(22) is None  # nothing was claimed, nothing written
+    assert await services.store.inventory.release(tier_key(JAZZ, "VIP"), 2)  # seats come back
+    order = await services.orders.reserve(23, JAZZ, {"VIP": 2}, buyer())
+    assert order.seats == 2
+
+
+async def test_a_buyer_over_a_limit_hears_the_limit_even_when_the_tier_is_sold_out(services: Services) -> None:
+    for _ in range(MAX_PENDING_ORDERS):
+        await services.orders.reserve(30, JAZZ, {"REG": 1}, buyer())
+    tier = (await services.catalog.get(JAZZ)).tier("VIP")
+    assert await services.store.inventory.hold(tier_key(JAZZ, "VIP"), tier.available)
+    with pytest.raises(ReservationRefused):
+        await services.orders.reserve(31, JAZZ, {"VIP": 1}, buyer())  # the process sees VIP short
+    with pytest.raises(ReservationRefused) as refused:
+        await services.orders.reserve(30, JAZZ, {"VIP": 1}, buyer())
+    assert refused.value.reason == RefusalReason.TOO_MANY_PENDING
 
 
 async def test_a_first_claim_creates_the_user_with_the_claim_and_the_buyer(store: Store, clock: FakeClock) -> None:
