@@ -66,7 +66,7 @@ MINIMUM: dict[str, Minimum] = {
     "reserve, 1 tier": Minimum(3, "claim the per-user limits (one conditional upsert that also stores the contact "
                                   "details); hold the seats (conditional $inc); insert the order"),
     "reserve, 2 tiers": Minimum(4, "the claim; one hold per tier (each tier is its own stock document); insert"),
-    "reserve, sold out": Minimum(2, "read the tier's stock (it cannot fill the order); read the buyer's counters "
+    "reserve, sold out": Minimum(2, "read the stock (one query: it cannot fill the order); read the buyer's counters "
                                     "(a buyer over a limit hears the limit first); nothing claimed"),
     "chat: /start": Minimum(1, "a first-time user is recorded (language, name) so notices reach them in their "
                                "language; the events list comes from the cached catalog"),

@@ -162,25 +162,25 @@ class OrderService:
         return order
 
     async def _refuse_if_seen_sold_out(self, user_id: int, event_id: str, lines: list[OrderLine]) -> None:
-        """In a sell-out most attempts find the tier empty. Once this process has seen a tier refuse a hold, an
-        attempt on it first reads that tier's stock and, if the stock cannot fill it, is refused before claiming
-        anything, for a buyer clearly within the per-user limits (so that the refusal a buyer hears is the one
-        the limits would give first). The refusal always rests on that fresh read; `_seen_short` only says when
-        the read is worth making (a read that finds seats again forgets the tier). The hold decides every race."""
-        for line in lines:
-            key = tier_key(event_id, line.tier)
-            if key not in self._seen_short:
-                continue
-            tier = await self._store.inventory.get(key)
-            available = tier.available if tier else 0
-            if available >= line.qty:
-                self._seen_short.discard(key)
-                continue
-            user = await self._store.users.get(user_id)
-            if user is None or (user.pending_orders < MAX_PENDING_ORDERS
-                                and len(user.recent_reservations) < RESERVATIONS_PER_MINUTE):
-                raise ReservationRefused(RefusalReason.SOLD_OUT, tier=line.tier, available=available)
+        """In a sell-out most attempts find the tier empty. Once this process has seen a hold refused on one of
+        the order's tiers, the attempt first reads the event's stock (one query) and, if it cannot fill the order,
+        is refused before claiming anything (naming the first short tier), for a buyer clearly within the
+        per-user limits (so that the refusal a buyer hears is the one the limits would give first). The refusal
+        always rests on that fresh read; `_seen_short` only says when the read is worth making (a read that finds
+        seats again forgets the tier). The conditional hold still decides every race."""
+        if not any(tier_key(event_id, line.tier) in self._seen_short for line in lines):
             return
+        stock = {tier.code: tier.available for tier in await self._store.inventory.for_event(event_id)}
+        for line in lines:
+            if stock.get(line.tier, 0) >= line.qty:
+                self._seen_short.discard(tier_key(event_id, line.tier))
+        short = next((line for line in lines if stock.get(line.tier, 0) < line.qty), None)
+        if short is None:
+            return
+        user = await self._store.users.get(user_id)
+        if user is None or (user.pending_orders < MAX_PENDING_ORDERS
+                            and len(user.recent_reservations) < RESERVATIONS_PER_MINUTE):
+            raise ReservationRefused(RefusalReason.SOLD_OUT, tier=short.tier, available=stock.get(short.tier, 0))
 
     # ---- leaving pending -----------------------------------------------------------------------------------
 

@@ -97,6 +97,17 @@ async def test_once_a_tier_was_seen_short_a_sold_out_attempt_claims_nothing(serv
     assert order.seats == 2
 
 
+async def test_a_sold_out_refusal_names_the_first_short_tier_of_the_order(services: Services) -> None:
+    listing = await services.catalog.get(JAZZ)
+    for code in ("EARLY", "VIP"):
+        assert await services.store.inventory.hold(tier_key(JAZZ, code), listing.tier(code).available)
+    with pytest.raises(ReservationRefused):
+        await services.orders.reserve(24, JAZZ, {"VIP": 1}, buyer())  # the process has seen VIP short, not EARLY
+    with pytest.raises(ReservationRefused) as refused:
+        await services.orders.reserve(25, JAZZ, {"EARLY": 1, "VIP": 1}, buyer())
+    assert (refused.value.reason, refused.value.tier) == (RefusalReason.SOLD_OUT, "EARLY")
+
+
 async def test_a_buyer_over_a_limit_hears_the_limit_even_when_the_tier_is_sold_out(services: Services) -> None:
     for _ in range(MAX_PENDING_ORDERS):
         await services.orders.reserve(30, JAZZ, {"REG": 1}, buyer())
