@@ -264,19 +264,22 @@ async def test_a_free_order_gives_tickets_at_once_through_the_notifier(kit: Bot)
     summary = await checkout_to_summary(kit, event=WORKSHOP, presses=(f"c|{WORKSHOP}|FREE:1",))
     assert "Community seat (free): Free" in summary.text and "Total: Free" in summary.text
 
-    confirmed, notice, photo = await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+    [photo] = await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
 
-    assert confirmed.text.startswith("🎉 Confirmed!")
-    assert notice.text.startswith("🎉 Your free tickets")
+    assert kit.now(BUYER_ID, summary).text.startswith("🎉 Confirmed!")  # the summary became the confirmation
     [ticket] = await kit.services.tickets.for_user(BUYER_ID)
     code = f"{ticket.id[:4]}-{ticket.id[4:8]}-{ticket.id[8:]}"
-    assert photo.photo and photo.caption.splitlines()[:4] == [
+    receipt, caption = photo.caption.split("\n\n")
+    assert receipt.startswith("🎉 Your free tickets") and "1 × Community seat (free)" in receipt
+    assert photo.photo and caption.splitlines()[:4] == [
         "🎟 Workshop Desain UI untuk Pemula", "Community seat (free)", "👤 Sinta Maharani", code]
     image = Image.open(io.BytesIO(kit.fake.file_bytes(photo.photo_file_id)))
     [qr] = zxingcpp.read_barcodes(image)
     assert qr.text == f"https://t.me/KarcisBot?start=t_{ticket.id}"
+    assert await kit.services.digests.send_due() == 1
     [sale] = kit.sent(ORGANISER_ID)
-    assert "New sale" in sale.text and "Sinta Maharani" in sale.text and "• Community seat (free): 1/30" in sale.text
+    assert "Sales since" in sale.text and "Sinta Maharani" in sale.text
+    assert "• Community seat (free): +1 · sold 1/30" in sale.text
     order = await kit.services.orders.get(ticket.order_id)
     assert set(order.sent) == {"paid", "sale"} and order.notify_due_at is None
 
