@@ -242,3 +242,29 @@ async def test_the_digest_is_in_the_organisers_language(kit: Bot) -> None:
     text = kit.sent(ORGANISER_ID)[-1].text
     assert text.startswith("📊 Penjualan sejak 10:00 WIB\nPesanan: 1 · kursi: 2")
     assert "• Early Bird: +2 · terjual 2/100" in text and "Semua kategori: 2/550" in text
+
+
+async def test_a_sale_is_in_the_digest_before_its_sale_message_is_marked_sent(kit: Bot, monkeypatch) -> None:
+    services = kit.services
+    order = await services.orders.reserve(BUYER_ID, JAZZ, {"REG": 1}, buyer())
+    await services.orders.pay(order.id)
+    real = services.store.orders.__class__.mark_sent
+    crashed: list[str] = []
+
+    async def dies_once(self, order_id: str, kind: str, at) -> None:
+        if kind == "sale" and not crashed:
+            crashed.append(kind)
+            raise ConnectionError("the process died before the outbox entry was marked sent")
+        await real(self, order_id, kind, at)
+
+    monkeypatch.setattr(services.store.orders.__class__, "mark_sent", dies_once)
+    with pytest.raises(ConnectionError):
+        await services.delivery.deliver(order.id)
+    assert list((await services.store.digests.get(ORGANISER_ID)).pending) == [order.id]  # already safe
+    kit.clock.advance(minutes=3)  # the dead process's lease runs out
+    await services.delivery.deliver_due()  # the retry after the crash
+    await services.digests.send_due()
+
+    assert "sale" in (await services.orders.get(order.id)).sent
+    [digest] = kit.sent(ORGANISER_ID)
+    assert "Orders: 1 · seats: 1" in digest.text
