@@ -177,7 +177,7 @@ async def _deliver_due(services: Services) -> None:
         log.info("delivery: %d order(s) fully delivered", delivered)
 
 
-DIGEST_JOB_INTERVAL = 2.0  # how often due digests are looked for; each chat gets one at most every 15 s
+DIGEST_JOB_INTERVAL = 2.0  # how often due digests are looked for (a chat gets one every SALE_DIGEST_SECONDS)
 
 
 async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:

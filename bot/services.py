@@ -72,6 +72,6 @@ def build_services(
         payments=PaymentService(store, orders, gateway or gateway_from_settings(settings), clock=clock),
         delivery=DeliveryService(store, catalog, tickets, notifier or NoNotifier(), admin_ids=settings.admin_ids,
                                  clock=clock),
-        digests=DigestService(store, catalog, clock=clock),
+        digests=DigestService(store, catalog, clock=clock, interval=timedelta(seconds=settings.sale_digest_seconds)),
         clock=clock,
     )

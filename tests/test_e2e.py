@@ -106,6 +106,7 @@ def service_settings(fake: FakeTelegram, sim: MidtransSimulator, events_file: Pa
         "midtrans_snap_base_url": sim.snap_base_url, "midtrans_api_base_url": sim.api_base_url,
         "mongodb_uri": None, "mongodb_db": "karcis_e2e", "public_url": None, "port": free_port(),
         "admin_ids": frozenset({ADMIN_ID}), "reservation_minutes": 30, "expiry_sweep_seconds": 1,
+        "sale_digest_seconds": 1,
         "events_file": events_file, **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -506,7 +507,7 @@ async def test_check_in_by_code_by_photo_and_by_deep_link_then_the_double_scan(w
     pay = await confirm(people, uid, await to_summary(people, uid, KONSER, {"Reguler": 3}, "Indah <Sari> & Co"))
     await world.sim.simulate_payment(order_id_in(pay), payment_type="gopay")
     _, (by_code, by_photo, by_link) = await paid_photos(people, uid, pay.message_id, 3)
-    code = by_code.caption.splitlines()[3]  # what the buyer reads out at the door: XXXX-XXXX-XXXX
+    code = ticket_part(by_code)[3]  # what the buyer reads out at the door: XXXX-XXXX-XXXX
     photo = world.fake.file_bytes(by_photo.photo_file_id)  # the QR the buyer got, shown to the camera
     link = qr_text(people, by_link)  # what the phone camera opens: t.me/KarcisBot?start=t_<code>
     assert link.startswith("https://t.me/KarcisBot?start=t_")
