@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 INTERVAL = timedelta(seconds=15)  # at most one digest message (new or edited) per chat this often
 WINDOW = timedelta(minutes=10)    # a digest message younger than this is edited rather than a new one sent
-LEASE = timedelta(minutes=1)      # a send in progress; after a crash the digest is sent again after it
+LEASE = timedelta(minutes=2)      # a send in progress (longer than the notifier sleeps on a 429: 60 s)
 RETRY = timedelta(seconds=30)     # after a failed send
 LISTED = 15                       # sales listed by buyer and order id; older ones in the window are counted
 

@@ -125,7 +125,7 @@ async def test_a_crash_during_a_send_sends_it_again_after_the_lease(
     now = clock()
     assert await services.store.digests.claim(ORGANISER_ID, now=now, until=now + LEASE)  # then the process dies
     assert await services.digests.send_due() == 0  # held by the dead sender
-    clock.advance(minutes=1, seconds=1)
+    clock.advance(minutes=2, seconds=1)
     assert await services.digests.send_due() == 1
     assert shown_orders([d for d, _ in recorder.shown]) == {order.id}
 
