@@ -133,27 +133,39 @@ Bank Transfer, Mandiri Bill Payment, and Indomaret … settlement can later chan
 of 1-5 minutes". (Not Alfamart: the page does not name it.)"""
 
 MIN_SNAP_EXPIRY: Final = timedelta(minutes=5)
-"""The shortest Snap expiry the simulator accepts. The docs disagree: the Snap expiry parameter is documented with a
-5-minute minimum, while the Core API payment pages (e.g. Permata Virtual Account,
-docs.midtrans.com/reference-link/permata-virtual-account) say "min 20s, max 180 days". The stricter one wins here."""
-MAX_SNAP_EXPIRY: Final = timedelta(days=180)
-"""The longest expiry ("max 180 days", the same Permata Virtual Account page)."""
+"""The shortest Snap `expiry` the simulator accepts. The docs disagree: Expire a Snap Session
+(docs.midtrans.com/reference/expire-a-snap-session): "Minimum accepted expiry is 5 mins, max is 7 days."; JSON
+Objects (docs.midtrans.com/reference/json-objects), Expiry Object: "The minimum expiry for the Snap token is 20
+seconds. If the expiry sent is less than 20 seconds. The Snap will respond to validation errors." The stricter one
+(5 minutes) wins here."""
+MAX_SNAP_EXPIRY: Final = timedelta(days=7)
+"""The longest Snap `expiry`: "max is 7 days" (Expire a Snap Session). JSON Objects says a longer one is cut to 7
+days ("The Snap token will still expire 7 days after creation"); refused here, the stricter reading."""
 
 ITEM_FIELD_MAX_BYTES: Final = 50
-"""`item_details[].id` and `.name`: Item Details Object, "String(50)". Measured in UTF-8 bytes, as Midtrans's own
-PHP client cuts names (`substr($name, 0, 50)` is byte-wise), so a 50-character name with "—" in it is refused: never
-kinder than Midtrans."""
+"""JSON Objects (docs.midtrans.com/reference/json-objects), Item Details Object: id, name, brand, category,
+merchant_name and url are "String(50)"; Snap answers "item_details Name too long" (as a merchant's log quotes it,
+zakiachsan27/CallExpert docs/archive/FIXES_MIDTRANS_VALIDATION.md). Measured in UTF-8 bytes, as Midtrans's own PHP
+client cuts names (`substr($name, 0, 50)` is byte-wise), so a 50-character name with "—" in it is refused here:
+never kinder than Midtrans."""
+ITEM_TEXT_FIELDS: Final = ("id", "name", "brand", "category", "merchant_name", "url")
 CUSTOMER_FIELD_MAX: Final = 255
-"""Customer Details Object (docs.midtrans.com/reference/customer-details-object): first_name, last_name, email,
-phone and every address field are "String(255)"; country_code "String(3)" ("Currently only IDN is supported")."""
+"""JSON Objects, Customer Details Object: first_name, last_name, email, phone "String(255)"; Address Object:
+first_name, last_name, email, phone, address "String(255)", city "String(100)", postal_code and country_code
+"String(10)". Customer Details Object (Core API, docs.midtrans.com/reference/customer-details-object):
+country_code "Currently only IDN is supported"."""
+ADDRESS_FIELD_MAX: Final[Mapping[str, int]] = {
+    "first_name": 255, "last_name": 255, "email": 255, "phone": 255, "address": 255, "city": 100,
+    "postal_code": 10, "country_code": 10,
+}
 FINISH_URL_MAX: Final = 255
-"""`callbacks.finish`: "String(255)" in the Snap request body's callbacks object."""
+"""JSON Objects, Callbacks Object: finish "String(255)"."""
 BCA_VA_NAME_MAX: Final = 30
-"""Customer Details Object: "For BCA VA, limit the customer names (first_name and last_name), to only 30
-characters." Applied to "first_name last_name" together (the stricter reading) when a buyer pays by BCA VA."""
+"""JSON Objects, Customer Details Object: "For BCA VA, limit the customer names (first_name and last_name), to
+only 30 characters." Applied to "first_name last_name" together (the stricter reading) when a buyer pays by BCA VA."""
 BNI_PHONE_RE: Final = re.compile(r"^(\+62|0)[0-9 ()\-]*$")
-"""Customer Details Object: "For BNI VA, phone number format should start with +62 or 0 + [area code] with max
-char = 30. If passed incorrectly, trx will be rejected." Checked when a buyer pays by BNI VA."""
+"""JSON Objects, Customer Details Object: "For BNI VA, phone number format should start with +62 or 0 + [area code]
+with max char = 30. If passed incorrectly, trx will be rejected." Checked when a buyer pays by BNI VA."""
 BNI_PHONE_MAX: Final = 30
 
 
@@ -286,6 +298,9 @@ class SnapTransaction:
     """Every refund, as the `refunds` array of the status body lists them, oldest first."""
     refund_total: int = 0
     chargeback_total: int = 0
+    expiry_from_charge: timedelta | None = None
+    """An `expiry` without start_time: Expire a Snap Session: "If not specified, transaction time will be used as
+    start time (when customer confirm payment channel)", so the payment's expiry restarts at the first charge."""
 
     @property
     def refundable(self) -> int:
@@ -516,6 +531,8 @@ class MidtransState:
             request_body=copy.deepcopy(body),
             origin=(self.public_base_url or origin or "http://127.0.0.1").rstrip("/"),
         )
+        if isinstance(expiry, dict) and expiry.get("start_time") is None:
+            txn.expiry_from_charge = expires_at - now
         self.transactions[order_id] = txn
         self._by_token[txn.token] = order_id
         self._by_transaction_id[txn.transaction_id] = order_id
@@ -549,6 +566,8 @@ class MidtransState:
         txn.payment_type, txn.bank, txn.store = kind, bank, store
         if txn.transaction_time is None:
             txn.transaction_time = now
+            if txn.expiry_from_charge is not None:
+                txn.expires_at = now + txn.expiry_from_charge
         if transaction_status == "settlement" and txn.settlement_time is None:
             txn.settlement_time = now
         _issue_payment_details(txn)
@@ -1104,20 +1123,18 @@ def _item_errors(items: list[JSON]) -> list[str]:
         name = item.get("name")
         if not isinstance(name, str) or not name:
             errors.append(f"item_details[{n}].name is required")
-        elif len(name.encode()) > ITEM_FIELD_MAX_BYTES:
-            errors.append(f"item_details[{n}].name may not be greater than {ITEM_FIELD_MAX_BYTES} characters")
-        item_id = item.get("id")
-        if item_id is not None and len(str(item_id).encode()) > ITEM_FIELD_MAX_BYTES:
-            errors.append(f"item_details[{n}].id may not be greater than {ITEM_FIELD_MAX_BYTES} characters")
+        for key in ITEM_TEXT_FIELDS:
+            value = item.get(key)
+            if value is not None and len(str(value).encode()) > ITEM_FIELD_MAX_BYTES:
+                errors.append(f"item_details {key.replace('_', ' ').capitalize()} too long")
     return errors
 
 
 _CUSTOMER_FIELDS: Final = ("first_name", "last_name", "email", "phone")
-_ADDRESS_FIELDS: Final = ("first_name", "last_name", "phone", "address", "city", "postal_code")
 
 
 def _customer_errors(customer: JSON) -> list[str]:
-    """Customer Details Object: every field String(255); addresses' country_code String(3), "only IDN"."""
+    """JSON Objects: customer fields String(255); Address Object lengths as ADDRESS_FIELD_MAX; country_code IDN."""
     errors = []
     for key in _CUSTOMER_FIELDS:
         value = customer.get(key)
@@ -1130,11 +1147,10 @@ def _customer_errors(customer: JSON) -> list[str]:
         if not isinstance(fields, dict):
             errors.append(f"customer_details.{address} must be an object")
             continue
-        for key in _ADDRESS_FIELDS:
+        for key, limit in ADDRESS_FIELD_MAX.items():
             value = fields.get(key)
-            if value is not None and len(str(value)) > CUSTOMER_FIELD_MAX:
-                errors.append(f"customer_details.{address}.{key} may not be greater than {CUSTOMER_FIELD_MAX} "
-                              "characters")
+            if value is not None and len(str(value)) > limit:
+                errors.append(f"customer_details.{address}.{key} may not be greater than {limit} characters")
         country = fields.get("country_code")
         if country is not None and country != "IDN":
             errors.append(f"customer_details.{address}.country_code must be IDN")
@@ -1153,7 +1169,7 @@ def _parse_expiry(expiry: object, now: datetime) -> datetime | str:
         return "expiry.duration must be a positive integer"
     if not MIN_SNAP_EXPIRY <= duration * unit <= MAX_SNAP_EXPIRY:
         # MIN_SNAP_EXPIRY / MAX_SNAP_EXPIRY say where the bounds come from (the docs disagree on the minimum).
-        return "expiry.duration must be between 5 minutes and 180 days"
+        return "expiry.duration must be between 5 minutes and 7 days"
     start = now
     start_time = expiry.get("start_time")
     if start_time is not None:
