@@ -855,6 +855,13 @@ class MidtransState:
             snap, sent = await self._step(order_id, "cancel", notify=notify)
         return PaymentOutcome(order_id, "cancel", txn.payment_type or "", [snap], sent)
 
+    def _settled_status(self, txn: SnapTransaction) -> str:
+        """The status, counting a card capture (not challenged) as the settlement it becomes (see _settle_capture)."""
+        status = self._paid(txn)
+        if status == "capture" and (txn.current or {}).get("fraud_status") != "challenge":
+            return "settlement"
+        return status
+
     async def _settle_capture(self, txn: SnapTransaction, notify: bool) -> tuple[list[JSON], list[Delivery]]:
         """capture → settlement (Transaction Status Cycle: a capture "will be successfully settled on the next day"),
         before a refund or chargeback, which the docs allow only from settlement."""
@@ -868,11 +875,11 @@ class MidtransState:
         Status Cycle: settlement → "chargeback, partial_chargeback"; partial_chargeback → "chargeback")."""
         txn = self.get(order_id)
         async with self._lock(order_id):
-            snaps, sent = await self._settle_capture(txn, notify)
-            status = self._paid(txn)
+            status = self._settled_status(txn)
             if status not in {"settlement", "partial_chargeback"}:
                 raise PaymentRefused("not_allowed", f"a chargeback follows a settlement; {order_id} is {status}")
             amount = _amount(amount, txn)
+            snaps, sent = await self._settle_capture(txn, notify)
             txn.chargeback_total += amount
             new = "chargeback" if txn.refundable == 0 else "partial_chargeback"
             snap, more = await self._step(order_id, new, notify=notify)
@@ -886,11 +893,11 @@ class MidtransState:
         partial_refund, with `refund_amount` and the `refunds` array."""
         txn = self.get(order_id)
         async with self._lock(order_id):
-            snaps, sent = await self._settle_capture(txn, notify)
-            status = self._paid(txn)
+            status = self._settled_status(txn)
             if status not in {"settlement", "partial_refund"}:
                 raise PaymentRefused("not_allowed", f"a refund follows a settlement; {order_id} is {status}")
             amount = _amount(amount, txn)
+            snaps, sent = await self._settle_capture(txn, notify)
             more_snaps, more = await self._refund(txn, amount, reason, str(uuid.uuid4()), "offline", notify)
         return PaymentOutcome(order_id, txn.transaction_status or "", txn.payment_type or "",
                               [*snaps, *more_snaps], [*sent, *more])
