@@ -1266,3 +1266,33 @@ async def test_page_refuses_what_the_methods_refuse(sim: MidtransSimulator, snap
         assert (await press(http, result["redirect_url"], "pay", "gopay:bca")).status == 400
         assert (await press(http, result["redirect_url"], "refund", "")).status == 409
     assert receiver.bodies == [] and sim.transaction("KRC-pgbad").history == []
+
+
+async def test_a_muted_order_loses_the_refund_api_notifications(
+    sim: MidtransSimulator, snap: midtransclient.Snap, core: midtransclient.CoreApi, receiver: Receiver,
+) -> None:
+    await paid(sim, snap, "KRC-mute", payment_type="gopay")
+    sim.mute("KRC-mute")
+    reply = await asyncio.to_thread(core.transactions.refund, "KRC-mute", {"refund_key": "m1", "amount": 1_000})
+    assert reply["transaction_status"] == "partial_refund"
+    assert receiver.statuses == ["pending", "settlement"]
+    assert (await asyncio.to_thread(core.transactions.status, "KRC-mute"))["transaction_status"] == "partial_refund"
+    assert [i for o, i in sim.lost if o == "KRC-mute"] == [2, 3]
+    sim.mute("KRC-mute", False)
+    await sim.dashboard_refund("KRC-mute", 1_000)
+    assert receiver.statuses[-2:] == ["partial_refund", "partial_refund"]
+
+
+async def test_a_bank_can_reject_a_direct_refund(
+    sim: MidtransSimulator, snap: midtransclient.Snap, core: midtransclient.CoreApi, receiver: Receiver,
+) -> None:
+    await paid(sim, snap, "KRC-rej", payment_type="credit_card")
+    await sim.set_status("KRC-rej", "settlement")
+    sim.reject_direct_refunds("KRC-rej")
+    reply = await asyncio.to_thread(core.transactions.refundDirect, "KRC-rej", {"refund_key": "r1"})
+    assert reply["status_code"] == "202" and reply["status_message"] == "Refund denied by the bank"
+    assert reply["transaction_status"] == "settlement" and reply["refund_amount"] == "0.00"
+    assert sim.refunds("KRC-rej") == [] and receiver.statuses == ["capture"]
+    sim.reject_direct_refunds("KRC-rej", False)
+    again = await asyncio.to_thread(core.transactions.refundDirect, "KRC-rej", {"refund_key": "r1"})  # retry, same key
+    assert again["status_code"] == "200" and again["transaction_status"] == "refund"

@@ -385,6 +385,10 @@ class MidtransState:
         """The app's router, for URLs in `actions` (set by `create_midtrans_app`)."""
         self.lost: list[tuple[str, int]] = []
         """(order_id, snapshot index) of every status change whose notification was lost (`notify=False`)."""
+        self.muted: set[str] = set()
+        """Orders whose every notification is lost, also those the HTTP APIs cause (`MidtransSimulator.mute`)."""
+        self.banks_rejecting_refunds: set[str] = set()
+        """Orders whose direct refunds the bank rejects (`MidtransSimulator.reject_direct_refunds`)."""
 
     def __repr__(self) -> str:
         return f"<MidtransState {len(self.transactions)} transactions, notification_url={self.notification_url!r}>"
@@ -747,6 +751,10 @@ class MidtransState:
 
     async def _notify_latest(self, order_id: str) -> list[Delivery]:
         """Send the newest snapshot to `notification_url`, if one is set (what Midtrans does on every change)."""
+        if order_id in self.muted:
+            self.lost.append((order_id, len(self.get(order_id).history) - 1))
+            logger.info("midtrans: a notification for %s is lost (muted)", order_id)
+            return []
         if not self.notification_url:
             logger.warning("midtrans: no notification_url set; %s changed but nobody was told", order_id)
             return []
@@ -1006,6 +1014,18 @@ class MidtransState:
                 return 414, {"status_code": "414", "status_message": "Refund request is rejected due to invalid amount"}
             key = refund_key if refund_key is not None else str(uuid.uuid4())
             reason = str(body.get("reason") or "")
+            if direct and txn.order_id in self.banks_rejecting_refunds:
+                # Direct Refund Transaction, sample "Rejected Direct Refund": status_code "202", "Refund denied by
+                # the bank", transaction_status unchanged, refund_amount "0.00"; "HTTP notification is sent only if
+                # the refund is successful". The refund_key stays usable ("Reattempt of refunds may be needed if the
+                # previous attempt failed").
+                return 200, {
+                    "status_code": "202", "status_message": "Refund denied by the bank",
+                    "transaction_id": txn.transaction_id, "order_id": txn.order_id,
+                    "gross_amount": _amount_string(txn.gross_amount), "payment_type": txn.payment_type,
+                    "transaction_time": (txn.current or {}).get("transaction_time"), "transaction_status": status,
+                    "refund_chargeback_id": self._next_refund_id(), "refund_amount": "0.00", "refund_key": key,
+                }
             await self._refund(txn, amount, reason, key, "online", True)
             entry = txn.refunds[-1]
             snap = txn.current or {}
@@ -1886,6 +1906,19 @@ class MidtransSimulator:
     def refunds(self, order_id: str) -> list[JSON]:
         """Every refund of `order_id` (refund API and dashboard), as the status body's `refunds` array lists them."""
         return copy.deepcopy(self.state.get(order_id).refunds)
+
+    def mute(self, order_id: str, muted: bool = True) -> None:
+        """Lose every notification of `order_id` from now on (`muted=False`: deliver again), also those the HTTP
+        APIs cause (a refund API call, a Core cancel): the status changes, the status API tells, nothing is sent."""
+        self.state.get(order_id)
+        (self.state.muted.add if muted else self.state.muted.discard)(order_id)
+
+    def reject_direct_refunds(self, order_id: str, rejected: bool = True) -> None:
+        """The bank rejects `order_id`'s direct refunds: `/refund/online/direct` answers status_code "202" "Refund
+        denied by the bank" and nothing changes (Direct Refund Transaction, sample "Rejected Direct Refund")."""
+        self.state.get(order_id)
+        target = self.state.banks_rejecting_refunds
+        (target.add if rejected else target.discard)(order_id)
 
     @property
     def lost(self) -> list[tuple[str, int]]:
