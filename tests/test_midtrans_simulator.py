@@ -267,7 +267,7 @@ async def test_status_is_404_before_payment_then_full_status(
         ("capture", "credit_card", None, "200"),
         ("capture", "credit_card", "challenge", "201"),
         ("deny", "credit_card", None, "202"),
-        ("cancel", "bank_transfer", None, "200"),
+        ("cancel", "bank_transfer", None, "202"),
         ("expire", "bank_transfer", None, "202"),
         ("refund", "bank_transfer", None, "200"),
     ],

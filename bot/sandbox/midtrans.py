@@ -53,8 +53,9 @@ Refusals:
 An `expiry` without start_time counts from the first charge ("If not specified, transaction time will be used as
 start time (when customer confirm payment channel)", Expire a Snap Session).
 
-Status codes: `capture`/`settlement`/`authorize`/`refund`/`partial_refund`/`chargeback`/`partial_chargeback`/
-`cancel` "200" (a challenged `capture` "201"), `pending` "201", `deny`/`expire` "202". The same code is used in the
+Status codes: `capture`/`settlement`/`authorize`/`refund`/`partial_refund`/`chargeback`/`partial_chargeback` "200"
+(a challenged `capture` "201"), `pending` "201", `deny`/`expire`/`cancel` "202" (the Cancel API's own reply says
+"200", its notification "202", as on the Cancel Transaction page). The same code is used in the
 status API and in the notification for a given snapshot, so one `signature_key` fits both. (The Expire API's own
 reply says "407", as Midtrans's does; the transaction it leaves behind, and its notification, say "202".)
 
@@ -108,7 +109,7 @@ STATUS_CODES: Final[Mapping[str, str]] = {
     "settlement": "200",
     "pending": "201",
     "deny": "202",
-    "cancel": "200",
+    "cancel": "202",  # Cancel Transaction, "Sample Response - Success Notification": "status_code": "202"
     "expire": "202",
     "refund": "200",
     "partial_refund": "200",
