@@ -1836,8 +1836,12 @@ class MidtransSimulator:
         fraud_status: str | None = None,
         gross_amount: int | str | None = None,
         extra: Mapping[str, Any] | None = None,
+        bank: str | None = None,
+        store: str | None = None,
     ) -> JSON:
         """Record a new status for `order_id` (no notification is sent) and return the new status body.
+
+        `bank` / `store` choose the VA bank (bank_transfer) or the store (cstore), as in `simulate_payment`.
 
         `payment_type`: None keeps the one already chosen, else "bank_transfer". `fraud_status`: None gives the
         usual one for the payment type ("accept" for card, VA and e-wallets; "deny" for a denied card).
@@ -1847,7 +1851,7 @@ class MidtransSimulator:
         """
         return self.state.set_status(
             order_id, transaction_status, payment_type=payment_type, fraud_status=fraud_status,
-            gross_amount=gross_amount, extra=extra,
+            gross_amount=gross_amount, extra=extra, bank=bank, store=store,
         )
 
     async def notify(
