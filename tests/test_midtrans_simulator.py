@@ -885,10 +885,10 @@ async def test_dashboard_refunds(sim: MidtransSimulator, snap: midtransclient.Sn
     assert unconfirmed["transaction_status"] == confirmed["transaction_status"] == "partial_refund"
     assert unconfirmed["refund_amount"] == "75000.00" and verifies(confirmed)
     (entry,) = unconfirmed["refunds"]
-    assert set(entry) == {"refund_chargeback_id", "refund_amount", "created_at", "reason", "refund_key",
-                          "refund_method"}
+    assert set(entry) == {"refund_chargeback_id", "refund_amount", "created_at", "reason", "refund_key"}
     assert entry["refund_amount"] == "75000.00" and entry["reason"] == "one ticket" and entry["refund_key"]
-    assert confirmed["refunds"][0]["bank_confirmed_at"]
+    assert confirmed["refunds"] == [{**entry, "refund_method": "offline",
+                                     "bank_confirmed_at": confirmed["refunds"][0]["bank_confirmed_at"]}]
     await sim.dashboard_refund("KRC-dash")
     status = await asyncio.to_thread(core.transactions.status, "KRC-dash")
     assert status["transaction_status"] == "refund" and status["refund_amount"] == "150000.00"
@@ -1296,3 +1296,18 @@ async def test_a_bank_can_reject_a_direct_refund(
     sim.reject_direct_refunds("KRC-rej", False)
     again = await asyncio.to_thread(core.transactions.refundDirect, "KRC-rej", {"refund_key": "r1"})  # retry, same key
     assert again["status_code"] == "200" and again["transaction_status"] == "refund"
+
+
+async def test_status_api_shows_actions_only_for_shopeepay(
+    sim: MidtransSimulator, snap: midtransclient.Snap, core: midtransclient.CoreApi, receiver: Receiver,
+) -> None:
+    for order_id, kind in (("KRC-a1", "gopay"), ("KRC-a2", "qris"), ("KRC-a3", "shopeepay")):
+        await create(snap, snap_body(order_id))
+        await sim.set_status(order_id, "pending", payment_type=kind)
+        await sim.notify(None, order_id)
+        status = await asyncio.to_thread(core.transactions.status, order_id)
+        assert ("actions" in status) == (kind == "shopeepay")
+        assert "actions" in receiver.bodies[-1]
+    sim.state.actions_in_notifications = False
+    await sim.notify(None, "KRC-a1")
+    assert "actions" not in receiver.bodies[-1] and verifies(receiver.bodies[-1])

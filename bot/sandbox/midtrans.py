@@ -424,6 +424,10 @@ class MidtransState:
         """The app's router, for URLs in `actions` (set by `create_midtrans_app`)."""
         self.lost: list[tuple[str, int]] = []
         """(order_id, snapshot index) of every status change whose notification was lost (`notify=False`)."""
+        self.actions_in_notifications = True
+        """Whether pending GoPay / ShopeePay / QRIS notifications carry `actions`. The docs show `actions` on the
+        Core API charge response (Integration: GoPay) and, for ShopeePay, on the status API; they show no pending
+        e-wallet notification at all. Set False to check that a merchant copes without them."""
         self.muted: set[str] = set()
         """Orders whose every notification is lost, also those the HTTP APIs cause (`MidtransSimulator.mute`)."""
         self.banks_rejecting_refunds: set[str] = set()
@@ -475,7 +479,7 @@ class MidtransState:
         txn = self.find(order_id)
         if txn is None or txn.current is None:
             return None
-        return copy.deepcopy(txn.current)
+        return _status_view(txn, txn.current)
 
     def is_expired(self, txn: SnapTransaction) -> bool:
         return self.clock() >= txn.expires_at
@@ -634,10 +638,11 @@ class MidtransState:
         if kind in _NON_CARD_TYPES:
             snap["expiry_time"] = _wib(txn.expires_at)
         snap.update(self._payment_type_fields(txn, transaction_status))
-        if txn.refunds:
-            # Refund Transactions (docs.midtrans.com/reference/refund-transaction), sample "Notification":
-            # "refund_amount": "12000.00" (the total) and "refunds": [{refund_chargeback_id, refund_amount,
-            # created_at, reason, refund_key, refund_method}, …]; the status API's body is the same (Get Status).
+        if txn.refunds and transaction_status in {"refund", "partial_refund"}:
+            # Get Transaction Status (docs.midtrans.com/reference/get-transaction-status): refund_amount
+            # "Cumulative refund amount"; refunds "Only available on transaction status partial_refund or refund",
+            # each {refund_chargeback_id, refund_amount, created_at, reason, refund_key, [refund_method,
+            # bank_confirmed_at]}. Refund Transactions, sample "Notification": the same in the notification.
             snap["refund_amount"] = _amount_string(txn.refund_total)
             snap["refunds"] = copy.deepcopy(txn.refunds)
         for key, value in (extra or {}).items():
@@ -649,7 +654,7 @@ class MidtransState:
             snap["signature_key"] = self.sign(snap["order_id"], snap["status_code"], snap["gross_amount"])
         txn.history.append(snap)
         logger.info("midtrans: %s is now %s (%s, status_code %s)", order_id, transaction_status, kind, code)
-        return copy.deepcopy(snap)
+        return _status_view(txn, snap)
 
     def _payment_type_fields(self, txn: SnapTransaction, transaction_status: str) -> JSON:
         """The fields a payment type adds to a status body (HTTP(S) Notification / Webhooks, "Sample for Various
@@ -739,6 +744,8 @@ class MidtransState:
         except IndexError:
             raise IndexError(f"{order_id} has {len(txn.history)} snapshots; no index {index}") from None
         body["status_message"] = _NOTIFICATION_MESSAGE
+        if not self.actions_in_notifications:
+            body.pop("actions", None)
         for key, value in (body_overrides or {}).items():
             if value is None:
                 body.pop(key, None)
@@ -955,8 +962,10 @@ class MidtransState:
         """Record a refund and send the two notifications Midtrans sends for one.
 
         Refund Transactions: "Midtrans will return 2 refund post notifications to merchant - without and with
-        bank_confirmed_at" (samples "Notification" and "Notification (Bank Confirmed)"); refund_method "online"
-        or "offline" as in those samples (here: "online" for the refund API, "offline" for the dashboard).
+        bank_confirmed_at" (samples "Notification" and "Notification (Bank Confirmed)"). refund_method ("online"
+        or "offline"): Get Transaction Status says it "is applied after Midtrans confirm the refund request", so
+        it comes with bank_confirmed_at (the Refund page's first sample already has it; the stricter page wins).
+        Here "online" for the refund API, "offline" for the dashboard.
         """
         now = self.clock()
         entry: JSON = {
@@ -965,12 +974,12 @@ class MidtransState:
             "created_at": _wib(now),
             "reason": reason,
             "refund_key": refund_key,
-            "refund_method": method,
         }
         txn.refunds.append(entry)
         txn.refund_total += amount
         status = "refund" if txn.refund_total == txn.gross_amount else "partial_refund"
         first, sent = await self._step(txn.order_id, status, notify=notify)
+        entry["refund_method"] = method
         entry["bank_confirmed_at"] = _wib(self.clock())
         second, more = await self._step(txn.order_id, status, notify=notify)
         return [first, second], [*sent, *more]
@@ -1085,6 +1094,16 @@ class MidtransState:
             "refund_key": key,
         }
         return 200, reply
+
+
+def _status_view(txn: SnapTransaction, snap: JSON) -> JSON:
+    """A copy of a snapshot as the status API shows it."""
+    body = copy.deepcopy(snap)
+    if txn.payment_type != "shopeepay":
+        # Get Transaction Status, `actions`: "Will be returned only for DANA / ShopeePay payment type with "pending"
+        # status." GoPay and QRIS `actions` come only with the charge (and, here, the notification).
+        body.pop("actions", None)
+    return body
 
 
 def _method(payment_type: str, bank: str | None, store: str | None) -> tuple[str, str | None, str | None]:
