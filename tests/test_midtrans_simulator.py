@@ -644,8 +644,14 @@ async def test_app_factory_uses_typed_state_and_works_mounted() -> None:
         client.api_config.SNAP_SANDBOX_BASE_URL = base + "/snap/v1"
         result = await create(client, snap_body("KRC-mounted"))
         assert result["redirect_url"].startswith(base + "/snap/v4/redirection/")
+        pending = state.set_status("KRC-mounted", "pending", payment_type="qris")
+        assert "actions" not in pending  # the status API's view
+        actions = state.notification_body("KRC-mounted")["actions"]
+        assert actions[0]["url"] == f"{base}/v2/qris/{pending['transaction_id']}/qr-code"
         async with aiohttp.ClientSession() as http:
             assert (await page(http, result["redirect_url"]))[0] == 200
+            async with http.get(actions[0]["url"]) as r:
+                assert r.status == 200 and r.content_type == "image/png"
     finally:
         await runner.cleanup()
 

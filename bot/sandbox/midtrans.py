@@ -24,8 +24,9 @@ Flows (page buttons, and `MidtransSimulator` from Python):
 - Paying by every payment type whose body the HTTP(S) Notification / Webhooks page documents ("Sample for Various
   Payment Methods"): bank_transfer with bank bca / bni / bri (`va_numbers`, `payment_amounts`) or permata
   (`permata_va_number`), echannel (`biller_code`, `bill_key`), cstore indomaret / alfamart (`store`,
-  `payment_code`; Indomaret without fraud_status), gopay / shopeepay / qris (pending bodies carry `actions`, as the
-  GoPay integration page and Get Transaction Status show), credit_card (capture with fraud_status accept,
+  `payment_code`; Indomaret without fraud_status), gopay / shopeepay / qris (pending notifications carry `actions`,
+  shaped as on the GoPay integration page; the status API shows them for ShopeePay only, as Get Transaction Status
+  says; `actions_in_notifications = False` drops them), credit_card (capture with fraud_status accept,
   challenge or deny, or with none at all). Outcomes pay, fail, expire, challenge; `simulate_payment`.
 - After a sale (Transaction Status Cycle): settlement → deny, the reversal (Permata, Mandiri bill, Indomaret only;
   `reverse`); capture → cancel (`cancel_after_payment`); settlement → partial_chargeback → chargeback
@@ -163,7 +164,10 @@ REFUNDABLE_TYPES: Final = frozenset({"credit_card", "gopay", "shopeepay", "qris"
 """Payment types the refund API accepts, of those the simulator knows. Refund Transactions
 (docs.midtrans.com/reference/refund-transaction): "Refund transaction is supported only for credit_card, gopay,
 shopeepay, dana, ovo, QRIS, kredivo and akulaku". Direct Refund Transaction (…/reference/direct-refund-transaction):
-"only supported for GoPay, QRIS, ShopeePay, Credit Card, Akulaku and Kredivo" — the same four here."""
+"only supported for GoPay, QRIS, ShopeePay, Credit Card, Akulaku and Kredivo" — the same four here. Which endpoint:
+both pages say "Merchant can now just use 1 refund endpoint `/refund` for all refund usecases. Direct Refund endpoint
+however can still be used for existing merchants", so both endpoints take all four (for cards the direct one names
+BCA, MAYBANK, BNI and BRI acquirers; the simulator's cards are BNI)."""
 
 REVERSIBLE: Final = frozenset({("bank_transfer", "permata"), ("echannel", None), ("cstore", "indomaret")})
 """(payment_type, bank or store) whose settlement may turn into deny. Transaction Status Cycle
