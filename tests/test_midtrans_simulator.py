@@ -1317,3 +1317,18 @@ async def test_status_api_shows_actions_only_for_shopeepay(
     sim.state.actions_in_notifications = False
     await sim.notify(None, "KRC-a1")
     assert "actions" not in receiver.bodies[-1] and verifies(receiver.bodies[-1])
+
+
+async def test_only_enabled_payments_are_offered(sim: MidtransSimulator, snap: midtransclient.Snap,
+                                                 receiver: Receiver) -> None:
+    result = await create(snap, snap_body("KRC-en", enabled_payments=["bni_va", "gopay", "other_qris"]))
+    async with aiohttp.ClientSession() as http:
+        _, text = await page(http, result["redirect_url"])
+        assert 'value="bank_transfer:bni"' in text and 'value="gopay"' in text and 'value="qris"' in text
+        assert 'value="bank_transfer:bca"' not in text and 'value="credit_card"' not in text
+        assert (await press(http, result["redirect_url"], "pay", "credit_card")).status == 400
+    with pytest.raises(PaymentRefused) as info:
+        await sim.simulate_payment("KRC-en")  # BCA VA, the default, is not enabled
+    assert info.value.reason == "invalid" and receiver.bodies == []
+    await sim.simulate_payment("KRC-en", payment_type="qris")
+    assert receiver.statuses == ["pending", "settlement"]

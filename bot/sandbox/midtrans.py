@@ -1150,8 +1150,32 @@ def _label(txn: SnapTransaction) -> str:
     return f"{txn.payment_type} ({extra})" if extra else str(txn.payment_type)
 
 
+ENABLED_PAYMENT_NAMES: Final[Mapping[tuple[str, str | None], str]] = {
+    ("bank_transfer", "bca"): "bca_va", ("bank_transfer", "bni"): "bni_va", ("bank_transfer", "bri"): "bri_va",
+    ("bank_transfer", "permata"): "permata_va", ("echannel", None): "echannel", ("cstore", "indomaret"): "indomaret",
+    ("cstore", "alfamart"): "alfamart", ("gopay", None): "gopay", ("shopeepay", None): "shopeepay",
+    ("qris", None): "other_qris", ("credit_card", None): "credit_card",
+}
+"""Each method's name in Snap's `enabled_payments` (Request Body (JSON Parameter),
+docs.midtrans.com/reference/request-body-json-parameter, "Complete request": "enabled_payments": ["credit_card", …,
+"echannel", "permata_va", "bca_va", "bni_va", "bri_va", …, "gopay", "indomaret", …, "shopeepay", …, "other_qris"];
+"alfamart" is not in that sample: the name merchants use for it, e.g. `"enabled_payments": ["alfamart", "indomaret"]`
+in public integration code; unverified in the docs)."""
+
+
+def offered(txn: SnapTransaction, kind: str, bank: str | None, store: str | None) -> bool:
+    """Whether the Snap page offers this method: every one, unless the request named `enabled_payments`."""
+    enabled = txn.request_body.get("enabled_payments")
+    if not isinstance(enabled, list):
+        return True
+    return ENABLED_PAYMENT_NAMES.get((kind, bank or store)) in enabled
+
+
 def _payment_rejection(txn: SnapTransaction, kind: str, bank: str | None, store: str | None) -> None:
     """PaymentRefused("rejected") where Midtrans documents that a method rejects this transaction's details."""
+    if not offered(txn, kind, bank, store):
+        raise PaymentRefused("invalid", f"{kind} ({bank or store or '-'}) is not among this transaction's "
+                                        "enabled_payments, so Snap does not offer it")
     customer = txn.customer_details
     phone = customer.get("phone")
     if kind == "bank_transfer" and bank == "bni" and phone is not None:
@@ -1593,10 +1617,13 @@ def _choose_section(txn: SnapTransaction, request: web.Request) -> str:
     e = html.escape
     action = request.app.router["snap_simulate"].url_for(token=txn.token)
     chosen = _page_choice(txn) or "bank_transfer:bca"
+    shown = [(value, label) for value, label in PAGE_METHODS if _page_offers(txn, value)]
+    if chosen not in {value for value, _ in shown} and shown:
+        chosen = shown[0][0]
     options = "".join(
         f'<label class="method"><input type="radio" name="payment_type" value="{e(value)}"'
         f'{" checked" if value == chosen else ""}><span>{e(label)}</span></label>'
-        for value, label in PAGE_METHODS
+        for value, label in shown
     )
     waiting = ""
     if txn.transaction_status == "pending":
@@ -1612,6 +1639,11 @@ def _choose_section(txn: SnapTransaction, request: web.Request) -> str:
         '</button><button class="btn other" name="outcome" value="challenge">Card: fraud challenge</button></div>'
         "</form></section>"
     )
+
+
+def _page_offers(txn: SnapTransaction, value: str) -> bool:
+    payment_type, _, detail = value.partition(":")
+    return offered(txn, payment_type, detail or None, None)
 
 
 def _page_choice(txn: SnapTransaction) -> str | None:
