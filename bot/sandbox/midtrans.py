@@ -45,6 +45,7 @@ Refusals:
   postal_code / country_code over 10, country_code other than IDN; `callbacks.finish` over 255 or not a URL; expiry
   under 5 minutes or over 7 days (the docs also say 20 seconds; see MIN_SNAP_EXPIRY). A `|` in an item name is only
   "avoid[ed] … for Alfamart": Snap takes it, the Alfamart payment is rejected.
+- A method outside the request's `enabled_payments` is not offered (PaymentRefused "invalid"; the page hides it).
 - When the buyer pays (PaymentRefused "rejected", nothing changes, nothing is sent): BNI VA and a customer phone
   that does not start with +62 or 0 or is over 30 ("If passed incorrectly, trx will be rejected"); BCA VA and a
   name over 30; Alfamart and a `|` in an item name.
