@@ -1194,9 +1194,9 @@ def _payment_rejection(txn: SnapTransaction, kind: str, bank: str | None, store:
             raise PaymentRefused("rejected", "BCA virtual account rejects this transaction: the customer name "
                                              f"(first_name and last_name) is over {BCA_VA_NAME_MAX} characters")
     if kind == "cstore" and store == "alfamart" and any("|" in str(i.get("name", "")) for i in txn.item_details):
-        # Snap docs (item_details, quoted e.g. by gradints/laravel-midtrans's README): "Please avoid using vertical
-        # line (`|`) for Alfamart payment type." Documented as something to avoid, not as a create-time refusal; the
-        # simulator refuses the Alfamart payment so a test fails where Alfamart may.
+        # JSON Objects, Item Details Object: "Please avoid using vertical line (`|`) for Alfamart payment type."
+        # Documented as something to avoid, not as a create-time refusal; the simulator refuses the Alfamart
+        # payment so a test fails where Alfamart may.
         raise PaymentRefused("rejected", "Alfamart rejects this transaction: an item name contains '|'")
 
 
