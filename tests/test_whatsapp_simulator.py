@@ -432,7 +432,8 @@ async def test_each_user_message_refreshes_the_window_and_templates_do_not(
     assert [m.text for m in wa.messages_for(AYU)] == ["ok", "Halo"]
 
 
-async def test_sync_delivery_errors_answers_131047_in_the_response(clock: FakeClock, http: aiohttp.ClientSession) -> None:
+async def test_sync_delivery_errors_answers_131047_in_the_response(
+        clock: FakeClock, http: aiohttp.ClientSession) -> None:
     async with FakeWhatsApp(clock=clock, sync_delivery_errors=True) as fake:
         fake.add_user(AYU, "Ayu")
         assert_refused(*await Graph(fake, http).text(AYU, "promo"), 131047)

@@ -400,6 +400,7 @@ def _check_buttons(buttons: Any) -> None:
 def _check_sections(sections: Any) -> None:
     if not isinstance(sections, list) or not sections:
         raise missing_parameter("Param interactive['action']['sections'] is required")
+    # Implied by the rows rule (a section needs a row, ≤ 10 rows in all); kept to name the right limit.
     if len(sections) > MAX_SECTIONS:
         raise parameter_not_valid(f"Too many sections: {len(sections)}, max {MAX_SECTIONS}")
     ids: set[str] = set()
