@@ -522,7 +522,8 @@ async def test_webhooks_are_signed_and_shaped_like_meta(wa: FakeWhatsApp, bot: t
     assert value["messaging_product"] == "whatsapp"
     assert value["metadata"] == {"display_phone_number": wa.display_phone_number,
                                  "phone_number_id": wa.phone_number_id}
-    assert value["contacts"] == [{"profile": {"name": "Ayu"}, "wa_id": AYU_ID}]
+    assert value["contacts"] == [{"profile": {"name": "Ayu"}, "wa_id": AYU_ID, "user_id": wa.user(AYU).bsuid}]
+    assert wa.user(AYU).bsuid.startswith("ID.")
     [message] = value["messages"]
     assert message["from"] == AYU_ID and message["id"] == sent.id and message["type"] == "text"
     assert message["text"] == {"body": "halo"} and message["timestamp"].isdigit()

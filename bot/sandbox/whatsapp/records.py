@@ -28,6 +28,10 @@ class WaUser:
 
     wa_id: str
     name: str
+    # Business-scoped user id: Meta adds it to webhooks since April 2026 (``contacts[].user_id``, "a two-letter
+    # country code, then a period, then an alphanumeric string"; Business-scoped user IDs page,
+    # https://developers.facebook.com/documentation/business-messaging/whatsapp/business-scoped-user-ids).
+    bsuid: str = ""
     last_user_message_at: datetime | None = None
     blocked_business: bool = False
     # Meta's 131026 reasons: not on WhatsApp, old client, terms not accepted. Set to make every message fail so.
@@ -46,7 +50,7 @@ class WaUser:
     def to_dict(self, now: datetime) -> dict[str, Any]:
         closes = self.window_closes_at()
         return {
-            "wa_id": self.wa_id, "number": self.number, "name": self.name,
+            "wa_id": self.wa_id, "number": self.number, "name": self.name, "bsuid": self.bsuid,
             "window_open": self.window_open(now), "window_closes_at": closes.isoformat() if closes else None,
             "blocked_business": self.blocked_business, "undeliverable": self.undeliverable,
         }

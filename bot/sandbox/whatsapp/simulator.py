@@ -63,6 +63,10 @@ UPLOADED_MEDIA_TTL = timedelta(days=30)
 WEBHOOK_MEDIA_TTL = timedelta(days=7)
 
 
+_COUNTRIES = (("62", "ID"), ("60", "MY"), ("65", "SG"), ("63", "PH"), ("66", "TH"), ("91", "IN"), ("44", "GB"),
+              ("61", "AU"), ("1", "US"))
+
+
 def _unix(moment: datetime) -> str:
     return str(int(moment.timestamp()))
 
@@ -302,6 +306,11 @@ class WhatsAppSimulator(UserActions):
         await self._notify()
         return {"success": True}
 
+    def _bsuid(self, wa_id: str) -> str:
+        country = next((cc for prefix, cc in _COUNTRIES if wa_id.startswith(prefix)), "US")
+        digest = hashlib.sha256(f"{self.waba_id}:{wa_id}".encode()).digest()
+        return f"{country}.{int.from_bytes(digest[:8], 'big') % 10**19}"
+
     def _new_wamid(self, wa_id: str) -> str:
         raw = f"{wa_id}\x15\x02\x00\x11\x18\x12{secrets.token_hex(9).upper()}".encode()
         return "wamid." + base64.b64encode(raw).decode()
@@ -315,7 +324,10 @@ class WhatsAppSimulator(UserActions):
         if error is not None:
             message.error = error.webhook_error()
             entry["errors"] = [message.error]
-        self._enqueue({"statuses": [entry]})
+        # Since BSUIDs, status webhooks name the recipient in ``contacts`` too (no user_id for a non-user).
+        user = self.users.get(message.wa_id)
+        contact = {"wa_id": message.wa_id} if user is None else {"wa_id": message.wa_id, "user_id": user.bsuid}
+        self._enqueue({"contacts": [contact], "statuses": [entry]})
 
     # ----------------------------------------------------------------------------------- media
 

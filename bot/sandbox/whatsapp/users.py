@@ -45,6 +45,7 @@ class UserActions:
         def _new_wamid(self, wa_id: str) -> str: ...
         def _set_status(self, message: WaMessage, status: str, error: Any = None) -> None: ...
         def _count_traffic(self, now: datetime) -> int: ...
+        def _bsuid(self, wa_id: str) -> str: ...
         _traffic: Any
 
     # ----------------------------------------------------------------------------------- people
@@ -52,7 +53,7 @@ class UserActions:
     def add_user(self, number: str, name: str, *, window_open: bool = False) -> WaUser:
         """Create (or replace) a user by E.164 number ("+6281234567890"). ``window_open``: wrote to us just now."""
         wa_id = rules.wa_id_of(number)
-        user = WaUser(wa_id, name, last_user_message_at=self.now() if window_open else None)
+        user = WaUser(wa_id, name, bsuid=self._bsuid(wa_id), last_user_message_at=self.now() if window_open else None)
         self.users[wa_id] = user
         self._chats.setdefault(wa_id, [])
         return user
@@ -101,7 +102,8 @@ class UserActions:
             wire["context"] = {"from": self.display_phone_number, "id": context.id}
         wire["type"] = "interactive" if kind in ("button_reply", "list_reply") else kind
         wire.update(body)
-        self._enqueue({"contacts": [{"profile": {"name": user.name}, "wa_id": user.wa_id}], "messages": [wire]})
+        contact = {"profile": {"name": user.name}, "wa_id": user.wa_id, "user_id": user.bsuid}
+        self._enqueue({"contacts": [contact], "messages": [wire]})
         await self._notify()
         return message
 
