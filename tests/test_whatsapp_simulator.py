@@ -630,3 +630,15 @@ async def test_sandbox_routes(wa: FakeWhatsApp, http: aiohttp.ClientSession, gra
     assert chat[1]["buttons"] == [{"id": "b0", "title": "Pilih 0"}, {"id": "b1", "title": "Pilih 1"}]
     async with http.post(f"{base}/sandbox/users/+6289999/messages", json={"text": "x"}) as r:
         assert r.status == 404
+    async with http.get(f"{base}/sandbox/users/+6281111111111/messages",
+                        params={"after": str(chat[-1]["seq"]), "wait": "0.1"}) as r:
+        assert (await r.json())["messages"] == []
+
+
+async def test_sandbox_webhook_route_runs_the_handshake(
+        wa: FakeWhatsApp, http: aiohttp.ClientSession, bot: tuple[BotEndpoint, str]) -> None:
+    async with http.post(f"{wa.base_url}/sandbox/webhook", json={"url": bot[1], "verify_token": "wrong"}) as r:
+        assert r.status == 502
+    async with http.post(f"{wa.base_url}/sandbox/webhook", json={"url": bot[1], "verify_token": VERIFY_TOKEN}) as r:
+        assert r.status == 200
+    assert [g["hub.verify_token"] for g in bot[0].gets] == [VERIFY_TOKEN, "wrong", VERIFY_TOKEN]

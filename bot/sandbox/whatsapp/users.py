@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,14 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from bot.sandbox.whatsapp import rules
-from bot.sandbox.whatsapp.records import Delivery, Media, SandboxError, WaMessage, WaUser
+from bot.sandbox.whatsapp.records import (
+    Delivery,
+    Media,
+    SandboxError,
+    WaMessage,
+    WaUser,
+    WebhookVerificationError,
+)
 
 if TYPE_CHECKING:
     from bot.sandbox.whatsapp.simulator import WhatsAppSimulator
@@ -311,13 +319,34 @@ async def _block(request: web.Request) -> web.Response:
 
 
 async def _messages(request: web.Request) -> web.Response:
+    """The chat after ``?after=<seq>``; with ``?wait=<seconds>`` (≤ 30) a long poll until something newer."""
     async def act(sim: WhatsAppSimulator) -> Any:
         try:
             after = int(request.query.get("after", "0"))
+            wait = min(float(request.query.get("wait", "0")), 30.0)
         except ValueError:
-            raise SandboxError("after must be an integer") from None
-        chat = [m for m in sim.chat(request.match_info["number"]) if m.seq > after]
-        return {"messages": [m.to_dict() for m in chat]}
+            raise SandboxError("after must be an integer and wait a number of seconds") from None
+        number = request.match_info["number"]
+
+        def newer() -> list[WaMessage]:
+            return [m for m in sim.chat(number) if m.seq > after]
+
+        if wait > 0 and not newer():
+            with contextlib.suppress(TimeoutError):
+                await sim.wait_until(lambda: bool(newer()), timeout=wait)
+        return {"messages": [m.to_dict() for m in newer()]}
+    return await _sandbox(request, act)
+
+
+async def _webhook(request: web.Request) -> web.Response:
+    """Point the simulator at the bot: Meta's verification GET first, as when an operator saves the URL."""
+    async def act(sim: WhatsAppSimulator) -> Any:
+        body = await _json(request)
+        try:
+            await sim.configure_webhook(_str(body, "url"), _str(body, "verify_token"))
+        except WebhookVerificationError as exc:
+            raise SandboxError(str(exc), status=502) from None
+        return {"url": sim.webhook_url}
     return await _sandbox(request, act)
 
 
@@ -340,4 +369,5 @@ def add_sandbox_routes(app: web.Application) -> None:
     app.router.add_post("/sandbox/users/{number}/{action:block|unblock}", _block)
     app.router.add_get("/sandbox/users/{number}/messages", _messages)
     app.router.add_get("/sandbox/media/{media_id}", _media)
+    app.router.add_post("/sandbox/webhook", _webhook)
 
