@@ -22,8 +22,10 @@ from urllib.parse import urlsplit
 ERROR_CODES_PAGE = "https://developers.facebook.com/documentation/business-messaging/whatsapp/support/error-codes/"
 ERROR_HREF = "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"
 
-# --- text: "A text message can be a maximum of 4096 characters long" (Messages API, text messages;
-#     https://developers.facebook.com/documentation/business-messaging/whatsapp/messages/text-messages).
+# --- text: body max 4096 characters (Meta's text messages page,
+#     https://developers.facebook.com/documentation/business-messaging/whatsapp/messages/text-messages; the stored
+#     copy did not surface it, so also 360dialog's Cloud API docs: "A text message can be a maximum of 4096
+#     characters long").
 MAX_TEXT_BODY = 4096
 
 # --- reply buttons: https://developers.facebook.com/documentation/business-messaging/whatsapp/messages/interactive-reply-buttons-messages
@@ -55,8 +57,9 @@ MAX_LIST_BODY = 4096
 #     footer max 60.
 MAX_CTA_DISPLAY_TEXT = 20
 
-# --- media captions: image caption "Maximum 1024 characters" (Messages API, image messages;
-#     https://developers.facebook.com/documentation/business-messaging/whatsapp/messages/image-messages).
+# --- image messages (https://developers.facebook.com/documentation/business-messaging/whatsapp/messages/image-messages/):
+#     "id": "Required if using uploaded media, otherwise omit"; "link": "Required if using hosted media, otherwise
+#     omit"; caption "Optional. ... Maximum 1024 characters."
 MAX_CAPTION = 1024
 
 # --- supported media, https://developers.facebook.com/documentation/business-messaging/whatsapp/business-phone-numbers/media/
