@@ -642,3 +642,28 @@ async def test_sandbox_webhook_route_runs_the_handshake(
     async with http.post(f"{wa.base_url}/sandbox/webhook", json={"url": bot[1], "verify_token": VERIFY_TOKEN}) as r:
         assert r.status == 200
     assert [g["hub.verify_token"] for g in bot[0].gets] == [VERIFY_TOKEN, "wrong", VERIFY_TOKEN]
+
+
+async def test_media_delete_and_tampered_url(graph: Graph, wa: FakeWhatsApp, http: aiohttp.ClientSession) -> None:
+    _, body = await graph.upload(png(), "image/png")
+    _, info = await graph.get(body["id"])
+    status, refused = await graph.get(info["url"].replace("hash=", "hash=0"))
+    assert status == 400 and refused["error"]["code"] == 100
+    async with http.delete(f"{wa.graph_url}/{body['id']}",
+                           headers={"Authorization": f"Bearer {wa.access_token}"}) as r:
+        assert (r.status, await r.json()) == (200, {"success": True})
+    assert (await graph.get(body["id"]))[0] == 400
+    assert (await graph.get(info["url"]))[0] == 400
+
+
+async def test_template_filled_text_too_long_and_disabled(graph: Graph, wa: FakeWhatsApp) -> None:
+    wa.add_template("long", "id", "x" * 1000 + "{{1}}")
+    wa.add_template("gone", "id", "x", status="DISABLED")
+    params = [{"type": "body", "parameters": [{"type": "text", "text": "y" * 25}]}]
+    long = {"to": AYU, "type": "template",
+            "template": {"name": "long", "language": {"code": "id"}, "components": params}}
+    assert_refused(*await graph.send(long), 132005)
+    gone = {"to": AYU, "type": "template", "template": {"name": "gone", "language": {"code": "id"}}}
+    assert_refused(*await graph.send(gone), 132016)
+    params[0]["parameters"][0]["text"] = "y" * 24
+    assert (await graph.send(long))[0] == 200
