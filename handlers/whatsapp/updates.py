@@ -39,6 +39,7 @@ TEXT_MAX = 4096
 TITLE_MAX = 100
 REPLY_ID_MAX = 256
 NAME_MAX = 256
+USER_ID_MAX = 64
 ID_MAX = 512
 ERRORS_KEPT = 3
 ERROR_TEXT_MAX = 300
@@ -62,6 +63,7 @@ class InboundMessage:
     profile_name: str | None
     timestamp: datetime  # aware UTC
     kind: Kind
+    user_id: str | None = None  # the business-scoped user id Meta sends beside wa_id since 2026 (contacts[].user_id)
     text: str | None = None  # kind text: the body; image: the caption
     reply_id: str | None = None  # button_reply / list_reply: the id we gave the button or row
     reply_title: str | None = None
@@ -131,18 +133,22 @@ def values(payload: Any, phone_number_id: str | None = None) -> Iterator[dict[st
 
 
 def raw_messages(value: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Each message of a `value`, with its sender's profile name beside it (`_profile_name`), as stored."""
-    names: dict[str, str] = {}
+    """Each message of a `value`, with its sender's profile name and user id beside it (`_profile_name`,
+    `_user_id`, from `contacts`), as stored."""
+    known: dict[str, dict[str, str]] = {}
     for contact in _list(value.get("contacts")):
         contact = _dict(contact)
-        wa_id, name = contact.get("wa_id"), _str(_dict(contact.get("profile")).get("name"), NAME_MAX)
-        if isinstance(wa_id, str) and name:
-            names[wa_id] = name
+        wa_id = contact.get("wa_id")
+        if not isinstance(wa_id, str):
+            continue
+        extra = {"_profile_name": _str(_dict(contact.get("profile")).get("name"), NAME_MAX),
+                 "_user_id": _str(contact.get("user_id"), USER_ID_MAX)}
+        known[wa_id] = {k: v for k, v in extra.items() if v is not None}
     for message in _list(value.get("messages")):
         message = _dict(message)
         if isinstance(message.get("id"), str) and MESSAGE_ID.match(message["id"]):
             sender = message.get("from")
-            yield message | ({"_profile_name": names[sender]} if isinstance(sender, str) and sender in names else {})
+            yield message | (known.get(sender, {}) if isinstance(sender, str) else {})
 
 
 def parse_message(message: dict[str, Any]) -> InboundMessage | None:
@@ -155,6 +161,7 @@ def parse_message(message: dict[str, Any]) -> InboundMessage | None:
         return None
     base: dict[str, Any] = {
         "id": message_id, "wa_id": sender, "profile_name": _str(message.get("_profile_name"), NAME_MAX),
+        "user_id": _str(message.get("_user_id"), USER_ID_MAX),
         "timestamp": when, "context_id": _str(_dict(message.get("context")).get("id"), ID_MAX),
     }
     kind = message.get("type")
