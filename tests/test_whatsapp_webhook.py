@@ -177,6 +177,19 @@ async def test_an_oversized_body_is_413(open_webhook: Open, monkeypatch: pytest.
     assert hook.refusals == {"too large": 1}
 
 
+async def test_an_oversized_chunked_body_is_413_too(open_webhook: Open, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(wa_webhook, "MAX_BODY_BYTES", 2048)
+    client, hook = await open_webhook(Recorder())
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: the size shows only while reading
+        for _ in range(10):
+            yield b" " * 1000
+
+    response = await client.post(PATH, data=chunks(), headers={"X-Hub-Signature-256": "sha256=00"})
+    assert response.status == 413
+    assert hook.refusals == {"too large": 1}
+
+
 async def test_signed_garbage_is_400(open_webhook: Open) -> None:
     client, hook = await open_webhook(Recorder())
     assert await post(client, None, raw=b"{not json") == 400

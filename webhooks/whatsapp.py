@@ -125,9 +125,14 @@ class WhatsAppWebhook:
         """Start the workers and replay what a previous run left unhandled."""
         for index, queue in enumerate(self._queues):
             self._tasks.append(asyncio.get_running_loop().create_task(self._work(queue), name=f"whatsapp {index}"))
-        replayed = await self.sweep()
-        if replayed:
-            log.info("whatsapp: replaying %d update(s) left unhandled", replayed)
+        try:
+            replayed = await self.sweep()
+        except PyMongoError as exc:
+            log.warning("whatsapp: could not look for unhandled updates at start (%s); the sweep will",
+                        type(exc).__name__)
+        else:
+            if replayed:
+                log.info("whatsapp: replaying %d update(s) left unhandled", replayed)
         if self._sweep_seconds:
             self._tasks.append(asyncio.get_running_loop().create_task(self._sweeping(), name="whatsapp sweep"))
 
@@ -163,7 +168,7 @@ class WhatsAppWebhook:
 
     async def receive(self, request: web.Request) -> web.Response:
         raw = await _read_body(request, MAX_BODY_BYTES)
-        if len(raw) > MAX_BODY_BYTES:
+        if raw is None:
             self._refuse("too large", request)
             return web.Response(status=413, text="too large")
         given = request.headers.get(SIGNATURE_HEADER, "")
@@ -295,10 +300,10 @@ class WhatsAppWebhook:
         return True
 
 
-async def _read_body(request: web.Request, limit: int) -> bytes:
-    """Up to `limit` + 1 bytes: enough to tell an oversized body without reading all of it."""
+async def _read_body(request: web.Request, limit: int) -> bytes | None:
+    """The body, or None if it is over `limit` bytes (told without reading more than `limit` + 1)."""
     if request.content_length is not None and request.content_length > limit:
-        return b"\0" * (limit + 1)
+        return None
     chunks: list[bytes] = []
     size = 0
     while size <= limit:
@@ -307,7 +312,7 @@ async def _read_body(request: web.Request, limit: int) -> bytes:
             break
         chunks.append(chunk)
         size += len(chunk)
-    return b"".join(chunks)
+    return b"".join(chunks) if size <= limit else None
 
 
 def webhook_from_settings(settings: object, inbox: WhatsAppInbox, *, handle: Handle,

@@ -463,6 +463,7 @@ class WhatsAppClient:
         parts, base = urlsplit(url), urlsplit(self._base)
         if parts.scheme != "https" and parts.netloc != base.netloc:
             raise WhatsAppRefused(0, None, "media url is neither https nor the API's host; not sending the token")
+        # redirects are followed; aiohttp drops the Authorization header when one changes origin
         content = await self._request("GET", url, absolute=True, idempotent=True, raw_limit=max_bytes)
         assert isinstance(content, bytes)
         return Media(content=content, mime_type=mime if isinstance(mime, str) else "application/octet-stream")
