@@ -353,7 +353,8 @@ class WhatsAppClient:
         self._base = base_url.rstrip("/")
         self._own_session = session is None
         self._session = session
-        self._timeout = aiohttp.ClientTimeout(total=request_timeout, connect=connect_timeout)
+        self._request_timeout = request_timeout
+        self._connect_timeout = connect_timeout
         self._deadline = deadline
         self._attempts = max(1, max_attempts)
         self._backoff = backoff
@@ -482,10 +483,14 @@ class WhatsAppClient:
         while True:
             attempt += 1
             retry_after: float | None = None
+            # no attempt runs past the deadline of the whole call
+            remaining = self._deadline - (self._monotonic() - started)
+            total = max(0.1, min(self._request_timeout, remaining))
+            timeout = aiohttp.ClientTimeout(total=total, connect=min(self._connect_timeout, total))
             try:
                 async with self._http().request(
                     method, url, json=json_body, data=form() if form is not None else None,
-                    headers={"Authorization": f"Bearer {self._token}"}, timeout=self._timeout,
+                    headers={"Authorization": f"Bearer {self._token}"}, timeout=timeout,
                     allow_redirects=raw_limit is not None,
                 ) as response:
                     if response.status < 400:
@@ -506,6 +511,10 @@ class WhatsAppClient:
                 sent_maybe = not isinstance(exc, aiohttp.ClientConnectorError)
                 if sent_maybe and not idempotent:
                     raise WhatsAppUnavailable(f"{method} {shown}: connection lost", maybe_sent=True) from exc
+                status, error = 0, {"message": type(exc).__name__}
+            except aiohttp.ClientError as exc:  # e.g. a response cut short: the request went out
+                if not idempotent:
+                    raise WhatsAppUnavailable(f"{method} {shown}: {type(exc).__name__}", maybe_sent=True) from exc
                 status, error = 0, {"message": type(exc).__name__}
             code = error.get("code") if isinstance(error.get("code"), int) else None
             message = _bounded(error.get("message", ""), self._token)
