@@ -14,6 +14,7 @@ from bot.notifications import DeliveryService, Notice, Notifier
 from bot.orders import OrderService
 from bot.payments import PaymentService
 from bot.reconcile import ReconcileReport, reconcile
+from bot.refunds import RefundService
 from bot.stats import StatsService
 from bot.tickets import TicketService
 from storage.store import Store
@@ -37,6 +38,7 @@ class Services:
     stats: StatsService
     payments: PaymentService
     delivery: DeliveryService
+    refunds: RefundService
     clock: Clock = utcnow  # the time every service above uses; the front doors read it too
 
     async def reconcile(self, *, settle_seconds: float = 0.0) -> ReconcileReport:
@@ -59,6 +61,7 @@ def build_services(
     tickets = TicketService(store, clock=clock)
     orders = OrderService(store, catalog, tickets, clock=clock,
                           reservation=timedelta(minutes=settings.reservation_minutes))
+    gateway = gateway or gateway_from_settings(settings)
     return Services(
         settings=settings,
         store=store,
@@ -67,8 +70,9 @@ def build_services(
         orders=orders,
         checkin=CheckInService(store, admin_ids=settings.admin_ids, clock=clock),
         stats=StatsService(store),
-        payments=PaymentService(store, orders, gateway or gateway_from_settings(settings), clock=clock),
+        payments=PaymentService(store, orders, gateway, clock=clock),
         delivery=DeliveryService(store, catalog, tickets, notifier or NoNotifier(), admin_ids=settings.admin_ids,
                                  clock=clock),
+        refunds=RefundService(store, catalog, gateway, admin_ids=settings.admin_ids, clock=clock),
         clock=clock,
     )
