@@ -12,7 +12,7 @@ from telegram import Update
 from telegram.ext import Application, TypeHandler
 
 from bot.services import NoNotifier, Services
-from handlers import admin, buyer, organiser
+from handlers import admin, buyer, organiser, refunds
 from handlers.commands import set_commands
 from handlers.notifier import TelegramNotifier
 from handlers.shared import SERVICES_KEY, on_error, remember_user
@@ -31,6 +31,7 @@ def register(application: Application, services: Services) -> None:
     application.add_handler(TypeHandler(Update, remember_user), group=REMEMBER_GROUP)
     organiser.register(application)  # before the buyer: it owns `/start t_<code>` and photos
     admin.register(application)
+    refunds.register(application)
     buyer.register(application)
     buyer.register_fallback(application)
     application.add_error_handler(on_error)

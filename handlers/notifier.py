@@ -12,7 +12,7 @@ import asyncio
 import logging
 import warnings
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup
@@ -21,16 +21,22 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.notifications import Notice, Undeliverable
 from bot.outbox import Message
+from bot.refunds import RefundTicket
 from bot.services import Services
 from handlers.buyer import CART, TICKETS
+from handlers.formatting import wib
 from handlers.keyboards import button, encode_cart, fits, markup
 from handlers.messages import Html, label, lang_of, t
+from handlers.refunds import OPEN as REFUND_OPEN
+from handlers.refunds import codes_text, unassigned_keyboard, unassigned_text
 from handlers.shared import send, send_ticket
 from handlers.views import lines_text, payment_instructions, price
+from storage.documents import OrderDoc, TicketDoc
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+Rendered = tuple[Html, InlineKeyboardMarkup | None]
 MAX_WAIT_SECONDS = 60.0  # a longer flood wait is not slept through: the delivery job retries later
 
 
@@ -60,6 +66,10 @@ class TelegramNotifier:
             Message.NEEDS_REFUND: self._needs_refund,
             Message.AMOUNT_MISMATCH: self._amount_mismatch,
             Message.PAYMENT_REVIEW: self._payment_review,
+            Message.REVERSED: self._reversed,
+            Message.PARTIAL_REFUND: self._partial_refund,
+            Message.REFUND_UNASSIGNED: self._refund_unassigned,
+            Message.EXPIRED_UNCONFIRMED: self._expired_unconfirmed,
         }
         await handlers[notice.message](notice)
 
@@ -94,16 +104,19 @@ class TelegramNotifier:
         await self._once(notice, "buyer", lambda: send(self._bot, notice.order.user_id, text, keyboard))
 
     async def _to_staff(
-        self, notice: Notice, recipients: Iterable[int], render: Callable[[str], Html], what: str,
+        self, notice: Notice, recipients: Iterable[int], render: Callable[[str], Html | Rendered], what: str,
     ) -> None:
-        """Tell each recipient in their language. One who blocked the bot is skipped; other failures are raised
-        after everyone else was tried (a retry then tells only those not yet told)."""
+        """Tell each recipient in their language (`render` gives the text, or the text and its buttons). One who
+        blocked the bot is skipped; other failures are raised after everyone else was tried (a retry then tells
+        only those not yet told)."""
         failure: Exception | None = None
         told = 0
         for uid in sorted(set(recipients)):
-            text = render(await self._lang(uid))
+            rendered = render(await self._lang(uid))
+            text, keyboard = rendered if isinstance(rendered, tuple) else (rendered, None)
             try:
-                await self._once(notice, f"user:{uid}", lambda uid=uid, text=text: send(self._bot, uid, text))
+                await self._once(notice, f"user:{uid}",
+                                 lambda uid=uid, text=text, keyboard=keyboard: send(self._bot, uid, text, keyboard))
                 told += 1
             except Undeliverable as exc:
                 log.warning("%s: user %s cannot be reached (%s)", what, uid, exc)
@@ -182,10 +195,10 @@ class TelegramNotifier:
         except Undeliverable as exc:
             unreachable = exc  # the admins must hear of it all the same
         tier = str(notice.detail.get("tier", ""))
-        await self._to_staff(notice, notice.admin_ids, lambda lang: t(
+        await self._to_staff(notice, notice.admin_ids, lambda lang: (t(
             lang, "notice.needs_refund.admin", order=order.id, title=self._title(notice),
             total=Html(price(lang, order.total)), tier=tier, buyer=order.buyer.name, email=order.buyer.email,
-            phone=order.buyer.phone), f"needs_refund {order.id}")
+            phone=order.buyer.phone), refund_button(lang, order.id)), f"needs_refund {order.id}")
         if unreachable is not None:
             log.warning("order %s: the buyer cannot be told of the refund (%s)", order.id, unreachable)
 
@@ -201,3 +214,94 @@ class TelegramNotifier:
         await self._to_staff(notice, notice.admin_ids, lambda lang: t(
             lang, "notice.review", order=order.id, title=self._title(notice), total=Html(price(lang, order.total)),
             method=str(order.payment.get("payment_type") or "?")), f"payment_review {order.id}")
+
+    # ---- money after the sale (docs/money.md) ----------------------------------------------------------------
+
+    async def _buyer_then_staff(self, notice: Notice, text: Html, staff: Iterable[int],
+                                render: Callable[[str], Html | Rendered], what: str) -> None:
+        """The buyer first; staff are told even when the buyer cannot be reached."""
+        unreachable: Undeliverable | None = None
+        try:
+            await self._to_buyer(notice, text)
+        except Undeliverable as exc:
+            unreachable = exc
+        await self._to_staff(notice, staff, render, what)
+        if unreachable is not None:
+            log.warning("%s: the buyer cannot be told (%s)", what, unreachable)
+
+    async def _reversed(self, notice: Notice) -> None:
+        """Money taken back after the sale: the buyer (tickets void, why); organisers and admins (with how many
+        tickets were already checked in)."""
+        order, detail = notice.order, notice.detail
+        status = str(detail.get("status") or order.payment.get("transaction_status") or "?")
+        codes = [str(c) for c in detail.get("tickets") or []]
+        amount = int(detail.get("amount") or order.total)
+
+        def why(lang: str) -> Html:
+            key = f"notice.reversed.{status}"
+            return t(lang, key if status in REVERSAL_KINDS else "notice.reversed.other", status=status)
+
+        lang = await self._lang(order.user_id)
+        buyer_text = t(lang, "notice.reversed.buyer", order=order.id, title=self._title(notice), why=why(lang),
+                       codes=codes_text(codes) or "—")
+        staff = {*(notice.event.organisers if notice.event else []), *notice.admin_ids}
+        await self._buyer_then_staff(notice, buyer_text, staff, lambda lang: t(
+            lang, "notice.reversed.staff", order=order.id, title=self._title(notice), amount=price(lang, amount),
+            why=why(lang), n=len(codes), codes=codes_text(codes) or "—", checked_in=int(detail.get("checked_in") or 0),
+            buyer=order.buyer.name, email=order.buyer.email, phone=order.buyer.phone), f"reversed {order.id}")
+
+    async def _partial_refund(self, notice: Notice) -> None:
+        """Part of the money went back: which tickets are void now, and how much."""
+        order, detail = notice.order, notice.detail
+        lang = await self._lang(order.user_id)
+        codes = [str(c) for c in detail.get("tickets") or []]
+        amount = price(lang, int(detail.get("amount") or 0))
+        key = "notice.partial_refund" if codes else "notice.partial_refund.no_tickets"
+        await self._to_buyer(notice, t(lang, key, order=order.id, title=self._title(notice), amount=amount,
+                                       codes=codes_text(codes)))
+
+    async def _refund_unassigned(self, notice: Notice) -> None:
+        """Admins: Midtrans refunded an amount without naming tickets; one button per valid ticket to void."""
+        order = notice.order
+        tickets = refund_tickets(order, await self._services.tickets.for_order(order.id))
+        unassigned = order.unassigned_amount
+        await self._to_staff(notice, notice.admin_ids, lambda lang: (
+            unassigned_text(lang, order, self._title(notice), tickets, unassigned),
+            unassigned_keyboard(lang, order, tickets, unassigned)), f"refund_unassigned {order.id}")
+
+    async def _expired_unconfirmed(self, notice: Notice) -> None:
+        """Admins: the hold ended while Midtrans could not be asked whether the order was paid."""
+        order = notice.order
+        since = notice.detail.get("since")
+        moment = since if isinstance(since, datetime) else _iso(since)
+        await self._to_staff(notice, notice.admin_ids, lambda lang: t(
+            lang, "notice.expired_unconfirmed", order=order.id, title=self._title(notice),
+            total=Html(price(lang, order.total)), since=wib(moment, lang) if moment else "?"),
+            f"expired_unconfirmed {order.id}")
+
+
+REVERSAL_KINDS = ("deny", "cancel", "chargeback")
+
+
+def refund_button(lang: str, order_id: str) -> InlineKeyboardMarkup | None:
+    """💸 Refund: opens the refund screen under the notice (handlers/refunds.py)."""
+    return markup([[button(label(lang, "btn.refund"), REFUND_OPEN, order_id)]])
+
+
+def refund_tickets(order: OrderDoc, tickets: Iterable[TicketDoc]) -> list[RefundTicket]:
+    """An order's tickets as the refund screens show them (price from the order's lines)."""
+    prices = {line.tier: line.price for line in order.lines}
+    claims = set(order.refund_claims)
+    return [RefundTicket(code=ticket.id, tier=ticket.tier, tier_name=ticket.tier_name,
+                         price=prices.get(ticket.tier, 0), status=ticket.status, checked_in_at=ticket.checked_in_at,
+                         void_reason=ticket.void_reason, claimed=ticket.id in claims) for ticket in tickets]
+
+
+def _iso(text: object) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
