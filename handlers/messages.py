@@ -146,11 +146,9 @@ EN: dict[str, str] = {
         "right now. Try again in a moment."
     ),
     "pay.over": "⌛ The hold on order <code>{order}</code> has ended; it can no longer be paid.",
-    "pay.pending": "🏦 <b>Finish your payment</b> for order <code>{order}</code> ({total}):\n{rows}",
     "pay.va": "• {bank} virtual account: <code>{number}</code>",
     "pay.bill": "• Mandiri bill payment: company code <code>{biller}</code>, bill key <code>{bill_key}</code>",
     "pay.store": "• Pay at {store} with the code <code>{code}</code>",
-    "pay.action": '• <a href="{url}">{name}</a>',
     "pay.pdf": '• <a href="{url}">Payment instructions (PDF)</a>',
     "pay.expiry": "⏰ Pay before {until}",
     "pay.no_details": "Follow the steps on the payment page.",
@@ -509,11 +507,9 @@ ID: dict[str, str] = {
         "sedang tidak tersedia. Coba lagi sebentar lagi."
     ),
     "pay.over": "⌛ Waktu penahanan pesanan <code>{order}</code> sudah berakhir; pesanan ini tidak bisa dibayar lagi.",
-    "pay.pending": "🏦 <b>Selesaikan pembayaran</b> pesanan <code>{order}</code> ({total}):\n{rows}",
     "pay.va": "• Virtual account {bank}: <code>{number}</code>",
     "pay.bill": "• Mandiri Bill: kode perusahaan <code>{biller}</code>, kode bayar <code>{bill_key}</code>",
     "pay.store": "• Bayar di {store} dengan kode <code>{code}</code>",
-    "pay.action": '• <a href="{url}">{name}</a>',
     "pay.pdf": '• <a href="{url}">Petunjuk pembayaran (PDF)</a>',
     "pay.expiry": "⏰ Bayar sebelum {until}",
     "pay.no_details": "Ikuti langkah di halaman pembayaran.",

@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import Forbidden, RetryAfter
@@ -25,12 +25,12 @@ from bot.refunds import RefundTicket
 from bot.services import Services
 from handlers.buyer import CART, TICKETS
 from handlers.formatting import wib
-from handlers.keyboards import button, encode_cart, fits, markup
+from handlers.keyboards import button, encode_cart, fits, markup, url_button
 from handlers.messages import Html, label, lang_of, t
 from handlers.refunds import OPEN as REFUND_OPEN
 from handlers.refunds import codes_text, unassigned_keyboard, unassigned_text
 from handlers.shared import send, send_ticket
-from handlers.views import lines_text, payment_instructions, price
+from handlers.views import lines_text, payment_actions, payment_instructions, price
 from storage.documents import OrderDoc, TicketDoc
 
 log = logging.getLogger(__name__)
@@ -165,7 +165,8 @@ class TelegramNotifier:
         """How to finish paying: virtual account number, bill key, payment code..."""
         lang = await self._lang(notice.order.user_id)
         instructions = notice.order.payment.get("instructions") or {}
-        await self._to_buyer(notice, payment_instructions(lang, notice.order, instructions))
+        await self._to_buyer(notice, payment_instructions(lang, notice.order, instructions),
+                             pending_keyboard(lang, notice.order, instructions))
 
     async def _released(self, notice: Notice) -> None:
         """The hold ended or the payment failed: the seats were released (with a button to try again)."""
@@ -281,6 +282,17 @@ class TelegramNotifier:
 
 
 REVERSAL_KINDS = ("deny", "cancel", "chargeback")
+
+
+def pending_keyboard(lang: str, order: OrderDoc, instructions: Mapping[str, Any]) -> InlineKeyboardMarkup | None:
+    """Open the e-wallet / show the QR when Midtrans gave them; and the payment page (after a declined card: to
+    try another card or method on the same hold)."""
+    rows = [[url_button(text, url)] for text, url in payment_actions(lang, order, instructions)]
+    page = order.payment.get("redirect_url")
+    if page:
+        declined = order.payment.get("transaction_status") == "deny"
+        rows.append([url_button(label(lang, "btn.try_other_method" if declined else "btn.payment_page"), page)])
+    return markup(rows)
 
 
 def refund_button(lang: str, order_id: str) -> InlineKeyboardMarkup | None:
