@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -32,6 +32,11 @@ EXPIRY_BATCH = 500
 
 # Orders whose seats went back to stock; money arriving for them is a late payment.
 RELEASED = (OrderStatus.EXPIRED, OrderStatus.CANCELLED, OrderStatus.FAILED)
+
+# Asked before the sweep expires an order (PaymentService.confirm_before_expiry): "expire", "unconfirmed"
+# (expire and tell the admins Midtrans could not be asked), "keep" (ask again next sweep), "handled" (the
+# answer moved the order). `reachable` is False once Midtrans failed in this sweep.
+ExpiryCheck = Callable[..., Awaitable[str]]
 
 
 def new_order_id(now_year_month: str) -> str:
@@ -86,6 +91,7 @@ class OrderService:
         self._tickets = tickets
         self._reservation = reservation
         self._clock = clock
+        self.expiry_check: ExpiryCheck | None = None  # set by build_services (lost notifications, docs/money.md)
 
     # ---- reading -------------------------------------------------------------------------------------------
 
@@ -263,17 +269,40 @@ class OrderService:
         processes at once (each order is expired by exactly one); the work follows the number of due orders."""
         now = now or self._clock()
         report = ExpiryReport()
+        kept = 0
+        reachable = True
         while True:
-            due = await self._store.orders.due_for_expiry(now, EXPIRY_BATCH)
+            due = await self._store.orders.due_for_expiry(now, EXPIRY_BATCH, skip=kept)
             for candidate in due:
+                messages = [Message.EXPIRED]
+                if self.expiry_check is not None:
+                    decision = await self.expiry_check(candidate, now, reachable=reachable)
+                    if decision in ("keep", "unconfirmed"):
+                        reachable = False
+                    if decision == "keep":
+                        kept += 1
+                        continue
+                    if decision == "handled":
+                        continue
+                    if decision == "unconfirmed":
+                        messages.append(Message.EXPIRED_UNCONFIRMED)
                 order = await self._leave_pending(
                     candidate.id, OrderStatus.EXPIRED, "reservation time ran out",
-                    extra_filter={"expires_at": {"$lte": now}}, set_fields=owe(now, Message.EXPIRED),
+                    extra_filter={"expires_at": {"$lte": now}},
+                    set_fields=owe(now, *messages, detail={"since": candidate.expires_at}
+                                   if len(messages) > 1 else None),
                 )
                 if order is not None:
                     report.add(order)
             if len(due) < EXPIRY_BATCH:
                 return report
+
+    async def expire_order(self, order_id: str, *, note: str, set_fields: dict[str, Any] | None = None,
+                           ) -> OrderDoc | None:
+        """Midtrans reports the payment expired: a pending order is expired now (Message.EXPIRED, not FAILED).
+        None if it had already left pending."""
+        fields = {**(set_fields or {}), **owe(self._clock(), Message.EXPIRED)}
+        return await self._leave_pending(order_id, OrderStatus.EXPIRED, note, set_fields=fields)
 
     async def refund(self, order_id: str, *, note: str = "refunded",
                      set_fields: dict[str, Any] | None = None) -> OrderDoc | None:

@@ -62,6 +62,10 @@ def build_services(
     orders = OrderService(store, catalog, tickets, clock=clock,
                           reservation=timedelta(minutes=settings.reservation_minutes))
     gateway = gateway or gateway_from_settings(settings)
+    refunds = RefundService(store, catalog, gateway, admin_ids=settings.admin_ids, clock=clock)
+    payments = PaymentService(store, orders, gateway, clock=clock, refunds=refunds,
+                              poll_grace=timedelta(minutes=settings.payment_poll_grace_minutes))
+    orders.expiry_check = payments.expiry_check()  # a lost notification is found before the hold is expired
     return Services(
         settings=settings,
         store=store,
@@ -70,9 +74,9 @@ def build_services(
         orders=orders,
         checkin=CheckInService(store, admin_ids=settings.admin_ids, clock=clock),
         stats=StatsService(store),
-        payments=PaymentService(store, orders, gateway, clock=clock),
+        payments=payments,
         delivery=DeliveryService(store, catalog, tickets, notifier or NoNotifier(), admin_ids=settings.admin_ids,
                                  clock=clock),
-        refunds=RefundService(store, catalog, gateway, admin_ids=settings.admin_ids, clock=clock),
+        refunds=refunds,
         clock=clock,
     )
