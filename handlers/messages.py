@@ -335,6 +335,22 @@ EN: dict[str, str] = {
     "alert.refund_gone": "This order can't be found any more.",
     "alert.assign_done": "Voided.",
     "alert.refund_under_way": "This refund is already being asked of Midtrans.",
+    "btn.refund_ask_again": "🔁 Ask Midtrans again: {amount}",
+    "refund.needs_refund": (
+        "This order was paid after its seats were gone and waits for a refund of {total}. Refund it in the "
+        "Midtrans dashboard; Karcis records it when Midtrans reports it."
+    ),
+    "status.pending": "waiting for payment",
+    "status.paid": "paid",
+    "status.cancelled": "cancelled",
+    "status.expired": "expired",
+    "status.failed": "failed",
+    "status.needs_refund": "waiting for a refund",
+    "status.refunded": "refunded",
+    "status.reversed": "reversed",
+    "order.status.reversed": (
+        "↩️ Order <code>{order}</code> (<b>{title}</b>): the payment ({total}) was taken back; its tickets are void."
+    ),
     "pay.pending.bank": "🏦 <b>Finish your payment</b> for order <code>{order}</code> ({total}):\n{rows}",
     "pay.pending.store": "🏪 <b>Pay at the store</b> for order <code>{order}</code> ({total}):\n{rows}",
     "pay.pending.wallet": "📱 <b>Finish your payment</b> for order <code>{order}</code> ({total}):\n{rows}",
@@ -385,8 +401,9 @@ EN: dict[str, str] = {
     ),
     "notice.expired_unconfirmed": (
         "⚠️ <b>Expired unconfirmed</b>: order <code>{order}</code> (<b>{title}</b>), {total}\n"
-        "Midtrans could not be asked whether it was paid (last tried {since}), so the hold ended and the seats "
-        "were released. If the buyer paid, a late settlement still reaches Karcis; check the Midtrans dashboard."
+        "Midtrans could not be reached to confirm whether it was paid before the hold ended ({since}), so the "
+        "seats were released. If the buyer paid, a late settlement still reaches Karcis; check the Midtrans "
+        "dashboard."
     ),
 }
 
@@ -699,6 +716,23 @@ ID: dict[str, str] = {
     "alert.refund_gone": "Pesanan ini sudah tidak ditemukan.",
     "alert.assign_done": "Dibatalkan.",
     "alert.refund_under_way": "Refund ini sedang dimintakan ke Midtrans.",
+    "btn.refund_ask_again": "🔁 Minta Midtrans lagi: {amount}",
+    "refund.needs_refund": (
+        "Pesanan ini dibayar setelah kursinya habis dan menunggu refund {total}. Lakukan refund di dasbor "
+        "Midtrans; Karcis mencatatnya saat Midtrans melaporkannya."
+    ),
+    "status.pending": "menunggu pembayaran",
+    "status.paid": "lunas",
+    "status.cancelled": "dibatalkan",
+    "status.expired": "kedaluwarsa",
+    "status.failed": "gagal",
+    "status.needs_refund": "menunggu refund",
+    "status.refunded": "sudah di-refund",
+    "status.reversed": "pembayaran dibatalkan",
+    "order.status.reversed": (
+        "↩️ Pesanan <code>{order}</code> (<b>{title}</b>): pembayarannya ({total}) ditarik kembali; tiketnya tidak "
+        "berlaku lagi."
+    ),
     "pay.pending.bank": "🏦 <b>Selesaikan pembayaran</b> pesanan <code>{order}</code> ({total}):\n{rows}",
     "pay.pending.store": "🏪 <b>Bayar di gerai</b> untuk pesanan <code>{order}</code> ({total}):\n{rows}",
     "pay.pending.wallet": "📱 <b>Selesaikan pembayaran</b> pesanan <code>{order}</code> ({total}):\n{rows}",
@@ -749,9 +783,9 @@ ID: dict[str, str] = {
     ),
     "notice.expired_unconfirmed": (
         "⚠️ <b>Kedaluwarsa tanpa konfirmasi</b>: pesanan <code>{order}</code> (<b>{title}</b>), {total}\n"
-        "Midtrans tidak bisa ditanya apakah pesanan ini sudah dibayar (terakhir dicoba {since}), jadi penahanan "
-        "berakhir dan kursinya dilepas. Jika pembeli sudah membayar, settlement yang terlambat tetap sampai ke "
-        "Karcis; periksa dasbor Midtrans."
+        "Midtrans tidak bisa dihubungi untuk memastikan apakah pesanan ini sudah dibayar sebelum penahanan "
+        "berakhir ({since}), jadi kursinya dilepas. Jika pembeli sudah membayar, settlement yang terlambat tetap "
+        "sampai ke Karcis; periksa dasbor Midtrans."
     ),
 }
 

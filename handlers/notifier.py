@@ -31,7 +31,7 @@ from handlers.refunds import OPEN as REFUND_OPEN
 from handlers.refunds import codes_text, unassigned_keyboard, unassigned_text
 from handlers.shared import send, send_ticket
 from handlers.views import lines_text, payment_actions, payment_instructions, price
-from storage.documents import OrderDoc, TicketDoc
+from storage.documents import OrderDoc, TicketDoc, TicketStatus, VoidReason
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +235,9 @@ class TelegramNotifier:
         tickets were already checked in)."""
         order, detail = notice.order, notice.detail
         status = str(detail.get("status") or order.payment.get("transaction_status") or "?")
-        codes = [str(c) for c in detail.get("tickets") or []]
+        # the tickets this reversal voids: every one not voided earlier by a refund
+        codes = [ticket.id for ticket in await self._services.tickets.for_order(order.id)
+                 if ticket.status == TicketStatus.VALID or ticket.void_reason == VoidReason.REVERSED]
         amount = int(detail.get("amount") or order.total)
 
         def why(lang: str) -> Html:

@@ -141,7 +141,11 @@ def screen_text(lang_: str, view: RefundView, event: EventDoc | None, choice: Ch
     rows += [ticket_line(lang_, ticket) for ticket in view.tickets] or [t(lang_, "refund.no_tickets")]
     rows.append("")
     amount = amount_of(view, choice)
-    if view.refundable <= 0:
+    if order.status == OrderStatus.NEEDS_REFUND:
+        rows.append(t(lang_, "refund.needs_refund", total=Html(price(lang_, order.total))))
+    elif order.status != OrderStatus.PAID:
+        rows.append(t(lang_, "refund.refused.not_paid", order=order.id, status=label(lang_, f"status.{order.status}")))
+    elif view.refundable <= 0:
         rows.append(t(lang_, "refund.nothing_left"))
     elif amount <= 0:
         rows.append(t(lang_, "refund.pick"))
@@ -158,10 +162,10 @@ def screen_text(lang_: str, view: RefundView, event: EventDoc | None, choice: Ch
 
 def screen_keyboard(lang_: str, view: RefundView, choice: Choice) -> InlineKeyboardMarkup | None:
     """One toggle per refundable ticket, whole order, the reasons, Refund (when ready) and Close."""
-    rows: list[list[InlineKeyboardButton]] = []
     close = [button(label(lang_, "btn.refund_close"), CLOSE, choice.order_id)]
+    rows = retry_rows(lang_, view)
     if view.refundable <= 0:
-        return markup([close])
+        return markup([*rows, close])
     count = len(view.tickets)
     picked = choice.picked(count) or set()
     toggles = [i for i, ticket in enumerate(view.tickets) if ticket.valid and not ticket.claimed]
@@ -191,6 +195,22 @@ def screen_keyboard(lang_: str, view: RefundView, choice: Choice) -> InlineKeybo
     return markup(rows)
 
 
+def retry_rows(lang_: str, view: RefundView) -> list[list[InlineKeyboardButton]]:
+    """🔁 for each refund Karcis asked for and never heard back about (Midtrans was unreachable): asking again
+    reuses its refund_key, so Midtrans refunds once."""
+    index = {ticket.code: i for i, ticket in enumerate(view.tickets)}
+    rows = []
+    for record in view.refunds:
+        if record.source != RefundSource.KARCIS or record.status != RefundState.REQUESTED:
+            continue
+        if not record.tickets or any(code not in index for code in record.tickets) or len(view.tickets) > 64:
+            continue
+        again = Choice(view.order.id, mask_of({index[code] for code in record.tickets}), "0", confirmed=True)
+        rows.append([button(label(lang_, "btn.refund_ask_again", amount=price(lang_, record.amount)),
+                            *again.data(CONFIRM, "1"))])
+    return rows
+
+
 def done_text(lang_: str, order: OrderDoc, record: RefundRecord) -> Html:
     """Exactly what a refund did: the amount, the tickets voided, the reason."""
     values = {"amount": price(lang_, record.amount), "order": order.id, "reason": record.reason or "—"}
@@ -202,7 +222,8 @@ def done_text(lang_: str, order: OrderDoc, record: RefundRecord) -> Html:
 def refusal_text(lang_: str, order_id: str, refusal: RefundRefused) -> Html:
     detail = refusal.detail
     values: dict[str, object] = {"order": order_id, "code": format_code(str(detail.get("code", ""))),
-                                 "status": str(detail.get("status", "")),
+                                 "status": label(lang_, f"status.{detail.get('status')}")
+                                 if has(f"status.{detail.get('status')}") else str(detail.get("status", "")),
                                  "codes": codes_text([str(c) for c in detail.get("codes", [])]),
                                  "why": str(detail.get("message") or detail.get("status") or "?")}
     key = f"refund.refused.{refusal.reason.value}"
@@ -295,13 +316,15 @@ async def on_confirm(update: Update, context: Context) -> None:
         await query.answer()
         await edit(query, done_text(lang_, view.order, earlier))
         return
+    # the valid tickets chosen, claimed ones too (so that a second tap, or a retry after Midtrans was
+    # unreachable, names the same tickets and so the same refund_key); the whole order is every valid ticket
     picked = choice.picked(len(view.tickets)) or set()
-    codes = None if choice.whole else [ticket.code for i, ticket in enumerate(view.tickets)
-                                       if i in picked and ticket.valid]
-    await edit(query, t(lang_, "refund.working", amount=price(lang_, amount_of(view, choice))))
+    asked = [ticket for i, ticket in enumerate(view.tickets) if i in picked and ticket.valid]
+    amount = min(sum(ticket.price for ticket in asked), view.order.total - view.order.refunded_amount)
+    await edit(query, t(lang_, "refund.working", amount=price(lang_, amount)))
     try:
         done: RefundDone = await services.refunds.refund(
-            choice.order_id, codes, by=uid, reason=label("en", choice.reason_key),
+            choice.order_id, [ticket.code for ticket in asked], by=uid, reason=label("en", choice.reason_key),
             confirm_checked_in=choice.confirmed)
     except RefundRefused as refusal:
         if refusal.reason == RefundRefusal.TICKET_BEING_REFUNDED:  # the first tap is still asking Midtrans
@@ -370,7 +393,8 @@ async def on_assign(update: Update, context: Context) -> None:
         view = await services.refunds.assign(order_id, code, by=uid)
         answer = label(lang_, "alert.assign_done")
     except RefundRefused as refusal:
-        if refusal.reason not in (RefundRefusal.NOTHING_UNASSIGNED, RefundRefusal.TICKET_VOID):
+        if refusal.reason not in (RefundRefusal.NOTHING_UNASSIGNED, RefundRefusal.TICKET_VOID,
+                                  RefundRefusal.TICKET_BEING_REFUNDED):
             await query.answer(label(lang_, "alert.refund_not_allowed" if refusal.reason == RefundRefusal.NOT_ALLOWED
                                      else "alert.refund_gone"), show_alert=True)
             return
