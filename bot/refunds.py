@@ -477,7 +477,7 @@ class RefundService:
         now = self._clock()
         tickets = await self._store.tickets.for_order(order.id)
         valid = [t for t in tickets if t.status == TicketStatus.VALID]
-        detail = {"status": transaction_status, "tickets": len(valid),
+        detail = {"status": transaction_status, "tickets": [t.id for t in valid],
                   "checked_in": sum(1 for t in valid if t.checked_in_at is not None),
                   "amount": order.total - order.refunded_amount}
         done = await self._store.orders.transition(
@@ -489,7 +489,7 @@ class RefundService:
         if order.status == OrderStatus.PAID:
             await self._void_rest(order, VoidReason.REVERSED, now)
         log.warning("order %s: Midtrans %s after payment; %d ticket(s) void (%d checked in)", order.id,
-                    transaction_status, detail["tickets"], detail["checked_in"])
+                    transaction_status, len(valid), detail["checked_in"])
         return True
 
     # ---- stock --------------------------------------------------------------------------------------------------

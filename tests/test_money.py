@@ -201,7 +201,8 @@ async def test_an_indomaret_reversal_voids_the_tickets_and_tells_everyone(stack:
         VoidReason.REVERSED}
     assert await tier(stack) == (100, 0, 0)
     [notice] = stack.notifier.sent(Message.REVERSED)
-    assert notice.detail == {"status": "deny", "tickets": 2, "checked_in": 1, "amount": 300_000}
+    assert notice.detail == {"status": "deny", "tickets": [t.id for t in tickets], "checked_in": 1,
+                             "amount": 300_000}
     assert [o for _, o in await log_of(stack, order.id)][-1] == "reversed"
     # a duplicate changes nothing
     assert await stack.sim.notify(None, order.id) == [200]
@@ -517,3 +518,22 @@ async def test_poll_grace_is_configurable(store: Store, clock: FakeClock) -> Non
         assert (await down.services.orders.get(order.id)).status == OrderStatus.EXPIRED
         await assert_invariant(down.services)
     assert timedelta(minutes=0) == down.services.payments._poll_grace  # noqa: SLF001
+
+
+# ---- the books -------------------------------------------------------------------------------------------------
+
+async def test_stats_keep_refunds_and_reversals_apart(stack: PaymentStack) -> None:
+    refunded = await paid_order(stack, "gopay")
+    await stack.services.refunds.refund(refunded.id, list(await tickets_of(stack, refunded.id))[:1], by=ADMIN_ID,
+                                        reason="x")
+    reversed_ = await paid_order(stack, "cstore", store="indomaret")
+    await stack.sim.reverse(reversed_.id)
+    unassigned = await paid_order(stack, "gopay")
+    await stack.sim.dashboard_refund(unassigned.id, 100_000)
+    await stack.settle()
+    [jazz] = await stack.services.stats.stats([JAZZ])
+    early = next(t for t in jazz.tiers if t.code == "EARLY")
+    assert (early.sold, early.revenue) == (3, 150_000 + 300_000)
+    books = jazz.books
+    assert (books.refunded, books.unassigned, books.refunded_orders) == (250_000, 100_000, 0)
+    assert (books.reversed_orders, books.reversed) == (1, 300_000)
