@@ -498,7 +498,8 @@ class PaymentService:
             return None
         if order.status == OrderStatus.PENDING:
             return now + POLL_PENDING_EVERY
-        if order.status not in RELEASED or now >= order.expires_at + POLL_WINDOW:
+        end = order.expires_at + POLL_WINDOW
+        if order.status not in RELEASED or now >= end:
             return None
         age = max(now - min(order.expires_at, order.updated_at), POLL_RELEASED_FIRST)
-        return now + min(age, POLL_RELEASED_MAX_GAP)
+        return min(now + min(age, POLL_RELEASED_MAX_GAP), end)  # the last ask is at the window's end

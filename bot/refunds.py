@@ -256,9 +256,14 @@ class RefundService:
                 return await self._after_race(order.id, key, codes)
         midtrans_id = order.payment.get("midtrans_order_id") or order.id
         try:
-            await self._gateway.refund(
-                midtrans_id, refund_key=key, amount=record.amount, reason=record.reason or "refund",
-                direct=order.payment.get("payment_type") in DIRECT_REFUND_TYPES, budget=MIDTRANS_REFUND_BUDGET)
+            try:
+                await self._gateway.refund(
+                    midtrans_id, refund_key=key, amount=record.amount, reason=record.reason or "refund",
+                    direct=order.payment.get("payment_type") in DIRECT_REFUND_TYPES, budget=MIDTRANS_REFUND_BUDGET)
+            except MidtransRefused as exc:
+                # 406 "Duplicate refund ID": Midtrans already made this refund (an earlier answer was lost)
+                if exc.status != 406 or not await self._midtrans_has(midtrans_id, key):
+                    raise
         except MidtransRefused as exc:
             await self._store.orders.change_if(
                 order.id, {f"refunds.{key}.status": RefundState.REQUESTED.value},
@@ -270,16 +275,24 @@ class RefundService:
             log.warning("Midtrans unreachable for refund %s of order %s; it stays requested", key, order.id)
             raise RefundRefused(RefundRefusal.MIDTRANS_UNAVAILABLE) from None
         done = await self._complete(order.id, key)
-        if done is None:  # a notification completed it meanwhile
-            return await self._after_race(order.id, key, codes)
+        if done is None:  # Midtrans's refund notification completed it while we waited for the answer
+            return await self._after_race(order.id, key, codes, ours=True)
         return done
 
-    async def _after_race(self, order_id: str, key: str, codes: list[str]) -> RefundDone:
+    async def _midtrans_has(self, midtrans_id: str, key: str) -> bool:
+        """Whether Midtrans's status lists a refund with this refund_key (MidtransUnavailable if it cannot say)."""
+        status = await self._gateway.status(midtrans_id, budget=MIDTRANS_REFUND_BUDGET)
+        refunds = (status or {}).get("refunds") or []
+        return any(isinstance(r, dict) and r.get("refund_key") == key for r in refunds)
+
+    async def _after_race(self, order_id: str, key: str, codes: list[str], *, ours: bool = False) -> RefundDone:
+        """`ours`: this call asked Midtrans, and a notification finished the bookkeeping first."""
         order = await self._store.orders.get(order_id)
         assert order is not None
         record = order.refunds.get(key)
         if record is not None and record.status == RefundState.DONE:
-            return RefundDone(order, record, [], order.status == OrderStatus.REFUNDED, reused=True)
+            return RefundDone(order, record, list(record.tickets) if ours else [],
+                              order.status == OrderStatus.REFUNDED, reused=not ours)
         if record is not None:
             raise RefundRefused(RefundRefusal.TICKET_BEING_REFUNDED, code=codes[0])
         if order.status != OrderStatus.PAID:
@@ -390,14 +403,24 @@ class RefundService:
         if not entries and _rupiah(status.get("refund_amount")) > order.refunded_amount:
             entries = [{"refund_amount": _rupiah(status.get("refund_amount")) - order.refunded_amount,
                         "refund_key": f"total-{_rupiah(status.get('refund_amount'))}"}]
+        if not entries and transaction_status == "partial_chargeback":
+            # Chargebacks share the `refunds` array (its entries carry `refund_chargeback_id`); a body that names
+            # no amount still tells the admins, once per transaction status change, to look in the dashboard.
+            now = self._clock()
+            told = await self._store.orders.update_fields_if(
+                order.id, {"status": OrderStatus.PAID.value, "payment.chargeback_reported": None},
+                {**set_fields, "payment.chargeback_reported": now,
+                 **owe(now, Message.REFUND_UNASSIGNED, detail={"amount": None, "kind": kind,
+                                                               "refunded_total": order.refunded_amount})})
+            return AfterSale.UNASSIGNED if told else AfterSale.NOTHING
         result = AfterSale.NOTHING
         by_key = {r.refund_key: r for r in order.refunds.values() if r.refund_key}
         for entry in entries[:50]:
             key = str(entry.get("refund_key") or "")
             ours = by_key.get(key) if key else None
             if ours is not None:
-                if ours.status == RefundState.REQUESTED and await self._complete(order.id, ours.id):
-                    result = AfterSale.PARTIAL_REFUND
+                if ours.status == RefundState.REQUESTED and (done := await self._complete(order.id, ours.id)):
+                    result = AfterSale.REFUNDED if done.fully_refunded else AfterSale.PARTIAL_REFUND
                 continue
             record_id = _record_id_for_report(entry)
             current = await self._store.orders.get(order.id)
@@ -407,18 +430,19 @@ class RefundService:
             if amount <= 0:
                 continue
             now = self._clock()
+            whole = transaction_status == "refund"  # everything goes back: no tickets to choose
             record = RefundRecord(id=record_id, refund_key=key or None, amount=amount, source=RefundSource.MIDTRANS,
                                   kind=kind, reason=str(entry.get("reason") or "")[:REASON_MAX], at=now,
-                                  status=RefundState.UNASSIGNED)
+                                  status=RefundState.DONE if whole else RefundState.UNASSIGNED)
+            fields = {f"refunds.{record_id}": record.model_dump(mode="python"), "updated_at": now, **set_fields}
+            if not whole:
+                fields.update(owe(now, Message.REFUND_UNASSIGNED, detail={
+                    "refund_id": record_id, "amount": current.unassigned_amount + amount,
+                    "refunded_total": current.refunded_amount + amount, "kind": kind}))
             added = await self._store.orders.change_if(
                 order.id, {"status": OrderStatus.PAID.value, f"refunds.{record_id}": {"$exists": False}},
-                set_fields={f"refunds.{record_id}": record.model_dump(mode="python"), "updated_at": now,
-                            **set_fields,
-                            **owe(now, Message.REFUND_UNASSIGNED, detail={
-                                "refund_id": record_id, "amount": current.unassigned_amount + amount,
-                                "refunded_total": current.refunded_amount + amount, "kind": kind})},
-                inc={"refunded_amount": amount})
-            if added is not None:
+                set_fields=fields, inc={"refunded_amount": amount})
+            if added is not None and not whole:
                 result = AfterSale.UNASSIGNED
                 log.warning("order %s: Midtrans reports a %s of %d that Karcis did not start; admins must "
                             "choose its tickets", order.id, kind, amount)
@@ -453,7 +477,7 @@ class RefundService:
         now = self._clock()
         tickets = await self._store.tickets.for_order(order.id)
         valid = [t for t in tickets if t.status == TicketStatus.VALID]
-        detail = {"status": transaction_status, "tickets": len(valid),
+        detail = {"status": transaction_status, "tickets": [t.id for t in valid],
                   "checked_in": sum(1 for t in valid if t.checked_in_at is not None),
                   "amount": order.total - order.refunded_amount}
         done = await self._store.orders.transition(
@@ -465,7 +489,7 @@ class RefundService:
         if order.status == OrderStatus.PAID:
             await self._void_rest(order, VoidReason.REVERSED, now)
         log.warning("order %s: Midtrans %s after payment; %d ticket(s) void (%d checked in)", order.id,
-                    transaction_status, detail["tickets"], detail["checked_in"])
+                    transaction_status, len(valid), detail["checked_in"])
         return True
 
     # ---- stock --------------------------------------------------------------------------------------------------
