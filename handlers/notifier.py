@@ -235,9 +235,10 @@ class TelegramNotifier:
         tickets were already checked in)."""
         order, detail = notice.order, notice.detail
         status = str(detail.get("status") or order.payment.get("transaction_status") or "?")
-        # the tickets this reversal voids: every one not voided earlier by a refund
-        codes = [ticket.id for ticket in await self._services.tickets.for_order(order.id)
-                 if ticket.status == TicketStatus.VALID or ticket.void_reason == VoidReason.REVERSED]
+        codes = [str(code) for code in detail.get("tickets") or []]  # the tickets it voided
+        if not isinstance(detail.get("tickets"), list):  # older entries: every ticket not voided by a refund
+            codes = [ticket.id for ticket in await self._services.tickets.for_order(order.id)
+                     if ticket.status == TicketStatus.VALID or ticket.void_reason == VoidReason.REVERSED]
         amount = int(detail.get("amount") or order.total)
 
         def why(lang: str) -> Html:
