@@ -211,9 +211,17 @@ def retry_rows(lang_: str, view: RefundView) -> list[list[InlineKeyboardButton]]
     return rows
 
 
+def reason_text(lang_: str, stored: str) -> str:
+    """A preset reason in the reader's language (it is stored, and sent to Midtrans, in English)."""
+    for name in REASONS:
+        if stored == label("en", f"refund.reason.{name}"):
+            return label(lang_, f"refund.reason.{name}")
+    return stored or "—"
+
+
 def done_text(lang_: str, order: OrderDoc, record: RefundRecord) -> Html:
     """Exactly what a refund did: the amount, the tickets voided, the reason."""
-    values = {"amount": price(lang_, record.amount), "order": order.id, "reason": record.reason or "—"}
+    values = {"amount": price(lang_, record.amount), "order": order.id, "reason": reason_text(lang_, record.reason)}
     if order.status == OrderStatus.REFUNDED:
         return t(lang_, "refund.done.whole", **values)
     return t(lang_, "refund.done", codes=codes_text(record.tickets), **values)

@@ -217,8 +217,12 @@ async def test_the_refund_screen_in_indonesian(kit: Bot) -> None:
     await press_starting(kit, INDO_ID, screen, f"☐ {format_code(first.id)}")
     await press_starting(kit, INDO_ID, screen, "○ Permintaan pembeli")
     await press_starting(kit, INDO_ID, screen, "💸 Refund Rp50.000")
-    assert kit.now(INDO_ID, screen).text.startswith(f"✅ Refund Rp50.000 berhasil untuk pesanan {order.id}: tiket "
-                                                    f"{format_code(first.id)} tidak berlaku lagi")
+    done = kit.now(INDO_ID, screen).text
+    assert done.startswith(f"✅ Refund Rp50.000 berhasil untuk pesanan {order.id}: tiket {format_code(first.id)} "
+                           "tidak berlaku lagi")
+    assert done.endswith("Alasan: Permintaan pembeli")
+    stored = (await kit.services.orders.get(order.id)).refund_list
+    assert [r.reason for r in stored] == ["The buyer asked"]  # what Midtrans and the books get
 
 
 async def test_the_late_payment_notice_opens_the_refund_screen(kit: Bot) -> None:
