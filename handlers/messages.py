@@ -376,8 +376,10 @@ EN: dict[str, str] = {
     ),
     "notice.reversed.staff": (
         "🚨 <b>Payment reversed</b>: order <code>{order}</code>\n<b>{title}</b>, {amount}\n{why}\n"
-        "{n} ticket(s) void: {codes}\nAlready checked in: {checked_in}\n👤 {buyer} · {email} · {phone}"
+        "{n} ticket(s) void: {codes}\nAlready checked in: {checked_in}\n👤 {buyer}{contact}"
     ),
+    "notice.reversed.buyer.no_tickets": "↩️ <b>Payment reversed</b>: order <code>{order}</code> (<b>{title}</b>)\n{why}",
+    "notice.contact": " · {email} · {phone}",
     "notice.reversed.deny": "The store reversed the payment after it was made.",
     "notice.reversed.cancel": "The payment was cancelled after it was made.",
     "notice.reversed.chargeback": "The bank or card issuer took the payment back (chargeback).",
@@ -758,8 +760,12 @@ ID: dict[str, str] = {
     ),
     "notice.reversed.staff": (
         "🚨 <b>Pembayaran dibatalkan</b>: pesanan <code>{order}</code>\n<b>{title}</b>, {amount}\n{why}\n"
-        "{n} tiket tidak berlaku: {codes}\nSudah check-in: {checked_in}\n👤 {buyer} · {email} · {phone}"
+        "{n} tiket tidak berlaku: {codes}\nSudah check-in: {checked_in}\n👤 {buyer}{contact}"
     ),
+    "notice.reversed.buyer.no_tickets": (
+        "↩️ <b>Pembayaran dibatalkan</b>: pesanan <code>{order}</code> (<b>{title}</b>)\n{why}"
+    ),
+    "notice.contact": " · {email} · {phone}",
     "notice.reversed.deny": "Gerai membatalkan pembayaran setelah pembayaran dilakukan.",
     "notice.reversed.cancel": "Pembayaran dibatalkan setelah dilakukan.",
     "notice.reversed.chargeback": "Bank atau penerbit kartu menarik kembali pembayaran (chargeback).",

@@ -218,21 +218,10 @@ class TelegramNotifier:
 
     # ---- money after the sale (docs/money.md) ----------------------------------------------------------------
 
-    async def _buyer_then_staff(self, notice: Notice, text: Html, staff: Iterable[int],
-                                render: Callable[[str], Html | Rendered], what: str) -> None:
-        """The buyer first; staff are told even when the buyer cannot be reached."""
-        unreachable: Undeliverable | None = None
-        try:
-            await self._to_buyer(notice, text)
-        except Undeliverable as exc:
-            unreachable = exc
-        await self._to_staff(notice, staff, render, what)
-        if unreachable is not None:
-            log.warning("%s: the buyer cannot be told (%s)", what, unreachable)
-
     async def _reversed(self, notice: Notice) -> None:
-        """Money taken back after the sale: the buyer (tickets void, why); organisers and admins (with how many
-        tickets were already checked in)."""
+        """Money taken back after the sale: the buyer (tickets void, why); the organisers and the admins (with how
+        many tickets were already checked in; the buyer's contact details for the admins only). The staff are told
+        even when the buyer cannot be reached."""
         order, detail = notice.order, notice.detail
         status = str(detail.get("status") or order.payment.get("transaction_status") or "?")
         codes = [str(code) for code in detail.get("tickets") or []]  # the tickets it voided
@@ -245,14 +234,34 @@ class TelegramNotifier:
             key = f"notice.reversed.{status}"
             return t(lang, key if status in REVERSAL_KINDS else "notice.reversed.other", status=status)
 
+        def staff_text(lang: str, contact: bool) -> Html:
+            details = t(lang, "notice.contact", email=order.buyer.email, phone=order.buyer.phone) if contact else ""
+            return t(lang, "notice.reversed.staff", order=order.id, title=self._title(notice),
+                     amount=price(lang, amount), why=why(lang), n=len(codes), codes=codes_text(codes) or "—",
+                     checked_in=int(detail.get("checked_in") or 0), buyer=order.buyer.name, contact=Html(details))
+
         lang = await self._lang(order.user_id)
-        buyer_text = t(lang, "notice.reversed.buyer", order=order.id, title=self._title(notice), why=why(lang),
-                       codes=codes_text(codes) or "—")
-        staff = {*(notice.event.organisers if notice.event else []), *notice.admin_ids}
-        await self._buyer_then_staff(notice, buyer_text, staff, lambda lang: t(
-            lang, "notice.reversed.staff", order=order.id, title=self._title(notice), amount=price(lang, amount),
-            why=why(lang), n=len(codes), codes=codes_text(codes) or "—", checked_in=int(detail.get("checked_in") or 0),
-            buyer=order.buyer.name, email=order.buyer.email, phone=order.buyer.phone), f"reversed {order.id}")
+        key = "notice.reversed.buyer" if codes else "notice.reversed.buyer.no_tickets"
+        unreachable: Undeliverable | None = None
+        try:
+            await self._to_buyer(notice, t(lang, key, order=order.id, title=self._title(notice), why=why(lang),
+                                           codes=codes_text(codes)))
+        except Undeliverable as exc:
+            unreachable = exc
+        admins = set(notice.admin_ids)
+        organisers = set(notice.event.organisers if notice.event else []) - admins
+        failure: Exception | None = None
+        for group, contact in ((organisers, False), (admins, True)):
+            try:
+                if group:
+                    await self._to_staff(notice, group, lambda lang, contact=contact: staff_text(lang, contact),
+                                         f"reversed {order.id}")
+            except Exception as exc:  # noqa: BLE001 - raised below, after the other group was tried
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+        if unreachable is not None:
+            log.warning("order %s: the buyer cannot be told of the reversal (%s)", order.id, unreachable)
 
     async def _partial_refund(self, notice: Notice) -> None:
         """Part of the money went back: which tickets are void now, and how much."""

@@ -328,6 +328,12 @@ async def on_confirm(update: Update, context: Context) -> None:
     # unreachable, names the same tickets and so the same refund_key); the whole order is every valid ticket
     picked = choice.picked(len(view.tickets)) or set()
     asked = [ticket for i, ticket in enumerate(view.tickets) if i in picked and ticket.valid]
+    requested = {r.refund_key for r in view.refunds if r.status == RefundState.REQUESTED}
+    if refund_key_for(view.order.id, [ticket.code for ticket in asked]) not in requested:
+        asked = [ticket for ticket in asked if not ticket.claimed]  # claimed by another refund: not this one's
+    if not asked:
+        await query.answer(label(lang_, "alert.refund_under_way"), show_alert=True)
+        return
     amount = min(sum(ticket.price for ticket in asked), view.order.total - view.order.refunded_amount)
     await edit(query, t(lang_, "refund.working", amount=price(lang_, amount)))
     try:

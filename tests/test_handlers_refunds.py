@@ -253,3 +253,32 @@ def test_a_choice_survives_its_callback_data_and_forged_data_is_refused() -> Non
         assert refunds.parse_choice(forged) is None, forged
     widest = refunds.Choice("KRC-2612-ABCDEFGHJK~9", "f" * 16, "3")
     assert len("|".join(widest.data(refunds.CONFIRM, "1")).encode()) <= MAX_CALLBACK_BYTES
+
+
+async def test_whole_order_beside_a_refund_still_asked_for_refunds_only_the_rest(
+    kit: Bot, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    order = await paid_order(kit)
+    first, second = await tickets_of(kit, order.id)
+    real_refund = MidtransGateway.refund
+
+    async def unreachable(self: MidtransGateway, *args: object, **kwargs: object) -> dict:
+        raise MidtransUnavailable("timeout")
+
+    monkeypatch.setattr(MidtransGateway, "refund", unreachable)
+    [screen] = await kit.say(ADMIN_ID, f"/refund {order.id}")
+    await press_starting(kit, ADMIN_ID, screen, f"☐ {format_code(first.id)}")
+    await press_starting(kit, ADMIN_ID, screen, "○ The buyer asked")
+    await press_starting(kit, ADMIN_ID, screen, "💸 Refund Rp150.000")
+    monkeypatch.setattr(MidtransGateway, "refund", real_refund)
+
+    [other] = await kit.say(ADMIN_ID, f"/refund {order.id}")
+    assert button_starting(other, "☐ Whole order · Rp150.000")  # what is left beside the refund under way
+    await press_starting(kit, ADMIN_ID, other, "☐ Whole order")
+    await press_starting(kit, ADMIN_ID, other, "○ Paid twice")
+    await press_starting(kit, ADMIN_ID, other, "💸 Refund Rp150.000")
+
+    assert kit.now(ADMIN_ID, other).text.startswith(
+        f"✅ Refunded Rp150.000 for order {order.id}: tickets {format_code(second.id)} are void")
+    assert [t.status for t in await tickets_of(kit, order.id)] == [TicketStatus.VALID, TicketStatus.VOID]
+    assert len(refunds_made(kit, order.id)) == 1
