@@ -170,20 +170,22 @@ async def test_the_polling_job_finds_a_payment_and_a_late_one_and_costs_what_it_
     assert calls == []
 
 
-async def test_a_released_order_is_polled_at_growing_gaps_for_a_day_then_never(stack: PaymentStack) -> None:
+async def test_an_unpaid_order_with_a_link_costs_twelve_status_calls_in_all(stack: PaymentStack) -> None:
     order = await reserve_with_link(stack)
     calls = count_status_calls(stack)
-    stack.clock.advance(minutes=31)
-    await stack.services.orders.expire_due()
-    for _ in range(24 * 12):  # every 5 minutes for a day
+    seen: dict[str, int] = {}
+    for step in range(1, 26 * 12):  # the sweep and the polling job every 5 minutes, for 26 hours
         stack.clock.advance(minutes=5)
+        await stack.services.orders.expire_due()
         await stack.services.payments.poll_due()
-    asked = len([c for c in calls if c == order.id])
-    assert 5 <= asked <= 12  # the expiry check, then 10, 20, 40 min ... gaps of at most 6 h, a last one at 24 h
+        if step == 5:
+            seen["pending"] = len(calls)  # 25 minutes in
+        if step == 6:
+            seen["expired"] = len(calls)
+    assert (await stack.services.orders.get(order.id)).status == OrderStatus.EXPIRED
+    # every 10 minutes while pending; one before expiry; gaps of 10, 20, 40 min … 6 h, a last one at 24 h
+    assert seen == {"pending": 2, "expired": 3} and len(calls) == 12 and set(calls) == {order.id}
     assert (await stack.services.orders.get(order.id)).poll_due_at is None
-    stack.clock.advance(days=2)
-    await stack.services.payments.poll_due()
-    assert len([c for c in calls if c == order.id]) == asked
 
 
 # ---- 2. money taken back after the sale ---------------------------------------------------------------------
