@@ -539,3 +539,25 @@ async def test_stats_keep_refunds_and_reversals_apart(stack: PaymentStack) -> No
     books = jazz.books
     assert (books.refunded, books.unassigned, books.refunded_orders) == (250_000, 100_000, 0)
     assert (books.reversed_orders, books.reversed) == (1, 300_000)
+
+
+async def test_a_late_payment_whose_seats_are_gone_is_refunded_from_the_chat(stack: PaymentStack) -> None:
+    order = await reserve_with_link(stack, wanted={"VIP": 2})
+    stack.clock.advance(minutes=31)
+    await stack.services.orders.expire_due()
+    for user in range(20, 45):  # the VIP tier sells out meanwhile
+        await stack.services.orders.pay((await stack.services.orders.reserve(user, JAZZ, {"VIP": 2}, buyer())).id)
+    await stack.sim.set_status(order.id, "settlement", payment_type="gopay")  # the buyer paid in time after all
+    assert await stack.sim.notify(None, order.id) == [200]
+    await stack.settle()
+    assert (await stack.services.orders.get(order.id)).status == OrderStatus.NEEDS_REFUND
+    view = await stack.services.refunds.view(order.id, by=ADMIN_ID)
+    assert view.tickets == [] and view.refundable == 1_500_000
+    done = await stack.services.refunds.refund(order.id, None, by=ADMIN_ID, reason="sold out")
+    assert done.fully_refunded and done.voided == []
+    await stack.settle()
+    refunded = await stack.services.orders.get(order.id)
+    assert refunded.status == OrderStatus.REFUNDED and refunded.refunded_amount == 1_500_000
+    assert stack.sim.refunds(order.id)[0]["refund_amount"] == "1500000.00"
+    assert await tier(stack, "VIP") == (0, 0, 50)
+    assert len(stack.notifier.sent(Message.REFUNDED)) == 1
