@@ -433,10 +433,12 @@ class PaymentService:
             status = await self._gateway.status(midtrans_id, budget=budget)
         except MidtransRefused as exc:
             raise MidtransUnavailable(str(exc)) from None
-        if status is None:
-            return None
-        outcome = await self._confirmed(order, midtrans_id, status, entry)
-        await self._record(entry, NotificationResult(outcome, order.id))
+        outcome = None
+        if status is not None:
+            outcome = await self._confirmed(order, midtrans_id, status, entry)
+            await self._record(entry, NotificationResult(outcome, order.id))
+        current = await self._store.orders.get(order.id)  # asked now: the next ask follows from what it is now
+        await self._store.orders.set_poll(order.id, self._next_poll(current, self._clock()) if current else None)
         return outcome
 
     async def confirm_before_expiry(self, order: OrderDoc, now: datetime, *, reachable: bool = True) -> ExpiryDecision:
@@ -486,8 +488,6 @@ class PaymentService:
                 continue
             key = outcome.value if outcome is not None else "no_transaction"
             report.outcomes[key] = report.outcomes.get(key, 0) + 1
-            current = await self._store.orders.get(order.id)
-            await self._store.orders.set_poll(order.id, self._next_poll(current, now) if current else None)
         return report
 
     @staticmethod

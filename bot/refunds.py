@@ -119,6 +119,9 @@ def refund_key_for(order_id: str, codes: Sequence[str]) -> str:
     return f"R{digest}"
 
 
+REFUNDABLE = (OrderStatus.PAID, OrderStatus.NEEDS_REFUND)
+
+
 class AfterSale(StrEnum):
     """What a Midtrans report about money going back did to the order."""
 
@@ -195,6 +198,8 @@ class RefundService:
         refundable = 0
         if order.status == OrderStatus.PAID:
             refundable = min(self._left(order), sum(t.price for t in tickets if t.valid and not t.claimed))
+        elif order.status == OrderStatus.NEEDS_REFUND:  # paid after its seats were gone: no tickets, all back
+            refundable = self._left(order)
         return RefundView(order, tickets, refundable, order.unassigned_amount, order.refund_list)
 
     # ---- refunds from the chat -----------------------------------------------------------------------------
@@ -206,10 +211,15 @@ class RefundService:
         Raises RefundRefused; a refusal changes nothing (MIDTRANS_UNAVAILABLE leaves the refund `requested`,
         its tickets valid: asking again reuses its refund_key)."""
         order = await self._order_for(order_id, by)
-        if order.status != OrderStatus.PAID:
+        if order.status not in REFUNDABLE:
             raise RefundRefused(RefundRefusal.NOT_PAID, status=order.status.value)
         tickets = {t.code: t for t in self._tickets(order, await self._store.tickets.for_order(order.id))}
-        if ticket_codes is None:
+        whole_without_tickets = order.status == OrderStatus.NEEDS_REFUND
+        if whole_without_tickets:
+            if ticket_codes:
+                raise RefundRefused(RefundRefusal.TICKET_NOT_IN_ORDER, code=ticket_codes[0])
+            chosen = []
+        elif ticket_codes is None:
             chosen = [t for t in tickets.values() if t.valid and not t.claimed]
             if not chosen:
                 raise RefundRefused(RefundRefusal.NOTHING_TO_REFUND)
@@ -240,7 +250,8 @@ class RefundService:
 
         record = existing
         if record is None:
-            amount = min(sum(t.price for t in chosen), self._left(order))
+            wanted = self._left(order) if whole_without_tickets else sum(t.price for t in chosen)
+            amount = min(wanted, self._left(order))
             if amount <= 0:
                 raise RefundRefused(RefundRefusal.NOTHING_TO_REFUND)
             record = RefundRecord(id=key, refund_key=key, amount=amount, tickets=codes,
@@ -248,7 +259,7 @@ class RefundService:
                                   by=by, reason=reason.strip()[:REASON_MAX], at=self._clock(),
                                   status=RefundState.REQUESTED)
             started = await self._store.orders.change_if(
-                order.id, {"status": OrderStatus.PAID.value, f"refunds.{key}": {"$exists": False},
+                order.id, {"status": order.status.value, f"refunds.{key}": {"$exists": False},
                            **self._store.orders.unclaimed(codes)},
                 set_fields={f"refunds.{key}": record.model_dump(mode="python")}, claim=codes,
             )
@@ -294,8 +305,8 @@ class RefundService:
             return RefundDone(order, record, list(record.tickets) if ours else [],
                               order.status == OrderStatus.REFUNDED, reused=not ours)
         if record is not None:
-            raise RefundRefused(RefundRefusal.TICKET_BEING_REFUNDED, code=codes[0])
-        if order.status != OrderStatus.PAID:
+            raise RefundRefused(RefundRefusal.TICKET_BEING_REFUNDED, code=codes[0] if codes else None)
+        if order.status not in REFUNDABLE:
             raise RefundRefused(RefundRefusal.NOT_PAID, status=order.status.value)
         claimed = [c for c in codes if c in order.refund_claims]
         raise RefundRefused(RefundRefusal.TICKET_BEING_REFUNDED, code=(claimed or codes)[0])
@@ -311,6 +322,7 @@ class RefundService:
         tickets = {t.id: t for t in await self._store.tickets.for_order(order.id)}
         still_valid = [c for c, t in tickets.items() if t.status == TicketStatus.VALID and c not in record.tickets]
         fully = order.refunded_amount + record.amount >= order.total or not still_valid
+        seats_sold = order.status == OrderStatus.PAID  # a needs_refund order holds no seats and has no tickets
         per_tier = Counter(tickets[c].tier for c in record.tickets if c in tickets)
         prices = {line.tier: line.price for line in order.lines}
         refunded_total = order.refunded_amount + record.amount
@@ -328,11 +340,13 @@ class RefundService:
             push["returned"] = [ReturnedSeats(tier=t, qty=n, price=prices.get(t, 0), refund_id=key)
                                 .model_dump(mode="python") for t, n in sorted(per_tier.items())]
         changed = await self._store.orders.change_if(
-            order.id, {f"refunds.{key}.status": RefundState.REQUESTED.value, "status": OrderStatus.PAID.value},
+            order.id, {f"refunds.{key}.status": RefundState.REQUESTED.value, "status": order.status.value},
             set_fields=fields, inc={"refunded_amount": record.amount}, push=push)
         if changed is None:
             return None
-        if fully:
+        if not seats_sold:
+            pass  # the money of a needs_refund order went back: nothing to void, no seat to return
+        elif fully:
             await self._void_rest(order, VoidReason.REFUNDED, now)
         else:
             await self._store.tickets.void_codes(order.id, record.tickets, reason=VoidReason.REFUNDED, at=now)
@@ -390,6 +404,16 @@ class RefundService:
         """Apply a confirmed Midtrans status of `refund`, `partial_refund` or `partial_chargeback`."""
         transaction_status = str(status.get("transaction_status"))
         kind = "chargeback" if "chargeback" in transaction_status else "refund"
+        entries = [e for e in status.get("refunds") or [] if isinstance(e, dict)]
+        by_key = {r.refund_key: r for r in order.refunds.values() if r.refund_key}
+        result = AfterSale.NOTHING
+        for entry in entries[:50]:  # refunds Karcis started: finish them (a notification may beat our answer)
+            ours = by_key.get(str(entry.get("refund_key") or ""))
+            if ours is not None and ours.status == RefundState.REQUESTED and (
+                    done := await self._complete(order.id, ours.id)):
+                result = AfterSale.REFUNDED if done.fully_refunded else AfterSale.PARTIAL_REFUND
+        if result is not AfterSale.NOTHING:
+            order = await self._store.orders.get(order.id) or order
         if order.status == OrderStatus.NEEDS_REFUND and transaction_status == "refund":
             now = self._clock()
             done = await self._store.orders.transition(
@@ -398,12 +422,13 @@ class RefundService:
                             **owe(now, Message.REFUNDED, detail={"amount": order.total})})
             return AfterSale.REFUNDED if done else AfterSale.NOTHING
         if order.status != OrderStatus.PAID:
-            return AfterSale.NOTHING
-        entries = [e for e in status.get("refunds") or [] if isinstance(e, dict)]
+            return result
         if not entries and _rupiah(status.get("refund_amount")) > order.refunded_amount:
             entries = [{"refund_amount": _rupiah(status.get("refund_amount")) - order.refunded_amount,
                         "refund_key": f"total-{_rupiah(status.get('refund_amount'))}"}]
-        if not entries and transaction_status == "partial_chargeback":
+        fresh = [e for e in entries if str(e.get("refund_key") or "") not in by_key
+                 and _record_id_for_report(e) not in order.refunds]
+        if not fresh and transaction_status == "partial_chargeback":
             # Chargebacks share the `refunds` array (its entries carry `refund_chargeback_id`); a body that names
             # no amount still tells the admins, once per transaction status change, to look in the dashboard.
             now = self._clock()
@@ -413,14 +438,9 @@ class RefundService:
                  **owe(now, Message.REFUND_UNASSIGNED, detail={"amount": None, "kind": kind,
                                                                "refunded_total": order.refunded_amount})})
             return AfterSale.UNASSIGNED if told else AfterSale.NOTHING
-        result = AfterSale.NOTHING
-        by_key = {r.refund_key: r for r in order.refunds.values() if r.refund_key}
         for entry in entries[:50]:
             key = str(entry.get("refund_key") or "")
-            ours = by_key.get(key) if key else None
-            if ours is not None:
-                if ours.status == RefundState.REQUESTED and (done := await self._complete(order.id, ours.id)):
-                    result = AfterSale.REFUNDED if done.fully_refunded else AfterSale.PARTIAL_REFUND
+            if key and key in by_key:
                 continue
             record_id = _record_id_for_report(entry)
             current = await self._store.orders.get(order.id)

@@ -170,20 +170,22 @@ async def test_the_polling_job_finds_a_payment_and_a_late_one_and_costs_what_it_
     assert calls == []
 
 
-async def test_a_released_order_is_polled_at_growing_gaps_for_a_day_then_never(stack: PaymentStack) -> None:
+async def test_an_unpaid_order_with_a_link_costs_twelve_status_calls_in_all(stack: PaymentStack) -> None:
     order = await reserve_with_link(stack)
     calls = count_status_calls(stack)
-    stack.clock.advance(minutes=31)
-    await stack.services.orders.expire_due()
-    for _ in range(24 * 12):  # every 5 minutes for a day
+    seen: dict[str, int] = {}
+    for step in range(1, 26 * 12):  # the sweep and the polling job every 5 minutes, for 26 hours
         stack.clock.advance(minutes=5)
+        await stack.services.orders.expire_due()
         await stack.services.payments.poll_due()
-    asked = len([c for c in calls if c == order.id])
-    assert 5 <= asked <= 12  # the expiry check, then 10, 20, 40 min ... gaps of at most 6 h, a last one at 24 h
+        if step == 5:
+            seen["pending"] = len(calls)  # 25 minutes in
+        if step == 6:
+            seen["expired"] = len(calls)
+    assert (await stack.services.orders.get(order.id)).status == OrderStatus.EXPIRED
+    # every 10 minutes while pending; one before expiry; gaps of 10, 20, 40 min … 6 h, a last one at 24 h
+    assert seen == {"pending": 2, "expired": 3} and len(calls) == 12 and set(calls) == {order.id}
     assert (await stack.services.orders.get(order.id)).poll_due_at is None
-    stack.clock.advance(days=2)
-    await stack.services.payments.poll_due()
-    assert len([c for c in calls if c == order.id]) == asked
 
 
 # ---- 2. money taken back after the sale ---------------------------------------------------------------------
@@ -537,3 +539,25 @@ async def test_stats_keep_refunds_and_reversals_apart(stack: PaymentStack) -> No
     books = jazz.books
     assert (books.refunded, books.unassigned, books.refunded_orders) == (250_000, 100_000, 0)
     assert (books.reversed_orders, books.reversed) == (1, 300_000)
+
+
+async def test_a_late_payment_whose_seats_are_gone_is_refunded_from_the_chat(stack: PaymentStack) -> None:
+    order = await reserve_with_link(stack, wanted={"VIP": 2})
+    stack.clock.advance(minutes=31)
+    await stack.services.orders.expire_due()
+    for user in range(20, 45):  # the VIP tier sells out meanwhile
+        await stack.services.orders.pay((await stack.services.orders.reserve(user, JAZZ, {"VIP": 2}, buyer())).id)
+    await stack.sim.set_status(order.id, "settlement", payment_type="gopay")  # the buyer paid in time after all
+    assert await stack.sim.notify(None, order.id) == [200]
+    await stack.settle()
+    assert (await stack.services.orders.get(order.id)).status == OrderStatus.NEEDS_REFUND
+    view = await stack.services.refunds.view(order.id, by=ADMIN_ID)
+    assert view.tickets == [] and view.refundable == 1_500_000
+    done = await stack.services.refunds.refund(order.id, None, by=ADMIN_ID, reason="sold out")
+    assert done.fully_refunded and done.voided == []
+    await stack.settle()
+    refunded = await stack.services.orders.get(order.id)
+    assert refunded.status == OrderStatus.REFUNDED and refunded.refunded_amount == 1_500_000
+    assert stack.sim.refunds(order.id)[0]["refund_amount"] == "1500000.00"
+    assert await tier(stack, "VIP") == (0, 0, 50)
+    assert len(stack.notifier.sent(Message.REFUNDED)) == 1
