@@ -1,5 +1,6 @@
-"""The Telegram front door: one module per audience (buyer, organiser, admin), texts from one catalog
-(handlers/messages.py), and the notifier that delivers what orders owe.
+"""The Telegram front door: one module per audience (buyer, organiser, admin), refunds from the chat for admins
+and organisers (handlers/refunds.py), texts from one catalog (handlers/messages.py), and the notifier that
+delivers what orders owe.
 
     register(application, services)   every handler, the language memo and the error handler
     set_commands(bot, services)       each role's command menu (handlers/commands.py)

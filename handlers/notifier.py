@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup
-from telegram.error import Forbidden, RetryAfter
+from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.notifications import Notice, Undeliverable
@@ -165,8 +165,16 @@ class TelegramNotifier:
         """How to finish paying: virtual account number, bill key, payment code..."""
         lang = await self._lang(notice.order.user_id)
         instructions = notice.order.payment.get("instructions") or {}
-        await self._to_buyer(notice, payment_instructions(lang, notice.order, instructions),
-                             pending_keyboard(lang, notice.order, instructions))
+        text, keyboard = (payment_instructions(lang, notice.order, instructions),
+                          pending_keyboard(lang, notice.order, instructions))
+        try:
+            await self._to_buyer(notice, text, keyboard)
+        except BadRequest as exc:  # a button URL from Midtrans that Telegram refuses: the text still goes
+            if keyboard is None:
+                raise
+            log.warning("order %s: Telegram refused the payment buttons (%s); sending the text alone",
+                        notice.order.id, exc.message)
+            await self._to_buyer(notice, text)
 
     async def _released(self, notice: Notice) -> None:
         """The hold ended or the payment failed: the seats were released (with a button to try again)."""

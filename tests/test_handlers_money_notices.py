@@ -214,3 +214,16 @@ async def test_a_chargeback_reaches_the_staff_even_when_the_buyer_blocked_the_bo
     stored = await kit.services.orders.get(order.id)
     assert "reversed" in stored.sent and stored.outbox == {}
     await assert_invariant(kit)
+
+
+async def test_a_payment_button_telegram_refuses_still_leaves_the_buyer_the_instructions(kit: Bot) -> None:
+    kit.expected_failures.append("BUTTON_URL_INVALID")
+    order = await reserved(kit)
+    await kit.midtrans.set_status(order.id, "pending", payment_type="gopay", extra={"actions": [
+        {"name": "deeplink-redirect", "method": "GET", "url": "https://10.1.2.3/gopay/pay"}]})
+
+    assert await midtrans_tells(kit, order.id) == Outcome.STILL_PENDING
+
+    [pending] = kit.sent(BUYER_ID)
+    assert pending.text.startswith(f"📱 Finish your payment for order {order.id}") and pending.buttons() == []
+    assert "payment_pending" in (await kit.services.orders.get(order.id)).sent
