@@ -334,12 +334,9 @@ EN: dict[str, str] = {
     "alert.refund_not_allowed": "Only admins and this event's organisers can refund it.",
     "alert.refund_gone": "This order can't be found any more.",
     "alert.assign_done": "Voided.",
-    "alert.refund_under_way": "This refund is already being asked of Midtrans.",
+    "alert.refund_gone_tickets": "Those tickets can no longer be refunded; here is the order as it is now.",
     "btn.refund_ask_again": "🔁 Ask Midtrans again: {amount}",
-    "refund.needs_refund": (
-        "This order was paid after its seats were gone and waits for a refund of {total}. Refund it in the "
-        "Midtrans dashboard; Karcis records it when Midtrans reports it."
-    ),
+    "refund.needs_refund": "⚠️ Paid after its seats were gone: no tickets were issued, so all {total} goes back.",
     "status.pending": "waiting for payment",
     "status.paid": "paid",
     "status.cancelled": "cancelled",
@@ -717,11 +714,10 @@ ID: dict[str, str] = {
     "alert.refund_not_allowed": "Hanya admin dan penyelenggara acara ini yang bisa me-refund-nya.",
     "alert.refund_gone": "Pesanan ini sudah tidak ditemukan.",
     "alert.assign_done": "Dibatalkan.",
-    "alert.refund_under_way": "Refund ini sedang dimintakan ke Midtrans.",
+    "alert.refund_gone_tickets": "Tiket itu sudah tidak bisa di-refund; ini pesanan dalam keadaannya sekarang.",
     "btn.refund_ask_again": "🔁 Minta Midtrans lagi: {amount}",
     "refund.needs_refund": (
-        "Pesanan ini dibayar setelah kursinya habis dan menunggu refund {total}. Lakukan refund di dasbor "
-        "Midtrans; Karcis mencatatnya saat Midtrans melaporkannya."
+        "⚠️ Dibayar setelah kursinya habis: tidak ada tiket yang diterbitkan, jadi seluruh {total} dikembalikan."
     ),
     "status.pending": "menunggu pembayaran",
     "status.paid": "lunas",

@@ -138,12 +138,12 @@ def screen_text(lang_: str, view: RefundView, event: EventDoc | None, choice: Ch
     if view.unassigned:
         rows.append(t(lang_, "refund.unassigned", amount=price(lang_, view.unassigned)))
     rows.append("")
-    rows += [ticket_line(lang_, ticket) for ticket in view.tickets] or [t(lang_, "refund.no_tickets")]
+    none = (t(lang_, "refund.needs_refund", total=Html(price(lang_, order.total)))
+            if order.status == OrderStatus.NEEDS_REFUND else t(lang_, "refund.no_tickets"))
+    rows += [ticket_line(lang_, ticket) for ticket in view.tickets] or [none]
     rows.append("")
     amount = amount_of(view, choice)
-    if order.status == OrderStatus.NEEDS_REFUND:
-        rows.append(t(lang_, "refund.needs_refund", total=Html(price(lang_, order.total))))
-    elif order.status != OrderStatus.PAID:
+    if order.status not in (OrderStatus.PAID, OrderStatus.NEEDS_REFUND):
         rows.append(t(lang_, "refund.refused.not_paid", order=order.id, status=label(lang_, f"status.{order.status}")))
     elif view.refundable <= 0:
         rows.append(t(lang_, "refund.nothing_left"))
@@ -331,23 +331,26 @@ async def on_confirm(update: Update, context: Context) -> None:
     requested = {r.refund_key for r in view.refunds if r.status == RefundState.REQUESTED}
     if refund_key_for(view.order.id, [ticket.code for ticket in asked]) not in requested:
         asked = [ticket for ticket in asked if not ticket.claimed]  # claimed by another refund: not this one's
-    if not asked:
-        await query.answer(label(lang_, "alert.refund_under_way"), show_alert=True)
+    if view.order.status == OrderStatus.NEEDS_REFUND:  # paid after its seats were gone: no tickets, all of it
+        asked = []
+    elif not asked:  # nothing of this choice can be refunded any more (voided meanwhile): the order as it is now
+        await query.answer(label(lang_, "alert.refund_gone_tickets"), show_alert=True)
+        event = await services.store.events.get(view.order.event_id)
+        fresh = Choice(view.order.id, NOTHING, choice.reason)
+        await edit(query, screen_text(lang_, view, event, fresh), screen_keyboard(lang_, view, fresh))
         return
-    amount = min(sum(ticket.price for ticket in asked), view.order.total - view.order.refunded_amount)
+    await query.answer()
+    amount = min(sum(ticket.price for ticket in asked) if asked else view.order.total,
+                 view.order.total - view.order.refunded_amount)
     await edit(query, t(lang_, "refund.working", amount=price(lang_, amount)))
     try:
         done: RefundDone = await services.refunds.refund(
-            choice.order_id, [ticket.code for ticket in asked], by=uid, reason=label("en", choice.reason_key),
-            confirm_checked_in=choice.confirmed)
+            choice.order_id, [ticket.code for ticket in asked] if asked else None, by=uid,
+            reason=label("en", choice.reason_key), confirm_checked_in=choice.confirmed)
     except RefundRefused as refusal:
-        if refusal.reason == RefundRefusal.TICKET_BEING_REFUNDED:  # the first tap is still asking Midtrans
-            await query.answer(label(lang_, "alert.refund_under_way"))
-            return
-        await query.answer()
-        await edit(query, *refused_screen(lang_, choice, refusal))
+        if refusal.reason != RefundRefusal.TICKET_BEING_REFUNDED:  # else the first tap is still at it: it answers
+            await edit(query, *refused_screen(lang_, choice, refusal))
         return
-    await query.answer()
     await edit(query, done_text(lang_, done.order, done.refund))
     await services.delivery.deliver(done.order.id)
 

@@ -239,10 +239,15 @@ async def test_the_late_payment_notice_opens_the_refund_screen(kit: Bot) -> None
     [screen] = await kit.press(ADMIN_ID, alert, "💸 Refund")
     assert kit.now(ADMIN_ID, alert).text == alert.text  # the alert stays; the screen comes below it
     assert screen.text.startswith(f"💸 Refund order {order.id}")
-    assert "waits for a refund of Rp1.500.000. Refund it in the Midtrans dashboard" in screen.text
-    assert [b["text"] for b in screen.buttons()] == ["✖ Close"]
-    await kit.press(ADMIN_ID, screen, "✖ Close")
-    assert kit.now(ADMIN_ID, screen).text == f"Refund of order {order.id} closed; nothing was refunded."
+    assert "⚠️ Paid after its seats were gone: no tickets were issued, so all Rp1.500.000 goes back." in screen.text
+    await press_starting(kit, ADMIN_ID, screen, "○ Paid twice")
+    assert "Refund Rp1.500.000 for the whole order.\nReason: Paid twice" in kit.now(ADMIN_ID, screen).text
+    await press_starting(kit, ADMIN_ID, screen, "💸 Refund Rp1.500.000")
+
+    assert kit.now(ADMIN_ID, screen).text.startswith(f"✅ Refunded Rp1.500.000: order {order.id} is fully refunded")
+    assert (await kit.services.orders.get(order.id)).status == OrderStatus.REFUNDED
+    assert len(refunds_made(kit, order.id)) == 1
+    await assert_invariant(kit)
 
 
 def test_a_choice_survives_its_callback_data_and_forged_data_is_refused() -> None:
@@ -281,4 +286,26 @@ async def test_whole_order_beside_a_refund_still_asked_for_refunds_only_the_rest
     assert kit.now(ADMIN_ID, other).text.startswith(
         f"✅ Refunded Rp150.000 for order {order.id}: tickets {format_code(second.id)} are void")
     assert [t.status for t in await tickets_of(kit, order.id)] == [TicketStatus.VALID, TicketStatus.VOID]
+    assert len(refunds_made(kit, order.id)) == 1
+
+
+async def test_a_stale_screen_shows_the_order_as_it_is_instead_of_refunding_again(kit: Bot) -> None:
+    order = await paid_order(kit)
+    first, _ = await tickets_of(kit, order.id)
+    [stale] = await kit.say(ADMIN_ID, f"/refund {order.id}")
+    await press_starting(kit, ADMIN_ID, stale, f"☐ {format_code(first.id)}")
+    await press_starting(kit, ADMIN_ID, stale, "○ The buyer asked")
+    [other] = await kit.say(ORGANISER_ID, f"/refund {order.id}")  # meanwhile the organiser refunds everything
+    await press_starting(kit, ORGANISER_ID, other, "☐ Whole order")
+    await press_starting(kit, ORGANISER_ID, other, "○ Event changed or cancelled")
+    await press_starting(kit, ORGANISER_ID, other, "💸 Refund Rp300.000")
+
+    confirm = button_starting(kit.now(ADMIN_ID, stale), "💸 Refund Rp150.000")["callback_data"]
+    answer = await kit.answer_to(ADMIN_ID, stale, confirm)
+
+    assert answer == "Those tickets can no longer be refunded; here is the order as it is now."
+    now = kit.now(ADMIN_ID, stale)
+    assert "Refunded so far: Rp300.000" in now.text
+    assert now.text.endswith(f"Order {order.id} is refunded: there is no payment to refund.")
+    assert [b["text"] for b in now.buttons()] == ["✖ Close"]
     assert len(refunds_made(kit, order.id)) == 1
