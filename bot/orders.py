@@ -7,6 +7,7 @@ expected status), so of several racers exactly one wins; then only the winner mo
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 RESERVATIONS_PER_MINUTE = 5
 MAX_PENDING_ORDERS = 3
 EXPIRY_BATCH = 500
+EXPIRY_CHECKS_AT_ONCE = 8  # status API calls the sweep makes at once (orders with a Snap link)
 
 # Orders whose seats went back to stock; money arriving for them is a late payment.
 RELEASED = (OrderStatus.EXPIRED, OrderStatus.CANCELLED, OrderStatus.FAILED)
@@ -273,27 +275,32 @@ class OrderService:
         reachable = True
         while True:
             due = await self._store.orders.due_for_expiry(now, EXPIRY_BATCH, skip=kept)
-            for candidate in due:
-                messages = [Message.EXPIRED]
-                if self.expiry_check is not None:
-                    decision = await self.expiry_check(candidate, now, reachable=reachable)
+            for start in range(0, len(due), EXPIRY_CHECKS_AT_ONCE):
+                chunk = due[start:start + EXPIRY_CHECKS_AT_ONCE]
+                if self.expiry_check is None:
+                    decisions = ["expire"] * len(chunk)
+                else:  # a few status calls at a time: a sell-out's abandoned links do not stall the sweep
+                    decisions = list(await asyncio.gather(
+                        *(self.expiry_check(c, now, reachable=reachable) for c in chunk)))
+                for candidate, decision in zip(chunk, decisions, strict=True):
                     if decision in ("keep", "unconfirmed"):
-                        reachable = False
+                        reachable = False  # Midtrans failed: the rest of this sweep does not call it
                     if decision == "keep":
                         kept += 1
                         continue
                     if decision == "handled":
                         continue
+                    messages = [Message.EXPIRED]
                     if decision == "unconfirmed":
                         messages.append(Message.EXPIRED_UNCONFIRMED)
-                order = await self._leave_pending(
-                    candidate.id, OrderStatus.EXPIRED, "reservation time ran out",
-                    extra_filter={"expires_at": {"$lte": now}},
-                    set_fields=owe(now, *messages, detail={"since": candidate.expires_at}
-                                   if len(messages) > 1 else None),
-                )
-                if order is not None:
-                    report.add(order)
+                    order = await self._leave_pending(
+                        candidate.id, OrderStatus.EXPIRED, "reservation time ran out",
+                        extra_filter={"expires_at": {"$lte": now}},
+                        set_fields=owe(now, *messages, detail={"since": candidate.expires_at}
+                                       if len(messages) > 1 else None),
+                    )
+                    if order is not None:
+                        report.add(order)
             if len(due) < EXPIRY_BATCH:
                 return report
 
