@@ -148,6 +148,26 @@ def our_order_id(midtrans_order_id: str) -> str:
     return midtrans_order_id.split(ATTEMPT_SEPARATOR, 1)[0]
 
 
+MAX_ACTIONS = 8
+MAX_ACTION_URL = 2048
+
+
+def with_buyer_actions(status: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """The status API's answer, with the `actions` (QR image URL, app deeplink) of a pending e-wallet payment
+    taken from the verified notification when the status API leaves them out. Get Transaction Status
+    (docs.midtrans.com/reference/get-transaction-status), `actions`: "Will be returned only for DANA / ShopeePay
+    payment type with 'pending' status"; GoPay and QRIS carry them only in the charge and the notification.
+    They only tell the buyer where to pay; the status API's answer still decides everything else."""
+    actions = body.get("actions")
+    if ("actions" in status or status.get("transaction_status") != "pending" or not isinstance(actions, list)
+            or body.get("transaction_id") != status.get("transaction_id")):
+        return status
+    kept = [{"name": a["name"], "url": a["url"]} for a in actions[:MAX_ACTIONS]
+            if isinstance(a, dict) and isinstance(a.get("name"), str) and isinstance(a.get("url"), str)
+            and len(a["name"]) <= 64 and len(a["url"]) <= MAX_ACTION_URL]
+    return {**status, "actions": kept} if kept else status
+
+
 def _amount(text: object) -> Decimal | None:
     try:
         return Decimal(str(text))
@@ -332,7 +352,8 @@ class PaymentService:
             return NotificationResult(Outcome.STATUS_UNAVAILABLE, order_id)
         if status is None:
             return NotificationResult(Outcome.UNCONFIRMED, order_id)
-        return NotificationResult(await self._confirmed(order, midtrans_id, status, entry), order_id)
+        return NotificationResult(await self._confirmed(order, midtrans_id, with_buyer_actions(status, body), entry),
+                                  order_id)
 
     async def _confirmed(self, order: OrderDoc, midtrans_id: str, status: dict[str, Any],
                          entry: dict[str, Any]) -> Outcome:

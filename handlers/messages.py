@@ -368,6 +368,7 @@ EN: dict[str, str] = {
     "pay.wallet.shopeepay": "• Open ShopeePay with the button below to pay.",
     "pay.wallet.qris": "• Show the QRIS code (button below) and scan it with any e-wallet or mobile banking app.",
     "pay.wallet.other": "• Open your e-wallet with the button below.",
+    "pay.wallet.page": "• Open the payment page (💳 button below): it shows the QR code and opens the app.",
     "pay.declined": (
         "❌ <b>The card was declined</b> for order <code>{order}</code> ({total}).\n"
         "Your seats are still held until <b>{until}</b>: try another card or another payment method."
@@ -762,6 +763,7 @@ ID: dict[str, str] = {
     "pay.wallet.shopeepay": "• Buka ShopeePay dengan tombol di bawah untuk membayar.",
     "pay.wallet.qris": "• Tampilkan kode QRIS (tombol di bawah) lalu pindai dengan e-wallet atau m-banking apa pun.",
     "pay.wallet.other": "• Buka e-wallet Anda dengan tombol di bawah.",
+    "pay.wallet.page": "• Buka halaman pembayaran (tombol 💳 di bawah): di sana ada kode QR dan tautan ke aplikasinya.",
     "pay.declined": (
         "❌ <b>Kartu ditolak</b> untuk pesanan <code>{order}</code> ({total}).\n"
         "Kursi Anda masih ditahan sampai <b>{until}</b>: coba kartu lain atau metode pembayaran lain."

@@ -157,6 +157,8 @@ def payment_instructions(lang: str, order: OrderDoc, instructions: Mapping[str, 
         rows.append(t(lang, "pay.store_howto"))
     if payment_actions(lang, order, instructions):
         rows.append(t(lang, f"pay.wallet.{kind}" if kind in WALLET_TYPES else "pay.wallet.other"))
+    elif kind in WALLET_TYPES:  # Midtrans gave no QR or app link: the payment page shows them
+        rows.append(t(lang, "pay.wallet.page"))
     pdf = instructions.get("pdf_url")
     if _openable(pdf):
         rows.append(t(lang, "pay.pdf", url=Html(html.escape(str(pdf), quote=True))))

@@ -11,7 +11,7 @@ import pytest
 
 from bot.notifications import Notice
 from bot.outbox import Message
-from bot.payments import Outcome
+from bot.payments import Outcome, with_buyer_actions
 from bot.tickets import format_code
 from handlers.notifier import TelegramNotifier
 from storage.documents import OrderDoc, OrderStatus, TicketStatus
@@ -139,7 +139,8 @@ async def test_e_wallet_payments_pending_show_buttons_to_pay_not_a_bank_transfer
     assert pending.text.startswith(f"📱 Finish your payment for order {order.id} (Rp300.000):")
     assert "🏦" not in pending.text and "virtual account" not in pending.text
     assert [b["text"] for b in pending.buttons()] == buttons
-    actions = {a["name"]: a["url"] for a in kit.midtrans.status_body(order.id)["actions"]}
+    # GoPay and QRIS `actions` come only in the notification (the status API shows them for ShopeePay alone)
+    actions = {a["name"]: a["url"] for a in kit.midtrans.state.notification_body(order.id)["actions"]}
     urls = [b["url"] for b in pending.buttons()]
     assert all(url in actions.values() for url in urls[:-1])
     assert actions.get("cancel") not in urls and actions.get("get-status") not in urls
@@ -227,3 +228,27 @@ async def test_a_payment_button_telegram_refuses_still_leaves_the_buyer_the_inst
     [pending] = kit.sent(BUYER_ID)
     assert pending.text.startswith(f"📱 Finish your payment for order {order.id}") and pending.buttons() == []
     assert "payment_pending" in (await kit.services.orders.get(order.id)).sent
+
+
+async def test_an_e_wallet_notification_without_actions_points_at_the_payment_page(kit: Bot) -> None:
+    kit.midtrans.state.actions_in_notifications = False  # the docs show them; a body without them must still work
+    order = await reserved(kit)
+    await kit.midtrans.set_status(order.id, "pending", payment_type="gopay")
+    assert await midtrans_tells(kit, order.id) == Outcome.STILL_PENDING
+
+    [pending] = kit.sent(BUYER_ID)
+    assert "• Open the payment page (💳 button below): it shows the QR code and opens the app." in pending.text
+    assert [b["text"] for b in pending.buttons()] == ["💳 Payment page"]
+
+
+def test_only_a_pending_verified_bodys_bounded_actions_are_kept() -> None:
+    status = {"transaction_status": "pending", "transaction_id": "t1", "payment_type": "gopay"}
+    body = {**status, "actions": [{"name": "generate-qr-code", "url": "https://x.example/qr", "method": "GET"},
+                                  {"name": "deeplink-redirect", "url": "https://x.example/" + "a" * 3000},
+                                  "junk", *[{"name": f"n{i}", "url": "https://x.example"} for i in range(20)]]}
+    kept = with_buyer_actions(status, body)["actions"]
+    assert kept[0] == {"name": "generate-qr-code", "url": "https://x.example/qr"} and len(kept) <= 8
+    assert all(len(a["url"]) <= 2048 for a in kept)
+    assert "actions" not in with_buyer_actions({**status, "transaction_status": "settlement"}, body)
+    assert "actions" not in with_buyer_actions({**status, "transaction_id": "other"}, body)
+    assert with_buyer_actions({**status, "actions": []}, body)["actions"] == []  # the status API's own win
