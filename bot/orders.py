@@ -279,6 +279,8 @@ class OrderService:
                 chunk = due[start:start + EXPIRY_CHECKS_AT_ONCE]
                 if self.expiry_check is None:
                     decisions = ["expire"] * len(chunk)
+                elif len(chunk) == 1:  # no task for a single order: the sweep yields no more than before
+                    decisions = [await self.expiry_check(chunk[0], now, reachable=reachable)]
                 else:  # a few status calls at a time: a sell-out's abandoned links do not stall the sweep
                     decisions = list(await asyncio.gather(
                         *(self.expiry_check(c, now, reachable=reachable) for c in chunk)))
