@@ -40,6 +40,7 @@ class Settings(BaseSettings):
         description="how long after a hold ended an order waits for Midtrans to answer before it is expired "
                     "unconfirmed (admins are told)")
     events_file: Path | None = None
+    sale_digest_seconds: int = Field(default=15, ge=1, le=3600, description="a sale digest per chat this often")
 
     @field_validator("admin_ids", mode="before")
     @classmethod

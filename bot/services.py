@@ -9,6 +9,7 @@ from bot.catalog import Catalog
 from bot.checkin import CheckInService
 from bot.clock import Clock, utcnow
 from bot.config import Settings
+from bot.digest import DigestService
 from bot.midtrans import MidtransGateway
 from bot.notifications import DeliveryService, Notice, Notifier
 from bot.orders import OrderService
@@ -39,6 +40,7 @@ class Services:
     payments: PaymentService
     delivery: DeliveryService
     refunds: RefundService
+    digests: DigestService  # organisers' sale digests (bot/digest.py)
     clock: Clock = utcnow  # the time every service above uses; the front doors read it too
 
     async def reconcile(self, *, settle_seconds: float = 0.0) -> ReconcileReport:
@@ -72,11 +74,12 @@ def build_services(
         catalog=catalog,
         tickets=tickets,
         orders=orders,
-        checkin=CheckInService(store, admin_ids=settings.admin_ids, clock=clock),
+        checkin=CheckInService(store, catalog, admin_ids=settings.admin_ids, clock=clock),
         stats=StatsService(store),
         payments=payments,
         delivery=DeliveryService(store, catalog, tickets, notifier or NoNotifier(), admin_ids=settings.admin_ids,
                                  clock=clock),
         refunds=refunds,
+        digests=DigestService(store, catalog, clock=clock, interval=timedelta(seconds=settings.sale_digest_seconds)),
         clock=clock,
     )

@@ -1,24 +1,65 @@
-"""A Midtrans simulator: Snap, the status API and signed HTTP notifications, served by aiohttp on 127.0.0.1.
+"""A Midtrans simulator: Snap, the Core API (status, cancel, expire, approve, deny, refund) and signed HTTP
+notifications, served by aiohttp on 127.0.0.1.
 
-It follows Midtrans's documentation (see FIELD-NOTES.md, "Midtrans") closely enough that the real
-`midtransclient` and our webhook cannot tell it from the sandbox:
+It follows Midtrans's documentation (docs.midtrans.com; see also FIELD-NOTES.md, "Midtrans") closely enough that
+the real `midtransclient` and our webhook cannot tell it from the sandbox, and it is never kinder than Midtrans:
+where the docs disagree or are vague, the stricter reading wins. Each rule's source is quoted beside it.
 
-- `POST /snap/v1/transactions` creates a Snap transaction (Basic auth: server key, empty password) and answers
-  201 `{"token", "redirect_url"}`, or 400 `{"error_messages": [...]}` / 401 like Snap does.
-- `GET /v2/{order_id or transaction_id}/status` answers 404 "Transaction doesn't exist." until a payment method is
-  chosen, then the full status JSON with a `signature_key`.
-- `POST /v2/{id}/cancel` and `POST /v2/{id}/expire` do what the Core API does, and notify.
-- `GET /snap/v4/redirection/{token}` is a plain HTML payment page ("Sandbox — no real money moves"); its buttons
-  post to `POST /snap/v4/redirection/{token}/simulate`, which moves the status through a realistic sequence and
-  sends each step, signed, to the notification URL.
+Routes (Basic auth with the server key and an empty password, except the page and the QR image):
 
-Tests drive the same machinery from Python through `MidtransSimulator` (`set_status`, `notify`,
-`notify_snapshot`, `simulate_payment`), including duplicate and out-of-order deliveries.
+- `POST /snap/v1/transactions`: 201 `{"token", "redirect_url"}`, 400 `{"error_messages": [...]}`, 401.
+- `GET /v2/{order_id or transaction_id}/status`: 404 "Transaction doesn't exist." until a payment method is chosen
+  (Transaction Status Cycle, "Status When Using Snap API"), then the full status JSON with a `signature_key`.
+- `POST /v2/{id}/cancel` (pending, or a card capture before settlement), `/expire` (pending), `/approve` and
+  `/deny` (a card capture with fraud_status challenge): as the Core API; 412 "Merchant cannot modify the status of
+  the transaction" otherwise; each success is notified.
+- `POST /v2/{id}/refund` and `POST /v2/{id}/refund/online/direct`, body `{refund_key, amount, reason}`: see
+  `MidtransState.refund_api` (200, or 404 / 400 / 406 / 412 / 414; a direct refund the bank rejects: "202").
+- `GET /v2/{gopay|qris}/{transaction_id}/qr-code`: the PNG behind a pending `generate-qr-code` action.
+- `GET /snap/v4/redirection/{token}`: the HTML payment page ("Sandbox — no real money moves"); its buttons post to
+  `POST /snap/v4/redirection/{token}/simulate` and cover every flow below.
 
-Status codes: `capture`/`settlement`/`authorize`/`refund`/`partial_refund`/`cancel` "200" (a challenged
-`capture` "201"), `pending` "201", `deny`/`expire` "202". The same code is used in the status API and in the
-notification for a given snapshot, so one `signature_key` fits both. (The Expire API's own reply says "407",
-as Midtrans's does; the transaction it leaves behind, and its notification, say "202".)
+Flows (page buttons, and `MidtransSimulator` from Python):
+
+- Paying by every payment type whose body the HTTP(S) Notification / Webhooks page documents ("Sample for Various
+  Payment Methods"): bank_transfer with bank bca / bni / bri (`va_numbers`, `payment_amounts`) or permata
+  (`permata_va_number`), echannel (`biller_code`, `bill_key`), cstore indomaret / alfamart (`store`,
+  `payment_code`; Indomaret without fraud_status), gopay / shopeepay / qris (pending notifications carry `actions`,
+  shaped as on the GoPay integration page; the status API shows them for ShopeePay only, as Get Transaction Status
+  says; `actions_in_notifications = False` drops them), credit_card (capture with fraud_status accept,
+  challenge or deny, or with none at all). Outcomes pay, fail, expire, challenge; `simulate_payment`.
+- After a sale (Transaction Status Cycle): settlement → deny, the reversal (Permata, Mandiri bill, Indomaret only;
+  `reverse`); capture → cancel (`cancel_after_payment`); settlement → partial_chargeback → chargeback
+  (`chargeback`); settlement → partial_refund → refund from the dashboard (`dashboard_refund`) or the refund API,
+  with `refund_amount` and the `refunds` array, notified twice (without and with `bank_confirmed_at`, as Refund
+  Transactions says). A card capture is settled first where only a settlement may move on.
+- Lost notifications (`notify=False`, `mute`, the page's "Pay, lose the notification"): the status changes, the
+  status API tells the truth, nothing is sent. Duplicate and out-of-order deliveries: `notify(duplicates=…)`,
+  `notify_snapshot`. Tampered or unsigned ones: `notify(body_overrides=…, sign=False)`.
+
+Refusals:
+
+- Snap create (JSON Objects, docs.midtrans.com/reference/json-objects): order_id over 50 or with other symbols than
+  `-_~.`, or used before; gross_amount not a positive integer or not Σ price × quantity; item id / name / brand /
+  category / merchant_name / url over 50 (UTF-8 bytes); customer fields over 255; address city over 100,
+  postal_code / country_code over 10, country_code other than IDN; `callbacks.finish` over 255 or not a URL; expiry
+  under 5 minutes or over 7 days (the docs also say 20 seconds; see MIN_SNAP_EXPIRY). A `|` in an item name is only
+  "avoid[ed] … for Alfamart": Snap takes it, the Alfamart payment is rejected.
+- A method outside the request's `enabled_payments` is not offered (PaymentRefused "invalid"; the page hides it).
+- When the buyer pays (PaymentRefused "rejected", nothing changes, nothing is sent): BNI VA and a customer phone
+  that does not start with +62 or 0 or is over 30 ("If passed incorrectly, trx will be rejected"); BCA VA and a
+  name over 30; Alfamart and a `|` in an item name.
+- A flow the docs do not allow from the current status or for the payment type: PaymentRefused "not_allowed"
+  (page: 409); the Core API answers as documented.
+
+An `expiry` without start_time counts from the first charge ("If not specified, transaction time will be used as
+start time (when customer confirm payment channel)", Expire a Snap Session).
+
+Status codes: `capture`/`settlement`/`authorize`/`refund`/`partial_refund`/`chargeback`/`partial_chargeback` "200"
+(a challenged `capture` "201"), `pending` "201", `deny`/`expire`/`cancel` "202" (the Cancel API's own reply says
+"200", its notification "202", as on the Cancel Transaction page). The same code is used in the
+status API and in the notification for a given snapshot, so one `signature_key` fits both. (The Expire API's own
+reply says "407", as Midtrans's does; the transaction it leaves behind, and its notification, say "202".)
 
 The server key is never logged.
 """
@@ -70,7 +111,7 @@ STATUS_CODES: Final[Mapping[str, str]] = {
     "settlement": "200",
     "pending": "201",
     "deny": "202",
-    "cancel": "200",
+    "cancel": "202",  # Cancel Transaction, "Sample Response - Success Notification": "status_code": "202"
     "expire": "202",
     "refund": "200",
     "partial_refund": "200",
@@ -124,7 +165,10 @@ REFUNDABLE_TYPES: Final = frozenset({"credit_card", "gopay", "shopeepay", "qris"
 """Payment types the refund API accepts, of those the simulator knows. Refund Transactions
 (docs.midtrans.com/reference/refund-transaction): "Refund transaction is supported only for credit_card, gopay,
 shopeepay, dana, ovo, QRIS, kredivo and akulaku". Direct Refund Transaction (…/reference/direct-refund-transaction):
-"only supported for GoPay, QRIS, ShopeePay, Credit Card, Akulaku and Kredivo" — the same four here."""
+"only supported for GoPay, QRIS, ShopeePay, Credit Card, Akulaku and Kredivo" — the same four here. Which endpoint:
+both pages say "Merchant can now just use 1 refund endpoint `/refund` for all refund usecases. Direct Refund endpoint
+however can still be used for existing merchants", so both endpoints take all four (for cards the direct one names
+BCA, MAYBANK, BNI and BRI acquirers; the simulator's cards are BNI)."""
 
 REVERSIBLE: Final = frozenset({("bank_transfer", "permata"), ("echannel", None), ("cstore", "indomaret")})
 """(payment_type, bank or store) whose settlement may turn into deny. Transaction Status Cycle
@@ -385,6 +429,14 @@ class MidtransState:
         """The app's router, for URLs in `actions` (set by `create_midtrans_app`)."""
         self.lost: list[tuple[str, int]] = []
         """(order_id, snapshot index) of every status change whose notification was lost (`notify=False`)."""
+        self.actions_in_notifications = True
+        """Whether pending GoPay / ShopeePay / QRIS notifications carry `actions`. The docs show `actions` on the
+        Core API charge response (Integration: GoPay) and, for ShopeePay, on the status API; they show no pending
+        e-wallet notification at all. Set False to check that a merchant copes without them."""
+        self.muted: set[str] = set()
+        """Orders whose every notification is lost, also those the HTTP APIs cause (`MidtransSimulator.mute`)."""
+        self.banks_rejecting_refunds: set[str] = set()
+        """Orders whose direct refunds the bank rejects (`MidtransSimulator.reject_direct_refunds`)."""
 
     def __repr__(self) -> str:
         return f"<MidtransState {len(self.transactions)} transactions, notification_url={self.notification_url!r}>"
@@ -432,7 +484,7 @@ class MidtransState:
         txn = self.find(order_id)
         if txn is None or txn.current is None:
             return None
-        return copy.deepcopy(txn.current)
+        return _status_view(txn, txn.current)
 
     def is_expired(self, txn: SnapTransaction) -> bool:
         return self.clock() >= txn.expires_at
@@ -591,10 +643,11 @@ class MidtransState:
         if kind in _NON_CARD_TYPES:
             snap["expiry_time"] = _wib(txn.expires_at)
         snap.update(self._payment_type_fields(txn, transaction_status))
-        if txn.refunds:
-            # Refund Transactions (docs.midtrans.com/reference/refund-transaction), sample "Notification":
-            # "refund_amount": "12000.00" (the total) and "refunds": [{refund_chargeback_id, refund_amount,
-            # created_at, reason, refund_key, refund_method}, …]; the status API's body is the same (Get Status).
+        if txn.refunds and transaction_status in {"refund", "partial_refund"}:
+            # Get Transaction Status (docs.midtrans.com/reference/get-transaction-status): refund_amount
+            # "Cumulative refund amount"; refunds "Only available on transaction status partial_refund or refund",
+            # each {refund_chargeback_id, refund_amount, created_at, reason, refund_key, [refund_method,
+            # bank_confirmed_at]}. Refund Transactions, sample "Notification": the same in the notification.
             snap["refund_amount"] = _amount_string(txn.refund_total)
             snap["refunds"] = copy.deepcopy(txn.refunds)
         for key, value in (extra or {}).items():
@@ -606,7 +659,7 @@ class MidtransState:
             snap["signature_key"] = self.sign(snap["order_id"], snap["status_code"], snap["gross_amount"])
         txn.history.append(snap)
         logger.info("midtrans: %s is now %s (%s, status_code %s)", order_id, transaction_status, kind, code)
-        return copy.deepcopy(snap)
+        return _status_view(txn, snap)
 
     def _payment_type_fields(self, txn: SnapTransaction, transaction_status: str) -> JSON:
         """The fields a payment type adds to a status body (HTTP(S) Notification / Webhooks, "Sample for Various
@@ -696,6 +749,8 @@ class MidtransState:
         except IndexError:
             raise IndexError(f"{order_id} has {len(txn.history)} snapshots; no index {index}") from None
         body["status_message"] = _NOTIFICATION_MESSAGE
+        if not self.actions_in_notifications:
+            body.pop("actions", None)
         for key, value in (body_overrides or {}).items():
             if value is None:
                 body.pop(key, None)
@@ -747,6 +802,10 @@ class MidtransState:
 
     async def _notify_latest(self, order_id: str) -> list[Delivery]:
         """Send the newest snapshot to `notification_url`, if one is set (what Midtrans does on every change)."""
+        if order_id in self.muted:
+            self.lost.append((order_id, len(self.get(order_id).history) - 1))
+            logger.info("midtrans: a notification for %s is lost (muted)", order_id)
+            return []
         if not self.notification_url:
             logger.warning("midtrans: no notification_url set; %s changed but nobody was told", order_id)
             return []
@@ -855,6 +914,13 @@ class MidtransState:
             snap, sent = await self._step(order_id, "cancel", notify=notify)
         return PaymentOutcome(order_id, "cancel", txn.payment_type or "", [snap], sent)
 
+    def _settled_status(self, txn: SnapTransaction) -> str:
+        """The status, counting a card capture (not challenged) as the settlement it becomes (see _settle_capture)."""
+        status = self._paid(txn)
+        if status == "capture" and (txn.current or {}).get("fraud_status") != "challenge":
+            return "settlement"
+        return status
+
     async def _settle_capture(self, txn: SnapTransaction, notify: bool) -> tuple[list[JSON], list[Delivery]]:
         """capture → settlement (Transaction Status Cycle: a capture "will be successfully settled on the next day"),
         before a refund or chargeback, which the docs allow only from settlement."""
@@ -868,11 +934,11 @@ class MidtransState:
         Status Cycle: settlement → "chargeback, partial_chargeback"; partial_chargeback → "chargeback")."""
         txn = self.get(order_id)
         async with self._lock(order_id):
-            snaps, sent = await self._settle_capture(txn, notify)
-            status = self._paid(txn)
+            status = self._settled_status(txn)
             if status not in {"settlement", "partial_chargeback"}:
                 raise PaymentRefused("not_allowed", f"a chargeback follows a settlement; {order_id} is {status}")
             amount = _amount(amount, txn)
+            snaps, sent = await self._settle_capture(txn, notify)
             txn.chargeback_total += amount
             new = "chargeback" if txn.refundable == 0 else "partial_chargeback"
             snap, more = await self._step(order_id, new, notify=notify)
@@ -886,11 +952,11 @@ class MidtransState:
         partial_refund, with `refund_amount` and the `refunds` array."""
         txn = self.get(order_id)
         async with self._lock(order_id):
-            snaps, sent = await self._settle_capture(txn, notify)
-            status = self._paid(txn)
+            status = self._settled_status(txn)
             if status not in {"settlement", "partial_refund"}:
                 raise PaymentRefused("not_allowed", f"a refund follows a settlement; {order_id} is {status}")
             amount = _amount(amount, txn)
+            snaps, sent = await self._settle_capture(txn, notify)
             more_snaps, more = await self._refund(txn, amount, reason, str(uuid.uuid4()), "offline", notify)
         return PaymentOutcome(order_id, txn.transaction_status or "", txn.payment_type or "",
                               [*snaps, *more_snaps], [*sent, *more])
@@ -901,8 +967,10 @@ class MidtransState:
         """Record a refund and send the two notifications Midtrans sends for one.
 
         Refund Transactions: "Midtrans will return 2 refund post notifications to merchant - without and with
-        bank_confirmed_at" (samples "Notification" and "Notification (Bank Confirmed)"); refund_method "online"
-        or "offline" as in those samples (here: "online" for the refund API, "offline" for the dashboard).
+        bank_confirmed_at" (samples "Notification" and "Notification (Bank Confirmed)"). refund_method ("online"
+        or "offline"): Get Transaction Status says it "is applied after Midtrans confirm the refund request", so
+        it comes with bank_confirmed_at (the Refund page's first sample already has it; the stricter page wins).
+        Here "online" for the refund API, "offline" for the dashboard.
         """
         now = self.clock()
         entry: JSON = {
@@ -911,12 +979,12 @@ class MidtransState:
             "created_at": _wib(now),
             "reason": reason,
             "refund_key": refund_key,
-            "refund_method": method,
         }
         txn.refunds.append(entry)
         txn.refund_total += amount
         status = "refund" if txn.refund_total == txn.gross_amount else "partial_refund"
         first, sent = await self._step(txn.order_id, status, notify=notify)
+        entry["refund_method"] = method
         entry["bank_confirmed_at"] = _wib(self.clock())
         second, more = await self._step(txn.order_id, status, notify=notify)
         return [first, second], [*sent, *more]
@@ -999,6 +1067,18 @@ class MidtransState:
                 return 414, {"status_code": "414", "status_message": "Refund request is rejected due to invalid amount"}
             key = refund_key if refund_key is not None else str(uuid.uuid4())
             reason = str(body.get("reason") or "")
+            if direct and txn.order_id in self.banks_rejecting_refunds:
+                # Direct Refund Transaction, sample "Rejected Direct Refund": status_code "202", "Refund denied by
+                # the bank", transaction_status unchanged, refund_amount "0.00"; "HTTP notification is sent only if
+                # the refund is successful". The refund_key stays usable ("Reattempt of refunds may be needed if the
+                # previous attempt failed").
+                return 200, {
+                    "status_code": "202", "status_message": "Refund denied by the bank",
+                    "transaction_id": txn.transaction_id, "order_id": txn.order_id,
+                    "gross_amount": _amount_string(txn.gross_amount), "payment_type": txn.payment_type,
+                    "transaction_time": (txn.current or {}).get("transaction_time"), "transaction_status": status,
+                    "refund_chargeback_id": self._next_refund_id(), "refund_amount": "0.00", "refund_key": key,
+                }
             await self._refund(txn, amount, reason, key, "online", True)
             entry = txn.refunds[-1]
             snap = txn.current or {}
@@ -1019,6 +1099,16 @@ class MidtransState:
             "refund_key": key,
         }
         return 200, reply
+
+
+def _status_view(txn: SnapTransaction, snap: JSON) -> JSON:
+    """A copy of a snapshot as the status API shows it."""
+    body = copy.deepcopy(snap)
+    if txn.payment_type != "shopeepay":
+        # Get Transaction Status, `actions`: "Will be returned only for DANA / ShopeePay payment type with "pending"
+        # status." GoPay and QRIS `actions` come only with the charge (and, here, the notification).
+        body.pop("actions", None)
+    return body
 
 
 def _method(payment_type: str, bank: str | None, store: str | None) -> tuple[str, str | None, str | None]:
@@ -1061,8 +1151,32 @@ def _label(txn: SnapTransaction) -> str:
     return f"{txn.payment_type} ({extra})" if extra else str(txn.payment_type)
 
 
+ENABLED_PAYMENT_NAMES: Final[Mapping[tuple[str, str | None], str]] = {
+    ("bank_transfer", "bca"): "bca_va", ("bank_transfer", "bni"): "bni_va", ("bank_transfer", "bri"): "bri_va",
+    ("bank_transfer", "permata"): "permata_va", ("echannel", None): "echannel", ("cstore", "indomaret"): "indomaret",
+    ("cstore", "alfamart"): "alfamart", ("gopay", None): "gopay", ("shopeepay", None): "shopeepay",
+    ("qris", None): "other_qris", ("credit_card", None): "credit_card",
+}
+"""Each method's name in Snap's `enabled_payments` (Request Body (JSON Parameter),
+docs.midtrans.com/reference/request-body-json-parameter, "Complete request": "enabled_payments": ["credit_card", …,
+"echannel", "permata_va", "bca_va", "bni_va", "bri_va", …, "gopay", "indomaret", …, "shopeepay", …, "other_qris"];
+"alfamart" is not in that sample: the name merchants use for it, e.g. `"enabled_payments": ["alfamart", "indomaret"]`
+in public integration code; unverified in the docs)."""
+
+
+def offered(txn: SnapTransaction, kind: str, bank: str | None, store: str | None) -> bool:
+    """Whether the Snap page offers this method: every one, unless the request named `enabled_payments`."""
+    enabled = txn.request_body.get("enabled_payments")
+    if not isinstance(enabled, list):
+        return True
+    return ENABLED_PAYMENT_NAMES.get((kind, bank or store)) in enabled
+
+
 def _payment_rejection(txn: SnapTransaction, kind: str, bank: str | None, store: str | None) -> None:
     """PaymentRefused("rejected") where Midtrans documents that a method rejects this transaction's details."""
+    if not offered(txn, kind, bank, store):
+        raise PaymentRefused("invalid", f"{kind} ({bank or store or '-'}) is not among this transaction's "
+                                        "enabled_payments, so Snap does not offer it")
     customer = txn.customer_details
     phone = customer.get("phone")
     if kind == "bank_transfer" and bank == "bni" and phone is not None:
@@ -1080,9 +1194,9 @@ def _payment_rejection(txn: SnapTransaction, kind: str, bank: str | None, store:
             raise PaymentRefused("rejected", "BCA virtual account rejects this transaction: the customer name "
                                              f"(first_name and last_name) is over {BCA_VA_NAME_MAX} characters")
     if kind == "cstore" and store == "alfamart" and any("|" in str(i.get("name", "")) for i in txn.item_details):
-        # Snap docs (item_details, quoted e.g. by gradints/laravel-midtrans's README): "Please avoid using vertical
-        # line (`|`) for Alfamart payment type." Documented as something to avoid, not as a create-time refusal; the
-        # simulator refuses the Alfamart payment so a test fails where Alfamart may.
+        # JSON Objects, Item Details Object: "Please avoid using vertical line (`|`) for Alfamart payment type."
+        # Documented as something to avoid, not as a create-time refusal; the simulator refuses the Alfamart
+        # payment so a test fails where Alfamart may.
         raise PaymentRefused("rejected", "Alfamart rejects this transaction: an item name contains '|'")
 
 
@@ -1504,10 +1618,13 @@ def _choose_section(txn: SnapTransaction, request: web.Request) -> str:
     e = html.escape
     action = request.app.router["snap_simulate"].url_for(token=txn.token)
     chosen = _page_choice(txn) or "bank_transfer:bca"
+    shown = [(value, label) for value, label in PAGE_METHODS if _page_offers(txn, value)]
+    if chosen not in {value for value, _ in shown} and shown:
+        chosen = shown[0][0]
     options = "".join(
         f'<label class="method"><input type="radio" name="payment_type" value="{e(value)}"'
         f'{" checked" if value == chosen else ""}><span>{e(label)}</span></label>'
-        for value, label in PAGE_METHODS
+        for value, label in shown
     )
     waiting = ""
     if txn.transaction_status == "pending":
@@ -1523,6 +1640,11 @@ def _choose_section(txn: SnapTransaction, request: web.Request) -> str:
         '</button><button class="btn other" name="outcome" value="challenge">Card: fraud challenge</button></div>'
         "</form></section>"
     )
+
+
+def _page_offers(txn: SnapTransaction, value: str) -> bool:
+    payment_type, _, detail = value.partition(":")
+    return offered(txn, payment_type, detail or None, None)
 
 
 def _page_choice(txn: SnapTransaction) -> str | None:
@@ -1770,8 +1892,12 @@ class MidtransSimulator:
         fraud_status: str | None = None,
         gross_amount: int | str | None = None,
         extra: Mapping[str, Any] | None = None,
+        bank: str | None = None,
+        store: str | None = None,
     ) -> JSON:
         """Record a new status for `order_id` (no notification is sent) and return the new status body.
+
+        `bank` / `store` choose the VA bank (bank_transfer) or the store (cstore), as in `simulate_payment`.
 
         `payment_type`: None keeps the one already chosen, else "bank_transfer". `fraud_status`: None gives the
         usual one for the payment type ("accept" for card, VA and e-wallets; "deny" for a denied card).
@@ -1781,7 +1907,7 @@ class MidtransSimulator:
         """
         return self.state.set_status(
             order_id, transaction_status, payment_type=payment_type, fraud_status=fraud_status,
-            gross_amount=gross_amount, extra=extra,
+            gross_amount=gross_amount, extra=extra, bank=bank, store=store,
         )
 
     async def notify(
@@ -1879,6 +2005,19 @@ class MidtransSimulator:
     def refunds(self, order_id: str) -> list[JSON]:
         """Every refund of `order_id` (refund API and dashboard), as the status body's `refunds` array lists them."""
         return copy.deepcopy(self.state.get(order_id).refunds)
+
+    def mute(self, order_id: str, muted: bool = True) -> None:
+        """Lose every notification of `order_id` from now on (`muted=False`: deliver again), also those the HTTP
+        APIs cause (a refund API call, a Core cancel): the status changes, the status API tells, nothing is sent."""
+        self.state.get(order_id)
+        (self.state.muted.add if muted else self.state.muted.discard)(order_id)
+
+    def reject_direct_refunds(self, order_id: str, rejected: bool = True) -> None:
+        """The bank rejects `order_id`'s direct refunds: `/refund/online/direct` answers status_code "202" "Refund
+        denied by the bank" and nothing changes (Direct Refund Transaction, sample "Rejected Direct Refund")."""
+        self.state.get(order_id)
+        target = self.state.banks_rejecting_refunds
+        (target.add if rejected else target.discard)(order_id)
 
     @property
     def lost(self) -> list[tuple[str, int]]:
