@@ -74,7 +74,7 @@ def build_services(
         catalog=catalog,
         tickets=tickets,
         orders=orders,
-        checkin=CheckInService(store, admin_ids=settings.admin_ids, clock=clock),
+        checkin=CheckInService(store, catalog, admin_ids=settings.admin_ids, clock=clock),
         stats=StatsService(store),
         payments=payments,
         delivery=DeliveryService(store, catalog, tickets, notifier or NoNotifier(), admin_ids=settings.admin_ids,
