@@ -16,6 +16,7 @@ same refund_key) and shows it, instead of a second refund.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -44,6 +45,7 @@ NO_REASON = "-"
 REASONS = ("buyer", "event", "twice", "mistake")  # refund.reason.<name>; the button carries the index
 MAX_TOGGLES = 40  # ticket buttons on one screen (Telegram allows 100 buttons; the rest: "whole order")
 ON, OFF = "☑", "☐"
+ORDER_ID = re.compile(r"[A-Z0-9-]{4,40}")  # what /refund accepts (KRC-2612-7QF9MZTXW3); anything else: the usage
 
 
 @dataclass(frozen=True)
@@ -280,10 +282,11 @@ async def show_screen(update: Update, context: Context, order_id: str, choice: C
 
 async def refund_command(update: Update, context: Context) -> None:
     """`/refund ORDER`: the refund screen (admins; organisers for their own events)."""
-    if not context.args:
+    order_id = context.args[0].strip().upper() if context.args else ""
+    if not ORDER_ID.fullmatch(order_id):
         await reply(update, context, t(lang(update), "refund.usage"))
         return
-    await show_screen(update, context, context.args[0].strip().upper())
+    await show_screen(update, context, order_id)
 
 
 async def on_open(update: Update, context: Context) -> None:

@@ -194,8 +194,9 @@ async def test_strangers_and_other_organisers_are_refused_and_nothing_changes(ki
         assert refused.text == "🙏 Sorry: only admins, and the organisers of its event, can refund this order."
     [unknown] = await kit.say(ADMIN_ID, "/refund KRC-2612-NOSUCHORDR")
     assert unknown.text == "I can't find the order KRC-2612-NOSUCHORDR."
-    [usage] = await kit.say(ORGANISER_ID, "/refund")
-    assert usage.text.startswith("Send /refund ORDER")
+    for junk in ("/refund", "/refund <b>" + "x" * 4000, "/refund KRC;2612"):
+        [usage] = await kit.say(ORGANISER_ID, junk)
+        assert usage.text.startswith("Send /refund ORDER"), junk
 
     # a stranger who somehow has the Confirm button (the bot sent it to the wrong chat) cannot use it
     decoy = await kit.app.bot.send_message(STRANGER_ID, "x", reply_markup=InlineKeyboardMarkup(
