@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 MAX_NOTIFICATION_BYTES = 64 * 1024
 ATTEMPT_SEPARATOR = "~"  # `KRC-...~2`: a second Snap transaction for one order (the first id was used up)
+MAX_INSTRUCTION_TEXT = 2048
 INSTRUCTION_FIELDS = ("va_numbers", "permata_va_number", "bill_key", "biller_code", "payment_code", "store",
                       "actions", "qr_string", "expiry_time", "pdf_url")
 
@@ -202,6 +203,33 @@ def _items(lines: list[OrderLine]) -> list[dict[str, Any]]:
             for line in lines]
 
 
+def _bounded(value: Any, depth: int = 0) -> Any:
+    """A copy of a JSON value cut to sizes a payment instruction needs (lists ≤ 8, strings ≤ 2,048 chars)."""
+    if isinstance(value, str):
+        return value[:MAX_INSTRUCTION_TEXT]
+    if isinstance(value, list) and depth < 3:
+        return [_bounded(v, depth + 1) for v in value[:8]]
+    if isinstance(value, dict) and depth < 3:
+        return {str(k)[:64]: _bounded(v, depth + 1) for k, v in list(value.items())[:16]}
+    return value if isinstance(value, int | float | bool) or value is None else None
+
+
+def payment_instructions(status: dict[str, Any], body: dict[str, Any] | None) -> dict[str, Any]:
+    """How the buyer pays, from the status API's answer, completed from the signed notification for the same
+    pending payment: the status API shows `actions` (GoPay/QRIS deeplink and QR image URL) only for ShopeePay
+    ("Get Transaction Status"), while the pending notification carries them ("HTTP(S) Notification / Webhooks",
+    GoPay and QRIS samples). The notification's signature was checked, and what is kept is bounded."""
+    instructions = {k: _bounded(status[k]) for k in INSTRUCTION_FIELDS if k in status}
+    same = (body is not None and body.get("transaction_status") == "pending"
+            and body.get("payment_type") == status.get("payment_type"))
+    if same:
+        assert body is not None
+        for key in INSTRUCTION_FIELDS:
+            if key not in instructions and key in body:
+                instructions[key] = _bounded(body[key])
+    return instructions
+
+
 class ExpiryDecision(StrEnum):
     EXPIRE = "expire"                  # nothing paid: expire it
     EXPIRE_UNCONFIRMED = "unconfirmed"  # Midtrans unreachable past the grace: expire, and tell the admins
@@ -332,17 +360,19 @@ class PaymentService:
             return NotificationResult(Outcome.STATUS_UNAVAILABLE, order_id)
         if status is None:
             return NotificationResult(Outcome.UNCONFIRMED, order_id)
-        return NotificationResult(await self._confirmed(order, midtrans_id, status, entry), order_id)
+        return NotificationResult(await self._confirmed(order, midtrans_id, status, entry, body), order_id)
 
     async def _confirmed(self, order: OrderDoc, midtrans_id: str, status: dict[str, Any],
-                         entry: dict[str, Any]) -> Outcome:
-        """The one path from a status API answer to an order change, for notifications and polling alike."""
+                         entry: dict[str, Any], body: dict[str, Any] | None = None) -> Outcome:
+        """The one path from a status API answer to an order change, for notifications and polling alike.
+        `body`: the signed notification, if any (only its payment instructions are read, never its status)."""
         entry["confirmed"] = {k: status.get(k) for k in ("transaction_status", "fraud_status", "gross_amount",
                                                           "payment_type", "transaction_id", "status_code",
                                                           "refund_amount")}
-        return await self._apply(order, midtrans_id, status)
+        return await self._apply(order, midtrans_id, status, body)
 
-    async def _apply(self, order: OrderDoc, midtrans_id: str, status: dict[str, Any]) -> Outcome:
+    async def _apply(self, order: OrderDoc, midtrans_id: str, status: dict[str, Any],
+                     body: dict[str, Any] | None = None) -> Outcome:
         transaction_status = str(status.get("transaction_status", ""))
         fraud_status = status.get("fraud_status")
         now = self._clock()
@@ -383,11 +413,15 @@ class PaymentService:
             )
             return Outcome.REVIEW if flagged else Outcome.DUPLICATE
         if transaction_status == "pending":
-            instructions = {k: status[k] for k in INSTRUCTION_FIELDS if k in status}
+            instructions = payment_instructions(status, body)
+            keys = sorted(instructions)
+            # told again only for another method, or when this answer says more (a poll without `actions`
+            # followed by the notification with them); a repeat or a poll saying less changes nothing
             told = await self._store.orders.update_fields_if(
-                order.id, {"payment.instructions_for": {"$ne": status.get("payment_type")},
-                           "status": OrderStatus.PENDING.value},
-                {**payment, "payment.instructions": instructions,
+                order.id, {"status": OrderStatus.PENDING.value,
+                           "$or": [{"payment.instructions_for": {"$ne": status.get("payment_type")}},
+                                   {"payment.instructions_keys": {"$not": {"$all": keys}}}]},
+                {**payment, "payment.instructions": instructions, "payment.instructions_keys": keys,
                  "payment.instructions_for": status.get("payment_type"), **owe(now, Message.PAYMENT_PENDING)},
             )
             return Outcome.STILL_PENDING if told else Outcome.DUPLICATE

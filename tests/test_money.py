@@ -561,3 +561,17 @@ async def test_a_late_payment_whose_seats_are_gone_is_refunded_from_the_chat(sta
     assert stack.sim.refunds(order.id)[0]["refund_amount"] == "1500000.00"
     assert await tier(stack, "VIP") == (0, 0, 50)
     assert len(stack.notifier.sent(Message.REFUNDED)) == 1
+
+
+async def test_actions_from_the_notification_survive_a_poll_that_lacks_them(stack: PaymentStack) -> None:
+    order = await reserve_with_link(stack)
+    await stack.sim.set_status(order.id, "pending", payment_type="qris")
+    stack.clock.advance(minutes=10)
+    await stack.services.payments.poll_due()  # the status API: no actions for QRIS
+    assert "actions" not in (await stack.services.orders.get(order.id)).payment["instructions"]
+    assert await stack.sim.notify(None, order.id) == [200]  # the notification has them: told again, with them
+    assert "actions" in (await stack.services.orders.get(order.id)).payment["instructions"]
+    stack.clock.advance(minutes=10)
+    await stack.services.payments.poll_due()  # says less: nothing changes
+    assert "actions" in (await stack.services.orders.get(order.id)).payment["instructions"]
+    assert [o for _, o in await log_of(stack, order.id)] == ["still_pending", "still_pending", "duplicate"]
