@@ -221,7 +221,8 @@ def payment_instructions(status: dict[str, Any], body: dict[str, Any] | None) ->
     GoPay and QRIS samples). The notification's signature was checked, and what is kept is bounded."""
     instructions = {k: _bounded(status[k]) for k in INSTRUCTION_FIELDS if k in status}
     same = (body is not None and body.get("transaction_status") == "pending"
-            and body.get("payment_type") == status.get("payment_type"))
+            and body.get("payment_type") == status.get("payment_type")
+            and body.get("transaction_id") == status.get("transaction_id"))
     if same:
         assert body is not None
         for key in INSTRUCTION_FIELDS:
