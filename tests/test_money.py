@@ -435,8 +435,8 @@ async def test_a_hung_status_api_gets_a_503_within_the_budget(stack: PaymentStac
     await stack.sim.set_status(order.id, "settlement", payment_type="gopay")
     body = stack.sim.state.notification_body(order.id)
     payments = stack.services.payments
-    # production-like retries (3 attempts of 10 s each) against a status API that never answers
-    payments._gateway = MidtransGateway(SERVER_KEY, api_base_url=hung_url, timeout=10.0, attempts=3)  # noqa: SLF001
+    # the production gateway's timeouts and retries (3 attempts of 4 s) against a status API that never answers
+    payments._gateway = MidtransGateway(SERVER_KEY, api_base_url=hung_url)  # noqa: SLF001
     payments._notification_budget = 2.0  # noqa: SLF001  (8 s in production; shorter keeps the test quick)
     async with aiohttp.ClientSession() as session, session.post(
         stack.notification_url, json=body, timeout=aiohttp.ClientTimeout(total=12),
@@ -450,7 +450,7 @@ async def test_a_hung_status_api_gets_a_503_within_the_budget(stack: PaymentStac
 async def test_a_hung_snap_api_gives_try_again_within_the_link_budget(stack: PaymentStack, hung_url: str) -> None:
     order = await stack.services.orders.reserve(7, JAZZ, {"EARLY": 1}, buyer())
     payments = stack.services.payments
-    payments._gateway = MidtransGateway(SERVER_KEY, snap_base_url=hung_url, timeout=10.0, attempts=3)  # noqa: SLF001
+    payments._gateway = MidtransGateway(SERVER_KEY, snap_base_url=hung_url)  # noqa: SLF001
     payments._link_budget = 1.0  # noqa: SLF001
     with pytest.raises(PaymentLinkUnavailable):
         await asyncio.wait_for(payments.payment_link(order.id, 7), 10)
