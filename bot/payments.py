@@ -24,7 +24,7 @@ from bot.midtrans import MidtransGateway, MidtransRefused, MidtransUnavailable
 from bot.orders import RELEASED, ExpiryCheck, OrderService, PayResult
 from bot.outbox import Message, owe
 from bot.refunds import AfterSale, RefundService
-from storage.documents import Buyer, OrderDoc, OrderLine, OrderStatus
+from storage.documents import Buyer, OrderDoc, OrderLine, OrderStatus, RefundState
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -527,8 +527,12 @@ class PaymentService:
 
     @staticmethod
     def _next_poll(order: OrderDoc, now: datetime) -> datetime | None:
-        """When to ask again: every 10 minutes while pending; after the hold ended, at gaps that double (10 min,
-        20, 40, … at most 6 h) until 24 h after it; never for an order that is settled one way or another."""
+        """When to ask again: every 10 minutes while pending (or while a refund Karcis asked for is unanswered);
+        after the hold ended, at gaps that double (10 min, 20, 40, … at most 6 h) until 24 h after it; never for an
+        order that is settled one way or another."""
+        if order.status == OrderStatus.PAID and any(
+                r.status == RefundState.REQUESTED and now < r.at + POLL_WINDOW for r in order.refunds.values()):
+            return now + POLL_PENDING_EVERY  # a refund whose answer never came: Midtrans's refunds list decides
         if not order.payment.get("midtrans_order_id"):
             return None
         if order.status == OrderStatus.PENDING:

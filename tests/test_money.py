@@ -575,3 +575,31 @@ async def test_actions_from_the_notification_survive_a_poll_that_lacks_them(stac
     await stack.services.payments.poll_due()  # says less: nothing changes
     assert "actions" in (await stack.services.orders.get(order.id)).payment["instructions"]
     assert [o for _, o in await log_of(stack, order.id)] == ["still_pending", "still_pending", "duplicate"]
+
+
+async def test_a_refund_whose_answer_and_notifications_were_lost_is_found_by_polling(stack: PaymentStack) -> None:
+    order = await paid_order(stack, "gopay")
+    codes = list(await tickets_of(stack, order.id))
+    gateway = stack.services.refunds._gateway  # noqa: SLF001
+    real = gateway.refund
+
+    async def answer_lost(*args: object, **kwargs: object) -> dict:
+        await real(*args, **kwargs)
+        from bot.midtrans import MidtransUnavailable
+        raise MidtransUnavailable("read timed out")
+
+    gateway.refund = answer_lost  # type: ignore[method-assign]
+    stack.sim.notification_url = None  # Midtrans's refund notifications are lost as well
+    with pytest.raises(RefundRefused):
+        await stack.services.refunds.refund(order.id, codes[:1], by=ADMIN_ID, reason="x")
+    assert (await tickets_of(stack, order.id))[codes[0]] == TicketStatus.VALID
+    stack.clock.advance(minutes=5)
+    report = await stack.services.payments.poll_due()
+    assert report.outcomes == {"partial_refund": 1}
+    current = await stack.services.orders.get(order.id)
+    assert [r.status for r in current.refunds.values()] == [RefundState.DONE]
+    assert (await tickets_of(stack, order.id))[codes[0]] == TicketStatus.VOID
+    assert await tier(stack) == (99, 0, 1)
+    assert (await log_of(stack, order.id))[-1] == ("poll", "partial_refund")
+    stack.clock.advance(minutes=10)
+    assert (await stack.services.payments.poll_due()).asked == 0  # done: asked no more
