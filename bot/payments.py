@@ -2,6 +2,9 @@
 
 Only a notification whose signature is right, confirmed by the status API (whose answer, not the notification's
 body, decides), for the order's exact total, changes an order. Every notification is recorded in `payment_log`.
+Because a notification can be lost, Karcis also asks the status API itself (before expiring an order with a Snap
+link, and from a polling job) and applies the answer through the same path (docs/money.md). Money going back
+after the sale is handed to bot/refunds.py.
 """
 
 from __future__ import annotations
