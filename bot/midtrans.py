@@ -65,10 +65,13 @@ class _RequestsWithTimeout:
 
 
 class MidtransGateway:
+    """`timeout` bounds each HTTP request (a worker thread waits at most that long, even after a caller's budget
+    gave up on it); `budget` on each call bounds the whole call, retries included (docs/money.md, Budgets)."""
+
     def __init__(
         self, server_key: str, *, client_key: str = "", is_production: bool = False,
         snap_base_url: str | None = None, api_base_url: str | None = None,
-        timeout: float = 10.0, attempts: int = 3, retry_delay: float = 0.5,
+        timeout: float = 4.0, attempts: int = 3, retry_delay: float = 0.5,
     ) -> None:
         self._server_key = server_key
         self._timeout = timeout

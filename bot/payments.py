@@ -2,6 +2,9 @@
 
 Only a notification whose signature is right, confirmed by the status API (whose answer, not the notification's
 body, decides), for the order's exact total, changes an order. Every notification is recorded in `payment_log`.
+Because a notification can be lost, Karcis also asks the status API itself (before expiring an order with a Snap
+link, and from a polling job) and applies the answer through the same path (docs/money.md). Money going back
+after the sale is handed to bot/refunds.py.
 """
 
 from __future__ import annotations
@@ -24,13 +27,14 @@ from bot.midtrans import MidtransGateway, MidtransRefused, MidtransUnavailable
 from bot.orders import RELEASED, ExpiryCheck, OrderService, PayResult
 from bot.outbox import Message, owe
 from bot.refunds import AfterSale, RefundService
-from storage.documents import Buyer, OrderDoc, OrderLine, OrderStatus
+from storage.documents import Buyer, OrderDoc, OrderLine, OrderStatus, RefundState
 from storage.store import Store
 
 log = logging.getLogger(__name__)
 
 MAX_NOTIFICATION_BYTES = 64 * 1024
 ATTEMPT_SEPARATOR = "~"  # `KRC-...~2`: a second Snap transaction for one order (the first id was used up)
+MAX_INSTRUCTION_TEXT = 2048
 INSTRUCTION_FIELDS = ("va_numbers", "permata_va_number", "bill_key", "biller_code", "payment_code", "store",
                       "actions", "qr_string", "expiry_time", "pdf_url")
 
@@ -148,26 +152,6 @@ def our_order_id(midtrans_order_id: str) -> str:
     return midtrans_order_id.split(ATTEMPT_SEPARATOR, 1)[0]
 
 
-MAX_ACTIONS = 8
-MAX_ACTION_URL = 2048
-
-
-def with_buyer_actions(status: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
-    """The status API's answer, with the `actions` (QR image URL, app deeplink) of a pending e-wallet payment
-    taken from the verified notification when the status API leaves them out. Get Transaction Status
-    (docs.midtrans.com/reference/get-transaction-status), `actions`: "Will be returned only for DANA / ShopeePay
-    payment type with 'pending' status"; GoPay and QRIS carry them only in the charge and the notification.
-    They only tell the buyer where to pay; the status API's answer still decides everything else."""
-    actions = body.get("actions")
-    if ("actions" in status or status.get("transaction_status") != "pending" or not isinstance(actions, list)
-            or body.get("transaction_id") != status.get("transaction_id")):
-        return status
-    kept = [{"name": a["name"], "url": a["url"]} for a in actions[:MAX_ACTIONS]
-            if isinstance(a, dict) and isinstance(a.get("name"), str) and isinstance(a.get("url"), str)
-            and len(a["name"]) <= 64 and len(a["url"]) <= MAX_ACTION_URL]
-    return {**status, "actions": kept} if kept else status
-
-
 def _amount(text: object) -> Decimal | None:
     try:
         return Decimal(str(text))
@@ -220,6 +204,34 @@ def snap_expiry(now: datetime, expires_at: datetime) -> dict[str, Any]:
 def _items(lines: list[OrderLine]) -> list[dict[str, Any]]:
     return [{"id": line.tier[:ITEM_ID_MAX], "price": line.price, "quantity": line.qty, "name": item_name(line.name)}
             for line in lines]
+
+
+def _bounded(value: Any, depth: int = 0) -> Any:
+    """A copy of a JSON value cut to sizes a payment instruction needs (lists ≤ 8, strings ≤ 2,048 chars)."""
+    if isinstance(value, str):
+        return value[:MAX_INSTRUCTION_TEXT]
+    if isinstance(value, list) and depth < 3:
+        return [_bounded(v, depth + 1) for v in value[:8]]
+    if isinstance(value, dict) and depth < 3:
+        return {str(k)[:64]: _bounded(v, depth + 1) for k, v in list(value.items())[:16]}
+    return value if isinstance(value, int | float | bool) or value is None else None
+
+
+def payment_instructions(status: dict[str, Any], body: dict[str, Any] | None) -> dict[str, Any]:
+    """How the buyer pays, from the status API's answer, completed from the signed notification for the same
+    pending payment: the status API shows `actions` (GoPay/QRIS deeplink and QR image URL) only for ShopeePay
+    ("Get Transaction Status"), while the pending notification carries them ("HTTP(S) Notification / Webhooks",
+    GoPay and QRIS samples). The notification's signature was checked, and what is kept is bounded."""
+    instructions = {k: _bounded(status[k]) for k in INSTRUCTION_FIELDS if k in status}
+    same = (body is not None and body.get("transaction_status") == "pending"
+            and body.get("payment_type") == status.get("payment_type")
+            and body.get("transaction_id") == status.get("transaction_id"))
+    if same:
+        assert body is not None
+        for key in INSTRUCTION_FIELDS:
+            if key not in instructions and key in body:
+                instructions[key] = _bounded(body[key])
+    return instructions
 
 
 class ExpiryDecision(StrEnum):
@@ -352,18 +364,19 @@ class PaymentService:
             return NotificationResult(Outcome.STATUS_UNAVAILABLE, order_id)
         if status is None:
             return NotificationResult(Outcome.UNCONFIRMED, order_id)
-        return NotificationResult(await self._confirmed(order, midtrans_id, with_buyer_actions(status, body), entry),
-                                  order_id)
+        return NotificationResult(await self._confirmed(order, midtrans_id, status, entry, body), order_id)
 
     async def _confirmed(self, order: OrderDoc, midtrans_id: str, status: dict[str, Any],
-                         entry: dict[str, Any]) -> Outcome:
-        """The one path from a status API answer to an order change, for notifications and polling alike."""
+                         entry: dict[str, Any], body: dict[str, Any] | None = None) -> Outcome:
+        """The one path from a status API answer to an order change, for notifications and polling alike.
+        `body`: the signed notification, if any (only its payment instructions are read, never its status)."""
         entry["confirmed"] = {k: status.get(k) for k in ("transaction_status", "fraud_status", "gross_amount",
                                                           "payment_type", "transaction_id", "status_code",
                                                           "refund_amount")}
-        return await self._apply(order, midtrans_id, status)
+        return await self._apply(order, midtrans_id, status, body)
 
-    async def _apply(self, order: OrderDoc, midtrans_id: str, status: dict[str, Any]) -> Outcome:
+    async def _apply(self, order: OrderDoc, midtrans_id: str, status: dict[str, Any],
+                     body: dict[str, Any] | None = None) -> Outcome:
         transaction_status = str(status.get("transaction_status", ""))
         fraud_status = status.get("fraud_status")
         now = self._clock()
@@ -404,11 +417,15 @@ class PaymentService:
             )
             return Outcome.REVIEW if flagged else Outcome.DUPLICATE
         if transaction_status == "pending":
-            instructions = {k: status[k] for k in INSTRUCTION_FIELDS if k in status}
+            instructions = payment_instructions(status, body)
+            keys = sorted(instructions)
+            # told again only for another method, or when this answer says more (a poll without `actions`
+            # followed by the notification with them); a repeat or a poll saying less changes nothing
             told = await self._store.orders.update_fields_if(
-                order.id, {"payment.instructions_for": {"$ne": status.get("payment_type")},
-                           "status": OrderStatus.PENDING.value},
-                {**payment, "payment.instructions": instructions,
+                order.id, {"status": OrderStatus.PENDING.value,
+                           "$or": [{"payment.instructions_for": {"$ne": status.get("payment_type")}},
+                                   {"payment.instructions_keys": {"$not": {"$all": keys}}}]},
+                {**payment, "payment.instructions": instructions, "payment.instructions_keys": keys,
                  "payment.instructions_for": status.get("payment_type"), **owe(now, Message.PAYMENT_PENDING)},
             )
             return Outcome.STILL_PENDING if told else Outcome.DUPLICATE
@@ -513,8 +530,12 @@ class PaymentService:
 
     @staticmethod
     def _next_poll(order: OrderDoc, now: datetime) -> datetime | None:
-        """When to ask again: every 10 minutes while pending; after the hold ended, at gaps that double (10 min,
-        20, 40, … at most 6 h) until 24 h after it; never for an order that is settled one way or another."""
+        """When to ask again: every 10 minutes while pending (or while a refund Karcis asked for is unanswered);
+        after the hold ended, at gaps that double (10 min, 20, 40, … at most 6 h) until 24 h after it; never for an
+        order that is settled one way or another."""
+        if order.status == OrderStatus.PAID and any(
+                r.status == RefundState.REQUESTED and now < r.at + POLL_WINDOW for r in order.refunds.values()):
+            return now + POLL_PENDING_EVERY  # a refund whose answer never came: Midtrans's refunds list decides
         if not order.payment.get("midtrans_order_id"):
             return None
         if order.status == OrderStatus.PENDING:

@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
@@ -138,6 +138,7 @@ class AfterSale(StrEnum):
 # direct endpoint serves, so every refund uses the Refund API unless its type is listed here.
 DIRECT_REFUND_TYPES: frozenset[str] = frozenset()
 MIDTRANS_REFUND_BUDGET = 8.0  # seconds for the whole refund call (an admin waits in the chat)
+REFUND_POLL_AFTER = timedelta(minutes=5)  # a refund left unanswered is looked up by the polling job
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_-]")
 
 
@@ -284,6 +285,8 @@ class RefundService:
                                 message="; ".join(exc.messages)[:300]) from None
         except MidtransUnavailable:
             log.warning("Midtrans unreachable for refund %s of order %s; it stays requested", key, order.id)
+            # the polling job asks the status API soon: a refund Midtrans did make is finished from its list
+            await self._store.orders.set_poll(order.id, self._clock() + REFUND_POLL_AFTER)
             raise RefundRefused(RefundRefusal.MIDTRANS_UNAVAILABLE) from None
         done = await self._complete(order.id, key)
         if done is None:  # Midtrans's refund notification completed it while we waited for the answer

@@ -11,7 +11,7 @@ import pytest
 
 from bot.notifications import Notice
 from bot.outbox import Message
-from bot.payments import Outcome, with_buyer_actions
+from bot.payments import Outcome
 from bot.tickets import format_code
 from handlers.notifier import TelegramNotifier
 from storage.documents import OrderDoc, OrderStatus, TicketStatus
@@ -240,15 +240,3 @@ async def test_an_e_wallet_notification_without_actions_points_at_the_payment_pa
     assert "• Open the payment page (💳 button below): it shows the QR code and opens the app." in pending.text
     assert [b["text"] for b in pending.buttons()] == ["💳 Payment page"]
 
-
-def test_only_a_pending_verified_bodys_bounded_actions_are_kept() -> None:
-    status = {"transaction_status": "pending", "transaction_id": "t1", "payment_type": "gopay"}
-    body = {**status, "actions": [{"name": "generate-qr-code", "url": "https://x.example/qr", "method": "GET"},
-                                  {"name": "deeplink-redirect", "url": "https://x.example/" + "a" * 3000},
-                                  "junk", *[{"name": f"n{i}", "url": "https://x.example"} for i in range(20)]]}
-    kept = with_buyer_actions(status, body)["actions"]
-    assert kept[0] == {"name": "generate-qr-code", "url": "https://x.example/qr"} and len(kept) <= 8
-    assert all(len(a["url"]) <= 2048 for a in kept)
-    assert "actions" not in with_buyer_actions({**status, "transaction_status": "settlement"}, body)
-    assert "actions" not in with_buyer_actions({**status, "transaction_id": "other"}, body)
-    assert with_buyer_actions({**status, "actions": []}, body)["actions"] == []  # the status API's own win

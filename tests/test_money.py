@@ -435,8 +435,8 @@ async def test_a_hung_status_api_gets_a_503_within_the_budget(stack: PaymentStac
     await stack.sim.set_status(order.id, "settlement", payment_type="gopay")
     body = stack.sim.state.notification_body(order.id)
     payments = stack.services.payments
-    # production-like retries (3 attempts of 10 s each) against a status API that never answers
-    payments._gateway = MidtransGateway(SERVER_KEY, api_base_url=hung_url, timeout=10.0, attempts=3)  # noqa: SLF001
+    # the production gateway's timeouts and retries (3 attempts of 4 s) against a status API that never answers
+    payments._gateway = MidtransGateway(SERVER_KEY, api_base_url=hung_url)  # noqa: SLF001
     payments._notification_budget = 2.0  # noqa: SLF001  (8 s in production; shorter keeps the test quick)
     async with aiohttp.ClientSession() as session, session.post(
         stack.notification_url, json=body, timeout=aiohttp.ClientTimeout(total=12),
@@ -450,7 +450,7 @@ async def test_a_hung_status_api_gets_a_503_within_the_budget(stack: PaymentStac
 async def test_a_hung_snap_api_gives_try_again_within_the_link_budget(stack: PaymentStack, hung_url: str) -> None:
     order = await stack.services.orders.reserve(7, JAZZ, {"EARLY": 1}, buyer())
     payments = stack.services.payments
-    payments._gateway = MidtransGateway(SERVER_KEY, snap_base_url=hung_url, timeout=10.0, attempts=3)  # noqa: SLF001
+    payments._gateway = MidtransGateway(SERVER_KEY, snap_base_url=hung_url)  # noqa: SLF001
     payments._link_budget = 1.0  # noqa: SLF001
     with pytest.raises(PaymentLinkUnavailable):
         await asyncio.wait_for(payments.payment_link(order.id, 7), 10)
@@ -561,3 +561,45 @@ async def test_a_late_payment_whose_seats_are_gone_is_refunded_from_the_chat(sta
     assert stack.sim.refunds(order.id)[0]["refund_amount"] == "1500000.00"
     assert await tier(stack, "VIP") == (0, 0, 50)
     assert len(stack.notifier.sent(Message.REFUNDED)) == 1
+
+
+async def test_actions_from_the_notification_survive_a_poll_that_lacks_them(stack: PaymentStack) -> None:
+    order = await reserve_with_link(stack)
+    await stack.sim.set_status(order.id, "pending", payment_type="qris")
+    stack.clock.advance(minutes=10)
+    await stack.services.payments.poll_due()  # the status API: no actions for QRIS
+    assert "actions" not in (await stack.services.orders.get(order.id)).payment["instructions"]
+    assert await stack.sim.notify(None, order.id) == [200]  # the notification has them: told again, with them
+    assert "actions" in (await stack.services.orders.get(order.id)).payment["instructions"]
+    stack.clock.advance(minutes=10)
+    await stack.services.payments.poll_due()  # says less: nothing changes
+    assert "actions" in (await stack.services.orders.get(order.id)).payment["instructions"]
+    assert [o for _, o in await log_of(stack, order.id)] == ["still_pending", "still_pending", "duplicate"]
+
+
+async def test_a_refund_whose_answer_and_notifications_were_lost_is_found_by_polling(stack: PaymentStack) -> None:
+    order = await paid_order(stack, "gopay")
+    codes = list(await tickets_of(stack, order.id))
+    gateway = stack.services.refunds._gateway  # noqa: SLF001
+    real = gateway.refund
+
+    async def answer_lost(*args: object, **kwargs: object) -> dict:
+        await real(*args, **kwargs)
+        from bot.midtrans import MidtransUnavailable
+        raise MidtransUnavailable("read timed out")
+
+    gateway.refund = answer_lost  # type: ignore[method-assign]
+    stack.sim.notification_url = None  # Midtrans's refund notifications are lost as well
+    with pytest.raises(RefundRefused):
+        await stack.services.refunds.refund(order.id, codes[:1], by=ADMIN_ID, reason="x")
+    assert (await tickets_of(stack, order.id))[codes[0]] == TicketStatus.VALID
+    stack.clock.advance(minutes=5)
+    report = await stack.services.payments.poll_due()
+    assert report.outcomes == {"partial_refund": 1}
+    current = await stack.services.orders.get(order.id)
+    assert [r.status for r in current.refunds.values()] == [RefundState.DONE]
+    assert (await tickets_of(stack, order.id))[codes[0]] == TicketStatus.VOID
+    assert await tier(stack) == (99, 0, 1)
+    assert (await log_of(stack, order.id))[-1] == ("poll", "partial_refund")
+    stack.clock.advance(minutes=10)
+    assert (await stack.services.payments.poll_due()).asked == 0  # done: asked no more
