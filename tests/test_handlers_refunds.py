@@ -3,8 +3,10 @@ PTB over the fake Bot API, with the real RefundService and the Midtrans simulato
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.midtrans import MidtransGateway, MidtransUnavailable
 from bot.payments import Outcome
@@ -310,3 +312,26 @@ async def test_a_stale_screen_shows_the_order_as_it_is_instead_of_refunding_agai
     assert now.text.endswith(f"Order {order.id} is refunded: there is no payment to refund.")
     assert [b["text"] for b in now.buttons()] == ["✖ Close"]
     assert len(refunds_made(kit, order.id)) == 1
+
+
+async def test_two_taps_handled_at_the_same_time_make_one_refund_and_one_answer(kit: Bot) -> None:
+    kit.expected_failures.append("message is not modified")
+    order = await paid_order(kit)
+    first, _ = await tickets_of(kit, order.id)
+    [screen] = await kit.say(ADMIN_ID, f"/refund {order.id}")
+    await press_starting(kit, ADMIN_ID, screen, f"☐ {format_code(first.id)}")
+    await press_starting(kit, ADMIN_ID, screen, "○ The buyer asked")
+    confirm = button_starting(kit.now(ADMIN_ID, screen), "💸 Refund Rp150.000")["callback_data"]
+    told_before = len(kit.sent(BUYER_ID))
+
+    queries = [await kit.fake.press_button(ADMIN_ID, screen.message_id, confirm) for _ in range(2)]
+    updates = [Update.de_json(raw, kit.app.bot) for raw in kit.fake.take_updates()]
+    await asyncio.gather(*(kit.app.process_update(update) for update in updates))  # both in flight at once
+
+    assert len(refunds_made(kit, order.id)) == 1
+    assert kit.now(ADMIN_ID, screen).text.startswith(f"✅ Refunded Rp150.000 for order {order.id}: tickets "
+                                                     f"{format_code(first.id)} are void")
+    assert [t.status for t in await tickets_of(kit, order.id)] == [TicketStatus.VOID, TicketStatus.VALID]
+    assert all(kit.fake.callback_query(q.id).answered for q in queries)
+    assert len(kit.sent(ADMIN_ID)) == 1 and len(kit.sent(BUYER_ID)) - told_before == 1  # one screen, one notice
+    await assert_invariant(kit)
