@@ -41,12 +41,13 @@ def signature_key(order_id: str, status_code: str, gross_amount: str, server_key
 
 
 def signature_valid(body: Mapping[str, Any], server_key: str) -> bool:
-    fields = [body.get(k) for k in ("order_id", "status_code", "gross_amount", "signature_key")]
-    if not all(isinstance(f, str) for f in fields):
+    order_id, status_code, gross_amount, given = (body.get(k) for k in ("order_id", "status_code", "gross_amount",
+                                                                         "signature_key"))
+    if not (isinstance(order_id, str) and isinstance(status_code, str) and isinstance(gross_amount, str)
+            and isinstance(given, str)):
         return False
-    order_id, status_code, gross_amount, given = fields
-    expected = signature_key(order_id, status_code, gross_amount, server_key)  # type: ignore[arg-type]
-    return hmac.compare_digest(expected.encode(), given.encode())  # type: ignore[union-attr]
+    expected = signature_key(order_id, status_code, gross_amount, server_key)
+    return hmac.compare_digest(expected.encode(), given.encode())
 
 
 class _RequestsWithTimeout:

@@ -33,7 +33,7 @@ def render_png(data: str) -> bytes:
     qr.add_data(data)
     qr.make(fit=True)
     buffer = io.BytesIO()
-    qr.make_image(fill_color="black", back_color="white").save(buffer, format="PNG")
+    qr.make_image(fill_color="black", back_color="white").save(buffer, kind="PNG")
     return buffer.getvalue()
 
 

@@ -419,11 +419,11 @@ class RefundService:
             order = await self._store.orders.get(order.id) or order
         if order.status == OrderStatus.NEEDS_REFUND and transaction_status == "refund":
             now = self._clock()
-            done = await self._store.orders.transition(
+            moved = await self._store.orders.transition(
                 order.id, OrderStatus.NEEDS_REFUND, OrderStatus.REFUNDED, at=now, note="Midtrans refund",
                 set_fields={**set_fields, "refunded_amount": order.total,
                             **owe(now, Message.REFUNDED, detail={"amount": order.total})})
-            return AfterSale.REFUNDED if done else AfterSale.NOTHING
+            return AfterSale.REFUNDED if moved else AfterSale.NOTHING
         if order.status != OrderStatus.PAID:
             return result
         if not entries and _rupiah(status.get("refund_amount")) > order.refunded_amount:

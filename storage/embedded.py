@@ -37,7 +37,8 @@ def _get_unexpired(store: Any, key: str | int) -> dict[str, Any] | None:
         document = store._documents.get(key)
     if document is None:
         return None
-    now = mongomock.utcnow()
+    # mongomock.utcnow is public (mongomock's own docs patch it there) but missing from its __all__
+    now = mongomock.utcnow()  # type: ignore[attr-defined]
     for index in store._ttl_indexes.values():
         fields = list(index["key"])
         try:
@@ -52,4 +53,4 @@ def _get_unexpired(store: Any, key: str | int) -> dict[str, Any] | None:
 
 def install_id_lookup() -> None:
     """Patch mongomock's collections to find `{"_id": <str|int>, ...}` by key. Idempotent."""
-    Collection._iter_documents = _iter_documents
+    Collection._iter_documents = _iter_documents  # type: ignore[method-assign]  # the deliberate patch

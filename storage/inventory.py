@@ -21,10 +21,10 @@ class InventoryStore:
         return TierDoc.from_mongo(await self._c.find_one({"_id": tier_id}))
 
     async def for_event(self, event_id: str) -> list[TierDoc]:
-        return [TierDoc.from_mongo(raw) async for raw in self._c.find({"event_id": event_id})]  # type: ignore[misc]
+        return [TierDoc.model_validate(raw) async for raw in self._c.find({"event_id": event_id})]
 
     async def all(self) -> list[TierDoc]:
-        return [TierDoc.from_mongo(raw) async for raw in self._c.find({})]  # type: ignore[misc]
+        return [TierDoc.model_validate(raw) async for raw in self._c.find({})]
 
     async def _move(self, tier_id: str, source: str, target: str | None, qty: int) -> bool:
         """Move `qty` seats from one counter to another (or out of capacity), only if `source` has them."""

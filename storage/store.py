@@ -121,7 +121,7 @@ def open_store(uri: str | None, db_name: str, *, event_listeners: Sequence[Any] 
         return Store(AsyncMongoMockClient(tz_aware=True)[db_name], embedded=True)
     from motor.motor_asyncio import AsyncIOMotorClient
 
-    client = AsyncIOMotorClient(
+    client: AsyncIOMotorClient[dict[str, Any]] = AsyncIOMotorClient(
         uri,
         tz_aware=True,
         serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS,

@@ -29,6 +29,7 @@ import re
 import zlib
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from aiohttp import web
 from pymongo.errors import PyMongoError
@@ -43,7 +44,7 @@ from handlers.whatsapp.updates import (
     statuses,
     values,
 )
-from storage.whatsapp_inbox import RAW_MAX, WhatsAppInbox
+from storage.whatsapp_inbox import RAW_MAX, InboxKind, WhatsAppInbox
 
 log = logging.getLogger(__name__)
 
@@ -209,17 +210,18 @@ class WhatsAppWebhook:
                     status.message_id, status.status, at=status.timestamp, recipient=status.recipient, now=now,
                     errors=[{"code": e.code, "title": e.title} for e in status.errors])
                 if status.status == "failed":
-                    raw_status = {"id": status.message_id, "status": "failed", "recipient_id": status.recipient,
-                                  "timestamp": str(int(status.timestamp.timestamp())),
-                                  "errors": [{"code": e.code, "title": e.title} for e in status.errors]}
+                    raw_status: dict[str, object] = {
+                        "id": status.message_id, "status": "failed", "recipient_id": status.recipient,
+                        "timestamp": str(int(status.timestamp.timestamp())),
+                        "errors": [{"code": e.code, "title": e.title} for e in status.errors]}
                     await self._keep(f"failed:{status.message_id}", "failed", status.recipient or "", raw_status)
 
-    async def _keep(self, entry_id: str, kind: str, wa_id: str, raw: dict[str, object]) -> None:
+    async def _keep(self, entry_id: str, kind: InboxKind, wa_id: str, raw: dict[str, object]) -> None:
         text = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
         if len(text) > RAW_MAX:
             self._refuse("unusable message", None)
             return
-        if await self._inbox.receive(entry_id, kind, wa_id, text, now=self._clock()):  # type: ignore[arg-type]
+        if await self._inbox.receive(entry_id, kind, wa_id, text, now=self._clock()):
             self.counts["received"] += 1
             self._queue_for(wa_id).put_nowait(entry_id)
         else:
@@ -316,7 +318,7 @@ async def _read_body(request: web.Request, limit: int) -> bytes | None:
 
 
 def webhook_from_settings(settings: object, inbox: WhatsAppInbox, *, handle: Handle,
-                          on_failed: OnFailed | None = None, **options: object) -> WhatsAppWebhook:
+                          on_failed: OnFailed | None = None, **options: Any) -> WhatsAppWebhook:
     """The webhook for `settings` (bot/config.py); ValueError if its secrets are not configured."""
     secret = getattr(settings, "whatsapp_app_secret", None)
     verify = getattr(settings, "whatsapp_verify_token", None)
@@ -325,4 +327,4 @@ def webhook_from_settings(settings: object, inbox: WhatsAppInbox, *, handle: Han
     return WhatsAppWebhook(inbox, app_secret=secret.get_secret_value(), verify_token=verify.get_secret_value(),
                            handle=handle, on_failed=on_failed,
                            phone_number_id=getattr(settings, "whatsapp_phone_number_id", None),
-                           **options)  # type: ignore[arg-type]
+                           **options)

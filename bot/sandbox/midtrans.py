@@ -85,7 +85,7 @@ from functools import cache
 from importlib import resources
 from string import Template
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final, Self, TypeGuard
 
 import aiohttp
 from aiohttp import web
@@ -218,10 +218,10 @@ class _Default:
 
     _instance: _Default | None = None
 
-    def __new__(cls) -> Self:
+    def __new__(cls) -> _Default:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
-        return cls._instance  # type: ignore[return-value]
+        return cls._instance
 
     def __repr__(self) -> str:
         return "DEFAULT"
@@ -277,7 +277,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -1021,8 +1021,8 @@ class MidtransState:
             else:
                 snap = self.set_status(txn.order_id, action)
             await self._notify_latest(txn.order_id)
-        reply = {k: snap[k] for k in ("transaction_id", "order_id", "payment_type", "transaction_time",
-                                      "transaction_status", "gross_amount") if k in snap}
+        reply: JSON = {k: snap[k] for k in ("transaction_id", "order_id", "payment_type", "transaction_time",
+                                            "transaction_status", "gross_amount") if k in snap}
         if "fraud_status" in snap:
             reply["fraud_status"] = snap["fraud_status"]
         messages = {"expire": ("407", "Success, transaction has expired"),

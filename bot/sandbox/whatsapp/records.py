@@ -20,6 +20,7 @@ WINDOW = timedelta(hours=24)
 
 Direction = Literal["in", "out"]
 Status = Literal["accepted", "sent", "delivered", "read", "failed"]
+TemplateStatus = Literal["APPROVED", "PAUSED", "DISABLED"]
 
 
 @dataclass
@@ -160,7 +161,7 @@ class Template:
     body: str
     header: str | None = None
     category: str = "UTILITY"
-    status: Literal["APPROVED", "PAUSED", "DISABLED"] = "APPROVED"
+    status: TemplateStatus = "APPROVED"
 
     @property
     def key(self) -> tuple[str, str]:

@@ -35,7 +35,9 @@ from bot.sandbox.whatsapp.records import (
     Delivery,
     Media,
     SandboxError,
+    Status,
     Template,
+    TemplateStatus,
     WaMessage,
     WaUser,
     WebhookVerificationError,
@@ -131,10 +133,10 @@ class WhatsAppSimulator(UserActions):
 
     def add_template(
         self, name: str, language: str, body: str, *, header: str | None = None, category: str = "UTILITY",
-        status: str = "APPROVED",
+        status: TemplateStatus = "APPROVED",
     ) -> Template:
         """Register an approved template (Meta: only approved templates of the WABA can be sent)."""
-        template = Template(name, language, body, header, category, status)  # type: ignore[arg-type]
+        template = Template(name, language, body, header, category, status)
         self._templates[template.key] = template
         return template
 
@@ -315,8 +317,8 @@ class WhatsAppSimulator(UserActions):
         raw = f"{wa_id}\x15\x02\x00\x11\x18\x12{secrets.token_hex(9).upper()}".encode()
         return "wamid." + base64.b64encode(raw).decode()
 
-    def _set_status(self, message: WaMessage, status: str, error: rules.GraphApiError | None = None) -> None:
-        message.status = status  # type: ignore[assignment]
+    def _set_status(self, message: WaMessage, status: Status, error: rules.GraphApiError | None = None) -> None:
+        message.status = status
         message.status_history.append(status)
         entry: dict[str, Any] = {
             "id": message.id, "status": status, "timestamp": _unix(self.now()), "recipient_id": message.wa_id,
@@ -465,9 +467,10 @@ class WhatsAppSimulator(UserActions):
                 raise SandboxError("nothing delivered yet to redeliver")
             original = done[-1]
         elif isinstance(delivery, int):
-            original = next((d for d in self._deliveries if d.id == delivery), None)  # type: ignore[assignment]
-            if original is None:
+            found = next((d for d in self._deliveries if d.id == delivery), None)
+            if found is None:
                 raise SandboxError(f"no delivery {delivery}", status=404)
+            original = found
         else:
             original = delivery
         copy = Delivery(next(self._delivery_ids), original.payload, original.body)
