@@ -48,7 +48,8 @@ def decode_qr(data: bytes) -> list[str]:
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()
-            return [r.text for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode) if r.text]
+            found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
+            return [r.text for r in found if r.text]
     except (UnidentifiedImageError, OSError):
         return []
 

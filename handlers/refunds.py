@@ -133,8 +133,8 @@ def codes_text(codes: Sequence[str]) -> str:
 
 def screen_text(lang_: str, view: RefundView, event: EventDoc | None, choice: Choice) -> Html:
     order = view.order
-    rows = [t(lang_, "refund.head", order=order.id, title=event.title if event else order.event_id,
-              buyer=order.buyer.name, total=Html(price(lang_, order.total)))]
+    rows: list[str] = [t(lang_, "refund.head", order=order.id, title=event.title if event else order.event_id,
+                        buyer=order.buyer.name, total=Html(price(lang_, order.total)))]
     if order.refunded_amount:
         rows.append(t(lang_, "refund.so_far", amount=price(lang_, order.refunded_amount)))
     if view.unassigned:
@@ -411,7 +411,7 @@ async def on_assign(update: Update, context: Context) -> None:
     order_id, code = parts
     try:
         view = await services.refunds.assign(order_id, code, by=uid)
-        answer = label(lang_, "alert.assign_done")
+        answer: str | None = label(lang_, "alert.assign_done")
     except RefundRefused as refusal:
         if refusal.reason not in (RefundRefusal.NOTHING_UNASSIGNED, RefundRefusal.TICKET_VOID,
                                   RefundRefusal.TICKET_BEING_REFUNDED):

@@ -93,6 +93,30 @@ async def drop_buttons(query: CallbackQuery) -> None:
         await query.edit_message_reply_markup(None)
 
 
+# What a handler's registration guarantees, said to the type checker: PTB types every part of an Update as
+# optional, but a CallbackQueryHandler's update has its query, and a message handler's has a chat and a message.
+
+def pressed(update: Update) -> CallbackQuery:
+    """The button press of a CallbackQueryHandler's update."""
+    if update.callback_query is None:
+        raise ValueError("update without a callback query")
+    return update.callback_query
+
+
+def chat_id(update: Update) -> int:
+    """The chat the update came from."""
+    if update.effective_chat is None:
+        raise ValueError("update without a chat")
+    return update.effective_chat.id
+
+
+def message_of(update: Update) -> Message:
+    """The message of a message handler's update."""
+    if update.effective_message is None:
+        raise ValueError("update without a message")
+    return update.effective_message
+
+
 async def send_ticket(bot: Bot, chat_id: int, ticket: TicketDoc, event: EventDoc | None, lang_: str, *,
                       lead: Html | None = None, markup: InlineKeyboardMarkup | None = None) -> Message:
     """One ticket: its QR (the deep link a phone camera opens) captioned with event, tier, holder and code, after

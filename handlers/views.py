@@ -52,7 +52,7 @@ def event_card(lang: str, listing: EventWithTiers, cart: Mapping[str, int], *, o
         tail += "\n\n" + t(lang, "card.pick")
     description = event.description.strip()
     if description:
-        head += "\n\n"
+        head = Html(head + "\n\n")
     return fit_between(head, description, tail, limit=TEXT_LIMIT)
 
 
@@ -67,7 +67,7 @@ def ticket_caption(lang: str, ticket: TicketDoc, event: EventDoc | None) -> Html
     head = t(lang, "ticket.caption", title=title, tier=ticket.tier_name, holder=ticket.holder_name,
              code=format_code(ticket.id), when=Html(wib(event.starts_at, lang)) if event else "")
     if ticket.status == TicketStatus.VOID:
-        head = t(lang, "ticket.void") + "\n" + head
+        head = Html(t(lang, "ticket.void") + "\n" + head)
     venue = event.venue if event else ""
     return fit_between(head + ("\n📍 " if venue else ""), venue, "", limit=CAPTION_LIMIT)
 
