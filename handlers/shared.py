@@ -96,7 +96,7 @@ async def drop_buttons(query: CallbackQuery) -> None:
 # What a handler's registration guarantees, said to the type checker: PTB types every part of an Update as
 # optional, but a CallbackQueryHandler's update has its query, and a message handler's has a chat and a message.
 
-def pressed(update: Update) -> CallbackQuery:
+def callback_query(update: Update) -> CallbackQuery:
     """The button press of a CallbackQueryHandler's update."""
     if update.callback_query is None:
         raise ValueError("update without a callback query")
