@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
@@ -70,9 +70,9 @@ class EventSpec(_Strict):
         return self
 
 
-def _describe(exc: ValidationError) -> list[str]:
+def _describe(errors: list[dict[str, Any]]) -> list[str]:
     out = []
-    for err in exc.errors():
+    for err in errors:
         field = ".".join(str(p) for p in err["loc"]) or "(event)"
         message = err["msg"].removeprefix("Value error, ")
         out.append(f"{field}: {message}")
@@ -92,7 +92,7 @@ def parse_events(data: object) -> list[EventSpec]:
         try:
             specs.append(EventSpec.model_validate(raw))
         except ValidationError as exc:
-            problems.extend(f"{label}: {line}" for line in _describe(exc))
+            problems.extend(f"{label}: {line}" for line in _describe(exc.errors()))
     ids = [s.id for s in specs]
     problems.extend(f"event ({i}): id used more than once" for i in sorted({i for i in ids if ids.count(i) > 1}))
     if problems:
