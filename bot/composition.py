@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from bot.config import Settings
-from bot.event_file import load_events_file
+from bot.clock import utcnow
+from bot.event_file import EventSpec, load_events_file, past_event_warnings
 from bot.services import Services, build_services
 from storage.store import close_store, open_store
 
@@ -30,7 +31,9 @@ async def open_services(settings: Settings, *, reconcile_settle_seconds: float =
         await store.ensure_indexes()
         services = build_services(settings, store)
         if settings.events_file is not None:
-            report = await services.catalog.import_events(load_events_file(settings.events_file))
+            specs = load_events_file(settings.events_file)
+            _warn_of_past_events(specs)
+            report = await services.catalog.import_events(specs)
             log.info("events file %s: %d created, %d updated", settings.events_file,
                      len(report.created), len(report.updated))
         repaired = await services.reconcile(settle_seconds=0.0 if store.embedded else reconcile_settle_seconds)
@@ -39,3 +42,8 @@ async def open_services(settings: Settings, *, reconcile_settle_seconds: float =
         yield services
     finally:
         close_store(store)
+
+
+def _warn_of_past_events(specs: list[EventSpec]) -> None:
+    for warning in past_event_warnings(specs, utcnow()):
+        log.warning("events file: %s", warning)

@@ -256,11 +256,12 @@ def parse_events(data: object) -> list[EventSpec]:
         event_id = raw.get("id") if isinstance(raw, dict) else None
         if not isinstance(event_id, str):
             continue
-        if event_id.strip() in first_use:
-            problems.append(f"{label}, id: {_shown(event_id)} is already the id of event #{first_use[event_id.strip()]};"
-                            " every event needs its own id (events are updated by id when the file is imported again)")
+        event_id = event_id.strip()
+        if event_id in first_use:
+            problems.append(f"{label}, id: {_shown(event_id)} is already the id of event #{first_use[event_id]}; "
+                            "every event needs its own id (events are updated by id when the file is imported again)")
         else:
-            first_use[event_id.strip()] = index
+            first_use[event_id] = index
     if problems:
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
         raise EventsFileError(f"Invalid events file ({count}); nothing was imported:\n"
