@@ -121,6 +121,17 @@ async def _events_list(settings: Settings) -> int:
     return 0
 
 
+def _run(settings: Settings) -> int:
+    from bot.runtime import CannotStart, serve  # imports the Telegram stack: only when it runs
+
+    try:
+        asyncio.run(serve(settings))
+    except CannotStart as exc:  # Telegram unreachable: one line, exit 1 (a retry may succeed)
+        print(exc, file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -135,10 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "events" and args.events_command == "list":
             return asyncio.run(_events_list(settings))
         if args.command == "run":
-            from bot.runtime import serve  # imports the Telegram stack: only when it runs
-
-            asyncio.run(serve(settings))
-            return 0
+            return _run(settings)
     except (ConfigError, EventsFileError) as exc:
         print(exc, file=sys.stderr)
         return 2

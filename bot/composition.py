@@ -6,8 +6,8 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from bot.config import Settings
 from bot.clock import utcnow
+from bot.config import Settings
 from bot.event_file import EventSpec, load_events_file, past_event_warnings
 from bot.services import Services, build_services
 from storage.store import close_store, open_store
