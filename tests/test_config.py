@@ -71,7 +71,8 @@ def test_secrets_are_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("token", ["abc", "123456789", "bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
                                    '"123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"', "123456789:AAHdqTcv",
-                                   "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALD saw", "hunter2:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"])
+                                   "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALD saw",
+                                   "hunter2:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"])
 def test_a_token_not_of_botfathers_form_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch, token: str) -> None:
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", token)
     monkeypatch.setenv("PORT", "nope")  # listed together with the other bad values
