@@ -67,7 +67,14 @@ TELEGRAM: Final = web.AppKey("sandbox_telegram", TelegramSimulator)
 MIDTRANS: Final = web.AppKey("sandbox_midtrans", MidtransState)
 
 
-def banner(url: str) -> str:
+FROM_ENVIRONMENT: Final = ("RESERVATION_MINUTES", "EXPIRY_SWEEP_SECONDS", "SALE_DIGEST_SECONDS")
+"""The settings the sandbox takes from the environment (everything else it sets itself; MONGODB_URI too, above)."""
+
+
+def banner(url: str, *, hold_minutes: int | None = None) -> str:
+    """What `python -m bot sandbox` prints once it is up: the one URL to open (the web chat), and how long holds
+    last. (The service's own URL answers only Midtrans and health checks, so it is not shown.)"""
+    minutes = hold_minutes if hold_minutes is not None else _hold_minutes()
     return (
         "\n"
         "  Karcis sandbox is running. Open this in your browser:\n"
@@ -76,7 +83,23 @@ def banner(url: str) -> str:
         "\n"
         "  Chat as Sinta (buyer), Budi (organiser) or Admin. The Telegram server, Midtrans and the store are\n"
         "  local stand-ins: this is a sandbox and no real money moves. Press Ctrl-C to stop.\n"
+        f"  Seats are held for {minutes} minutes (RESERVATION_MINUTES); to watch a hold expire, start it with\n"
+        "  RESERVATION_MINUTES=5 python -m bot sandbox (5 is the shortest hold).\n"
     )
+
+
+def _hold_minutes() -> int:
+    """RESERVATION_MINUTES as the sandbox's settings read it (they have been validated by the time this is shown)."""
+    value = os.environ.get("RESERVATION_MINUTES", "").strip()
+    return int(value) if value.isdigit() else int(Settings.model_fields["reservation_minutes"].default)
+
+
+class _HideServiceUrl(logging.Filter):
+    """Drops the service's "Karcis is running: polling, http://127.0.0.1:<port>" line: in the sandbox that URL is
+    noise (it answers 404 at `/`); the banner gives the one URL to open."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Karcis is running")
 
 
 def _listen(port: int) -> socket.socket:
@@ -101,7 +124,10 @@ def _free_port() -> int:
 def sandbox_settings(
     *, token: str, server_key: str, base_url: str, service_port: int, events_file: Path,
 ) -> Settings:
-    """The service's settings: everything that points outside is pointed at this process; `.env` is ignored."""
+    """The service's settings: everything that points outside is pointed at this process; `.env` is ignored.
+
+    FROM_ENVIRONMENT (how long holds last, how often they are swept, the digest interval) is read from the
+    environment as `python -m bot run` reads it, so `RESERVATION_MINUTES=5 python -m bot sandbox` shortens holds."""
     return load_settings(
         _env_file=None,
         mongodb_uri=os.environ.get("MONGODB_URI") or None,
@@ -188,16 +214,20 @@ async def _serve_on(
     from bot.runtime import Running, serve  # the Telegram stack: imported only when the sandbox runs
 
     def started(running: Running) -> None:
-        log.info("sandbox: web chat on %s/, service on %s", base_url, running.url)
+        log.info("sandbox: the bot is running (%s on the local Telegram stand-in); holds last %d minutes",
+                 running.mode.value, settings.reservation_minutes)
         if ready is not None:
             ready(f"{base_url}/")
 
     runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None)
     await runner.setup()
+    service_log, hide = logging.getLogger("karcis"), _HideServiceUrl()
+    service_log.addFilter(hide)
     try:
         await web.SockSite(runner, sock).start()
         await serve(settings, stop=stop, ready=started, host=HOST)
     finally:
+        service_log.removeFilter(hide)
         await runner.cleanup()
 
 
