@@ -444,3 +444,22 @@ async def test_sigterm_stops_python_m_bot_run_promptly(fake: FakeTelegram, midtr
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+def test_a_start_failure_at_telegrams_own_address_names_it_and_never_the_token() -> None:
+    from telegram.error import NetworkError, TimedOut
+
+    from bot.runtime import CannotStart, telegram_start_failure
+
+    settings = Settings(_env_file=None, telegram_bot_token=GOOD_FORM_TOKEN)  # type: ignore[call-arg]
+    leaky = NetworkError(f"httpx.ConnectError: cannot reach https://api.telegram.org/bot{GOOD_FORM_TOKEN}/getMe")
+    failure = telegram_start_failure(leaky, settings, GOOD_FORM_TOKEN)
+    assert isinstance(failure, CannotStart)
+    line = str(failure)
+    assert line.startswith("Cannot start: Telegram's Bot API at https://api.telegram.org (the default; "
+                           "TELEGRAM_API_BASE_URL is not set) could not be reached for getMe")
+    assert "internet access" in line and "\n" not in line
+    assert GOOD_FORM_TOKEN.split(":", 1)[1] not in line
+    timed_out = str(telegram_start_failure(TimedOut(), settings, GOOD_FORM_TOKEN))
+    assert "(no answer within 10 s)" in timed_out
+    assert telegram_start_failure(RuntimeError("not Telegram's"), settings, GOOD_FORM_TOKEN) is None
