@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.clock import to_wib, utcnow
 from bot.composition import open_services
 from bot.config import ConfigError, Settings, load_settings
-from bot.errors import EventsFileError
+from bot.errors import CannotStart, EventsFileError
 from bot.event_file import load_events_file, past_event_warnings
 from storage.documents import EventDoc
 
@@ -122,13 +122,9 @@ async def _events_list(settings: Settings) -> int:
 
 
 def _run(settings: Settings) -> int:
-    from bot.runtime import CannotStart, serve  # imports the Telegram stack: only when it runs
+    from bot.runtime import serve  # imports the Telegram stack: only when it runs
 
-    try:
-        asyncio.run(serve(settings))
-    except CannotStart as exc:  # Telegram unreachable: one line, exit 1 (a retry may succeed)
-        print(exc, file=sys.stderr)
-        return 1
+    asyncio.run(serve(settings))
     return 0
 
 
@@ -150,4 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, EventsFileError) as exc:
         print(exc, file=sys.stderr)
         return 2
+    except CannotStart as exc:  # Telegram or MongoDB unreachable: one line, exit 1 (a retry may succeed)
+        print(exc, file=sys.stderr)
+        return 1
     return 1

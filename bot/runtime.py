@@ -42,6 +42,7 @@ from yarl import URL
 from bot import qr
 from bot.composition import open_services
 from bot.config import ConfigError, Settings
+from bot.errors import CannotStart
 from bot.services import Services
 from webhooks import telegram as telegram_webhook
 from webhooks.app import create_app
@@ -145,10 +146,6 @@ async def set_commands(application: Application, services: Services) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- start-up failures
-
-
-class CannotStart(Exception):  # noqa: N818 - read as a sentence: "cannot start: ..."
-    """The service cannot start for a reason outside this process (Telegram unreachable or failing): one line."""
 
 
 TELEGRAM_DEFAULT_BASE_URL = "https://api.telegram.org"

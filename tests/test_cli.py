@@ -102,3 +102,17 @@ def test_import_then_list_against_a_server(wire_uri: str) -> None:
     assert "Imported 2 events" in imported.stdout and "2 created" in imported.stdout
     assert "Nothing is persisted" not in imported.stderr
     assert "workshop-ui-bandung" in run("events", "list", env=env).stdout
+
+
+def test_a_mongodb_that_does_not_answer_is_one_line_without_the_password() -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = run("events", "list", env={"MONGODB_URI": f"mongodb://karcis:hunter2@127.0.0.1:{port}/x"})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "hunter2" not in result.stderr + result.stdout
+    [line] = [line for line in result.stderr.splitlines() if not line[:4].isdigit()]  # not a log line
+    assert line.startswith(f"Cannot start: MongoDB at 127.0.0.1:{port} (MONGODB_URI) did not answer")
+    assert "Check MONGODB_URI" in line

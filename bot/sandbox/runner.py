@@ -40,7 +40,7 @@ from yarl import URL
 
 from bot.clock import utcnow
 from bot.config import ConfigError, Settings, load_settings
-from bot.errors import EventsFileError
+from bot.errors import CannotStart, EventsFileError
 from bot.sandbox.midtrans import MIDTRANS_STATE, MidtransState, create_midtrans_app
 from bot.sandbox.sample_events import on_sale_copy
 from bot.sandbox.telegram_api import TelegramSimulator, create_telegram_app
@@ -238,6 +238,9 @@ def main(*, port: int = 8000, events_file: Path | None = None) -> int:
     except (ConfigError, EventsFileError) as exc:
         print(exc, file=sys.stderr)
         return 2
+    except CannotStart as exc:  # MONGODB_URI set but not answering
+        print(exc, file=sys.stderr)
+        return 1
     except KeyboardInterrupt:  # Ctrl-C before the service took over the signal
         pass
     print("Karcis sandbox stopped.", flush=True)
