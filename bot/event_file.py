@@ -164,11 +164,13 @@ def _int_problem(field: str, value: object) -> str:
     if isinstance(value, bool):
         return f"must be {what}, not yes/no"
     if isinstance(value, float):
-        # `250.000` is 250.0 to YAML (a dot is a decimal point); Indonesian writing means 250000.
         meant = round(value * 1000)
-        thousands = f"{meant:,}".replace(",", ".")
-        return (f"{value:.3f} is read as the number {value:g} (YAML takes the dot for a decimal point), not as "
-                f"{thousands}: write {meant}, without dots or commas")
+        if 0 < value < 1000 and abs(value * 1000 - meant) < 1e-6:
+            # `250.000` is 250.0 to YAML (a dot is a decimal point); written the Indonesian way it means 250000.
+            thousands = f"{meant:,}".replace(",", ".")
+            return (f"YAML reads this as {value!r} (a dot is a decimal point there), not {thousands}: write "
+                    f"{meant}, without dots or commas")
+        return f"{value!r} has decimals: must be {what}, written with digits only (e.g. {int(value)})"
     if isinstance(value, str):
         digits = value.replace(".", "").replace(",", "").replace("_", "").replace(" ", "")
         digits = digits.removeprefix("Rp").removeprefix("rp")

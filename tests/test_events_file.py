@@ -31,7 +31,9 @@ def test_the_example_file_has_two_events_one_with_a_free_tier() -> None:
     (lambda d: d["events"][1]["tiers"][0].update(price=-5),
      'event #2 (workshop-ui-bandung), tier #1 ("FREE"), price: -5 is too small: must be 0 or more'),
     (lambda d: d["events"][1]["tiers"][1].update(price=99000.5), 'event #2 (workshop-ui-bandung), tier #2 ("PRO"), '
-     "price:"),
+     "price: 99000.5 has decimals: must be whole rupiah, written with digits only (e.g. 99000)"),
+    (lambda d: d["events"][1]["tiers"][1].update(capacity=1.5), 'tier #2 ("PRO"), capacity: YAML reads this as 1.5 '
+     "(a dot is a decimal point there), not 1.500: write 1500"),
     (lambda d: d["events"][0].update(id="Jazz Senja!"), 'event #1 (Jazz Senja!), id: "Jazz Senja!" does not fit an '
      "event id: use 3–32 characters: lowercase letters a–z, digits 0–9 and dashes (-)"),
     (lambda d: d["events"][0].pop("venue"), "event #1 (jazz-senja-2026), venue: is missing"),
@@ -67,8 +69,8 @@ def test_a_price_with_a_thousands_dot_says_what_to_write(tmp_path: Path) -> None
     path.write_text(EXAMPLES.read_text().replace("price: 250000", "price: 250.000"))
     with pytest.raises(EventsFileError) as caught:
         load_events_file(path)
-    assert ('event #1 (jazz-senja-2026), tier #2 ("REG"), price: 250.000 is read as the number 250 (YAML takes the '
-            "dot for a decimal point), not as 250.000: write 250000") in str(caught.value)
+    assert ('event #1 (jazz-senja-2026), tier #2 ("REG"), price: YAML reads this as 250.0 (a dot is a decimal point '
+            "there), not 250.000: write 250000, without dots or commas") in str(caught.value)
 
 
 def test_every_mistake_is_reported_at_once() -> None:
