@@ -28,14 +28,15 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="run the bot, the payment webhook and the jobs (polling; webhook if PUBLIC_URL)")
     sandbox = commands.add_parser("sandbox", help="the whole storefront in a browser, no accounts, no real money")
     sandbox.add_argument("--port", type=int, default=8000, help="port of the web chat (default 8000; 0: any free port)")
-    sandbox.add_argument("--events", type=Path, metavar="FILE", help="events file (default examples/events.yaml)")
+    sandbox.add_argument("--events", type=Path, metavar="FILE",
+                         help="events file (default: EVENTS_FILE if set, else examples/events.yaml)")
     return parser
 
 
 EMBEDDED_IMPORT_REFUSED = (
     "Not imported: MONGODB_URI is not set, so there is no database to import into (the embedded store lasts only "
     "as long as one command). Set MONGODB_URI to your MongoDB to import, or set EVENTS_FILE={path} instead: "
-    "`python -m bot run` loads that file at every start (as does `python -m bot sandbox --events {path}`)."
+    "`python -m bot run` and `python -m bot sandbox` load that file at every start."
 )
 EMBEDDED_EMPTY = (
     "No events: MONGODB_URI is not set, so this lists the embedded store, which starts empty in every command. "

@@ -31,8 +31,8 @@ def test_import_on_the_embedded_store_checks_the_file_and_refuses() -> None:
     assert "Imported" not in result.stdout + result.stderr
     assert "is valid: 2 events (jazz-senja-2026, workshop-ui-bandung)" in result.stderr
     assert "Not imported: MONGODB_URI is not set" in result.stderr
-    assert f"EVENTS_FILE={EXAMPLES}" in result.stderr and "python -m bot run` loads that file at every start" in (
-        result.stderr)
+    assert f"EVENTS_FILE={EXAMPLES}" in result.stderr
+    assert "`python -m bot run` and `python -m bot sandbox` load that file at every start" in result.stderr
     assert "python -m bot events import" not in result.stderr  # never the same command again
 
 

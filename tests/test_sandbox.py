@@ -218,6 +218,20 @@ def test_cli_sandbox_reports_a_missing_events_file(tmp_path: Any, capsys: pytest
     assert "events file not found" in capsys.readouterr().err
 
 
+def test_cli_sandbox_takes_events_file_from_the_environment(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """EVENTS_FILE loads a file at every start of the sandbox too (what `events import` on the embedded store
+    points to); --events wins over it."""
+    from bot.cli import main
+
+    monkeypatch.setenv("EVENTS_FILE", str(tmp_path / "gone.yaml"))
+    assert main(["sandbox", "--port", "0"]) == 2
+    assert f"EVENTS_FILE: file not found: {tmp_path / 'gone.yaml'}" in capsys.readouterr().err
+    assert main(["sandbox", "--port", "0", "--events", str(tmp_path / "none.yaml")]) == 2
+    assert "events file not found" in capsys.readouterr().err
+
+
 def test_the_payment_pages_way_back_leads_to_the_sandbox_chat() -> None:
     from bot.sandbox.runner import bot_link_to_webchat
 

@@ -232,8 +232,14 @@ async def _serve_on(
 
 
 def main(*, port: int = 8000, events_file: Path | None = None) -> int:
-    """`python -m bot sandbox`: run until Ctrl-C; 2 with a message if it cannot start."""
+    """`python -m bot sandbox`: run until Ctrl-C; 2 with a message if it cannot start.
+
+    The events: --events FILE, else EVENTS_FILE (as `python -m bot run` loads it), else examples/events.yaml."""
     try:
+        if events_file is None and os.environ.get("EVENTS_FILE", "").strip():
+            events_file = Path(os.environ["EVENTS_FILE"].strip())
+            if not events_file.is_file():
+                raise ConfigError(f"EVENTS_FILE: file not found: {events_file}")
         asyncio.run(run_sandbox(port=port, events_file=events_file, ready=lambda url: print(banner(url), flush=True)))
     except (ConfigError, EventsFileError) as exc:
         print(exc, file=sys.stderr)
