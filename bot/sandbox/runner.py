@@ -67,10 +67,6 @@ TELEGRAM: Final = web.AppKey("sandbox_telegram", TelegramSimulator)
 MIDTRANS: Final = web.AppKey("sandbox_midtrans", MidtransState)
 
 
-FROM_ENVIRONMENT: Final = ("RESERVATION_MINUTES", "EXPIRY_SWEEP_SECONDS", "SALE_DIGEST_SECONDS")
-"""The settings the sandbox takes from the environment (everything else it sets itself; MONGODB_URI too, above)."""
-
-
 def banner(url: str, *, hold_minutes: int | None = None) -> str:
     """What `python -m bot sandbox` prints once it is up: the one URL to open (the web chat), and how long holds
     last. (The service's own URL answers only Midtrans and health checks, so it is not shown.)"""
@@ -126,8 +122,8 @@ def sandbox_settings(
 ) -> Settings:
     """The service's settings: everything that points outside is pointed at this process; `.env` is ignored.
 
-    FROM_ENVIRONMENT (how long holds last, how often they are swept, the digest interval) is read from the
-    environment as `python -m bot run` reads it, so `RESERVATION_MINUTES=5 python -m bot sandbox` shortens holds."""
+    RESERVATION_MINUTES, EXPIRY_SWEEP_SECONDS and SALE_DIGEST_SECONDS (the settings not given here) are read from
+    the environment as `python -m bot run` reads them, so `RESERVATION_MINUTES=5 python -m bot sandbox` shortens holds."""
     return load_settings(
         _env_file=None,
         mongodb_uri=os.environ.get("MONGODB_URI") or None,
