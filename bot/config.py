@@ -9,6 +9,9 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# Midtrans Snap's shortest expiry (its docs say 5 minutes on one page and 20 seconds on another: take 5).
+SNAP_MIN_EXPIRY_MINUTES = 5
+
 
 class ConfigError(Exception):
     """Raised when the configuration is invalid; the message lists every bad value."""
@@ -44,8 +47,12 @@ class Settings(BaseSettings):
     public_url: str | None = Field(default=None, pattern=r"^https?://")
     port: int = Field(default=8080, ge=1, le=65535)
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
-    reservation_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    reservation_minutes: int = Field(default=30, le=24 * 60)
     expiry_sweep_seconds: int = Field(default=60, ge=1, le=3600)
+    payment_poll_grace_minutes: int = Field(
+        default=60, ge=0, le=24 * 60,
+        description="how long after a hold ended an order waits for Midtrans to answer before it is expired "
+                    "unconfirmed (admins are told)")
     events_file: Path | None = None
     sale_digest_seconds: int = Field(default=15, ge=1, le=3600, description="a sale digest per chat this often")
 
@@ -59,6 +66,15 @@ class Settings(BaseSettings):
             if bad:
                 raise ValueError(f"must be comma-separated Telegram user ids; not a number: {', '.join(bad)}")
             return frozenset(int(p) for p in parts)
+        return value
+
+    @field_validator("reservation_minutes")
+    @classmethod
+    def _reservation_fits_snap(cls, value: int) -> int:
+        """The hold is also the Snap payment page's expiry, which Midtrans documents as at least 5 minutes."""
+        if value < SNAP_MIN_EXPIRY_MINUTES:
+            raise ValueError(f"must be at least {SNAP_MIN_EXPIRY_MINUTES} minutes: the payment page's expiry "
+                             f"cannot be shorter than Midtrans's minimum of {SNAP_MIN_EXPIRY_MINUTES} minutes")
         return value
 
     @field_validator("mongodb_uri", "telegram_bot_token", "midtrans_server_key", mode="before")
