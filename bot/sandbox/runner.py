@@ -123,7 +123,7 @@ def sandbox_settings(
     """The service's settings: everything that points outside is pointed at this process; `.env` is ignored.
 
     RESERVATION_MINUTES, EXPIRY_SWEEP_SECONDS and SALE_DIGEST_SECONDS (the settings not given here) are read from
-    the environment as `python -m bot run` reads them, so `RESERVATION_MINUTES=5 python -m bot sandbox` shortens holds."""
+    the environment as `python -m bot run` reads them: `RESERVATION_MINUTES=5 python -m bot sandbox` shortens holds."""
     return load_settings(
         _env_file=None,
         mongodb_uri=os.environ.get("MONGODB_URI") or None,
