@@ -256,7 +256,7 @@ async def test_cli_sandbox_prints_one_url_the_web_chat_and_how_long_holds_last()
     env.update({"RESERVATION_MINUTES": "7", "PYTHONUNBUFFERED": "1"})
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "sandbox", "--port", "0", env=env, cwd=Path(__file__).resolve().parent.parent,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
     )
     lines: list[str] = []
     try:
@@ -273,6 +273,11 @@ async def test_cli_sandbox_prints_one_url_the_web_chat_and_how_long_holds_last()
         assert "RESERVATION_MINUTES=5 python -m bot sandbox" in text
         async with aiohttp.ClientSession() as http, http.get(urls[0]) as response:
             assert response.status == 200  # the URL shown is the one that answers
+        # Ctrl-C as a terminal sends it: SIGINT to the whole process group (the QR worker process too)
+        os.killpg(process.pid, signal.SIGINT)
+        rest, _ = await asyncio.wait_for(process.communicate(), 15)
+        assert process.returncode == 0
+        assert "Traceback" not in rest.decode() and "Karcis sandbox stopped." in rest.decode()
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGINT)
