@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -85,7 +86,7 @@ TIER_COLUMNS = ("code", "tier", "price", "available", "pending", "sold", "capaci
 _NUMERIC = {"price", "available", "pending", "sold", "capacity"}
 
 
-def tier_table(rows: list[tuple[str, ...]], indent: str = "  ") -> list[str]:
+def tier_table(rows: Sequence[tuple[str, ...]], indent: str = "  ") -> list[str]:
     """Rows under TIER_COLUMNS, every column as wide as its widest cell; numbers right-aligned."""
     table = [TIER_COLUMNS, *rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(TIER_COLUMNS))]

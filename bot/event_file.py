@@ -17,6 +17,7 @@ from pydantic import (
     ValidationInfo,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from bot.clock import WIB, as_utc
 from bot.errors import EventsFileError
@@ -180,7 +181,7 @@ def _int_problem(field: str, value: object) -> str:
     return f"must be {what}, written with digits only (e.g. 250000)"
 
 
-def _problem(err: dict[str, Any]) -> str:
+def _problem(err: ErrorDetails) -> str:
     """One pydantic error in words."""
     kind, loc, value, ctx = err["type"], err["loc"], err.get("input"), err.get("ctx") or {}
     field = next((str(p) for p in reversed(loc) if isinstance(p, str)), "")
@@ -218,7 +219,7 @@ def _problem(err: dict[str, Any]) -> str:
     return str(err["msg"]).removeprefix("Value error, ")
 
 
-def _describe(errors: list[dict[str, Any]], raw: object) -> list[str]:
+def _describe(errors: list[ErrorDetails], raw: object) -> list[str]:
     return [f"{_field_name(tuple(err['loc']), raw)}: {_problem(err)}" for err in errors]
 
 
