@@ -17,7 +17,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
@@ -35,9 +35,12 @@ from handlers.shared import (
     NO_PREVIEW,
     PRIVATE,
     Context,
+    callback_query,
+    chat_id,
     edit,
     is_admin,
     lang,
+    message_of,
     organised_events,
     reply,
     send_ticket,
@@ -201,13 +204,13 @@ async def start(update: Update, context: Context) -> None:
         await show_order(update, context, payload[len(ORDER_PAYLOAD):])
         return
     text, keyboard = await events_page(services, lang_, 0)
-    await reply(update, context, t(lang_, "welcome", name=update.effective_user.first_name) + "\n\n" + text,
-                keyboard)
+    welcome = t(lang_, "welcome", name=update.effective_user.first_name if update.effective_user else "")
+    await reply(update, context, Html(welcome + "\n\n" + text), keyboard)
 
 
 async def on_events(update: Update, context: Context) -> None:
     """Replace the message with a page of the events on sale."""
-    query = update.callback_query
+    query = callback_query(update)
     await query.answer()
     page = args(query.data)[0] if args(query.data) else "0"
     text, keyboard = await events_page(services_of(context), lang(update), int(page) if page.isdigit() else 0)
@@ -216,7 +219,7 @@ async def on_events(update: Update, context: Context) -> None:
 
 async def on_cart(update: Update, context: Context) -> None:
     """Show the event card with the selection the button carries (➕/➖ land here)."""
-    query, lang_ = update.callback_query, lang(update)
+    query, lang_ = callback_query(update), lang(update)
     parts = args(query.data)
     cart = decode_cart(parts[1]) if len(parts) == 2 else None
     shown = await card(services_of(context), lang_, parts[0], cart) if cart is not None else None
@@ -229,7 +232,7 @@ async def on_cart(update: Update, context: Context) -> None:
 
 async def on_noop(update: Update, context: Context) -> None:
     """Explain a button that does nothing (a tier's name, a limit reached)."""
-    query, lang_ = update.callback_query, lang(update)
+    query, lang_ = callback_query(update), lang(update)
     why = (args(query.data) or [""])[0]
     key = {"m": "alert.max_per_order", "s": "alert.no_seats", "t": "alert.cart_full"}.get(why, "alert.use_buttons")
     await query.answer(label(lang_, key))
@@ -240,7 +243,7 @@ async def on_noop(update: Update, context: Context) -> None:
 
 async def on_checkout(update: Update, context: Context) -> None:
     """Keep the chosen tickets in a draft and ask for contact details, offering last time's."""
-    query, lang_, services = update.callback_query, lang(update), services_of(context)
+    query, lang_, services = callback_query(update), lang(update), services_of(context)
     parts = args(query.data)
     cart = decode_cart(parts[1]) if len(parts) == 2 else None
     listing = await services.catalog.get(parts[0]) if cart is not None else None
@@ -283,7 +286,7 @@ async def show_step(update: Update, context: Context, draft: PurchaseDraft, text
     target = pressed or draft.prompt_message_id
     if target is not None:
         try:
-            await context.bot.edit_message_text(text, chat_id=update.effective_chat.id, message_id=target,
+            await context.bot.edit_message_text(text, chat_id=chat_id(update), message_id=target,
                                                 parse_mode=ParseMode.HTML, reply_markup=keyboard,
                                                 link_preview_options=NO_PREVIEW)
         except BadRequest as exc:
@@ -339,7 +342,7 @@ async def current_draft(services: Services, uid: int, nonce: str) -> PurchaseDra
 
 async def on_use_last(update: Update, context: Context) -> None:
     """Fill the draft with last time's contact details and show the summary."""
-    query, lang_, services = update.callback_query, lang(update), services_of(context)
+    query, lang_, services = callback_query(update), lang(update), services_of(context)
     nonce, uid = (args(query.data) or [""])[0], user_id(update)
     user = await services.store.users.get(uid)
     last = user.last_buyer if user else None
@@ -357,7 +360,7 @@ async def on_use_last(update: Update, context: Context) -> None:
 
 async def on_new_details(update: Update, context: Context) -> None:
     """Start typing the contact details: ask for the name."""
-    query, lang_, services = update.callback_query, lang(update), services_of(context)
+    query, lang_, services = callback_query(update), lang(update), services_of(context)
     draft = await services.store.drafts.update_purchase(
         user_id(update), (args(query.data) or [""])[0],
         {"name": None, "email": None, "phone": None, "awaiting": ContactStep.NAME.value}, at=services.clock())
@@ -378,7 +381,7 @@ async def on_text(update: Update, context: Context) -> None:
         return
     step = draft.awaiting
     try:
-        value = CLEANERS[step](update.effective_message.text or "")
+        value = CLEANERS[step](message_of(update).text or "")
     except InvalidContact as exc:
         await ask(update, context, draft, problem=contact_problem(lang_, exc))
         return
@@ -416,7 +419,7 @@ async def send_summary(update: Update, context: Context, draft: PurchaseDraft) -
 
 async def on_drop(update: Update, context: Context) -> None:
     """Abandon the purchase draft; nothing was held."""
-    query, lang_, services = update.callback_query, lang(update), services_of(context)
+    query, lang_, services = callback_query(update), lang(update), services_of(context)
     await services.store.drafts.drop_purchase(user_id(update), (args(query.data) or [""])[0])
     await query.answer()
     await edit(query, t(lang_, "purchase.dropped"), markup([[button(label(lang_, "btn.events"), EVENTS, "0")]]))
@@ -427,7 +430,7 @@ async def on_drop(update: Update, context: Context) -> None:
 
 async def on_confirm(update: Update, context: Context) -> None:
     """Reserve the confirmed draft's seats; then the payment link, or the tickets at once when free."""
-    query, lang_, services = update.callback_query, lang(update), services_of(context)
+    query, lang_, services = callback_query(update), lang(update), services_of(context)
     uid = user_id(update)
     draft = await services.store.drafts.take_purchase(uid, (args(query.data) or [""])[0])
     buyer = draft.buyer if draft else None
@@ -513,7 +516,7 @@ async def offer_payment(update: Update, context: Context, order: OrderDoc) -> No
 
 async def on_pay(update: Update, context: Context) -> None:
     """Make (or fetch) the payment link of a pending order."""
-    query, lang_, services = update.callback_query, lang(update), services_of(context)
+    query, lang_, services = callback_query(update), lang(update), services_of(context)
     try:
         order = await services.orders.get_for_user((args(query.data) or [""])[0], user_id(update))
     except OrderNotFound:
@@ -525,7 +528,7 @@ async def on_pay(update: Update, context: Context) -> None:
 
 async def on_cancel(update: Update, context: Context) -> None:
     """Cancel a pending order: its seats go back on sale."""
-    query, lang_, services = update.callback_query, lang(update), services_of(context)
+    query, lang_, services = callback_query(update), lang(update), services_of(context)
     order_id, uid = (args(query.data) or [""])[0], user_id(update)
     try:
         order = await services.orders.cancel(order_id, uid)
@@ -596,7 +599,7 @@ async def orders_command(update: Update, context: Context) -> None:
 
 async def on_orders(update: Update, context: Context) -> None:
     """The pending orders, from a button."""
-    await update.callback_query.answer()
+    await callback_query(update).answer()
     await orders_command(update, context)
 
 
@@ -643,12 +646,12 @@ async def mytickets_command(update: Update, context: Context) -> None:
 
 async def on_tickets_page(update: Update, context: Context) -> None:
     """Another page of the user's tickets."""
-    query = update.callback_query
+    query = callback_query(update)
     await query.answer()
     page = (args(query.data) or ["0"])[0]
     text, keyboard = await tickets_page(services_of(context), lang(update), user_id(update),
                                         int(page) if page.isdigit() else 0)
-    if query.message is not None and query.message.photo:
+    if isinstance(query.message, Message) and query.message.photo:
         await reply(update, context, text, keyboard)
     else:
         await edit(query, text, keyboard)
@@ -656,7 +659,7 @@ async def on_tickets_page(update: Update, context: Context) -> None:
 
 async def on_qr(update: Update, context: Context) -> None:
     """Re-send one of the user's tickets as a QR photo."""
-    query, lang_, services = update.callback_query, lang(update), services_of(context)
+    query, lang_, services = callback_query(update), lang(update), services_of(context)
     ticket = await services.store.tickets.get((args(query.data) or [""])[0])
     if ticket is None or ticket.user_id != user_id(update):
         await query.answer(label(lang_, "alert.not_your_ticket"), show_alert=True)

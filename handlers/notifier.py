@@ -16,6 +16,7 @@ import logging
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup
@@ -122,7 +123,7 @@ class TelegramNotifier:
             text, keyboard = rendered if isinstance(rendered, tuple) else (rendered, None)
             try:
                 await self._once(notice, f"user:{uid}",
-                                 lambda uid=uid, text=text, keyboard=keyboard: send(self._bot, uid, text, keyboard))
+                                 partial(send, self._bot, uid, text, keyboard))
                 told += 1
             except Undeliverable as exc:
                 log.warning("%s: user %s cannot be reached (%s)", what, uid, exc)
@@ -161,8 +162,9 @@ class TelegramNotifier:
                 lead = None
         for ticket in owed:
             first, lead = lead, None
-            await self._once(notice, f"ticket:{ticket.id}", lambda ticket=ticket, first=first: send_ticket(
-                self._bot, order.user_id, ticket, notice.event, lang, lead=first, markup=keyboard if first else None))
+            await self._once(notice, f"ticket:{ticket.id}", partial(
+                send_ticket, self._bot, order.user_id, ticket, notice.event, lang, lead=first,
+                markup=keyboard if first else None))
 
     async def _sale(self, notice: Notice) -> None:
         """Add the sale to each organiser's digest (stored before the part is recorded, so the SALE entry is
@@ -295,7 +297,7 @@ class TelegramNotifier:
         for group, contact in ((organisers, False), (admins, True)):
             try:
                 if group:
-                    await self._to_staff(notice, group, lambda lang, contact=contact: staff_text(lang, contact),
+                    await self._to_staff(notice, group, partial(staff_text, contact=contact),
                                          f"reversed {order.id}")
             except Exception as exc:  # noqa: BLE001 - raised below, after the other group was tried
                 failure = failure or exc

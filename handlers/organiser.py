@@ -24,9 +24,11 @@ from handlers.messages import t
 from handlers.shared import (
     PRIVATE,
     Context,
+    chat_id,
     is_admin,
     is_staff,
     lang,
+    message_of,
     organised_events,
     reply,
     send_ticket,
@@ -79,7 +81,7 @@ async def ticket_link(update: Update, context: Context) -> None:
     if ticket and event and services.checkin.may_check_in(event, uid):
         await answer_checkin(update, context, payload, ticket)
     elif ticket and ticket.user_id == uid:
-        await send_ticket(context.bot, update.effective_chat.id, ticket, event, lang_)
+        await send_ticket(context.bot, chat_id(update), ticket, event, lang_)
     elif await is_staff(services, uid):
         await answer_checkin(update, context, payload)
     else:
@@ -111,7 +113,7 @@ async def scan_command(update: Update, context: Context) -> None:
 async def on_photo(update: Update, context: Context) -> None:
     """A photo from staff in scan mode (or captioned /scan): decode its QR and check the ticket in."""
     services, uid, lang_ = services_of(context), user_id(update), lang(update)
-    message = update.effective_message
+    message = message_of(update)
     if not await is_staff(services, uid):
         await reply(update, context, t(lang_, "photo.not_expected"))
         return
@@ -121,8 +123,10 @@ async def on_photo(update: Update, context: Context) -> None:
     if not (scanning or SCAN_CAPTION.check_update(update)):
         await reply(update, context, t(lang_, "scan.first"))
         return
-    file_id = message.photo[-1].file_id if message.photo else message.document.file_id
-    data = await (await context.bot.get_file(file_id)).download_as_bytearray()
+    image = message.photo[-1] if message.photo else message.document
+    if image is None:  # the IMAGES filter lets only photos and image documents through
+        return
+    data = await (await context.bot.get_file(image.file_id)).download_as_bytearray()
     texts = await asyncio.to_thread(decode_qr, bytes(data))
     await services.store.drafts.set_scan_until(uid, now + SCAN_WINDOW, at=now)
     if not texts:

@@ -28,7 +28,7 @@ from bot.tickets import format_code
 from handlers.formatting import shorten, wib_time
 from handlers.keyboards import args, button, fits, markup, pattern
 from handlers.messages import Html, has, label, t
-from handlers.shared import PRIVATE, Context, edit, lang, reply, services_of, user_id
+from handlers.shared import PRIVATE, Context, callback_query, edit, lang, reply, services_of, user_id
 from handlers.views import price
 from storage.documents import EventDoc, OrderDoc, OrderStatus, RefundRecord, RefundSource, RefundState
 
@@ -291,20 +291,20 @@ async def refund_command(update: Update, context: Context) -> None:
 
 async def on_open(update: Update, context: Context) -> None:
     """The 💸 button on a notice: a new refund screen below it."""
-    await show_screen(update, context, (args(update.callback_query.data) or [""])[0])
+    await show_screen(update, context, (args(callback_query(update).data) or [""])[0])
 
 
 async def on_screen(update: Update, context: Context) -> None:
     """A toggle or a reason: the same screen with the new choice."""
-    choice = parse_choice(update.callback_query.data)
+    choice = parse_choice(callback_query(update).data)
     if choice is None:
-        await update.callback_query.answer(label(lang(update), "alert.refund_gone"), show_alert=True)
+        await callback_query(update).answer(label(lang(update), "alert.refund_gone"), show_alert=True)
         return
     await show_screen(update, context, choice.order_id, choice, in_place=True)
 
 
 async def on_close(update: Update, context: Context) -> None:
-    query = update.callback_query
+    query = callback_query(update)
     await query.answer()
     await edit(query, t(lang(update), "refund.closed", order=(args(query.data) or [""])[0]))
 
@@ -312,7 +312,7 @@ async def on_close(update: Update, context: Context) -> None:
 async def on_confirm(update: Update, context: Context) -> None:
     """Refund the chosen tickets through Midtrans and say exactly what happened. A second tap on the same
     Confirm asks for the same refund (same tickets, same refund_key): it shows the refund once, never two."""
-    query, services, lang_, uid = update.callback_query, services_of(context), lang(update), user_id(update)
+    query, services, lang_, uid = callback_query(update), services_of(context), lang(update), user_id(update)
     choice = parse_choice(query.data)
     if choice is None or choice.reason_key is None:
         await query.answer(label(lang_, "alert.refund_gone"), show_alert=True)
@@ -403,7 +403,7 @@ def unassigned_keyboard(lang_: str, order: OrderDoc, tickets: Sequence[RefundTic
 
 async def on_assign(update: Update, context: Context) -> None:
     """Void one ticket against the refunded amount; the message then shows what is left (or that it is done)."""
-    query, services, lang_, uid = update.callback_query, services_of(context), lang(update), user_id(update)
+    query, services, lang_, uid = callback_query(update), services_of(context), lang(update), user_id(update)
     parts = args(query.data)
     if len(parts) != 2:
         await query.answer(label(lang_, "alert.refund_gone"), show_alert=True)
