@@ -98,8 +98,9 @@ def require_credentials(settings: Settings) -> tuple[str, str]:
         verb = "is" if len(missing) == 1 else "are"
         raise ConfigError(f"Cannot start Karcis: {' and '.join(missing)} {verb} not set.\n" + "\n".join(lines)
                           + f"\n{SANDBOX_HINT}")
-    token = settings.telegram_bot_token.get_secret_value()  # type: ignore[union-attr]
-    server_key = settings.midtrans_server_key.get_secret_value()  # type: ignore[union-attr]
+    assert settings.telegram_bot_token is not None and settings.midtrans_server_key is not None  # none missing
+    token = settings.telegram_bot_token.get_secret_value()
+    server_key = settings.midtrans_server_key.get_secret_value()
     sandbox_key = server_key.startswith("SB-")
     if settings.midtrans_is_production and sandbox_key:
         log.warning("MIDTRANS_IS_PRODUCTION is true but MIDTRANS_SERVER_KEY looks like a sandbox key (SB-...)")
