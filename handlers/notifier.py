@@ -25,13 +25,17 @@ from bot.services import Services
 from handlers.buyer import CART, TICKETS
 from handlers.keyboards import button, encode_cart, fits, markup
 from handlers.messages import Html, label, lang_of, t
+from handlers.rate_limit import MAX_WAIT_SECONDS as LIMITER_MAX_WAIT
+from handlers.rate_limit import Priority, sending_as
 from handlers.shared import send, send_ticket
 from handlers.views import lines_text, payment_instructions, price
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-MAX_WAIT_SECONDS = 60.0  # a longer flood wait is not slept through: the delivery job retries later
+# A longer flood wait is not slept through: the delivery job retries later. The same cap as the rate limiter's
+# (handlers/rate_limit.py), which raises RetryAfter instead of waiting past it.
+MAX_WAIT_SECONDS = LIMITER_MAX_WAIT
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -39,6 +43,12 @@ def retry_seconds(exc: RetryAfter) -> float:
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         delay = exc.retry_after
     return delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
+
+
+# What goes first when the bot is busy (handlers/rate_limit.py): a reply to someone waiting (set by the update
+# processor), then what buyers are owed, then notices to staff.
+PRIORITIES = {Message.SALE: Priority.STAFF, Message.AMOUNT_MISMATCH: Priority.STAFF,
+              Message.PAYMENT_REVIEW: Priority.STAFF}
 
 
 class TelegramNotifier:
@@ -61,7 +71,8 @@ class TelegramNotifier:
             Message.AMOUNT_MISMATCH: self._amount_mismatch,
             Message.PAYMENT_REVIEW: self._payment_review,
         }
-        await handlers[notice.message](notice)
+        with sending_as(PRIORITIES.get(notice.message, Priority.BUYER)):
+            await handlers[notice.message](notice)
 
     # ---- sending -------------------------------------------------------------------------------------------
 
