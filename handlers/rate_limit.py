@@ -19,16 +19,22 @@ message and sends one in the same chat 50 ms later gets a 429; and after any 429
   private chat: 1/s, a burst of 2; a group: 20/min, a burst of 3) and then one from the bot's (28/s, no burst:
   below "30 or so" so that no second ever holds 30). Calls without a chat (answering a button press, getMe,
   getUpdates) are not paced: they are not messages.
-- **Priorities.** A call waits in one queue ordered by priority, then by arrival: `REPLY` (what a person who just
-  pressed a button or typed is waiting for: set by handlers/updates.py while an update runs), then `BUYER`
-  (tickets and other news to buyers: set by the notifier), then `STAFF` (notices to organisers and admins, and
-  anything that says nothing). A chat whose bucket is empty does not hold up other chats.
+- **Priorities.** A call waits in one queue ordered by priority, then by rank, then by arrival: `REPLY` (what a
+  person who just pressed a button or typed is waiting for: set by handlers/updates.py while an update runs), then
+  `BUYER` (tickets and other news to buyers: set by the notifier), then `STAFF` (notices to organisers and admins,
+  and anything that says nothing). A reply's rank is when its chat's conversation began (handlers/updates.py), so
+  in an on-sale the buyer who came first is served first through their whole purchase, instead of every buyer
+  waiting for everyone at every step; other calls rank by arrival. A chat whose bucket is empty does not hold up
+  other chats.
 - **429.** A flood wait delays only the chat it was answered for (its retry is queued again in its old place);
   only when several chats are told to wait within a second (a flood of the whole bot) does everything wait.
-- **The sleep cap.** No call waits more than `MAX_WAIT_SECONDS` in all (queueing and flood waits). When it
-  would, `RetryAfter` is raised at once instead: a delivery records the failure and the message stays owed in the
-  outbox, and the delivery job sends it later (bot/notifications.py); a handler fails into the error handler.
+- **The sleep cap.** A delivered message (`BUYER`, `STAFF`) waits at most `MAX_WAIT_SECONDS` in all (queueing
+  and flood waits). When it would wait longer, `RetryAfter` is raised at once instead: the delivery records the
+  failure, the message stays owed in the outbox, and the delivery job sends it later (bot/notifications.py).
   handlers/notifier.py uses the same figure, so it never sleeps through what the limiter refused to wait for.
+  A reply has no outbox to wait in (raising would only lose the buyer's step), so it waits its turn for up to
+  `REPLY_MAX_WAIT_SECONDS`; past that, or for a flood wait longer than that, the handler fails into the error
+  handler.
 """
 
 from __future__ import annotations
@@ -52,7 +58,8 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
-MAX_WAIT_SECONDS = 30.0   # the most a call waits in the limiter (queue + flood waits); past it: RetryAfter
+MAX_WAIT_SECONDS = 30.0   # the most a delivered message waits here (queue + flood waits); past it: RetryAfter
+REPLY_MAX_WAIT_SECONDS = 900.0  # the most a reply waits: an on-sale's whole queue at 28/s (docs/onsale.md)
 
 CHAT_RATE = 1.0           # messages per second in one private chat ("avoid more than one message per second")
 CHAT_BURST = 2            # "short bursts": an edit and a send of the same step go out together
@@ -72,16 +79,19 @@ class Priority(IntEnum):
 
 
 _PRIORITY: ContextVar[Priority] = ContextVar("karcis_send_priority", default=Priority.STAFF)
+_RANK: ContextVar[int | None] = ContextVar("karcis_send_rank", default=None)
 
 
 @contextlib.contextmanager
-def sending_as(priority: Priority) -> Iterator[None]:
-    """Bot API calls made inside (and in tasks started inside) go out with `priority`."""
-    token = _PRIORITY.set(priority)
+def sending_as(priority: Priority, rank: int | None = None) -> Iterator[None]:
+    """Bot API calls made inside (and in tasks started inside) go out with `priority`; among calls of one
+    priority a lower `rank` goes first (unset: the call's arrival)."""
+    token, rank_token = _PRIORITY.set(priority), _RANK.set(rank)
     try:
         yield
     finally:
         _PRIORITY.reset(token)
+        _RANK.reset(rank_token)
 
 
 def current_priority() -> Priority:
@@ -132,6 +142,7 @@ class Bucket:
 @dataclass(order=True)
 class _Waiter:
     priority: int
+    rank: int
     seq: int
     future: asyncio.Future[None] = field(compare=False)
 
@@ -168,19 +179,20 @@ class KarcisRateLimiter(BaseRateLimiter[dict[str, Any]]):
     def __init__(
         self, *, bot_rate: float = BOT_RATE, bot_burst: int = BOT_BURST, chat_rate: float = CHAT_RATE,
         chat_burst: int = CHAT_BURST, group_rate: float = GROUP_RATE, group_burst: int = GROUP_BURST,
-        max_wait: float = MAX_WAIT_SECONDS, retries: int = RETRIES, flood_chats: int = FLOOD_CHATS,
+        max_wait: float = MAX_WAIT_SECONDS, reply_max_wait: float = REPLY_MAX_WAIT_SECONDS,
+        retries: int = RETRIES, flood_chats: int = FLOOD_CHATS,
         flood_window: float = FLOOD_WINDOW,
     ) -> None:
         self.bot_rate, self.bot_burst = bot_rate, bot_burst
         self.chat_rate, self.chat_burst = chat_rate, chat_burst
         self.group_rate, self.group_burst = group_rate, group_burst
-        self.max_wait, self.retries = max_wait, retries
+        self.max_wait, self.reply_max_wait, self.retries = max_wait, reply_max_wait, retries
         self.flood_chats, self.flood_window = flood_chats, flood_window
         self._loop: asyncio.AbstractEventLoop | None = None
         self._bot: Bucket | None = None
         self._bot_blocked_until = 0.0
         self._chats: dict[Hashable, _Chat] = {}
-        self._ready: list[tuple[int, int, int, Hashable]] = []   # (priority, seq, version, chat): may go now
+        self._ready: list[tuple[int, int, int, int, Hashable]] = []  # (priority, rank, seq, version, chat)
         self._timed: list[tuple[float, int, Hashable]] = []      # (when, version, chat): its bucket refills
         self._seq = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
@@ -218,12 +230,14 @@ class KarcisRateLimiter(BaseRateLimiter[dict[str, Any]]):
         chat = chat_of(data)
         priority = Priority((rate_limit_args or {}).get("priority", current_priority()))
         began = self._now()
-        deadline = began + self.max_wait
+        deadline = began + (self.reply_max_wait if priority == Priority.REPLY else self.max_wait)
         seq = next(self._seq)  # a retry after a flood wait keeps its place
+        rank = _RANK.get()
+        rank = seq if rank is None else rank
         attempt = 0
         while True:
             if chat is not None:
-                await self._turn(chat, priority, seq, deadline)
+                await self._turn(chat, priority, rank, seq, deadline)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -239,7 +253,7 @@ class KarcisRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 if chat is None:
                     await asyncio.sleep(wait)
 
-    async def _turn(self, key: Hashable, priority: Priority, seq: int, deadline: float) -> None:
+    async def _turn(self, key: Hashable, priority: Priority, rank: int, seq: int, deadline: float) -> None:
         """Wait until this call may go in its chat and for the bot; RetryAfter if that is past `deadline`."""
         now = self._now()
         chat = self._chat(key, now)
@@ -247,7 +261,7 @@ class KarcisRateLimiter(BaseRateLimiter[dict[str, Any]]):
         if blocked > deadline:
             self.refused += 1
             raise too_long(blocked - now)
-        waiter = _Waiter(int(priority), seq, self._loop.create_future())  # type: ignore[union-attr]
+        waiter = _Waiter(int(priority), rank, seq, self._loop.create_future())  # type: ignore[union-attr]
         heapq.heappush(chat.waiting, waiter)
         self._schedule(key, chat, now)
         self._pump()
@@ -258,7 +272,7 @@ class KarcisRateLimiter(BaseRateLimiter[dict[str, Any]]):
         except TimeoutError:
             self.refused += 1
             self._pump()
-            raise too_long(self.max_wait) from None
+            raise too_long(deadline - now) from None
 
     # ---- the scheduler -----------------------------------------------------------------------------------
 
@@ -278,7 +292,7 @@ class KarcisRateLimiter(BaseRateLimiter[dict[str, Any]]):
             return
         at = max(chat.bucket.ready_at(now), chat.blocked_until)
         if at <= now:
-            heapq.heappush(self._ready, (best.priority, best.seq, chat.version, key))
+            heapq.heappush(self._ready, (best.priority, best.rank, best.seq, chat.version, key))
         else:
             heapq.heappush(self._timed, (at, chat.version, key))
 
@@ -295,7 +309,7 @@ class KarcisRateLimiter(BaseRateLimiter[dict[str, Any]]):
             bot_at = max(self._bot.ready_at(now), self._bot_blocked_until)
             if bot_at > now:
                 break
-            _, _, version, key = heapq.heappop(self._ready)
+            *_, version, key = heapq.heappop(self._ready)
             chat = self._chats.get(key)
             if chat is None or chat.version != version:
                 continue
@@ -358,5 +372,5 @@ class KarcisRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self._pump()
 
 
-__all__ = ["MAX_WAIT_SECONDS", "KarcisRateLimiter", "Priority", "current_priority", "retry_seconds",
-           "sending_as"]
+__all__ = ["MAX_WAIT_SECONDS", "REPLY_MAX_WAIT_SECONDS", "KarcisRateLimiter", "Priority", "current_priority",
+           "retry_seconds", "sending_as"]

@@ -11,7 +11,9 @@ updates: a buyer who types name, email and phone quickly could have the phone ha
   with neither (a poll's state, say) has no line and only waits for a slot.
 - Waiting for its chat's turn holds no running slot, so a chat with a queue of updates never crowds others out.
 - While an update runs, what it sends goes out as a reply to a person who is waiting (`Priority.REPLY`, see
-  handlers/rate_limit.py), ahead of ticket photos and organisers' notices.
+  handlers/rate_limit.py), ahead of ticket photos and organisers' notices, ranked by when the chat's conversation
+  began (its first update after `SESSION_GAP_SECONDS` of silence): first come, first served, through a whole
+  purchase.
 
 PTB creates one task per update in the order the updates were taken from its queue, and the chat's line is joined
 before the task's first await, so a chat's updates start in the order Telegram sent them.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import itertools
 from collections.abc import Awaitable, Hashable
 from typing import Any
 
@@ -31,6 +34,7 @@ from handlers.rate_limit import Priority, sending_as
 
 MAX_RUNNING_UPDATES = 256  # handlers running at once (each mostly waits on MongoDB, Midtrans or the Bot API)
 MAX_WAITING_UPDATES = 1_000_000  # PTB's own bound, taken before an update joins its chat's line: no bound here
+SESSION_GAP_SECONDS = 600.0  # a chat silent this long starts a new conversation (and a new rank) when it speaks
 
 
 def chat_key(update: object) -> Hashable | None:
@@ -54,6 +58,8 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
         self.max_running = max_running
         self._running = asyncio.Semaphore(max_running)
         self._tails: dict[Hashable, asyncio.Future[None]] = {}  # per chat: done when its last update is
+        self._sessions: dict[Hashable, tuple[int, float]] = {}  # per chat: (rank, last update's arrival)
+        self._ranks = itertools.count()
 
     async def initialize(self) -> None:
         return None
@@ -66,11 +72,22 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
         """Chats with an update running or waiting (for tests and the benchmark)."""
         return len(self._tails)
 
+    def _rank(self, key: Hashable) -> int:
+        now = asyncio.get_running_loop().time()
+        session = self._sessions.get(key)
+        if session is None or now - session[1] > SESSION_GAP_SECONDS:
+            session = (next(self._ranks), now)
+            if len(self._sessions) > 4 * self.max_running and session[0] % 1024 == 0:
+                self._sessions = {k: v for k, v in self._sessions.items() if now - v[1] <= SESSION_GAP_SECONDS}
+        self._sessions[key] = (session[0], now)
+        return session[0]
+
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = chat_key(update)
         if key is None:
-            await self._run(coroutine)
+            await self._run(coroutine, None)
             return
+        rank = self._rank(key)
         previous = self._tails.get(key)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._tails[key] = done  # joined before the first await: the chat's order is the order of arrival
@@ -78,7 +95,7 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
         try:
             if previous is not None:
                 await asyncio.shield(previous)
-            await self._run(coroutine)
+            await self._run(coroutine, rank)
             finished = True
         finally:
             if finished or previous is None or previous.done():
@@ -90,9 +107,9 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
             if inspect.iscoroutine(coroutine) and inspect.getcoroutinestate(coroutine) == inspect.CORO_CREATED:
                 coroutine.close()  # cancelled before it started: no "never awaited" warning
 
-    async def _run(self, coroutine: Awaitable[Any]) -> None:
+    async def _run(self, coroutine: Awaitable[Any], rank: int | None) -> None:
         async with self._running:
-            with sending_as(Priority.REPLY):
+            with sending_as(Priority.REPLY, rank):
                 await coroutine
 
 

@@ -187,3 +187,29 @@ def test_groups_get_twenty_a_minute() -> None:
         return telegram.times()
 
     assert run_virtual(main()) == [0.0, round(1 / 28, 4), round(2 / 28, 4), 3.0, 6.0]
+
+
+def test_among_replies_the_conversation_that_began_first_goes_first() -> None:
+    async def main() -> list[str]:
+        limiter, telegram = KarcisRateLimiter(bot_rate=1.0), Telegram()
+        tasks = []
+        for rank, tag in ((7, "late buyer"), (3, "early buyer"), (5, "middle buyer")):
+            with sending_as(Priority.REPLY, rank):
+                tasks.append(asyncio.create_task(send(limiter, telegram, 800 + rank, tag)))
+        await asyncio.gather(*tasks)
+        return telegram.order()
+
+    # the first call found the bot idle and went at once; the rest by the rank of their conversation
+    assert run_virtual(main()) == ["late buyer", "early buyer", "middle buyer"]
+
+
+def test_a_reply_waits_its_turn_longer_than_a_delivery_may() -> None:
+    async def main() -> tuple[list[float], list[float]]:
+        limiter, telegram = KarcisRateLimiter(bot_rate=1.0, max_wait=5, reply_max_wait=100), Telegram()
+        with sending_as(Priority.REPLY):
+            replies = [asyncio.create_task(send(limiter, telegram, 900 + i, "reply")) for i in range(20)]
+        await asyncio.gather(*replies)
+        return telegram.times("reply"), []
+
+    times, _ = run_virtual(main())
+    assert times[-1] == 19.0  # every reply went, in turn, past the 5 s a delivered message may wait
