@@ -3,8 +3,9 @@
 `asyncio.sleep`, `wait_for`, `call_at` and everything else built on `loop.time()` then take no real time, so a
 benchmark or test that simulates minutes of Telegram's pacing runs as fast as the CPU allows, and its figures do
 not depend on the machine's load. Real I/O still works (the selector is polled without waiting first); while
-nothing is scheduled at all the loop waits for real I/O as usual. Work in threads or other processes takes no
-virtual time at all, so what is measured should not use them.
+nothing is scheduled at all the loop waits for real I/O as usual. While work handed to an executor
+(`asyncio.to_thread`, `run_in_executor`) is unfinished, the clock stands still and the loop waits for it in real
+time: such work takes no virtual time.
 
     with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
         runner.run(main())
@@ -38,8 +39,8 @@ class _FastForwardSelector(selectors.BaseSelector):
         events = self._real.select(0)
         if events or timeout == 0:
             return events
-        if timeout is None:
-            return self._real.select(None)
+        if timeout is None or self._loop.in_threads:
+            return self._real.select(None if timeout is None else min(timeout, 0.05))  # real time, not virtual
         self._loop.advance(timeout)
         return []
 
@@ -53,7 +54,17 @@ class _FastForwardSelector(selectors.BaseSelector):
 class VirtualTimeLoop(asyncio.SelectorEventLoop):
     def __init__(self) -> None:
         self._virtual_now = 0.0
+        self.in_threads = 0  # work handed to an executor and not finished: time stands still until it is
         super().__init__(_FastForwardSelector(self))
+
+    def run_in_executor(self, executor: Any, func: Any, *args: Any) -> asyncio.Future[Any]:
+        future = super().run_in_executor(executor, func, *args)
+        self.in_threads += 1
+        future.add_done_callback(self._thread_done)
+        return future
+
+    def _thread_done(self, future: asyncio.Future[Any]) -> None:
+        self.in_threads -= 1
 
     def time(self) -> float:
         return self._virtual_now
