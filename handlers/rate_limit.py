@@ -19,13 +19,15 @@ message and sends one in the same chat 50 ms later gets a 429; and after any 429
   private chat: 1/s, a burst of 2; a group: 20/min, a burst of 3) and then one from the bot's (28/s, no burst:
   below "30 or so" so that no second ever holds 30). Calls without a chat (answering a button press, getMe,
   getUpdates) are not paced: they are not messages.
-- **Priorities.** A call waits in one queue ordered by priority, then by rank, then by arrival: `REPLY` (what a
-  person who just pressed a button or typed is waiting for: set by handlers/updates.py while an update runs), then
-  `BUYER` (tickets and other news to buyers: set by the notifier), then `STAFF` (notices to organisers and admins,
-  and anything that says nothing). A reply's rank is when its chat's conversation began (handlers/updates.py), so
-  in an on-sale the buyer who came first is served first through their whole purchase, instead of every buyer
-  waiting for everyone at every step; other calls rank by arrival. A chat whose bucket is empty does not hold up
-  other chats.
+- **Priorities.** `REPLY` (what a person who just pressed a button or typed is waiting for: set by
+  handlers/updates.py while an update runs) goes before `BUYER` (tickets and other news to buyers: set by the
+  notifier), which goes before `STAFF` (notices to organisers and admins, and anything that says nothing): when
+  all three wait, they take 6, 3 and 1 of every 10 turns (`SHARES`), and a priority with nothing waiting leaves its
+  turns to the others; so a reply waits for at most a few tickets, and tickets are not starved for the length of
+  an on-sale. Within a priority, calls go by rank, then arrival. A reply's rank is when its chat's conversation
+  began (handlers/updates.py), so in an on-sale the buyer who came first is served first through their whole
+  purchase, instead of every buyer waiting for everyone at every step; other calls rank by arrival. A chat whose
+  bucket is empty does not hold up other chats.
 - **429.** A flood wait delays only the chat it was answered for (its retry is queued again in its old place);
   only when several chats are told to wait within a second (a flood of the whole bot) does everything wait.
 - **The sleep cap.** A delivered message (`BUYER`, `STAFF`) waits at most `MAX_WAIT_SECONDS` in all (queueing
@@ -70,6 +72,10 @@ BOT_BURST = 1
 FLOOD_CHATS = 3           # this many chats told to wait within FLOOD_WINDOW: the whole bot waits
 FLOOD_WINDOW = 1.0
 RETRIES = 3               # 429s waited out for one call before it is raised
+# When calls of several priorities wait, they take turns in these proportions (of the bot's 28/s); a priority with
+# nothing waiting leaves its turns to the others. Strict priority starved tickets behind an on-sale's replies for
+# ten minutes, then the delivery job's backoff made it twenty (docs/performance.md), so tickets keep a share.
+SHARE_REPLY, SHARE_BUYER, SHARE_STAFF = 6, 3, 1
 
 
 class Priority(IntEnum):
@@ -77,6 +83,8 @@ class Priority(IntEnum):
     BUYER = 1   # tickets, payment news, expiry notices
     STAFF = 2   # organisers' sale notices, admins' alerts; the default
 
+
+SHARES = {Priority.REPLY: SHARE_REPLY, Priority.BUYER: SHARE_BUYER, Priority.STAFF: SHARE_STAFF}
 
 _PRIORITY: ContextVar[Priority] = ContextVar("karcis_send_priority", default=Priority.STAFF)
 _RANK: ContextVar[int | None] = ContextVar("karcis_send_rank", default=None)
@@ -192,7 +200,11 @@ class KarcisRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self._bot: Bucket | None = None
         self._bot_blocked_until = 0.0
         self._chats: dict[Hashable, _Chat] = {}
-        self._ready: list[tuple[int, int, int, int, Hashable]] = []  # (priority, rank, seq, version, chat)
+        # per priority, the chats that may send now, by (rank, seq) of their best call; and each priority's
+        # "pass" in the weighted turn-taking (stride scheduling: the lowest pass goes next, then adds 1/share)
+        self._ready: dict[int, list[tuple[int, int, int, Hashable]]] = {int(p): [] for p in Priority}
+        self._pass: dict[int, float] = {int(p): 0.0 for p in Priority}
+        self._was_live: set[int] = set()
         self._timed: list[tuple[float, int, Hashable]] = []      # (when, version, chat): its bucket refills
         self._seq = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
@@ -292,7 +304,7 @@ class KarcisRateLimiter(BaseRateLimiter[dict[str, Any]]):
             return
         at = max(chat.bucket.ready_at(now), chat.blocked_until)
         if at <= now:
-            heapq.heappush(self._ready, (best.priority, best.rank, best.seq, chat.version, key))
+            heapq.heappush(self._ready[best.priority], (best.rank, best.seq, chat.version, key))
         else:
             heapq.heappush(self._timed, (at, chat.version, key))
 
@@ -305,18 +317,14 @@ class KarcisRateLimiter(BaseRateLimiter[dict[str, Any]]):
             chat = self._chats.get(key)
             if chat is not None and chat.version == version:
                 self._schedule(key, chat, now)
-        while self._ready:
-            bot_at = max(self._bot.ready_at(now), self._bot_blocked_until)
-            if bot_at > now:
+        while max(self._bot.ready_at(now), self._bot_blocked_until) <= now:
+            priority = self._next_priority()
+            if priority is None:
                 break
-            *_, version, key = heapq.heappop(self._ready)
-            chat = self._chats.get(key)
-            if chat is None or chat.version != version:
-                continue
-            waiter = chat.best()
-            if waiter is None:
-                continue
-            heapq.heappop(chat.waiting)
+            *_, key = heapq.heappop(self._ready[priority])
+            self._pass[priority] += 1.0 / SHARES[Priority(priority)]
+            chat = self._chats[key]
+            waiter = heapq.heappop(chat.waiting)
             waiter.future.set_result(None)
             chat.bucket.take(now)
             self._bot.take(now)
@@ -325,11 +333,37 @@ class KarcisRateLimiter(BaseRateLimiter[dict[str, Any]]):
             if self._grants % 1024 == 0:
                 self._forget_idle(now)
         wake = math.inf
-        if self._ready:
+        if any(self._ready.values()):
             wake = max(self._bot.ready_at(now), self._bot_blocked_until)
         if self._timed:
             wake = min(wake, self._timed[0][0])
         self._arm(wake)
+
+    def _live(self, priority: int) -> bool:
+        """Whether a chat is ready to send at this priority (dropping stale entries on the way)."""
+        heap = self._ready[priority]
+        while heap:
+            *_, version, key = heap[0]
+            chat = self._chats.get(key)
+            if chat is not None and chat.version == version and chat.best() is not None:
+                return True
+            heapq.heappop(heap)
+        return False
+
+    def _next_priority(self) -> int | None:
+        """Whose turn it is: the priority with the lowest pass among those with a call ready. One that was idle
+        comes back at the others' pass, so it neither hoards turns nor waits for old ones."""
+        live = [p for p in self._ready if self._live(p)]
+        if not live:
+            self._was_live = set()
+            return None
+        returning = [p for p in live if p not in self._was_live]
+        staying = [self._pass[p] for p in live if p in self._was_live]
+        if staying:
+            for p in returning:
+                self._pass[p] = max(self._pass[p], min(staying))
+        self._was_live = set(live)
+        return min(live, key=lambda p: (self._pass[p], p))
 
     def _arm(self, when: float) -> None:
         if when == math.inf or (self._timer is not None and self._timer_at <= when):

@@ -9,7 +9,9 @@ updates: a buyer who types name, email and phone quickly could have the phone ha
 
 - An update's chat is its chat id (a button press: the chat of the pressed message), else its sender; an update
   with neither (a poll's state, say) has no line and only waits for a slot.
-- Waiting for its chat's turn holds no running slot, so a chat with a queue of updates never crowds others out.
+- Waiting for its chat's turn holds no running slot, so a chat with a queue of updates never crowds others out;
+  free slots go to the waiting update whose conversation began first (its rank, below), so that late arrivals
+  whose replies wait in the rate limiter's queue cannot hold every slot while earlier buyers' next steps wait.
 - While an update runs, what it sends goes out as a reply to a person who is waiting (`Priority.REPLY`, see
   handlers/rate_limit.py), ahead of ticket photos and organisers' notices, ranked by when the chat's conversation
   began (its first update after `SESSION_GAP_SECONDS` of silence): first come, first served, through a whole
@@ -22,6 +24,7 @@ before the task's first await, so a chat's updates start in the order Telegram s
 from __future__ import annotations
 
 import asyncio
+import heapq
 import inspect
 import itertools
 from collections.abc import Awaitable, Hashable
@@ -56,7 +59,7 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
         if max_running < 1:
             raise ValueError("max_running must be at least 1")
         self.max_running = max_running
-        self._running = asyncio.Semaphore(max_running)
+        self._running = RankedSlots(max_running)
         self._tails: dict[Hashable, asyncio.Future[None]] = {}  # per chat: done when its last update is
         self._sessions: dict[Hashable, tuple[int, float]] = {}  # per chat: (rank, last update's arrival)
         self._ranks = itertools.count()
@@ -108,9 +111,42 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
                 coroutine.close()  # cancelled before it started: no "never awaited" warning
 
     async def _run(self, coroutine: Awaitable[Any], rank: int | None) -> None:
-        async with self._running:
+        await self._running.acquire(-1 if rank is None else rank)
+        try:
             with sending_as(Priority.REPLY, rank):
                 await coroutine
+        finally:
+            self._running.release()
+
+
+class RankedSlots:
+    """A semaphore whose waiters get a free slot lowest rank first (then by arrival)."""
+
+    def __init__(self, slots: int) -> None:
+        self._free = slots
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._seq = itertools.count()
+
+    async def acquire(self, rank: int) -> None:
+        if self._free > 0 and not self._waiting:
+            self._free -= 1
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (rank, next(self._seq), future))
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.release()  # it was handed a slot just as it was cancelled: pass it on
+            raise
+
+    def release(self) -> None:
+        while self._waiting:
+            _, _, future = heapq.heappop(self._waiting)
+            if not future.done():
+                future.set_result(None)  # the slot passes straight to the best waiter
+                return
+        self._free += 1
 
 
 __all__ = ["MAX_RUNNING_UPDATES", "ChatOrderedUpdateProcessor", "chat_key"]

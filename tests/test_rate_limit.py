@@ -83,21 +83,36 @@ def test_a_busy_chat_does_not_hold_up_another_chat() -> None:
 
 def test_replies_go_before_tickets_and_tickets_before_staff_notices() -> None:
     async def main() -> list[str]:
-        limiter, telegram = KarcisRateLimiter(bot_rate=1.0), Telegram()  # 1/s, to see the queue's order
+        limiter, telegram = KarcisRateLimiter(bot_rate=1.0, max_wait=100), Telegram()  # 1/s: to see the order
         tasks = []
-        for i in range(3):
-            with sending_as(Priority.STAFF):
-                tasks.append(asyncio.create_task(send(limiter, telegram, 300 + i, "staff")))
-        for i in range(3):
-            with sending_as(Priority.BUYER):
-                tasks.append(asyncio.create_task(send(limiter, telegram, 400 + i, "ticket")))
-        await asyncio.sleep(0)  # they are queued (the first staff notice went at once: nothing else waited)
-        with sending_as(Priority.REPLY):
-            tasks.append(asyncio.create_task(send(limiter, telegram, 500, "reply")))
+        for priority, tag, base in ((Priority.STAFF, "staff", 300), (Priority.BUYER, "ticket", 400),
+                                    (Priority.REPLY, "reply", 500)):
+            with sending_as(priority):
+                tasks += [asyncio.create_task(send(limiter, telegram, base + i, tag)) for i in range(20)]
         await asyncio.gather(*tasks)
         return telegram.order()
 
-    assert run_virtual(main()) == ["staff", "reply", "ticket", "ticket", "ticket", "staff", "staff"]
+    order = run_virtual(main())
+    assert order[0] == "staff"  # it found the bot idle; everything else was queued behind it
+    assert order[1] == "reply"  # a reply goes first ...
+    turns = order[1:21]         # ... and while all three wait they take 6, 3 and 1 of every 10 turns
+    assert (turns.count("reply"), turns.count("ticket"), turns.count("staff")) == (12, 6, 2)
+    assert order.index("ticket") < order.index("staff", 1)
+
+
+def test_tickets_are_not_starved_by_a_queue_of_replies() -> None:
+    async def main() -> list[str]:
+        limiter, telegram = KarcisRateLimiter(bot_rate=1.0), Telegram()
+        with sending_as(Priority.REPLY):
+            replies = [asyncio.create_task(send(limiter, telegram, 600 + i, "reply")) for i in range(30)]
+        await asyncio.sleep(0)
+        with sending_as(Priority.BUYER):
+            await send(limiter, telegram, 700, "ticket")
+        await asyncio.gather(*replies)
+        return telegram.order()
+
+    order = run_virtual(main())
+    assert order.index("ticket") <= 4  # after a few replies, not after all thirty
 
 
 def test_a_flood_wait_delays_only_its_chat() -> None:
@@ -155,19 +170,19 @@ def test_a_call_that_would_queue_past_the_cap_raises_after_the_cap() -> None:
     async def main() -> tuple[list[float], float, list[str]]:
         limiter, telegram = KarcisRateLimiter(bot_rate=1.0, max_wait=5.5), Telegram()
         loop = asyncio.get_running_loop()
-        with sending_as(Priority.REPLY):
-            replies = [asyncio.create_task(send(limiter, telegram, 600 + i, "reply")) for i in range(6)]
-        await asyncio.sleep(0)
-        with sending_as(Priority.STAFF), pytest.raises(RetryAfter):
-            await send(limiter, telegram, 700, "staff")
+        with sending_as(Priority.STAFF):
+            earlier = [asyncio.create_task(send(limiter, telegram, 600 + i, "earlier")) for i in range(7)]
+            await asyncio.sleep(0)
+            with pytest.raises(RetryAfter):
+                await send(limiter, telegram, 700, "late")  # its turn would come at t = 7
         refused_at = loop.time()
-        await asyncio.gather(*replies)
-        return telegram.times("staff"), refused_at, telegram.order()
+        await asyncio.gather(*earlier, return_exceptions=True)
+        return telegram.times("late"), refused_at, telegram.order()
 
-    staff, refused_at, order = run_virtual(main())
-    assert staff == []                  # never sent: it stays owed, and the delivery job retries it
+    late, refused_at, order = run_virtual(main())
+    assert late == []                  # never sent: it stays owed, and the delivery job retries it
     assert refused_at == 5.5
-    assert order.count("reply") == 6
+    assert order.count("earlier") == 6  # at t = 0 … 5; the seventh's turn (t = 6) was past the cap too
 
 
 def test_calls_without_a_chat_are_not_paced() -> None:
