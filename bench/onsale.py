@@ -408,18 +408,23 @@ class OnSale:
             self.deliveries.add(task)
             task.add_done_callback(self.deliveries.discard)
 
-    async def delivery_job(self, stop: asyncio.Event) -> None:
+    async def job(self, stop: asyncio.Event, interval: float, work: Callable[[], Awaitable[Any]]) -> None:
+        """A periodic job as bot/runtime.py schedules it on PTB's JobQueue (which runs on the wall clock)."""
         while not stop.is_set():
-            await asyncio.sleep(DELIVERY_INTERVAL)
+            await asyncio.sleep(interval)
             try:
-                await self.services.delivery.deliver_due()
+                await work()
             except Exception:  # noqa: BLE001 - as bot/runtime.py: the next run retries
                 continue
 
     async def owed(self) -> int:
-        """Orders still owing a message (the benchmark's own question: not counted as the product's)."""
+        """Orders still owing a message, and organisers' digests with sales not yet sent (the benchmark's own
+        question: not counted as the product's)."""
         with self.counter.paused():
-            return await self.services.store.db["orders"].count_documents({"notify_due_at": {"$type": "date"}})
+            db = self.services.store.db
+            orders = await db["orders"].count_documents({"notify_due_at": {"$type": "date"}})
+            digests = await db["digests"].count_documents({"due_at": {"$type": "date"}})
+            return orders + digests
 
 
 # ---- the run ----------------------------------------------------------------------------------------------------
@@ -494,14 +499,19 @@ async def run(args: argparse.Namespace, store: StoreInfo) -> Result:
         api.messages, api.refused, api.calls = 0, [], defaultdict(int)
         counter.count = 0
         began = loop.time()
-        job = loop.create_task(onsale.delivery_job(stop))
+        jobs = [loop.create_task(onsale.job(stop, DELIVERY_INTERVAL, services.delivery.deliver_due))]
+        if hasattr(services, "digests"):  # the organisers' sale digest, where the product has one
+            from bot.runtime import DIGEST_JOB_INTERVAL
+
+            jobs.append(loop.create_task(onsale.job(stop, DIGEST_JOB_INTERVAL, services.digests.send_due)))
         shoppers = asyncio.gather(*(onsale.buy(b) for b in buyers))
         done, _ = await asyncio.wait({shoppers}, timeout=GIVE_UP_AFTER)
         while loop.time() - began < GIVE_UP_AFTER and (onsale.deliveries or await onsale.owed()):
             await asyncio.sleep(1.0)
         finished = loop.time()
         stop.set()
-        job.cancel()
+        for job in jobs:
+            job.cancel()
         if not done:
             shoppers.cancel()
     finally:

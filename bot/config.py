@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     reservation_minutes: int = Field(default=30, ge=1, le=24 * 60)
     expiry_sweep_seconds: int = Field(default=60, ge=1, le=3600)
     events_file: Path | None = None
+    sale_digest_seconds: int = Field(default=15, ge=1, le=3600, description="a sale digest per chat this often")
 
     @field_validator("admin_ids", mode="before")
     @classmethod

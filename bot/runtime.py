@@ -189,6 +189,18 @@ async def _deliver_due(services: Services) -> None:
         log.info("delivery: %d order(s) fully delivered", delivered)
 
 
+DIGEST_JOB_INTERVAL = 2.0  # how often due digests are looked for (a chat gets one every SALE_DIGEST_SECONDS)
+
+
+async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send the organisers' sale digests that are due (bot/digest.py)."""
+    services: Services = context.job.data  # type: ignore[union-attr,assignment]
+    try:
+        await services.digests.send_due()
+    except Exception:  # noqa: BLE001 - a job never takes the process down; the next run retries
+        log.exception("sale digest run failed; the next run retries")
+
+
 async def reconcile_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Recompute stock counters from the orders, repairing what a crash between two writes left behind."""
     services: Services = context.job.data  # type: ignore[union-attr,assignment]
@@ -211,6 +223,7 @@ def schedule_jobs(application: Application, services: Services, settings: Settin
                         name="expiry-sweep")
     queue.run_repeating(delivery_job, interval=DELIVERY_INTERVAL, first=2.0, data=services, name="delivery-retry")
     queue.run_repeating(reconcile_job, interval=RECONCILE_INTERVAL, data=services, name="reconcile")
+    queue.run_repeating(digest_job, interval=DIGEST_JOB_INTERVAL, first=1.0, data=services, name="sale-digest")
 
 
 # ---------------------------------------------------------------------------------------------- logging

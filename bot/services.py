@@ -9,6 +9,7 @@ from bot.catalog import Catalog
 from bot.checkin import CheckInService
 from bot.clock import Clock, utcnow
 from bot.config import Settings
+from bot.digest import DigestService
 from bot.midtrans import MidtransGateway
 from bot.notifications import DeliveryService, Notice, Notifier
 from bot.orders import OrderService
@@ -37,6 +38,7 @@ class Services:
     stats: StatsService
     payments: PaymentService
     delivery: DeliveryService
+    digests: DigestService  # organisers' sale digests (bot/digest.py)
     clock: Clock = utcnow  # the time every service above uses; the front doors read it too
 
     async def reconcile(self, *, settle_seconds: float = 0.0) -> ReconcileReport:
@@ -70,5 +72,6 @@ def build_services(
         payments=PaymentService(store, orders, gateway or gateway_from_settings(settings), clock=clock),
         delivery=DeliveryService(store, catalog, tickets, notifier or NoNotifier(), admin_ids=settings.admin_ids,
                                  clock=clock),
+        digests=DigestService(store, catalog, clock=clock, interval=timedelta(seconds=settings.sale_digest_seconds)),
         clock=clock,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, TypeHandler
 
+from bot.digest import NoDigestSender
 from bot.services import NoNotifier, Services
 from handlers import admin, buyer, organiser
 from handlers.commands import set_commands
@@ -28,6 +29,8 @@ def register(application: Application, services: Services) -> None:
     application.bot_data[SERVICES_KEY] = services
     if isinstance(services.delivery.notifier, NoNotifier):
         services.delivery.notifier = TelegramNotifier(application.bot, services)
+    if isinstance(services.digests.sender, NoDigestSender):  # the organisers' sale digests
+        services.digests.sender = TelegramNotifier(application.bot, services)
     application.add_handler(TypeHandler(Update, remember_user), group=REMEMBER_GROUP)
     organiser.register(application)  # before the buyer: it owns `/start t_<code>` and photos
     admin.register(application)

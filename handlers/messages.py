@@ -238,6 +238,17 @@ EN: dict[str, str] = {
         "<b>Sold so far</b>\n{figures}\nAll tiers: {sold}/{capacity}"
     ),
     "notice.sale.tier": "• {tier}: {sold}/{capacity}",
+    # onsale-messages: the receipt in the first ticket photo's caption, and the organisers' sale digest
+    "receipt.paid": "💳 <b>Payment received</b>: order <code>{order}</code>\n{lines}\nTotal {total}",
+    "receipt.free": "🎉 <b>Your free tickets</b>: order <code>{order}</code>\n{lines}",
+    "digest.head": "📊 <b>Sales since {since}</b>\nOrders: {orders} · seats: {seats}",
+    "digest.event": "<b>{title}</b> · orders: {orders} · seats: {seats}",
+    "digest.tier": "• {tier}: +{qty} · sold {sold}/{capacity}",
+    "digest.tier.gone": "• {tier}: +{qty}",
+    "digest.total": "All tiers: {sold}/{capacity}",
+    "digest.latest": "<b>Latest</b>",
+    "digest.sale": "• {buyer} · {seats} · <code>{order}</code>",
+    "digest.more": "… and {n} earlier order(s) in this digest (/stats for the totals)",
     "notice.expired": (
         "⌛ Order <code>{order}</code> for <b>{title}</b> was not paid in time; the seats were released.\n{lines}"
     ),
@@ -471,6 +482,17 @@ ID: dict[str, str] = {
         "<b>Terjual sejauh ini</b>\n{figures}\nSemua kategori: {sold}/{capacity}"
     ),
     "notice.sale.tier": "• {tier}: {sold}/{capacity}",
+    # onsale-messages: bukti pembayaran di keterangan foto tiket pertama, dan ringkasan penjualan penyelenggara
+    "receipt.paid": "💳 <b>Pembayaran diterima</b>: pesanan <code>{order}</code>\n{lines}\nTotal {total}",
+    "receipt.free": "🎉 <b>Tiket gratis Anda</b>: pesanan <code>{order}</code>\n{lines}",
+    "digest.head": "📊 <b>Penjualan sejak {since}</b>\nPesanan: {orders} · kursi: {seats}",
+    "digest.event": "<b>{title}</b> · pesanan: {orders} · kursi: {seats}",
+    "digest.tier": "• {tier}: +{qty} · terjual {sold}/{capacity}",
+    "digest.tier.gone": "• {tier}: +{qty}",
+    "digest.total": "Semua kategori: {sold}/{capacity}",
+    "digest.latest": "<b>Terbaru</b>",
+    "digest.sale": "• {buyer} · {seats} · <code>{order}</code>",
+    "digest.more": "… dan {n} pesanan sebelumnya dalam ringkasan ini (/stats untuk totalnya)",
     "notice.expired": (
         "⌛ Pesanan <code>{order}</code> untuk <b>{title}</b> tidak dibayar tepat waktu; kursinya sudah dilepas.\n"
         "{lines}"

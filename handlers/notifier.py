@@ -1,6 +1,9 @@
 """The Telegram side of `bot.notifications`: what an order owes (bot.outbox.Message) becomes messages to the
 buyer, the event's organisers or the admins, each in the recipient's language (kept on their user document).
 
+A sale is not a message per organiser: it goes into each organiser's digest (bot/digest.py), which
+`send_digest` renders. The buyer's receipt rides in the caption of their first ticket photo.
+
 `Forbidden` (the user blocked the bot, or never started it) raises `Undeliverable`: the delivery service stops
 retrying and the tickets stay retrievable with /mytickets. `RetryAfter` is waited out and the call tried once
 more; any other error propagates, and the delivery service records it and retries later.
@@ -16,19 +19,23 @@ from datetime import timedelta
 from typing import TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup
-from telegram.error import Forbidden, RetryAfter
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.clock import to_wib
+from bot.digest import Digest, DigestEvent
 from bot.notifications import Notice, Undeliverable
 from bot.outbox import Message
 from bot.services import Services
 from handlers.buyer import CART, TICKETS
+from handlers.formatting import CAPTION_LIMIT, TEXT_LIMIT, shorten, visible_length
 from handlers.keyboards import button, encode_cart, fits, markup
 from handlers.messages import Html, label, lang_of, t
 from handlers.rate_limit import MAX_WAIT_SECONDS as LIMITER_MAX_WAIT
 from handlers.rate_limit import Priority, sending_as
-from handlers.shared import send, send_ticket
-from handlers.views import lines_text, payment_instructions, price
+from handlers.shared import NO_PREVIEW, send, send_ticket
+from handlers.views import lines_text, payment_instructions, price, ticket_caption
 
 log = logging.getLogger(__name__)
 
@@ -131,33 +138,60 @@ class TelegramNotifier:
         return notice.event.title if notice.event else notice.order.event_id
 
     async def _paid(self, notice: Notice) -> None:
-        """Payment received (or a free order confirmed), then one QR photo per ticket."""
+        """One QR photo per ticket, the first captioned with the receipt (payment received, or a free order
+        confirmed) and the My tickets button. A receipt too long for a caption (1024 characters), or one with no
+        ticket to ride on yet, is sent as its own message first.
+
+        Parts: `ticket:<id>` per photo. The receipt counts as delivered once `buyer` (its own message, also from
+        before receipts rode in captions) or any ticket part is, since the first photo sent carries it."""
         order = notice.order
         lang = await self._lang(order.user_id)
-        key = "notice.paid" if order.total else "notice.free"
-        await self._to_buyer(notice, t(lang, key, order=order.id, title=self._title(notice),
-                                       lines=lines_text(lang, order.lines), total=Html(price(lang, order.total)),
-                                       n=len(notice.tickets)),
-                             markup([[button(label(lang, "btn.my_tickets"), TICKETS, "0")]]))
-        for ticket in notice.tickets:
-            await self._once(notice, f"ticket:{ticket.id}",
-                             lambda ticket=ticket: send_ticket(self._bot, order.user_id, ticket, notice.event, lang))
+        keyboard = markup([[button(label(lang, "btn.my_tickets"), TICKETS, "0")]])
+        owed = [ticket for ticket in notice.tickets if f"ticket:{ticket.id}" not in notice.delivered]
+        receipt_sent = "buyer" in notice.delivered or any(p.startswith("ticket:") for p in notice.delivered)
+        lead: Html | None = None
+        if not receipt_sent:
+            values = {"order": order.id, "lines": lines_text(lang, order.lines),
+                      "total": Html(price(lang, order.total))}
+            lead = t(lang, "receipt.paid" if order.total else "receipt.free", **values)
+            if not owed or visible_length(f"{lead}\n\n{ticket_caption(lang, owed[0], notice.event)}") > CAPTION_LIMIT:
+                key = "notice.paid" if order.total else "notice.free"
+                await self._to_buyer(notice, t(lang, key, title=self._title(notice), **values), keyboard)
+                lead = None
+        for ticket in owed:
+            first, lead = lead, None
+            await self._once(notice, f"ticket:{ticket.id}", lambda ticket=ticket, first=first: send_ticket(
+                self._bot, order.user_id, ticket, notice.event, lang, lead=first, markup=keyboard if first else None))
 
     async def _sale(self, notice: Notice) -> None:
-        """Each organiser: event, tiers and quantities, buyer, sold / capacity so far."""
-        order = notice.order
-        ordered = {line.tier for line in order.lines}
-        tiers = [tier for tier in notice.tiers if tier.code in ordered]
+        """Add the sale to each organiser's digest (stored before the part is recorded, so the SALE entry is
+        marked sent only after every organiser's digest has it); the digest job sends it. An organiser told by
+        a per-sale message before digests (`user:<id>` delivered) is not told again."""
+        for uid in sorted(set(notice.event.organisers if notice.event else [])):
+            if f"digest:{uid}" in notice.delivered or f"user:{uid}" in notice.delivered:
+                continue
+            await self._services.digests.add_sale(uid, notice.order)
+            await notice.sent(f"digest:{uid}")
 
-        def render(lang: str) -> Html:
-            figures = "\n".join(t(lang, "notice.sale.tier", tier=tier.name, sold=tier.sold, capacity=tier.capacity)
-                                for tier in tiers)
-            return t(lang, "notice.sale", title=self._title(notice), lines=lines_text(lang, order.lines),
-                     buyer=order.buyer.name, order=order.id, figures=Html(figures),
-                     sold=sum(tier.sold for tier in notice.tiers),
-                     capacity=sum(tier.capacity for tier in notice.tiers))
+    # ---- the organisers' sale digest (bot/digest.py) ---------------------------------------------------
 
-        await self._to_staff(notice, notice.event.organisers if notice.event else [], render, f"sale {order.id}")
+    async def send_digest(self, digest: Digest, *, edit_message_id: int | None) -> int:
+        """Edit the recent digest message to show `digest`, or send a new one when there is none, or it can no
+        longer be edited (deleted, say). An edit that changes nothing means the message already shows it."""
+        text = render_digest(await self._lang(digest.recipient), digest)
+        if edit_message_id is not None:
+            try:
+                await self._call(lambda: self._bot.edit_message_text(
+                    text, chat_id=digest.recipient, message_id=edit_message_id, parse_mode=ParseMode.HTML,
+                    link_preview_options=NO_PREVIEW))
+                return edit_message_id
+            except BadRequest as exc:
+                if "not modified" in exc.message.lower():
+                    return edit_message_id
+                log.info("digest for %s: message %s cannot be edited (%s); sending a new one", digest.recipient,
+                         edit_message_id, exc.message)
+        sent = await self._call(lambda: send(self._bot, digest.recipient, text))
+        return sent.message_id
 
     async def _payment_pending(self, notice: Notice) -> None:
         """How to finish paying: virtual account number, bill key, payment code..."""
@@ -212,3 +246,36 @@ class TelegramNotifier:
         await self._to_staff(notice, notice.admin_ids, lambda lang: t(
             lang, "notice.review", order=order.id, title=self._title(notice), total=Html(price(lang, order.total)),
             method=str(order.payment.get("payment_type") or "?")), f"payment_review {order.id}")
+
+
+def render_digest(lang: str, digest: Digest) -> Html:
+    """Sales since the window opened, per event and tier with sold / capacity now, then the latest orders by
+    buyer and order id; earlier ones counted. Kept within a message's 4096 characters by listing fewer."""
+    head = t(lang, "digest.head", since=f"{to_wib(digest.since):%H:%M} WIB", orders=digest.orders,
+             seats=sum(event.seats for event in digest.events))
+    blocks = [head, *(_digest_event(lang, event) for event in digest.events)]
+    listed = list(digest.latest)
+    while True:
+        lines = [t(lang, "digest.sale", buyer=shorten(sale.buyer, 40), order=sale.order_id,
+                   seats=", ".join(f"{line.qty} × {shorten(line.name, 24)}" for line in sale.lines))
+                 for sale in reversed(listed)]
+        more = digest.orders - len(listed)
+        tail = [t(lang, "digest.latest"), *lines] if lines else []
+        if more:
+            tail.append(t(lang, "digest.more", n=more))
+        text = Html("\n\n".join(blocks) + ("\n\n" + "\n".join(tail) if tail else ""))
+        if visible_length(text) <= TEXT_LIMIT or not listed:
+            return text if visible_length(text) <= TEXT_LIMIT else Html(head)
+        listed = listed[1:]
+
+
+def _digest_event(lang: str, event: DigestEvent) -> Html:
+    lines = [t(lang, "digest.event", title=shorten(event.title, 64), orders=event.orders, seats=event.seats)]
+    for tier in event.tiers:
+        if tier.sold is None or tier.capacity is None:
+            lines.append(t(lang, "digest.tier.gone", tier=tier.name, qty=tier.qty))
+        else:
+            lines.append(t(lang, "digest.tier", tier=tier.name, qty=tier.qty, sold=tier.sold, capacity=tier.capacity))
+    if event.sold is not None and event.capacity is not None:
+        lines.append(t(lang, "digest.total", sold=event.sold, capacity=event.capacity))
+    return Html("\n".join(lines))

@@ -89,11 +89,14 @@ async def drop_buttons(query: CallbackQuery) -> None:
         await query.edit_message_reply_markup(None)
 
 
-async def send_ticket(bot: Bot, chat_id: int, ticket: TicketDoc, event: EventDoc | None, lang_: str) -> Message:
-    """One ticket: its QR (the deep link a phone camera opens) captioned with event, tier, holder and code."""
+async def send_ticket(bot: Bot, chat_id: int, ticket: TicketDoc, event: EventDoc | None, lang_: str, *,
+                      lead: Html | None = None, markup: InlineKeyboardMarkup | None = None) -> Message:
+    """One ticket: its QR (the deep link a phone camera opens) captioned with event, tier, holder and code, after
+    `lead` (a receipt; the caller checks that the whole caption fits)."""
     png = await render_qr(bot.username, ticket.id)
-    return await bot.send_photo(chat_id, photo=png, caption=ticket_caption(lang_, ticket, event),
-                                parse_mode=ParseMode.HTML, filename=f"karcis-{ticket.id}.png")
+    caption = ticket_caption(lang_, ticket, event)
+    return await bot.send_photo(chat_id, photo=png, caption=Html(f"{lead}\n\n{caption}") if lead else caption,
+                                parse_mode=ParseMode.HTML, filename=f"karcis-{ticket.id}.png", reply_markup=markup)
 
 
 async def remember_user(update: Update, context: Context) -> None:

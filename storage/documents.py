@@ -185,6 +185,9 @@ class PurchaseDraft(BaseModel):
     name: str | None = None
     email: str | None = None
     phone: str | None = None
+    prompt_message_id: int | None = Field(
+        default=None, description="the bot's message that shows this purchase's prompts and summary, edited in "
+        "place; None (drafts from before it was kept): the next step sends a new one")
 
     @property
     def buyer(self) -> Buyer | None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from pymongo import ASCENDING, IndexModel
 
+from storage.digests import DigestStore
 from storage.drafts import DRAFT_TTL_SECONDS, DraftStore
 from storage.events import EventStore
 from storage.inventory import InventoryStore
@@ -40,6 +41,9 @@ INDEXES: dict[str, list[IndexModel]] = {
     "payment_log": [IndexModel([("order_id", ASCENDING), ("received_at", ASCENDING)], name="order_log")],
     # chats left half-way are forgotten after a while
     "drafts": [IndexModel([("updated_at", ASCENDING)], expireAfterSeconds=DRAFT_TTL_SECONDS, name="draft_ttl")],
+    # the sale digest job: chats with sales not yet in a digest message
+    "digests": [IndexModel([("due_at", ASCENDING)], name="digest_due",
+                           partialFilterExpression={"due_at": {"$type": "date"}})],
 }
 
 
@@ -73,6 +77,10 @@ class Store:
     @property
     def drafts(self) -> DraftStore:
         return DraftStore(self.db["drafts"])
+
+    @property
+    def digests(self) -> DigestStore:
+        return DigestStore(self.db["digests"])
 
     @property
     def payment_log(self) -> PaymentLog:
