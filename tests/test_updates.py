@@ -188,3 +188,17 @@ def _has_link(kit: Bot, uid: int) -> bool:
 async def _until(condition: Callable[[], bool]) -> None:
     while not condition():
         await asyncio.sleep(0.01)
+
+
+def test_the_service_runs_chats_concurrently_paced_and_with_short_timeouts() -> None:
+    from bot.config import Settings
+    from bot.runtime import build_application
+    from handlers.rate_limit import KarcisRateLimiter
+
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    app = build_application(settings, "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghi", webhook=True)
+    assert isinstance(app.update_processor, ChatOrderedUpdateProcessor)
+    assert isinstance(app.bot.rate_limiter, KarcisRateLimiter)
+    request = app.bot.request
+    assert request.read_timeout is not None and request.read_timeout <= 5  # a person is waiting
+    assert request._client.timeout.write <= 5 and request._media_write_timeout <= 15  # type: ignore[attr-defined]
