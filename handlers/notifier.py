@@ -33,7 +33,7 @@ from handlers.formatting import CAPTION_LIMIT, TEXT_LIMIT, shorten, visible_leng
 from handlers.keyboards import button, encode_cart, fits, markup
 from handlers.messages import Html, label, lang_of, t
 from handlers.rate_limit import MAX_WAIT_SECONDS as LIMITER_MAX_WAIT
-from handlers.rate_limit import Priority, sending_as
+from handlers.rate_limit import Priority, WaitCapped, sending_as
 from handlers.shared import NO_PREVIEW, send, send_ticket
 from handlers.views import lines_text, payment_instructions, price, ticket_caption
 
@@ -90,7 +90,7 @@ class TelegramNotifier:
                 return await make()
             except RetryAfter as exc:
                 wait = retry_seconds(exc)
-                if wait > self._max_wait:
+                if wait > self._max_wait or isinstance(exc, WaitCapped):  # the rate limiter already waited
                     raise
                 await asyncio.sleep(wait)
                 return await make()

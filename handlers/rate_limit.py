@@ -31,9 +31,10 @@ message and sends one in the same chat 50 ms later gets a 429; and after any 429
 - **429.** A flood wait delays only the chat it was answered for (its retry is queued again in its old place);
   only when several chats are told to wait within a second (a flood of the whole bot) does everything wait.
 - **The sleep cap.** A delivered message (`BUYER`, `STAFF`) waits at most `MAX_WAIT_SECONDS` in all (queueing
-  and flood waits). When it would wait longer, `RetryAfter` is raised at once instead: the delivery records the
-  failure, the message stays owed in the outbox, and the delivery job sends it later (bot/notifications.py).
-  handlers/notifier.py uses the same figure, so it never sleeps through what the limiter refused to wait for.
+  and flood waits). When it would wait longer, `WaitCapped` (a `RetryAfter`) is raised at once instead: the
+  delivery records the failure, the message stays owed in the outbox, and the delivery job sends it later
+  (bot/notifications.py). handlers/notifier.py uses the same figure and raises `WaitCapped` on without sleeping,
+  so it never sleeps through what the limiter refused to wait for.
   A reply has no outbox to wait in (raising would only lose the buyer's step), so it waits its turn for up to
   `REPLY_MAX_WAIT_SECONDS`; past that, or for a flood wait longer than that, the handler fails into the error
   handler.
@@ -113,9 +114,14 @@ def retry_seconds(exc: RetryAfter) -> float:
     return delay.total_seconds() if isinstance(delay, dt.timedelta) else float(delay)
 
 
-def too_long(seconds: float) -> RetryAfter:
-    """What the limiter raises instead of waiting past its cap (whole seconds, as Telegram says it)."""
-    return RetryAfter(dt.timedelta(seconds=max(1, math.ceil(seconds))))
+class WaitCapped(RetryAfter):
+    """The limiter gave up on a call rather than wait past its cap (or after `RETRIES` flood waits in a row):
+    "retry after N" seconds, as Telegram would say it. Nothing was sent; whoever made the call must not sleep and
+    retry it (the notifier raises it on, so the message stays owed and the delivery job sends it later)."""
+
+
+def too_long(seconds: float) -> WaitCapped:
+    return WaitCapped(dt.timedelta(seconds=max(1, math.ceil(seconds))))
 
 
 class Bucket:
@@ -257,11 +263,9 @@ class KarcisRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 now = self._now()
                 self._flood_wait(chat, now, wait)
                 attempt += 1
-                if now + wait > deadline:
+                if now + wait > deadline or attempt > self.retries:
                     self.refused += 1
-                    raise
-                if attempt > self.retries:
-                    raise
+                    raise too_long(wait) from exc
                 if chat is None:
                     await asyncio.sleep(wait)
 
@@ -406,5 +410,5 @@ class KarcisRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self._pump()
 
 
-__all__ = ["MAX_WAIT_SECONDS", "REPLY_MAX_WAIT_SECONDS", "KarcisRateLimiter", "Priority", "current_priority",
-           "retry_seconds", "sending_as"]
+__all__ = ["MAX_WAIT_SECONDS", "REPLY_MAX_WAIT_SECONDS", "KarcisRateLimiter", "Priority", "WaitCapped",
+           "current_priority", "retry_seconds", "sending_as"]

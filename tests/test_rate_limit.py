@@ -228,3 +228,22 @@ def test_a_reply_waits_its_turn_longer_than_a_delivery_may() -> None:
 
     times, _ = run_virtual(main())
     assert times[-1] == 19.0  # every reply went, in turn, past the 5 s a delivered message may wait
+
+
+def test_the_notifier_does_not_sleep_through_what_the_limiter_refused() -> None:
+    from handlers.notifier import MAX_WAIT_SECONDS as NOTIFIER_MAX_WAIT
+    from handlers.notifier import TelegramNotifier
+    from handlers.rate_limit import MAX_WAIT_SECONDS
+
+    async def main() -> tuple[float, int]:
+        limiter, telegram = KarcisRateLimiter(), Telegram()
+        telegram.flood[A] = [20, 20]
+        notifier = TelegramNotifier(None, None)  # type: ignore[arg-type]
+        loop = asyncio.get_running_loop()
+        with sending_as(Priority.BUYER), pytest.raises(RetryAfter):
+            # a flood wait of 20 s after one of 20 s: 40 s is past the 30 s cap, so the limiter gives up at t = 20
+            await notifier._call(lambda: send(limiter, telegram, A, "ticket", endpoint="sendPhoto"))
+        return loop.time(), len(telegram.sent)
+
+    assert NOTIFIER_MAX_WAIT == MAX_WAIT_SECONDS
+    assert run_virtual(main()) == (20.0, 0)  # not 20 + 20 more in the notifier: the message stays owed
