@@ -14,7 +14,7 @@ updates: a buyer who types name, email and phone quickly could have the phone ha
   whose replies wait in the rate limiter's queue cannot hold every slot while earlier buyers' next steps wait.
 - While an update runs, what it sends goes out as a reply to a person who is waiting (`Priority.REPLY`, see
   handlers/rate_limit.py), ahead of ticket photos and organisers' notices, ranked by when the chat's conversation
-  began (its first update after `SESSION_GAP_SECONDS` of silence): first come, first served, through a whole
+  began (its first update after `SESSION_GAP_SECONDS` of silence since its last update arrived or was answered): first come, first served, through a whole
   purchase.
 
 PTB creates one task per update in the order the updates were taken from its queue, and the chat's line is joined
@@ -100,6 +100,7 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
                 await asyncio.shield(previous)
             await self._run(coroutine, rank)
             finished = True
+            self._sessions[key] = (rank, asyncio.get_running_loop().time())  # silence counts from the answer
         finally:
             if finished or previous is None or previous.done():
                 done.set_result(None)
