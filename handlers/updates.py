@@ -14,8 +14,8 @@ updates: a buyer who types name, email and phone quickly could have the phone ha
   whose replies wait in the rate limiter's queue cannot hold every slot while earlier buyers' next steps wait.
 - While an update runs, what it sends goes out as a reply to a person who is waiting (`Priority.REPLY`, see
   handlers/rate_limit.py), ahead of ticket photos and organisers' notices, ranked by when the chat's conversation
-  began (its first update after `SESSION_GAP_SECONDS` of silence since its last update arrived or was answered): first come, first served, through a whole
-  purchase.
+  began (its first update after `SESSION_GAP_SECONDS` of silence since its last update arrived or was
+  answered): first come, first served, through a whole purchase.
 
 PTB creates one task per update in the order the updates were taken from its queue, and the chat's line is joined
 before the task's first await, so a chat's updates start in the order Telegram sent them.
