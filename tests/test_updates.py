@@ -202,3 +202,19 @@ def test_the_service_runs_chats_concurrently_paced_and_with_short_timeouts() -> 
     request = app.bot.request
     assert request.read_timeout is not None and request.read_timeout <= 5  # a person is waiting
     assert request._client.timeout.write <= 5 and request._media_write_timeout <= 15  # type: ignore[attr-defined]
+
+
+def test_a_conversation_keeps_its_rank_until_the_chat_falls_silent() -> None:
+    from bench.virtual_time import run_virtual
+    from handlers.updates import SESSION_GAP_SECONDS
+
+    async def main() -> list[int]:
+        processor = ChatOrderedUpdateProcessor()
+        ranks = [processor._rank(10), processor._rank(20), processor._rank(10)]
+        await asyncio.sleep(SESSION_GAP_SECONDS - 1)
+        ranks.append(processor._rank(20))  # still within the gap: the same conversation
+        await asyncio.sleep(SESSION_GAP_SECONDS + 1)
+        ranks.append(processor._rank(10))  # silent for longer than the gap: a new conversation, at the back
+        return ranks
+
+    assert run_virtual(main()) == [0, 1, 0, 1, 2]
