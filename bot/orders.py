@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot.catalog import Catalog, EventWithTiers, sales_open
+from bot.catalog import Catalog, sales_open
 from bot.clock import Clock, utcnow
 from bot.errors import OrderNotFound, OrderNotPending, RefusalReason, ReservationRefused
 from bot.outbox import Message, owe
@@ -86,6 +86,7 @@ class OrderService:
         self._tickets = tickets
         self._reservation = reservation
         self._clock = clock
+        self._seen_short: set[str] = set()  # tiers a hold found short in this process (see reserve)
 
     # ---- reading -------------------------------------------------------------------------------------------
 
@@ -108,7 +109,7 @@ class OrderService:
 
         Raises ReservationRefused with the reason; then nothing is held."""
         now = self._clock()
-        listing = await self._catalog.get(event_id)
+        listing = await self._catalog.definitions(event_id)  # names, prices, limits: stock is the hold's business
         if listing is None:
             raise ReservationRefused(RefusalReason.UNKNOWN_EVENT)
         if not sales_open(listing.event, now):
@@ -124,11 +125,12 @@ class OrderService:
             if qty < 0 or qty > tier.max_per_order:
                 raise ReservationRefused(RefusalReason.OVER_MAX_PER_ORDER, tier=code, limit=tier.max_per_order)
             lines.append(OrderLine(tier=code, name=tier.name, price=tier.price, qty=qty))
-        await self._refuse_if_visibly_sold_out(user_id, listing, lines)
+        await self._refuse_if_seen_sold_out(user_id, event_id, lines)
 
         claim = secrets.token_hex(8)
-        refusal = await self._store.users.claim_reservation_slot(
+        refusal = await self._store.users.claim_reservation_slot(  # also remembers the buyer's contact details
             user_id, now, per_minute=RESERVATIONS_PER_MINUTE, max_pending=MAX_PENDING_ORDERS, claim=claim,
+            buyer=buyer,
         )
         if refusal is SlotRefusal.RATE_LIMITED:
             raise ReservationRefused(RefusalReason.RATE_LIMITED, limit=RESERVATIONS_PER_MINUTE)
@@ -139,6 +141,7 @@ class OrderService:
         try:
             for line in lines:
                 if not await self._store.inventory.hold(tier_key(event_id, line.tier), line.qty):
+                    self._seen_short.add(tier_key(event_id, line.tier))
                     tier = await self._store.inventory.get(tier_key(event_id, line.tier))
                     raise ReservationRefused(RefusalReason.SOLD_OUT, tier=line.tier,
                                              available=tier.available if tier else 0)
@@ -154,23 +157,30 @@ class OrderService:
                 await self._store.inventory.release(tier_key(event_id, line.tier), line.qty)
             await self._store.users.return_reservation_slot(user_id, claim)
             raise
-        await self._store.users.remember_buyer(user_id, buyer)
         if order.total == 0:
             return (await self.pay(order.id, note="free order")).order
         return order
 
-    async def _refuse_if_visibly_sold_out(self, user_id: int, listing: EventWithTiers, lines: list[OrderLine]) -> None:
-        """In a sell-out most attempts find the tier empty: refuse those from the stock already read, before
-        claiming anything (the conditional hold still decides every race). Only for a buyer clearly within the
-        per-user limits, so that the refusal a buyer hears is the one the limits would give first."""
-        short = next((line for line in lines if listing.tier(line.tier).available < line.qty), None)  # type: ignore[union-attr]
+    async def _refuse_if_seen_sold_out(self, user_id: int, event_id: str, lines: list[OrderLine]) -> None:
+        """In a sell-out most attempts find the tier empty. Once this process has seen a hold refused on one of
+        the order's tiers, the attempt first reads the event's stock (one query) and, if it cannot fill the order,
+        is refused before claiming anything (naming the first short tier), for a buyer clearly within the
+        per-user limits (so that the refusal a buyer hears is the one the limits would give first). The refusal
+        always rests on that fresh read; `_seen_short` only says when the read is worth making (a read that finds
+        seats again forgets the tier). The conditional hold still decides every race."""
+        if not any(tier_key(event_id, line.tier) in self._seen_short for line in lines):
+            return
+        stock = {tier.code: tier.available for tier in await self._store.inventory.for_event(event_id)}
+        for line in lines:
+            if stock.get(line.tier, 0) >= line.qty:
+                self._seen_short.discard(tier_key(event_id, line.tier))
+        short = next((line for line in lines if stock.get(line.tier, 0) < line.qty), None)
         if short is None:
             return
         user = await self._store.users.get(user_id)
         if user is None or (user.pending_orders < MAX_PENDING_ORDERS
                             and len(user.recent_reservations) < RESERVATIONS_PER_MINUTE):
-            available = listing.tier(short.tier).available  # type: ignore[union-attr]
-            raise ReservationRefused(RefusalReason.SOLD_OUT, tier=short.tier, available=available)
+            raise ReservationRefused(RefusalReason.SOLD_OUT, tier=short.tier, available=stock.get(short.tier, 0))
 
     # ---- leaving pending -----------------------------------------------------------------------------------
 

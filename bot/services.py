@@ -67,7 +67,7 @@ def build_services(
         catalog=catalog,
         tickets=tickets,
         orders=orders,
-        checkin=CheckInService(store, admin_ids=settings.admin_ids, clock=clock),
+        checkin=CheckInService(store, catalog, admin_ids=settings.admin_ids, clock=clock),
         stats=StatsService(store),
         payments=PaymentService(store, orders, gateway or gateway_from_settings(settings), clock=clock),
         delivery=DeliveryService(store, catalog, tickets, notifier or NoNotifier(), admin_ids=settings.admin_ids,

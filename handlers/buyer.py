@@ -393,7 +393,7 @@ def contact_problem(lang_: str, exc: InvalidContact) -> Html:
 async def send_summary(update: Update, context: Context, draft: PurchaseDraft) -> None:
     """Tickets, total and contact details, with Confirm / Change details / Cancel."""
     services, lang_ = services_of(context), lang(update)
-    listing = await services.catalog.get(draft.event_id)
+    listing = await services.catalog.definitions(draft.event_id)  # names and prices: no stock shown here
     if listing is None or not draft.name or not draft.email or not draft.phone:
         await reply(update, context, t(lang_, "event.gone"))
         return
@@ -447,7 +447,7 @@ async def on_confirm(update: Update, context: Context) -> None:
 async def refusal_message(services: Services, lang_: str, refusal: ReservationRefused,
                           draft: PurchaseDraft) -> tuple[Html, InlineKeyboardMarkup | None]:
     """A clear message for every reason a reservation is refused, with the way forward as buttons."""
-    listing = await services.catalog.get(draft.event_id)
+    listing = await services.catalog.definitions(draft.event_id)
     tier = listing.tier(refusal.tier) if listing and refusal.tier else None
     tier_name = tier.name if tier else (refusal.tier or "")
     back = [button(label(lang_, "btn.change_tickets"), CART, draft.event_id, encode_cart(draft.cart))]

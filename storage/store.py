@@ -3,11 +3,13 @@ one object that hands out each collection's store."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pymongo import ASCENDING, IndexModel
 
+from storage.catalog_version import CatalogVersionStore
 from storage.digests import DigestStore
 from storage.drafts import DRAFT_TTL_SECONDS, DraftStore
 from storage.events import EventStore
@@ -59,6 +61,10 @@ class Store:
         return EventStore(self.db["events"])
 
     @property
+    def catalog_version(self) -> CatalogVersionStore:
+        return CatalogVersionStore(self.db["meta"])
+
+    @property
     def inventory(self) -> InventoryStore:
         return InventoryStore(self.db["inventory"])
 
@@ -100,8 +106,9 @@ class Store:
         return bool(reply.get("ok"))
 
 
-def open_store(uri: str | None, db_name: str) -> Store:
-    """Open the database at `uri`, or the embedded in-memory store when `uri` is None."""
+def open_store(uri: str | None, db_name: str, *, event_listeners: Sequence[Any] = ()) -> Store:
+    """Open the database at `uri`, or the embedded in-memory store when `uri` is None. `event_listeners`:
+    pymongo monitoring listeners for a server's client (the benchmarks count commands with one)."""
     if uri is None:
         from mongomock_motor import AsyncMongoMockClient
 
@@ -117,6 +124,7 @@ def open_store(uri: str | None, db_name: str) -> Store:
         serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS,
         connectTimeoutMS=CONNECT_TIMEOUT_MS,
         socketTimeoutMS=SOCKET_TIMEOUT_MS,
+        event_listeners=list(event_listeners),
     )
     return Store(client[db_name], embedded=False)
 
