@@ -8,7 +8,7 @@ Telegram's Bot FAQ (core.telegram.org/bots/faq, "My bot is hitting limits, how d
     second or so. [...] Also note that your bot will not be able to send more than 20 messages per minute to the
     same group."
 
-Why not PTB's `AIORateLimiter` (read in its source, see /work/shared/FIELD-NOTES.md): it has one 30/s bucket for
+Why not PTB's `AIORateLimiter` (read in PTB 22's source, `telegram/ext/_aioratelimiter.py`): it has one 30/s bucket for
 every request with a `chat_id` and a per-group bucket, but no pacing of a private chat, so a confirm that edits a
 message and sends one in the same chat 50 ms later gets a 429; and after any 429 it pauses *every* request for
 `retry_after`, so one buyer's flood wait freezes the whole bot. Nor does it know what is urgent.
