@@ -7,9 +7,10 @@ expected status), so of several racers exactly one wins; then only the winner mo
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -29,9 +30,15 @@ log = logging.getLogger(__name__)
 RESERVATIONS_PER_MINUTE = 5
 MAX_PENDING_ORDERS = 3
 EXPIRY_BATCH = 500
+EXPIRY_CHECKS_AT_ONCE = 8  # status API calls the sweep makes at once (orders with a Snap link)
 
 # Orders whose seats went back to stock; money arriving for them is a late payment.
 RELEASED = (OrderStatus.EXPIRED, OrderStatus.CANCELLED, OrderStatus.FAILED)
+
+# Asked before the sweep expires an order (PaymentService.confirm_before_expiry): "expire", "unconfirmed"
+# (expire and tell the admins Midtrans could not be asked), "keep" (ask again next sweep), "handled" (the
+# answer moved the order). `reachable` is False once Midtrans failed in this sweep.
+ExpiryCheck = Callable[..., Awaitable[str]]
 
 
 def new_order_id(now_year_month: str) -> str:
@@ -86,6 +93,7 @@ class OrderService:
         self._tickets = tickets
         self._reservation = reservation
         self._clock = clock
+        self.expiry_check: ExpiryCheck | None = None  # set by build_services (lost notifications, docs/money.md)
         self._seen_short: set[str] = set()  # tiers a hold found short in this process (see reserve)
 
     # ---- reading -------------------------------------------------------------------------------------------
@@ -273,17 +281,47 @@ class OrderService:
         processes at once (each order is expired by exactly one); the work follows the number of due orders."""
         now = now or self._clock()
         report = ExpiryReport()
+        kept = 0
+        reachable = True
         while True:
-            due = await self._store.orders.due_for_expiry(now, EXPIRY_BATCH)
-            for candidate in due:
-                order = await self._leave_pending(
-                    candidate.id, OrderStatus.EXPIRED, "reservation time ran out",
-                    extra_filter={"expires_at": {"$lte": now}}, set_fields=owe(now, Message.EXPIRED),
-                )
-                if order is not None:
-                    report.add(order)
+            due = await self._store.orders.due_for_expiry(now, EXPIRY_BATCH, skip=kept)
+            for start in range(0, len(due), EXPIRY_CHECKS_AT_ONCE):
+                chunk = due[start:start + EXPIRY_CHECKS_AT_ONCE]
+                if self.expiry_check is None:
+                    decisions = ["expire"] * len(chunk)
+                elif len(chunk) == 1:  # no task for a single order: the sweep yields no more than before
+                    decisions = [await self.expiry_check(chunk[0], now, reachable=reachable)]
+                else:  # a few status calls at a time: a sell-out's abandoned links do not stall the sweep
+                    decisions = list(await asyncio.gather(
+                        *(self.expiry_check(c, now, reachable=reachable) for c in chunk)))
+                for candidate, decision in zip(chunk, decisions, strict=True):
+                    if decision in ("keep", "unconfirmed"):
+                        reachable = False  # Midtrans failed: the rest of this sweep does not call it
+                    if decision == "keep":
+                        kept += 1
+                        continue
+                    if decision == "handled":
+                        continue
+                    messages = [Message.EXPIRED]
+                    if decision == "unconfirmed":
+                        messages.append(Message.EXPIRED_UNCONFIRMED)
+                    order = await self._leave_pending(
+                        candidate.id, OrderStatus.EXPIRED, "reservation time ran out",
+                        extra_filter={"expires_at": {"$lte": now}},
+                        set_fields=owe(now, *messages, detail={"since": candidate.expires_at}
+                                       if len(messages) > 1 else None),
+                    )
+                    if order is not None:
+                        report.add(order)
             if len(due) < EXPIRY_BATCH:
                 return report
+
+    async def expire_order(self, order_id: str, *, note: str, set_fields: dict[str, Any] | None = None,
+                           ) -> OrderDoc | None:
+        """Midtrans reports the payment expired: a pending order is expired now (Message.EXPIRED, not FAILED).
+        None if it had already left pending."""
+        fields = {**(set_fields or {}), **owe(self._clock(), Message.EXPIRED)}
+        return await self._leave_pending(order_id, OrderStatus.EXPIRED, note, set_fields=fields)
 
     async def refund(self, order_id: str, *, note: str = "refunded",
                      set_fields: dict[str, Any] | None = None) -> OrderDoc | None:

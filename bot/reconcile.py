@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass, field
 
 from bot.tickets import TicketService
-from storage.documents import OrderStatus, TierDoc
+from storage.documents import OrderStatus, RefundState, TierDoc, VoidReason
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -51,14 +51,26 @@ class ReconcileReport:
 async def _stock_drift(store: Store) -> dict[str, tuple[TierDoc, tuple[int, int, int]]]:
     tiers = await store.inventory.all()
     seats = await store.orders.seats_by_tier([OrderStatus.PENDING, OrderStatus.PAID])
+    returned = await store.orders.returned_by_tier([OrderStatus.PAID])  # partial refunds (docs/money.md)
     drift = {}
     for tier in tiers:
         pending = seats.get((tier.event_id, tier.code, OrderStatus.PENDING.value), 0)
-        sold = seats.get((tier.event_id, tier.code, OrderStatus.PAID.value), 0)
+        sold = seats.get((tier.event_id, tier.code, OrderStatus.PAID.value), 0) - returned.get(
+            (tier.event_id, tier.code), 0)
         expected = (tier.capacity - pending - sold, pending, sold)
         if expected != (tier.available, tier.pending, tier.sold):
             drift[tier.id] = (tier, expected)
     return drift
+
+
+async def _void_refunded_tickets(store: Store, report: ReconcileReport) -> None:
+    """Tickets a finished partial refund named (or admins assigned to one) are void, even if a crash came
+    between the order's update and the tickets' (docs/money.md)."""
+    for order in await store.orders.with_refunds([OrderStatus.PAID]):
+        codes = [c for r in order.refunds.values() if r.status != RefundState.REQUESTED for c in r.tickets]
+        if codes and (voided := await store.tickets.void_codes(order.id, codes, reason=VoidReason.REFUNDED,
+                                                              at=order.updated_at)):
+            report.tickets_voided[order.id] = voided
 
 
 async def reconcile(store: Store, tickets: TicketService, *, settle_seconds: float = 0.0) -> ReconcileReport:
@@ -79,13 +91,14 @@ async def reconcile(store: Store, tickets: TicketService, *, settle_seconds: flo
     paid = await store.orders.with_status([OrderStatus.PAID])
     counts = await store.tickets.valid_count_by_order([o.id for o in paid])
     for order in paid:
-        if counts.get(order.id, 0) < order.seats:
+        if counts.get(order.id, 0) < order.seats - sum(r.qty for r in order.returned):
             issued = await tickets.issue(order)
             report.tickets_issued[order.id] = len(issued) - counts.get(order.id, 0)
-    for order in await store.orders.with_status([OrderStatus.REFUNDED]):
+    for order in await store.orders.with_status([OrderStatus.REFUNDED, OrderStatus.REVERSED]):
         voided = await store.tickets.void_order(order.id)
         if voided:
             report.tickets_voided[order.id] = voided
+    await _void_refunded_tickets(store, report)
 
     actual = await store.orders.pending_count_by_user()
     for user_id, counted in (await store.users.pending_counts()).items():

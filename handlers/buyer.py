@@ -44,7 +44,16 @@ from handlers.shared import (
     services_of,
     user_id,
 )
-from handlers.views import cart_lines, event_card, lines_text, order_status, payment_instructions, price, summary
+from handlers.views import (
+    cart_lines,
+    event_card,
+    lines_text,
+    order_status,
+    payment_actions,
+    payment_instructions,
+    price,
+    summary,
+)
 from storage.documents import ContactStep, DraftDoc, EventDoc, OrderDoc, OrderStatus, PurchaseDraft, TicketStatus
 
 # ---- callback prefixes -------------------------------------------------------------------------------------------
@@ -550,8 +559,10 @@ async def order_view(services: Services, lang_: str, order_id: str,
     rows: list[list[InlineKeyboardButton]] = []
     if order.status == OrderStatus.PENDING:
         rows = pay_buttons(lang_, order)
-        if order.payment.get("instructions"):  # a bank transfer under way: how to finish it
-            text = Html(text + "\n\n" + payment_instructions(lang_, order, order.payment["instructions"]))
+        instructions = order.payment.get("instructions") or {}
+        if instructions or order.payment.get("transaction_status") == "deny":  # how to finish paying
+            text = Html(text + "\n\n" + payment_instructions(lang_, order, instructions))
+            rows = [[url_button(name, url)] for name, url in payment_actions(lang_, order, instructions)] + rows
     elif order.status == OrderStatus.PAID:
         rows = [[button(label(lang_, "btn.my_tickets"), TICKETS, "0")]]
     return text, markup(rows)

@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from collections.abc import Awaitable, Callable, Iterable
-from datetime import timedelta
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ParseMode
@@ -27,19 +27,24 @@ from bot.clock import to_wib
 from bot.digest import Digest, DigestEvent
 from bot.notifications import Notice, Undeliverable
 from bot.outbox import Message
+from bot.refunds import RefundTicket
 from bot.services import Services
 from handlers.buyer import CART, TICKETS
-from handlers.formatting import CAPTION_LIMIT, TEXT_LIMIT, shorten, visible_length
-from handlers.keyboards import button, encode_cart, fits, markup
+from handlers.formatting import CAPTION_LIMIT, TEXT_LIMIT, shorten, visible_length, wib
+from handlers.keyboards import button, encode_cart, fits, markup, url_button
 from handlers.messages import Html, label, lang_of, t
 from handlers.rate_limit import MAX_WAIT_SECONDS as LIMITER_MAX_WAIT
 from handlers.rate_limit import Priority, WaitCapped, sending_as
+from handlers.refunds import OPEN as REFUND_OPEN
+from handlers.refunds import codes_text, unassigned_keyboard, unassigned_text
 from handlers.shared import NO_PREVIEW, send, send_ticket
-from handlers.views import lines_text, payment_instructions, price, ticket_caption
+from handlers.views import lines_text, payment_actions, payment_instructions, price, ticket_caption
+from storage.documents import OrderDoc, TicketDoc, TicketStatus, VoidReason
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+Rendered = tuple[Html, InlineKeyboardMarkup | None]
 # A longer flood wait is not slept through: the delivery job retries later. The same cap as the rate limiter's
 # (handlers/rate_limit.py), which raises RetryAfter instead of waiting past it.
 MAX_WAIT_SECONDS = LIMITER_MAX_WAIT
@@ -55,7 +60,8 @@ def retry_seconds(exc: RetryAfter) -> float:
 # What goes first when the bot is busy (handlers/rate_limit.py): a reply to someone waiting (set by the update
 # processor), then what buyers are owed, then notices to staff.
 PRIORITIES = {Message.SALE: Priority.STAFF, Message.AMOUNT_MISMATCH: Priority.STAFF,
-              Message.PAYMENT_REVIEW: Priority.STAFF}
+              Message.PAYMENT_REVIEW: Priority.STAFF, Message.REFUND_UNASSIGNED: Priority.STAFF,
+              Message.EXPIRED_UNCONFIRMED: Priority.STAFF}
 
 
 class TelegramNotifier:
@@ -77,6 +83,10 @@ class TelegramNotifier:
             Message.NEEDS_REFUND: self._needs_refund,
             Message.AMOUNT_MISMATCH: self._amount_mismatch,
             Message.PAYMENT_REVIEW: self._payment_review,
+            Message.REVERSED: self._reversed,
+            Message.PARTIAL_REFUND: self._partial_refund,
+            Message.REFUND_UNASSIGNED: self._refund_unassigned,
+            Message.EXPIRED_UNCONFIRMED: self._expired_unconfirmed,
         }
         with sending_as(PRIORITIES.get(notice.message, Priority.BUYER)):
             await handlers[notice.message](notice)
@@ -112,16 +122,19 @@ class TelegramNotifier:
         await self._once(notice, "buyer", lambda: send(self._bot, notice.order.user_id, text, keyboard))
 
     async def _to_staff(
-        self, notice: Notice, recipients: Iterable[int], render: Callable[[str], Html], what: str,
+        self, notice: Notice, recipients: Iterable[int], render: Callable[[str], Html | Rendered], what: str,
     ) -> None:
-        """Tell each recipient in their language. One who blocked the bot is skipped; other failures are raised
-        after everyone else was tried (a retry then tells only those not yet told)."""
+        """Tell each recipient in their language (`render` gives the text, or the text and its buttons). One who
+        blocked the bot is skipped; other failures are raised after everyone else was tried (a retry then tells
+        only those not yet told)."""
         failure: Exception | None = None
         told = 0
         for uid in sorted(set(recipients)):
-            text = render(await self._lang(uid))
+            rendered = render(await self._lang(uid))
+            text, keyboard = rendered if isinstance(rendered, tuple) else (rendered, None)
             try:
-                await self._once(notice, f"user:{uid}", lambda uid=uid, text=text: send(self._bot, uid, text))
+                await self._once(notice, f"user:{uid}",
+                                 lambda uid=uid, text=text, keyboard=keyboard: send(self._bot, uid, text, keyboard))
                 told += 1
             except Undeliverable as exc:
                 log.warning("%s: user %s cannot be reached (%s)", what, uid, exc)
@@ -197,7 +210,16 @@ class TelegramNotifier:
         """How to finish paying: virtual account number, bill key, payment code..."""
         lang = await self._lang(notice.order.user_id)
         instructions = notice.order.payment.get("instructions") or {}
-        await self._to_buyer(notice, payment_instructions(lang, notice.order, instructions))
+        text, keyboard = (payment_instructions(lang, notice.order, instructions),
+                          pending_keyboard(lang, notice.order, instructions))
+        try:
+            await self._to_buyer(notice, text, keyboard)
+        except BadRequest as exc:  # a button URL from Midtrans that Telegram refuses: the text still goes
+            if keyboard is None:
+                raise
+            log.warning("order %s: Telegram refused the payment buttons (%s); sending the text alone",
+                        notice.order.id, exc.message)
+            await self._to_buyer(notice, text)
 
     async def _released(self, notice: Notice) -> None:
         """The hold ended or the payment failed: the seats were released (with a button to try again)."""
@@ -227,10 +249,10 @@ class TelegramNotifier:
         except Undeliverable as exc:
             unreachable = exc  # the admins must hear of it all the same
         tier = str(notice.detail.get("tier", ""))
-        await self._to_staff(notice, notice.admin_ids, lambda lang: t(
+        await self._to_staff(notice, notice.admin_ids, lambda lang: (t(
             lang, "notice.needs_refund.admin", order=order.id, title=self._title(notice),
             total=Html(price(lang, order.total)), tier=tier, buyer=order.buyer.name, email=order.buyer.email,
-            phone=order.buyer.phone), f"needs_refund {order.id}")
+            phone=order.buyer.phone), refund_button(lang, order.id)), f"needs_refund {order.id}")
         if unreachable is not None:
             log.warning("order %s: the buyer cannot be told of the refund (%s)", order.id, unreachable)
 
@@ -246,6 +268,120 @@ class TelegramNotifier:
         await self._to_staff(notice, notice.admin_ids, lambda lang: t(
             lang, "notice.review", order=order.id, title=self._title(notice), total=Html(price(lang, order.total)),
             method=str(order.payment.get("payment_type") or "?")), f"payment_review {order.id}")
+
+    # ---- money after the sale (docs/money.md) ----------------------------------------------------------------
+
+    async def _reversed(self, notice: Notice) -> None:
+        """Money taken back after the sale: the buyer (tickets void, why); the organisers and the admins (with how
+        many tickets were already checked in; the buyer's contact details for the admins only). The staff are told
+        even when the buyer cannot be reached."""
+        order, detail = notice.order, notice.detail
+        status = str(detail.get("status") or order.payment.get("transaction_status") or "?")
+        codes = [str(code) for code in detail.get("tickets") or []]  # the tickets it voided
+        if not isinstance(detail.get("tickets"), list):  # older entries: every ticket not voided by a refund
+            codes = [ticket.id for ticket in await self._services.tickets.for_order(order.id)
+                     if ticket.status == TicketStatus.VALID or ticket.void_reason == VoidReason.REVERSED]
+        amount = int(detail.get("amount") or order.total)
+
+        def why(lang: str) -> Html:
+            key = f"notice.reversed.{status}"
+            return t(lang, key if status in REVERSAL_KINDS else "notice.reversed.other", status=status)
+
+        def staff_text(lang: str, contact: bool) -> Html:
+            details = t(lang, "notice.contact", email=order.buyer.email, phone=order.buyer.phone) if contact else ""
+            return t(lang, "notice.reversed.staff", order=order.id, title=self._title(notice),
+                     amount=price(lang, amount), why=why(lang), n=len(codes), codes=codes_text(codes) or "—",
+                     checked_in=int(detail.get("checked_in") or 0), buyer=order.buyer.name, contact=Html(details))
+
+        lang = await self._lang(order.user_id)
+        key = "notice.reversed.buyer" if codes else "notice.reversed.buyer.no_tickets"
+        unreachable: Undeliverable | None = None
+        try:
+            await self._to_buyer(notice, t(lang, key, order=order.id, title=self._title(notice), why=why(lang),
+                                           codes=codes_text(codes)))
+        except Undeliverable as exc:
+            unreachable = exc
+        admins = set(notice.admin_ids)
+        organisers = set(notice.event.organisers if notice.event else []) - admins
+        failure: Exception | None = None
+        for group, contact in ((organisers, False), (admins, True)):
+            try:
+                if group:
+                    await self._to_staff(notice, group, lambda lang, contact=contact: staff_text(lang, contact),
+                                         f"reversed {order.id}")
+            except Exception as exc:  # noqa: BLE001 - raised below, after the other group was tried
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+        if unreachable is not None:
+            log.warning("order %s: the buyer cannot be told of the reversal (%s)", order.id, unreachable)
+
+    async def _partial_refund(self, notice: Notice) -> None:
+        """Part of the money went back: which tickets are void now, and how much."""
+        order, detail = notice.order, notice.detail
+        lang = await self._lang(order.user_id)
+        codes = [str(c) for c in detail.get("tickets") or []]
+        amount = price(lang, int(detail.get("amount") or 0))
+        key = "notice.partial_refund" if codes else "notice.partial_refund.no_tickets"
+        await self._to_buyer(notice, t(lang, key, order=order.id, title=self._title(notice), amount=amount,
+                                       codes=codes_text(codes)))
+
+    async def _refund_unassigned(self, notice: Notice) -> None:
+        """Admins: Midtrans refunded an amount without naming tickets; one button per valid ticket to void."""
+        order = notice.order
+        tickets = refund_tickets(order, await self._services.tickets.for_order(order.id))
+        unassigned = order.unassigned_amount
+        await self._to_staff(notice, notice.admin_ids, lambda lang: (
+            unassigned_text(lang, order, self._title(notice), tickets, unassigned),
+            unassigned_keyboard(lang, order, tickets, unassigned)), f"refund_unassigned {order.id}")
+
+    async def _expired_unconfirmed(self, notice: Notice) -> None:
+        """Admins: the hold ended while Midtrans could not be asked whether the order was paid."""
+        order = notice.order
+        since = notice.detail.get("since")
+        moment = since if isinstance(since, datetime) else _iso(since)
+        await self._to_staff(notice, notice.admin_ids, lambda lang: t(
+            lang, "notice.expired_unconfirmed", order=order.id, title=self._title(notice),
+            total=Html(price(lang, order.total)), since=wib(moment, lang) if moment else "?"),
+            f"expired_unconfirmed {order.id}")
+
+
+REVERSAL_KINDS = ("deny", "cancel", "chargeback")
+
+
+def pending_keyboard(lang: str, order: OrderDoc, instructions: Mapping[str, Any]) -> InlineKeyboardMarkup | None:
+    """Open the e-wallet / show the QR when Midtrans gave them; and the payment page (after a declined card: to
+    try another card or method on the same hold)."""
+    rows = [[url_button(text, url)] for text, url in payment_actions(lang, order, instructions)]
+    page = order.payment.get("redirect_url")
+    if page:
+        declined = order.payment.get("transaction_status") == "deny"
+        rows.append([url_button(label(lang, "btn.try_other_method" if declined else "btn.payment_page"), page)])
+    return markup(rows)
+
+
+def refund_button(lang: str, order_id: str) -> InlineKeyboardMarkup | None:
+    """💸 Refund: opens the refund screen under the notice (handlers/refunds.py)."""
+    return markup([[button(label(lang, "btn.refund"), REFUND_OPEN, order_id)]])
+
+
+def refund_tickets(order: OrderDoc, tickets: Iterable[TicketDoc]) -> list[RefundTicket]:
+    """An order's tickets as the refund screens show them (price from the order's lines)."""
+    prices = {line.tier: line.price for line in order.lines}
+    claims = set(order.refund_claims)
+    return [RefundTicket(code=ticket.id, tier=ticket.tier, tier_name=ticket.tier_name,
+                         price=prices.get(ticket.tier, 0), status=ticket.status, checked_in_at=ticket.checked_in_at,
+                         void_reason=ticket.void_reason, claimed=ticket.id in claims) for ticket in tickets]
+
+
+def _iso(text: object) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def render_digest(lang: str, digest: Digest) -> Html:

@@ -34,6 +34,9 @@ INDEXES: dict[str, list[IndexModel]] = {
         # the delivery job: orders that still owe a message
         IndexModel([("notify_due_at", ASCENDING)], name="notify_due",
                    partialFilterExpression={"notify_due_at": {"$type": "date"}}),
+        # the status polling job: orders with a Snap transaction Midtrans may still settle (docs/money.md)
+        IndexModel([("poll_due_at", ASCENDING)], name="poll_due",
+                   partialFilterExpression={"poll_due_at": {"$type": "date"}}),
     ],
     "tickets": [
         IndexModel([("order_id", ASCENDING), ("seq", ASCENDING)], unique=True, name="one_ticket_per_seat"),

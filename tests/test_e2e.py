@@ -114,10 +114,11 @@ def service_settings(fake: FakeTelegram, sim: MidtransSimulator, events_file: Pa
 
 @contextlib.asynccontextmanager
 async def telegram_and_midtrans() -> AsyncIterator[tuple[FakeTelegram, MidtransSimulator]]:
-    """The fake Bot API with everybody in it, and the Midtrans simulator. The payment page lives on 127.0.0.1,
-    which Telegram refuses as a button URL; the fake lets that one prefix through, as the sandbox does."""
+    """The fake Bot API with everybody in it, and the Midtrans simulator. The payment page and the e-wallet QR
+    images live on 127.0.0.1, which Telegram refuses as a button URL; the fake lets the simulator's URLs through,
+    as the sandbox does."""
     async with MidtransSimulator(SERVER_KEY) as sim, FakeTelegram(
-        allowed_local_urls=[f"{sim.base_url}/snap/v4/redirection/"]
+        allowed_local_urls=[f"{sim.base_url}/"]
     ) as fake:
         fake.add_user(ORGANISER_ID, "Rani", last_name="Organiser", started=True)
         fake.add_user(OTHER_ORGANISER_ID, "Wulan", started=True)

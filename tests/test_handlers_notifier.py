@@ -186,8 +186,11 @@ async def test_an_order_half_delivered_before_receipts_rode_in_captions_is_finis
 
 async def test_failed_expired_and_refunded_orders_are_explained_to_the_buyer(kit: Bot) -> None:
     failed = await order_with_link(kit)
-    assert await midtrans_says(kit, failed.id, "deny", payment_type="bank_transfer") == Outcome.FAILED
+    assert await midtrans_says(kit, failed.id, "cancel", payment_type="bank_transfer") == Outcome.FAILED
     assert kit.sent(BUYER_ID)[-1].text.startswith(f"❌ The payment for order {failed.id}")
+    expired = await order_with_link(kit, cart={"EARLY": 1})
+    assert await midtrans_says(kit, expired.id, "expire", payment_type="bank_transfer") == Outcome.EXPIRED
+    assert kit.sent(BUYER_ID)[-1].text.startswith(f"⌛ Order {expired.id} for Jazz Senja di Taman")
 
     paid = await order_with_link(kit, cart={"REG": 1})
     await midtrans_says(kit, paid.id, "settlement", payment_type="bank_transfer")
