@@ -198,8 +198,8 @@ class InProcessSnap:
     def verify(self, body: dict[str, Any]) -> bool:
         return signature_valid(body, SERVER_KEY)
 
-    async def create_transaction(self, payload: dict[str, Any]) -> dict[str, Any]:
-        await asyncio.sleep(self.rng.uniform(0.3, 1.2))
+    async def create_transaction(self, payload: dict[str, Any], *, budget: float | None = None) -> dict[str, Any]:
+        await asyncio.sleep(self.rng.uniform(0.3, 1.2))  # always within the payment service's budget (seconds)
         details = payload["transaction_details"]
         token = uuid.UUID(int=self.rng.getrandbits(128)).hex
         self.amounts[details["order_id"]] = int(details["gross_amount"])
@@ -211,7 +211,7 @@ class InProcessSnap:
                 "gross_amount": f"{self.amounts[order_id]}.00", "payment_type": "bank_transfer",
                 "transaction_id": hashlib.sha256(order_id.encode()).hexdigest()[:32], "fraud_status": "accept"}
 
-    async def status(self, order_id: str) -> dict[str, Any] | None:
+    async def status(self, order_id: str, *, budget: float | None = None) -> dict[str, Any] | None:
         await asyncio.sleep(self.rng.uniform(0.1, 0.3))
         return self._status(order_id) if order_id in self.paid else None
 
