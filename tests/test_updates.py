@@ -148,10 +148,10 @@ async def test_a_buyers_hung_midtrans_call_does_not_keep_another_buyer_waiting(
     gateway = kit.services.payments._gateway
     make_link = gateway.create_transaction
 
-    async def hung(payload: dict[str, Any]) -> dict[str, Any]:
+    async def hung(payload: dict[str, Any], **options: Any) -> dict[str, Any]:
         entered.set()
         await release.wait()
-        return await make_link(payload)
+        return await make_link(payload, **options)
 
     monkeypatch.setattr(gateway, "create_transaction", hung)
     app = (ApplicationBuilder().token(kit.fake.token).base_url(kit.fake.api_url).base_file_url(kit.fake.file_url)
