@@ -105,7 +105,11 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
             if finished or previous is None or previous.done():
                 done.set_result(None)
             else:  # cancelled while waiting: the next one still waits for the one before this
-                previous.add_done_callback(lambda _: done.done() or done.set_result(None))
+                def release(_: object) -> None:
+                    if not done.done():
+                        done.set_result(None)
+
+                previous.add_done_callback(release)
             if done.done() and self._tails.get(key) is done:
                 del self._tails[key]
             if inspect.iscoroutine(coroutine) and inspect.getcoroutinestate(coroutine) == inspect.CORO_CREATED:
