@@ -257,6 +257,7 @@ async def serve(
                                       f"Check the token BotFather gave you.\n{SANDBOX_HINT}") from None
                 raise
             stack.push_async_callback(application.shutdown)
+            services.links.telegram_username = application.bot.username  # the ticket page's Telegram button
             await qr.start_worker()  # the first buyer's tickets do not wait for it
             stack.callback(qr.stop_worker)
             await application.start()  # update processing

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.catalog import Catalog
@@ -10,6 +10,7 @@ from bot.checkin import CheckInService
 from bot.clock import Clock, utcnow
 from bot.config import Settings
 from bot.digest import DigestService
+from bot.links import Links
 from bot.midtrans import MidtransGateway
 from bot.notifications import DeliveryService, Notice, Notifier
 from bot.orders import OrderService
@@ -42,6 +43,7 @@ class Services:
     refunds: RefundService
     digests: DigestService  # organisers' sale digests (bot/digest.py)
     clock: Clock = utcnow  # the time every service above uses; the front doors read it too
+    links: Links = field(default_factory=Links)  # ticket QRs, check-in and payment finish links (bot/links.py)
 
     async def reconcile(self, *, settle_seconds: float = 0.0) -> ReconcileReport:
         return await reconcile(self.store, self.tickets, settle_seconds=settle_seconds)
@@ -82,4 +84,5 @@ def build_services(
         refunds=refunds,
         digests=DigestService(store, catalog, clock=clock, interval=timedelta(seconds=settings.sale_digest_seconds)),
         clock=clock,
+        links=Links.from_settings(settings),
     )
