@@ -125,11 +125,10 @@ def build_application(settings: Settings, token: str, *, webhook: bool) -> Appli
 
 
 def attach_front_door(application: Application, services: Services) -> None:
-    """The Telegram handlers, and the notifier that delivers what orders owe through this bot."""
+    """The Telegram handlers, and the notifier that delivers what orders owe through this bot (registered by
+    handlers.register into the services' ChannelRouter, beside any other door's)."""
     import handlers
-    from handlers.notifier import TelegramNotifier
 
-    services.delivery.notifier = TelegramNotifier(application.bot, services)
     handlers.register(application, services)
 
 

@@ -9,6 +9,7 @@ from bot.catalog import Catalog
 from bot.checkin import CheckInService
 from bot.clock import Clock, utcnow
 from bot.config import Settings
+from bot.delivery_router import ChannelRouter
 from bot.digest import DigestService
 from bot.links import Links
 from bot.midtrans import MidtransGateway
@@ -23,7 +24,8 @@ from storage.store import Store
 
 
 class NoNotifier:
-    """Until a front door that reaches people is attached, messages stay owed (and are retried later)."""
+    """A notifier that reaches nobody: messages stay owed (and are retried later). build_services uses a
+    ChannelRouter instead (bot/delivery_router.py), which does the same until a door registers its notifier."""
 
     async def notify(self, notice: Notice) -> None:
         raise RuntimeError("no notifier attached yet")
@@ -79,7 +81,7 @@ def build_services(
         checkin=CheckInService(store, catalog, admin_ids=settings.admin_ids, clock=clock),
         stats=StatsService(store),
         payments=payments,
-        delivery=DeliveryService(store, catalog, tickets, notifier or NoNotifier(), admin_ids=settings.admin_ids,
+        delivery=DeliveryService(store, catalog, tickets, notifier or ChannelRouter(), admin_ids=settings.admin_ids,
                                  clock=clock),
         refunds=refunds,
         digests=DigestService(store, catalog, clock=clock, interval=timedelta(seconds=settings.sale_digest_seconds)),
