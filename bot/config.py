@@ -91,6 +91,28 @@ class Settings(BaseSettings):
     def uses_embedded_store(self) -> bool:
         return self.mongodb_uri is None
 
+    # WhatsApp Cloud API (docs/whatsapp.md): the door opens when the token and the phone number id are set.
+    whatsapp_access_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = Field(default=None, pattern=r"^[0-9]{1,32}$")
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_api_base_url: str = Field(default="https://graph.facebook.com/v26.0", pattern=r"^https?://")
+    # approved templates for what may fall outside the 24-hour window (unset: such a message is not sent, logged)
+    whatsapp_template_tickets: str | None = Field(default=None, pattern=r"^[a-z0-9_]{1,512}$")
+    whatsapp_template_tickets_language: str = Field(default="id", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
+    whatsapp_template_notice: str | None = Field(default=None, pattern=r"^[a-z0-9_]{1,512}$")
+    whatsapp_template_notice_language: str = Field(default="id", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
+
+    @field_validator("whatsapp_access_token", "whatsapp_phone_number_id", "whatsapp_app_secret",
+                     "whatsapp_verify_token", "whatsapp_template_tickets", "whatsapp_template_notice", mode="before")
+    @classmethod
+    def _blank_whatsapp_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return self.whatsapp_access_token is not None and self.whatsapp_phone_number_id is not None
+
 
 def _is_int(text: str) -> bool:
     try:
