@@ -277,7 +277,8 @@ class KarcisRateLimiter(BaseRateLimiter[dict[str, Any]]):
         if blocked > deadline:
             self.refused += 1
             raise too_long(blocked - now)
-        waiter = _Waiter(int(priority), rank, seq, self._loop.create_future())  # type: ignore[union-attr]
+        assert self._loop is not None  # bound by self._now() above
+        waiter = _Waiter(int(priority), rank, seq, self._loop.create_future())
         heapq.heappush(chat.waiting, waiter)
         self._schedule(key, chat, now)
         self._pump()
@@ -375,7 +376,8 @@ class KarcisRateLimiter(BaseRateLimiter[dict[str, Any]]):
         if self._timer is not None:
             self._timer.cancel()
         self._timer_at = when
-        self._timer = self._loop.call_at(when, self._on_timer)  # type: ignore[union-attr]
+        assert self._loop is not None  # bound by the self._now() that computed `when`
+        self._timer = self._loop.call_at(when, self._on_timer)
 
     def _on_timer(self) -> None:
         self._timer, self._timer_at = None, math.inf
