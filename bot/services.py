@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from bot.catalog import Catalog
 from bot.checkin import CheckInService
+from bot.checkout import CheckoutService
 from bot.clock import Clock, utcnow
 from bot.config import Settings
 from bot.digest import DigestService
@@ -41,6 +42,7 @@ class Services:
     delivery: DeliveryService
     refunds: RefundService
     digests: DigestService  # organisers' sale digests (bot/digest.py)
+    checkout: CheckoutService  # a purchase from cart to reserved order (bot/checkout.py)
     clock: Clock = utcnow  # the time every service above uses; the front doors read it too
 
     async def reconcile(self, *, settle_seconds: float = 0.0) -> ReconcileReport:
@@ -81,5 +83,6 @@ def build_services(
                                  clock=clock),
         refunds=refunds,
         digests=DigestService(store, catalog, clock=clock, interval=timedelta(seconds=settings.sale_digest_seconds)),
+        checkout=CheckoutService(store, catalog, orders, clock=clock),
         clock=clock,
     )
