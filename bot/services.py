@@ -15,6 +15,7 @@ from bot.midtrans import MidtransGateway
 from bot.notifications import DeliveryService, Notice, Notifier
 from bot.orders import OrderService
 from bot.payments import PaymentService
+from bot.profiles import ProfileService
 from bot.reconcile import ReconcileReport, reconcile
 from bot.refunds import RefundService
 from bot.stats import StatsService
@@ -43,6 +44,7 @@ class Services:
     refunds: RefundService
     digests: DigestService  # organisers' sale digests (bot/digest.py)
     checkout: CheckoutService  # a purchase from cart to reserved order (bot/checkout.py)
+    profiles: ProfileService  # language and display name per person (bot/profiles.py)
     clock: Clock = utcnow  # the time every service above uses; the front doors read it too
 
     async def reconcile(self, *, settle_seconds: float = 0.0) -> ReconcileReport:
@@ -84,5 +86,6 @@ def build_services(
         refunds=refunds,
         digests=DigestService(store, catalog, clock=clock, interval=timedelta(seconds=settings.sale_digest_seconds)),
         checkout=CheckoutService(store, catalog, orders, clock=clock),
+        profiles=ProfileService(store),
         clock=clock,
     )

@@ -509,7 +509,7 @@ async def on_cancel(update: Update, context: Context) -> None:
     except OrderNotPending:
         await query.answer()
         current = await services.orders.get_for_user(order_id, uid)
-        await edit(query, order_status(lang_, current, await services.store.events.get(current.event_id)))
+        await edit(query, order_status(lang_, current, await services.catalog.event(current.event_id)))
         return
     await query.answer(label(lang_, "alert.cancelled"))
     await edit(query, t(lang_, "order.cancelled", order=order.id, lines=lines_text(lang_, order.lines)),
@@ -528,7 +528,7 @@ async def order_view(services: Services, lang_: str, order_id: str,
         order = await services.orders.get_for_user(order_id, uid)
     except OrderNotFound:
         return t(lang_, "order.not_found"), None
-    event = await services.store.events.get(order.event_id)
+    event = await services.catalog.event(order.event_id)
     text = order_status(lang_, order, event)
     rows: list[list[InlineKeyboardButton]] = []
     if order.status == OrderStatus.PENDING:
@@ -631,13 +631,13 @@ async def on_tickets_page(update: Update, context: Context) -> None:
 async def on_qr(update: Update, context: Context) -> None:
     """Re-send one of the user's tickets as a QR photo."""
     query, lang_, services = update.callback_query, lang(update), services_of(context)
-    ticket = await services.store.tickets.get((args(query.data) or [""])[0])
+    ticket = await services.tickets.get((args(query.data) or [""])[0])
     if ticket is None or ticket.user_id != user_id(update):
         await query.answer(label(lang_, "alert.not_your_ticket"), show_alert=True)
         return
     await query.answer()
     await send_ticket(context.bot, query.message.chat.id if query.message else ticket.user_id, ticket,
-                      await services.store.events.get(ticket.event_id), lang_)
+                      await services.catalog.event(ticket.event_id), lang_)
 
 
 async def help_command(update: Update, context: Context) -> None:

@@ -96,8 +96,7 @@ class TelegramNotifier:
             raise Undeliverable(exc.message) from exc
 
     async def _lang(self, uid: int) -> str:
-        user = await self._services.store.users.get(uid)
-        return lang_of(user.language if user else None)
+        return lang_of(await self._services.profiles.language(uid))
 
     async def _once(self, notice: Notice, part: str, make: Callable[[], Awaitable[object]]) -> None:
         """Send one part of a notice unless an earlier attempt already did; record it when sent."""
