@@ -82,11 +82,6 @@ ORDERS_SHOWN = 10
 ASKED = (Awaiting.NAME, Awaiting.EMAIL, Awaiting.PHONE)  # the steps a typed message answers
 
 
-def order_link(bot_username: str, order_id: str) -> str:
-    """Where Midtrans sends the buyer after paying: back into this chat, onto the order."""
-    return f"https://t.me/{bot_username}?start={ORDER_PAYLOAD}{order_id}"
-
-
 def with_qty(listing: EventWithTiers, cart: Mapping[str, int], code: str, qty: int) -> dict[str, int]:
     """The cart with one tier's quantity changed, in the event's tier order (one cart, one callback data)."""
     return {t.code: qty if t.code == code else cart.get(t.code, 0) for t in listing.tiers}
@@ -464,8 +459,8 @@ async def offer_payment(update: Update, context: Context, order: OrderDoc) -> No
     place of the pressed message (the summary, a retry, an order's Pay)."""
     services, lang_ = services_of(context), lang(update)
     try:
-        link = await services.payments.payment_link(order.id, order.user_id,
-                                                     finish_url=order_link(context.bot.username, order.id))
+        finish = services.links.order_finish(order, telegram_username=context.bot.username)  # back to this chat
+        link = await services.payments.payment_link(order.id, order.user_id, finish_url=finish)
     except PaymentLinkUnavailable:
         keyboard = markup([[button(label(lang_, "btn.try_again"), PAY, order.id)],
                            [button(label(lang_, "btn.cancel_order"), CANCEL, order.id)]])
@@ -637,7 +632,7 @@ async def on_qr(update: Update, context: Context) -> None:
         return
     await query.answer()
     await send_ticket(context.bot, query.message.chat.id if query.message else ticket.user_id, ticket,
-                      await services.catalog.event(ticket.event_id), lang_)
+                      await services.catalog.event(ticket.event_id), lang_, links=services.links)
 
 
 async def help_command(update: Update, context: Context) -> None:
