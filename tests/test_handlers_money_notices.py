@@ -17,15 +17,15 @@ from handlers.notifier import TelegramNotifier
 from storage.documents import OrderDoc, OrderStatus, TicketStatus
 from tests.conftest import ADMIN_ID, BUYER_ID, ORGANISER_ID
 from tests.handlers_kit import INDO_ID, JAZZ, Bot
-from tests.helpers import buyer
+from tests.helpers import acct, buyer
 from tests.test_handlers_refunds import assert_invariant, button_starting, tickets_of
 
 TITLE = "Jazz Senja di Taman: Malam Tahun Baru"
 
 
 async def reserved(kit: Bot, uid: int = BUYER_ID, cart: dict[str, int] | None = None) -> OrderDoc:
-    order = await kit.services.orders.reserve(uid, JAZZ, cart or {"EARLY": 2}, buyer())
-    await kit.services.payments.payment_link(order.id, uid)
+    order = await kit.services.orders.reserve(acct(uid), JAZZ, cart or {"EARLY": 2}, buyer())
+    await kit.services.payments.payment_link(order.id, acct(uid))
     return order
 
 
