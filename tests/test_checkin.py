@@ -19,14 +19,14 @@ async def paid_ticket(services: Services, user: int = 7):
 async def test_check_in_by_code_then_already_checked_in(services: Services, clock: FakeClock) -> None:
     ticket = (await paid_ticket(services))[0]
     checked_at = clock.now
-    result = await services.checkin.check_in(format_code(ticket.id).lower(), ORGANISER_ID)
+    result = await services.checkin.check_in(format_code(ticket.id).lower(), acct(ORGANISER_ID))
     assert result.status == CheckInStatus.CHECKED_IN
     assert (result.ticket.holder_name, result.ticket.tier_name) == ("Budi Santoso", "Reguler")
     clock.advance(minutes=3)
     again = await services.checkin.check_in(deep_link("KarcisBot", ticket.id), acct(ORGANISER_ID))
     assert again.status == CheckInStatus.ALREADY_CHECKED_IN
     assert again.checked_in_at == checked_at
-    assert again.checked_in_by == ORGANISER_ID
+    assert again.checked_in_by == acct(ORGANISER_ID)
 
 
 async def test_double_tap_checks_in_once(services: Services) -> None:

@@ -125,7 +125,7 @@ async def _pending_orders(services: Services, event_id: str) -> list[OrderDoc]:
 
 
 async def _orders_of(services: Services, user_id: int) -> list[OrderDoc]:
-    return await services.store.orders.for_user(user_id)
+    return await services.store.orders.for_user(acct(user_id))
 
 
 async def _assert_user_clean(services: Services, user_id: int) -> None:
@@ -165,9 +165,9 @@ async def test_2000_buyers_for_100_seats(services: Services, settings: Settings,
     assert tier is not None
     assert (tier.capacity, tier.available, tier.pending, tier.sold) == (seats, 0, seats, 0)
     pending = await _pending_orders(services, event_id)
-    assert sorted(o.user_id for o in pending) == sorted(held)
+    assert sorted(o.user_id for o in pending) == sorted(acct(u) for u in held)
     counts = await services.store.users.pending_counts()
-    assert {u: counts.get(u, 0) for u in users} == {u: int(u in held) for u in users}
+    assert {u: counts.get(acct(u), 0) for u in users} == {u: int(u in held) for u in users}
     for user_id in random.Random(7).sample(sorted(refused), 50):
         await _assert_user_clean(services, user_id)
     await assert_invariant(services)
@@ -228,7 +228,7 @@ async def test_2000_buyers_mixed_baskets_over_two_tiers(
     for user_id in multi_tier_refused + rng.sample(sorted(refused), 30):
         await _assert_user_clean(services, user_id)
     counts = await services.store.users.pending_counts()
-    assert {u: counts.get(u, 0) for u in users} == {u: int(u in held) for u in users}
+    assert {u: counts.get(acct(u), 0) for u in users} == {u: int(u in held) for u in users}
     await assert_invariant(services)
 
 

@@ -25,7 +25,7 @@ class Recorder:
     def __init__(self) -> None:
         self.shown: list[tuple[Digest, int | None]] = []
         self.fail_next = 0
-        self.unreachable: set[int] = set()
+        self.unreachable: set[str] = set()
         self._next_id = 100
 
     async def send_digest(self, digest: Digest, *, edit_message_id: int | None) -> int:
@@ -151,10 +151,10 @@ async def test_each_organiser_has_a_digest_and_an_unreachable_one_does_not_hold_
     for order in orders:
         await services.digests.add_sale(acct(ORGANISER_ID), order)
         await services.digests.add_sale(acct(OTHER_ORGANISER), order)
-    recorder.unreachable.add(OTHER_ORGANISER)
+    recorder.unreachable.add(acct(OTHER_ORGANISER))
 
     assert await services.digests.send_due() == 1
-    assert [d.recipient for d, _ in recorder.shown] == [ORGANISER_ID]
+    assert [d.recipient for d, _ in recorder.shown] == [acct(ORGANISER_ID)]
     other = await services.store.digests.get(acct(OTHER_ORGANISER))
     assert other.pending == {} and other.due_at is None  # given up on, not retried for ever
 

@@ -211,7 +211,7 @@ async def test_warm_reads_of_definitions_send_no_command(counted: tuple[Services
     await services.catalog.events()  # loads
     commands.take()
     assert (await services.catalog.definitions(JAZZ)).event.id == JAZZ
-    assert await services.catalog.on_sale() and await services.catalog.organised_by(0) == []
+    assert await services.catalog.on_sale() and await services.catalog.organised_by(["telegram:1"]) == []
     assert commands.take() == []
     assert (await services.catalog.get(JAZZ)).tier("REG") is not None
     assert commands.take() == ["find inventory"]  # the stock, and nothing else

@@ -185,7 +185,7 @@ async def test_a_deleted_prompt_is_replaced_by_a_new_message(kit: Bot) -> None:
 async def test_a_draft_from_before_the_prompt_was_kept_gets_a_new_message(kit: Bot) -> None:
     card = await choose(kit, await open_card(kit), EARLY_PLUS)
     await kit.press(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
-    await kit.services.store.db["drafts"].update_one({"_id": BUYER_ID},
+    await kit.services.store.db["drafts"].update_one({"_id": acct(BUYER_ID)},
                                                       {"$unset": {"purchase.prompt_message_id": ""}})
 
     [email_q] = await kit.say(BUYER_ID, "Sinta")

@@ -106,7 +106,7 @@ async def test_an_expiry_midtrans_could_not_confirm_reaches_each_admin_in_their_
     since = datetime(2026, 12, 1, 3, 30, tzinfo=UTC)
 
     await notifier.notify(Notice(Message.EXPIRED_UNCONFIRMED, order, await kit.services.store.events.get(JAZZ),
-                                 admin_ids=frozenset({ADMIN_ID, INDO_ID}), detail={"since": since}))
+                                 admin_ids=frozenset({acct(ADMIN_ID), acct(INDO_ID)}), detail={"since": since}))
 
     assert kit.sent(ADMIN_ID)[-1].text.startswith(
         f"⚠️ Expired unconfirmed: order {order.id} ({TITLE}), Rp300.000\nMidtrans could not be reached to confirm "

@@ -234,7 +234,7 @@ async def test_one_blocked_organiser_does_not_stop_the_others(kit: Bot) -> None:
     order = await order_with_link(kit)
     paid = await kit.services.orders.pay(order.id)
     event = await kit.services.store.events.get(JAZZ)
-    event.organisers = [424242, ORGANISER_ID]  # 424242 never started the bot
+    event.organisers = [acct(424242), acct(ORGANISER_ID)]  # 424242 never started the bot
     notifier = TelegramNotifier(kit.app.bot, kit.services)
     kit.fake.add_user(424242, "Never")
 

@@ -41,8 +41,8 @@ T = TypeVar("T")
 EVENT_ID = "tiny-gig"
 CAPACITY = {"A": 3, "B": 2}
 MAX_PER_ORDER = {"A": 3, "B": 2}
-USERS = (501, 502, 503)
-STRANGER = 504  # neither organiser nor admin
+USERS = ("telegram:501", "telegram:502", "telegram:503")  # account ids
+STRANGER = "telegram:504"  # neither organiser nor admin
 RESERVATION = timedelta(minutes=30)
 
 TINY_EVENT = {"events": [{
@@ -331,7 +331,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             assert result.checked_in_at == ticket.checked_in_at
         else:
             assert result.status is CheckInStatus.CHECKED_IN
-            assert result.checked_in_by == staff and result.checked_in_at == self.clock()
+            assert result.checked_in_by == acct(staff) and result.checked_in_at == self.clock()
         after = self.run(self.store.tickets.get(ticket.id))
         assert after is not None and after.status == ticket.status, "checking in voided or revived a ticket"
 

@@ -25,7 +25,7 @@ async def test_crash_after_payment_transition_is_repaired(services: Services, cl
     reg = next(r for r in report.tiers if r.tier_id.endswith("REG"))
     assert reg.before == (398, 2, 0) and reg.after == (398, 0, 2)
     assert report.tickets_issued == {order.id: 3}
-    assert report.users == {1: (1, 0)}
+    assert report.users == {acct(1): (1, 0)}
     await assert_invariant(services)
     assert not (await services.reconcile()).changed
 
