@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +17,19 @@ SNAP_MIN_EXPIRY_MINUTES = 5
 
 class ConfigError(Exception):
     """Raised when the configuration is invalid; the message lists every bad value."""
+
+
+# BotFather's tokens: the bot's numeric id, a colon, and a secret of about 35 URL-safe characters
+# (https://core.telegram.org/bots/api#authorizing-your-bot: "something like 123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11").
+BOT_TOKEN_FORM = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{30,64}")
+BOT_TOKEN_PROBLEM = (
+    "does not look like a bot token: BotFather's tokens are the bot's id (digits), a colon and about 35 letters, "
+    "digits, _ or - (like 123456789:AAH...); check for quotes, spaces or a part left out"
+)
+PUBLIC_URL_PROBLEM = (
+    "must be the service's public https:// address (Telegram sends webhooks only to https); "
+    "leave it unset to use long polling"
+)
 
 
 class Settings(BaseSettings):
@@ -94,6 +108,23 @@ class Settings(BaseSettings):
             raise ValueError(f"file not found: {value}")
         return value
 
+    # -- the bot token and the public URL: their form is checked here, so that a mistake is listed with the others
+    # before anything starts (never quoting the token).
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_has_botfathers_form(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not BOT_TOKEN_FORM.fullmatch(value.get_secret_value()):
+            raise ValueError(BOT_TOKEN_PROBLEM)
+        return value
+
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _public_url_is_https(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip().lower().startswith("https://"):
+            raise ValueError(PUBLIC_URL_PROBLEM)
+        return value.strip() if isinstance(value, str) else value
+
     @property
     def admin_groups(self) -> tuple[tuple[str, ...], ...]:
         """Every admin, as the addresses naming them (ADMIN_IDS, then ADMIN_WHATSAPP)."""
@@ -102,6 +133,28 @@ class Settings(BaseSettings):
     @property
     def uses_embedded_store(self) -> bool:
         return self.mongodb_uri is None
+
+    # WhatsApp Cloud API (docs/whatsapp.md): the door opens when the token and the phone number id are set.
+    whatsapp_access_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = Field(default=None, pattern=r"^[0-9]{1,32}$")
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_api_base_url: str = Field(default="https://graph.facebook.com/v26.0", pattern=r"^https?://")
+    # approved templates for what may fall outside the 24-hour window (unset: such a message is not sent, logged)
+    whatsapp_template_tickets: str | None = Field(default=None, pattern=r"^[a-z0-9_]{1,512}$")
+    whatsapp_template_tickets_language: str = Field(default="id", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
+    whatsapp_template_notice: str | None = Field(default=None, pattern=r"^[a-z0-9_]{1,512}$")
+    whatsapp_template_notice_language: str = Field(default="id", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
+
+    @field_validator("whatsapp_access_token", "whatsapp_phone_number_id", "whatsapp_app_secret",
+                     "whatsapp_verify_token", "whatsapp_template_tickets", "whatsapp_template_notice", mode="before")
+    @classmethod
+    def _blank_whatsapp_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return self.whatsapp_access_token is not None and self.whatsapp_phone_number_id is not None
 
 
 def _admin_groups(value: object) -> object:
@@ -136,5 +189,5 @@ def load_settings(**overrides: object) -> Settings:
         lines = []
         for err in exc.errors():
             name = ".".join(str(p) for p in err["loc"]).upper() or "CONFIG"
-            lines.append(f"  {name}: {err['msg']}")
+            lines.append(f"  {name}: {err['msg'].removeprefix('Value error, ')}")
         raise ConfigError("Invalid configuration:\n" + "\n".join(lines)) from None
