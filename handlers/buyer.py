@@ -22,6 +22,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.accounts import AccountId, telegram_address
 from bot.catalog import EventWithTiers, sales_open
 from bot.checkout import Awaiting, CheckoutRefusal, CheckoutRefused, ConfirmRefused, Draft, DraftRef, clamp_cart
 from bot.errors import InvalidContact, OrderNotFound, OrderNotPending, RefusalReason, ReservationRefused
@@ -35,6 +36,7 @@ from handlers.shared import (
     NO_PREVIEW,
     PRIVATE,
     Context,
+    account,
     edit,
     is_admin,
     lang,
@@ -246,7 +248,7 @@ async def on_checkout(update: Update, context: Context) -> None:
         await query.answer(label(lang(update), "alert.event_gone"), show_alert=True)
         return
     try:
-        draft = await services.checkout.start(user_id(update), parts[0], cart,
+        draft = await services.checkout.start(account(update, context), parts[0], cart,
                                               prompt_message_id=query.message.message_id if query.message else None)
     except CheckoutRefused as refusal:
         await refuse_step(update, context, refusal, parts[0], cart)
@@ -299,7 +301,7 @@ async def show_step(update: Update, context: Context, draft: Draft, text: Html,
 
 
 async def remember_prompt(update: Update, context: Context, draft: Draft, message_id: int) -> None:
-    await services_of(context).checkout.remember_prompt(user_id(update), draft.nonce, message_id)
+    await services_of(context).checkout.remember_prompt(account(update, context), draft.nonce, message_id)
 
 
 async def show_result(update: Update, context: Context, text: Html,
@@ -333,7 +335,7 @@ async def on_use_last(update: Update, context: Context) -> None:
     """Fill the draft with last time's contact details and show the summary."""
     query, services = update.callback_query, services_of(context)
     try:
-        draft = await services.checkout.use_last_details(user_id(update), (args(query.data) or [""])[0])
+        draft = await services.checkout.use_last_details(account(update, context), (args(query.data) or [""])[0])
     except CheckoutRefused as refusal:
         await refuse_step(update, context, refusal)
         return
@@ -345,7 +347,7 @@ async def on_new_details(update: Update, context: Context) -> None:
     """Start typing the contact details: ask for the name."""
     query, services = update.callback_query, services_of(context)
     try:
-        draft = await services.checkout.new_details(user_id(update), (args(query.data) or [""])[0])
+        draft = await services.checkout.new_details(account(update, context), (args(query.data) or [""])[0])
     except CheckoutRefused as refusal:
         await refuse_step(update, context, refusal)
         return
@@ -355,7 +357,7 @@ async def on_new_details(update: Update, context: Context) -> None:
 
 async def on_text(update: Update, context: Context) -> None:
     """Take the contact detail the draft waits for; ask for the next one, or show the summary."""
-    services, lang_, uid = services_of(context), lang(update), user_id(update)
+    services, lang_, uid = services_of(context), lang(update), account(update, context)
     try:
         updated = await services.checkout.give(uid, None, update.effective_message.text or "")
     except InvalidContact as exc:
@@ -392,7 +394,7 @@ async def send_summary(update: Update, context: Context, draft: Draft) -> None:
 async def on_drop(update: Update, context: Context) -> None:
     """Abandon the purchase draft; nothing was held."""
     query, lang_, services = update.callback_query, lang(update), services_of(context)
-    await services.checkout.abandon(user_id(update), (args(query.data) or [""])[0])
+    await services.checkout.abandon(account(update, context), (args(query.data) or [""])[0])
     await query.answer()
     await edit(query, t(lang_, "purchase.dropped"), markup([[button(label(lang_, "btn.events"), EVENTS, "0")]]))
 
@@ -404,7 +406,8 @@ async def on_confirm(update: Update, context: Context) -> None:
     """Reserve the confirmed draft's seats; then the payment link, or the tickets at once when free."""
     query, lang_, services = update.callback_query, lang(update), services_of(context)
     try:
-        order = await services.checkout.confirm(user_id(update), (args(query.data) or [""])[0])
+        order = await services.checkout.confirm(account(update, context), (args(query.data) or [""])[0],
+                                                address=telegram_address(user_id(update)))
     except CheckoutRefused as refusal:  # the other tap of a double tap, or a stale summary
         await refuse_step(update, context, refusal)
         return
@@ -484,7 +487,7 @@ async def on_pay(update: Update, context: Context) -> None:
     """Make (or fetch) the payment link of a pending order."""
     query, lang_, services = update.callback_query, lang(update), services_of(context)
     try:
-        order = await services.orders.get_for_user((args(query.data) or [""])[0], user_id(update))
+        order = await services.orders.get_for_user((args(query.data) or [""])[0], account(update, context))
     except OrderNotFound:
         await query.answer(label(lang_, "alert.order_gone"), show_alert=True)
         return
@@ -495,7 +498,7 @@ async def on_pay(update: Update, context: Context) -> None:
 async def on_cancel(update: Update, context: Context) -> None:
     """Cancel a pending order: its seats go back on sale."""
     query, lang_, services = update.callback_query, lang(update), services_of(context)
-    order_id, uid = (args(query.data) or [""])[0], user_id(update)
+    order_id, uid = (args(query.data) or [""])[0], account(update, context)
     try:
         order = await services.orders.cancel(order_id, uid)
     except OrderNotFound:
@@ -514,11 +517,11 @@ async def on_cancel(update: Update, context: Context) -> None:
 async def show_order(update: Update, context: Context, order_id: str) -> None:
     """Where one of the user's orders stands (the Midtrans finish link lands here)."""
     services, lang_ = services_of(context), lang(update)
-    await reply(update, context, *await order_view(services, lang_, order_id, user_id(update)))
+    await reply(update, context, *await order_view(services, lang_, order_id, account(update, context)))
 
 
 async def order_view(services: Services, lang_: str, order_id: str,
-                     uid: int) -> tuple[Html, InlineKeyboardMarkup | None]:
+                     uid: AccountId) -> tuple[Html, InlineKeyboardMarkup | None]:
     try:
         order = await services.orders.get_for_user(order_id, uid)
     except OrderNotFound:
@@ -540,7 +543,7 @@ async def order_view(services: Services, lang_: str, order_id: str,
 # ---- orders and tickets ----------------------------------------------------------------------------------------
 
 
-async def orders_text(services: Services, lang_: str, uid: int) -> tuple[Html, InlineKeyboardMarkup | None]:
+async def orders_text(services: Services, lang_: str, uid: AccountId) -> tuple[Html, InlineKeyboardMarkup | None]:
     pending = (await services.orders.pending_for_user(uid))[:ORDERS_SHOWN]
     if not pending:
         return t(lang_, "orders.none"), None
@@ -560,7 +563,7 @@ async def orders_text(services: Services, lang_: str, uid: int) -> tuple[Html, I
 
 async def orders_command(update: Update, context: Context) -> None:
     """The user's pending orders, each with Pay and Cancel."""
-    await reply(update, context, *await orders_text(services_of(context), lang(update), user_id(update)))
+    await reply(update, context, *await orders_text(services_of(context), lang(update), account(update, context)))
 
 
 async def on_orders(update: Update, context: Context) -> None:
@@ -569,7 +572,7 @@ async def on_orders(update: Update, context: Context) -> None:
     await orders_command(update, context)
 
 
-async def tickets_page(services: Services, lang_: str, uid: int,
+async def tickets_page(services: Services, lang_: str, uid: AccountId,
                        page: int) -> tuple[Html, InlineKeyboardMarkup | None]:
     """A page of the user's tickets grouped by event, with a button per valid ticket to re-send its QR."""
     tickets = await services.tickets.for_user(uid)
@@ -607,7 +610,7 @@ async def tickets_page(services: Services, lang_: str, uid: int,
 
 async def mytickets_command(update: Update, context: Context) -> None:
     """The user's tickets by event, each with a button that re-sends its QR."""
-    await reply(update, context, *await tickets_page(services_of(context), lang(update), user_id(update), 0))
+    await reply(update, context, *await tickets_page(services_of(context), lang(update), account(update, context), 0))
 
 
 async def on_tickets_page(update: Update, context: Context) -> None:
@@ -615,7 +618,7 @@ async def on_tickets_page(update: Update, context: Context) -> None:
     query = update.callback_query
     await query.answer()
     page = (args(query.data) or ["0"])[0]
-    text, keyboard = await tickets_page(services_of(context), lang(update), user_id(update),
+    text, keyboard = await tickets_page(services_of(context), lang(update), account(update, context),
                                         int(page) if page.isdigit() else 0)
     if query.message is not None and query.message.photo:
         await reply(update, context, text, keyboard)
@@ -627,17 +630,17 @@ async def on_qr(update: Update, context: Context) -> None:
     """Re-send one of the user's tickets as a QR photo."""
     query, lang_, services = update.callback_query, lang(update), services_of(context)
     ticket = await services.tickets.get((args(query.data) or [""])[0])
-    if ticket is None or ticket.user_id != user_id(update):
+    if ticket is None or ticket.user_id != account(update, context):
         await query.answer(label(lang_, "alert.not_your_ticket"), show_alert=True)
         return
     await query.answer()
-    await send_ticket(context.bot, query.message.chat.id if query.message else ticket.user_id, ticket,
+    await send_ticket(context.bot, query.message.chat.id if query.message else user_id(update), ticket,
                       await services.catalog.event(ticket.event_id), lang_, links=services.links)
 
 
 async def help_command(update: Update, context: Context) -> None:
     """What each command does, for the user's role."""
-    services, lang_, uid = services_of(context), lang(update), user_id(update)
+    services, lang_, uid = services_of(context), lang(update), account(update, context)
     text = t(lang_, "help.buyer")
     if is_admin(services, uid) or await organised_events(services, uid):
         text = Html(text + "\n\n" + t(lang_, "help.organiser"))
