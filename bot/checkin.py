@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.access import AccessService
+from bot.accounts import AccountId
 from bot.catalog import Catalog
-from bot.clock import Clock, utcnow
+from bot.clock import Clock, as_utc, utcnow
 from bot.tickets import normalize_code
 from storage.documents import EventDoc, TicketDoc, TicketStatus
 from storage.store import Store
@@ -33,7 +34,7 @@ class CheckInResult:
         return self.ticket.checked_in_at if self.ticket else None
 
     @property
-    def checked_in_by(self) -> int | None:
+    def checked_in_by(self) -> AccountId | None:
         return self.ticket.checked_in_by if self.ticket else None
 
 
@@ -61,15 +62,14 @@ class PublicTicket:
 
 
 class CheckInService:
-    def __init__(self, store: Store, catalog: Catalog, *, admin_ids: Collection[int] = (),
-                 clock: Clock = utcnow) -> None:
+    def __init__(self, store: Store, catalog: Catalog, access: AccessService, *, clock: Clock = utcnow) -> None:
         self._store = store
         self._catalog = catalog
-        self._admins = frozenset(admin_ids)
+        self._access = access
         self._clock = clock
 
-    def may_check_in(self, event: EventDoc, staff_id: int) -> bool:
-        return staff_id in event.organisers or staff_id in self._admins
+    def may_check_in(self, event: EventDoc, staff_id: AccountId) -> bool:
+        return self._access.door_staff(staff_id, event)
 
     async def public_status(self, code_or_link: str) -> PublicTicket:
         """Where a ticket stands, for its public page (webhooks/ticket_page.py): reads only, changes nothing."""
@@ -88,7 +88,7 @@ class CheckInService:
         return PublicTicket(standing, ticket.id, event.title if event else None, event.venue if event else None,
                             event.starts_at if event else None, ticket.tier_name, ticket.checked_in_at)
 
-    async def check_in(self, code_or_link: str, staff_id: int, *, read: TicketDoc | None = None) -> CheckInResult:
+    async def check_in(self, code_or_link: str, staff_id: AccountId, *, read: TicketDoc | None = None) -> CheckInResult:
         """Check a ticket in by code (any case, dashes optional), deep-link payload or whole deep link. `read`:
         that ticket as the caller has just read it (saves reading it again; the check-in itself is conditional)."""
         code = normalize_code(code_or_link)
@@ -110,3 +110,15 @@ class CheckInService:
         if current is not None and current.status == TicketStatus.VOID:
             return CheckInResult(CheckInStatus.VOID, current, event)
         return CheckInResult(CheckInStatus.ALREADY_CHECKED_IN, current, event)
+
+    # ---- scan mode: a staff member's photos are QR codes to check in, for a while ----------------------------
+
+    async def start_scanning(self, staff_id: AccountId, *, window: timedelta) -> None:
+        """Treat the staff member's photos as QR scans for `window` from now (each scan extends it)."""
+        now = self._clock()
+        await self._store.drafts.set_scan_until(staff_id, now + window, at=now)
+
+    async def scanning(self, staff_id: AccountId) -> bool:
+        """Whether the staff member is in scan mode now."""
+        doc = await self._store.drafts.get(staff_id)
+        return doc is not None and doc.scan_until is not None and as_utc(doc.scan_until) > self._clock()

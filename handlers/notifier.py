@@ -24,6 +24,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.accounts import AccountId, telegram_id
 from bot.clock import to_wib
 from bot.digest import Digest, DigestEvent
 from bot.notifications import Notice, Undeliverable
@@ -38,7 +39,7 @@ from handlers.rate_limit import MAX_WAIT_SECONDS as LIMITER_MAX_WAIT
 from handlers.rate_limit import Priority, WaitCapped, sending_as
 from handlers.refunds import OPEN as REFUND_OPEN
 from handlers.refunds import codes_text, unassigned_keyboard, unassigned_text
-from handlers.shared import NO_PREVIEW, send, send_ticket
+from handlers.shared import NO_PREVIEW, send, send_ticket, telegram_chat
 from handlers.views import lines_text, payment_actions, payment_instructions, price, ticket_caption
 from storage.documents import OrderDoc, TicketDoc, TicketStatus, VoidReason
 
@@ -56,6 +57,16 @@ def retry_seconds(exc: RetryAfter) -> float:
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         delay = exc.retry_after
     return delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
+
+
+def delivered(notice: Notice, part: str) -> bool:
+    """Whether the part was sent, also when an old process recorded it by Telegram id (`user:123` for
+    `user:telegram:123`; storage/migrate.py rewrites those it finds at start)."""
+    if part in notice.delivered:
+        return True
+    kind, _, who = part.partition(":")
+    old = telegram_id(who) if who else None
+    return old is not None and f"{kind}:{old}" in notice.delivered
 
 
 # What goes first when the bot is busy (handlers/rate_limit.py): a reply to someone waiting (set by the update
@@ -108,22 +119,33 @@ class TelegramNotifier:
         except Forbidden as exc:
             raise Undeliverable(exc.message) from exc
 
-    async def _lang(self, uid: int) -> str:
-        user = await self._services.store.users.get(uid)
-        return lang_of(user.language if user else None)
+    async def _lang(self, uid: AccountId) -> str:
+        return lang_of(await self._services.profiles.language(uid))
+
+    def _chat(self, who: AccountId) -> int:
+        """The Telegram chat of an account; Undeliverable if it has no Telegram address."""
+        chat = telegram_chat(self._services, who)
+        if chat is None:
+            raise Undeliverable(f"{who} has no Telegram address")
+        return chat
+
+    def _buyer_chat(self, order: OrderDoc) -> int:
+        """The chat the order was placed from (its buyer_address), else the buyer's account's Telegram chat."""
+        placed = telegram_id(order.buyer_address) if order.buyer_address else None
+        return placed if placed is not None else self._chat(order.user_id)
 
     async def _once(self, notice: Notice, part: str, make: Callable[[], Awaitable[object]]) -> None:
         """Send one part of a notice unless an earlier attempt already did; record it when sent."""
-        if part in notice.delivered:
+        if delivered(notice, part):
             return
         await self._call(make)
         await notice.sent(part)
 
     async def _to_buyer(self, notice: Notice, text: Html, keyboard: InlineKeyboardMarkup | None = None) -> None:
-        await self._once(notice, "buyer", lambda: send(self._bot, notice.order.user_id, text, keyboard))
+        await self._once(notice, "buyer", lambda: send(self._bot, self._buyer_chat(notice.order), text, keyboard))
 
     async def _to_staff(
-        self, notice: Notice, recipients: Iterable[int], render: Callable[[str], Html | Rendered], what: str,
+        self, notice: Notice, recipients: Iterable[AccountId], render: Callable[[str], Html | Rendered], what: str,
     ) -> None:
         """Tell each recipient in their language (`render` gives the text, or the text and its buttons). One who
         blocked the bot is skipped; other failures are raised after everyone else was tried (a retry then tells
@@ -134,8 +156,9 @@ class TelegramNotifier:
             rendered = render(await self._lang(uid))
             text, keyboard = rendered if isinstance(rendered, tuple) else (rendered, None)
             try:
+                # awaited within this iteration, so the loop variables are the ones meant
                 await self._once(notice, f"user:{uid}",
-                                 partial(send, self._bot, uid, text, keyboard))
+                                 lambda: send(self._bot, self._chat(uid), text, keyboard))  # noqa: B023
                 told += 1
             except Undeliverable as exc:
                 log.warning("%s: user %s cannot be reached (%s)", what, uid, exc)
@@ -174,16 +197,17 @@ class TelegramNotifier:
                 lead = None
         for ticket in owed:
             first, lead = lead, None
-            await self._once(notice, f"ticket:{ticket.id}", partial(
-                send_ticket, self._bot, order.user_id, ticket, notice.event, lang, lead=first,
-                markup=keyboard if first else None, links=self._services.links))
+            # awaited right here, so the loop variables are the ones meant
+            await self._once(notice, f"ticket:{ticket.id}", lambda: send_ticket(
+                self._bot, self._buyer_chat(order), ticket, notice.event, lang, lead=first,  # noqa: B023
+                markup=keyboard if first else None, links=self._services.links))  # noqa: B023
 
     async def _sale(self, notice: Notice) -> None:
         """Add the sale to each organiser's digest (stored before the part is recorded, so the SALE entry is
         marked sent only after every organiser's digest has it); the digest job sends it. An organiser told by
         a per-sale message before digests (`user:<id>` delivered) is not told again."""
-        for uid in sorted(set(notice.event.organisers if notice.event else [])):
-            if f"digest:{uid}" in notice.delivered or f"user:{uid}" in notice.delivered:
+        for uid in sorted(set(self._services.access.organisers(notice.event) if notice.event else [])):
+            if delivered(notice, f"digest:{uid}") or delivered(notice, f"user:{uid}"):
                 continue
             await self._services.digests.add_sale(uid, notice.order)
             await notice.sent(f"digest:{uid}")
@@ -197,7 +221,7 @@ class TelegramNotifier:
         if edit_message_id is not None:
             try:
                 await self._call(lambda: self._bot.edit_message_text(
-                    text, chat_id=digest.recipient, message_id=edit_message_id, parse_mode=ParseMode.HTML,
+                    text, chat_id=self._chat(digest.recipient), message_id=edit_message_id, parse_mode=ParseMode.HTML,
                     link_preview_options=NO_PREVIEW))
                 return edit_message_id
             except BadRequest as exc:
@@ -205,7 +229,7 @@ class TelegramNotifier:
                     return edit_message_id
                 log.info("digest for %s: message %s cannot be edited (%s); sending a new one", digest.recipient,
                          edit_message_id, exc.message)
-        sent = await self._call(lambda: send(self._bot, digest.recipient, text))
+        sent = await self._call(lambda: send(self._bot, self._chat(digest.recipient), text))
         return sent.message_id
 
     async def _payment_pending(self, notice: Notice) -> None:
@@ -304,7 +328,7 @@ class TelegramNotifier:
         except Undeliverable as exc:
             unreachable = exc
         admins = set(notice.admin_ids)
-        organisers = set(notice.event.organisers if notice.event else []) - admins
+        organisers = set(self._services.access.organisers(notice.event) if notice.event else []) - admins
         failure: Exception | None = None
         for group, contact in ((organisers, False), (admins, True)):
             try:

@@ -15,8 +15,8 @@ from PIL import Image, UnidentifiedImageError
 from telegram import Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
+from bot.accounts import telegram_id
 from bot.checkin import CheckInStatus
-from bot.clock import as_utc
 from bot.tickets import PAYLOAD_PREFIX, normalize_code
 from handlers.commands import set_user_commands
 from handlers.formatting import paginate
@@ -24,6 +24,7 @@ from handlers.messages import t
 from handlers.shared import (
     PRIVATE,
     Context,
+    account,
     chat_id,
     is_admin,
     is_staff,
@@ -33,7 +34,6 @@ from handlers.shared import (
     reply,
     send_ticket,
     services_of,
-    user_id,
 )
 from handlers.views import checkin_answer, stats_block
 from storage.documents import TicketDoc
@@ -63,17 +63,17 @@ async def refuse(update: Update, context: Context) -> None:
 async def answer_checkin(update: Update, context: Context, code_or_link: str, read: TicketDoc | None = None) -> None:
     """Check one ticket in and answer ✅ holder, tier / ⚠️ already, when, by whom / ❌ why not."""
     services = services_of(context)
-    result = await services.checkin.check_in(code_or_link, user_id(update), read=read)
+    result = await services.checkin.check_in(code_or_link, account(update, context), read=read)
     by_name = None
     if result.status == CheckInStatus.ALREADY_CHECKED_IN and result.checked_in_by is not None:
-        staff = await services.store.users.get(result.checked_in_by)
-        by_name = staff.name if staff else None
+        by_name = (await services.profiles.name(result.checked_in_by)
+                   or str(telegram_id(result.checked_in_by) or "") or None)
     await reply(update, context, checkin_answer(lang(update), result, by_name))
 
 
 async def ticket_link(update: Update, context: Context) -> None:
     """`/start t_<code>`: check in for the event's staff; show the ticket to its owner; tell others nothing."""
-    services, uid, lang_ = services_of(context), user_id(update), lang(update)
+    services, uid, lang_ = services_of(context), account(update, context), lang(update)
     payload = context.args[0] if context.args else ""
     ticket = await services.tickets.get(payload)
     listing = await services.catalog.definitions(ticket.event_id) if ticket else None
@@ -90,7 +90,7 @@ async def ticket_link(update: Update, context: Context) -> None:
 
 async def checkin_command(update: Update, context: Context) -> None:
     """`/checkin CODE` or a pasted ticket link: check it in."""
-    if not await is_staff(services_of(context), user_id(update)):
+    if not await is_staff(services_of(context), account(update, context)):
         await refuse(update, context)
         return
     if not context.args:
@@ -101,26 +101,22 @@ async def checkin_command(update: Update, context: Context) -> None:
 
 async def scan_command(update: Update, context: Context) -> None:
     """Start scan mode: the next photos are QR codes to check in."""
-    services, uid = services_of(context), user_id(update)
+    services, uid = services_of(context), account(update, context)
     if not await is_staff(services, uid):
         await refuse(update, context)
         return
-    now = services.clock()
-    await services.store.drafts.set_scan_until(uid, now + SCAN_WINDOW, at=now)
+    await services.checkin.start_scanning(uid, window=SCAN_WINDOW)
     await reply(update, context, t(lang(update), "scan.ready"))
 
 
 async def on_photo(update: Update, context: Context) -> None:
     """A photo from staff in scan mode (or captioned /scan): decode its QR and check the ticket in."""
-    services, uid, lang_ = services_of(context), user_id(update), lang(update)
+    services, uid, lang_ = services_of(context), account(update, context), lang(update)
     message = message_of(update)
     if not await is_staff(services, uid):
         await reply(update, context, t(lang_, "photo.not_expected"))
         return
-    now = services.clock()
-    doc = await services.store.drafts.get(uid)
-    scanning = doc is not None and doc.scan_until is not None and as_utc(doc.scan_until) > now
-    if not (scanning or SCAN_CAPTION.check_update(update)):
+    if not (await services.checkin.scanning(uid) or SCAN_CAPTION.check_update(update)):
         await reply(update, context, t(lang_, "scan.first"))
         return
     image = message.photo[-1] if message.photo else message.document
@@ -128,7 +124,7 @@ async def on_photo(update: Update, context: Context) -> None:
         return
     data = await (await context.bot.get_file(image.file_id)).download_as_bytearray()
     texts = await asyncio.to_thread(decode_qr, bytes(data))
-    await services.store.drafts.set_scan_until(uid, now + SCAN_WINDOW, at=now)
+    await services.checkin.start_scanning(uid, window=SCAN_WINDOW)  # each scan extends scan mode
     if not texts:
         await reply(update, context, t(lang_, "scan.no_code"))
         return
@@ -138,7 +134,7 @@ async def on_photo(update: Update, context: Context) -> None:
 
 async def stats_command(update: Update, context: Context) -> None:
     """Sales figures per tier: an organiser's own events, or every event for an admin."""
-    services, uid, lang_ = services_of(context), user_id(update), lang(update)
+    services, uid, lang_ = services_of(context), account(update, context), lang(update)
     if is_admin(services, uid):
         stats = await services.stats.stats(None)
     else:
@@ -156,7 +152,7 @@ async def stats_command(update: Update, context: Context) -> None:
 
 async def refresh_menu(update: Update, context: Context) -> None:
     """Give staff their own command menu when they start the bot (Telegram cannot set it before they do)."""
-    services, uid = services_of(context), user_id(update)
+    services, uid = services_of(context), account(update, context)
     if await is_staff(services, uid):
         await set_user_commands(context.bot, services, uid)
 

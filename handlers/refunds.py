@@ -28,7 +28,7 @@ from bot.tickets import format_code
 from handlers.formatting import shorten, wib_time
 from handlers.keyboards import args, button, fits, markup, pattern
 from handlers.messages import Html, has, label, t
-from handlers.shared import PRIVATE, Context, callback_query, edit, lang, reply, services_of, user_id
+from handlers.shared import PRIVATE, Context, account, callback_query, edit, lang, reply, services_of
 from handlers.views import price
 from storage.documents import EventDoc, OrderDoc, OrderStatus, RefundRecord, RefundSource, RefundState
 
@@ -256,7 +256,7 @@ def already_done(view: RefundView, choice: Choice) -> RefundRecord | None:
 async def show_screen(update: Update, context: Context, order_id: str, choice: Choice | None = None,
                       *, in_place: bool = False) -> None:
     """The refund screen for `order_id`, as a new message or edited into the pressed one."""
-    services, lang_, uid = services_of(context), lang(update), user_id(update)
+    services, lang_, uid = services_of(context), lang(update), account(update, context)
     query = update.callback_query
     try:
         view = await services.refunds.view(order_id, by=uid)
@@ -272,7 +272,7 @@ async def show_screen(update: Update, context: Context, order_id: str, choice: C
     order = view.order
     if choice is None or choice.picked(len(view.tickets)) is None:
         choice = Choice(order.id, WHOLE if not view.tickets else NOTHING, NO_REASON)
-    event = await services.store.events.get(order.event_id)
+    event = await services.catalog.event(order.event_id)
     text, keyboard = screen_text(lang_, view, event, choice), screen_keyboard(lang_, view, choice)
     if in_place and query is not None:
         await edit(query, text, keyboard)
@@ -312,7 +312,7 @@ async def on_close(update: Update, context: Context) -> None:
 async def on_confirm(update: Update, context: Context) -> None:
     """Refund the chosen tickets through Midtrans and say exactly what happened. A second tap on the same
     Confirm asks for the same refund (same tickets, same refund_key): it shows the refund once, never two."""
-    query, services, lang_, uid = callback_query(update), services_of(context), lang(update), user_id(update)
+    query, services, lang_, uid = callback_query(update), services_of(context), lang(update), account(update, context)
     choice = parse_choice(query.data)
     if choice is None or choice.reason_key is None:
         await query.answer(label(lang_, "alert.refund_gone"), show_alert=True)
@@ -338,7 +338,7 @@ async def on_confirm(update: Update, context: Context) -> None:
         asked = []
     elif not asked:  # nothing of this choice can be refunded any more (voided meanwhile): the order as it is now
         await query.answer(label(lang_, "alert.refund_gone_tickets"), show_alert=True)
-        event = await services.store.events.get(view.order.event_id)
+        event = await services.catalog.event(view.order.event_id)
         fresh = Choice(view.order.id, NOTHING, choice.reason)
         await edit(query, screen_text(lang_, view, event, fresh), screen_keyboard(lang_, view, fresh))
         return
@@ -403,7 +403,7 @@ def unassigned_keyboard(lang_: str, order: OrderDoc, tickets: Sequence[RefundTic
 
 async def on_assign(update: Update, context: Context) -> None:
     """Void one ticket against the refunded amount; the message then shows what is left (or that it is done)."""
-    query, services, lang_, uid = callback_query(update), services_of(context), lang(update), user_id(update)
+    query, services, lang_, uid = callback_query(update), services_of(context), lang(update), account(update, context)
     parts = args(query.data)
     if len(parts) != 2:
         await query.answer(label(lang_, "alert.refund_gone"), show_alert=True)
@@ -421,7 +421,7 @@ async def on_assign(update: Update, context: Context) -> None:
         answer = label(lang_, "alert.assign_done") if refusal.reason == RefundRefusal.TICKET_VOID else None
         view = await services.refunds.view(order_id, by=uid)  # someone else was quicker: show where it stands
     await query.answer(answer)
-    event = await services.store.events.get(view.order.event_id)
+    event = await services.catalog.event(view.order.event_id)
     title = event.title if event else view.order.event_id
     await edit(query, unassigned_text(lang_, view.order, title, view.tickets, view.unassigned),
                unassigned_keyboard(lang_, view.order, view.tickets, view.unassigned))
