@@ -40,7 +40,7 @@ class Services:
     clock: Clock = utcnow  # the time every service above uses; the front doors read it too
 
     async def reconcile(self, *, settle_seconds: float = 0.0) -> ReconcileReport:
-        return await reconcile(self.store, self.tickets, settle_seconds=settle_seconds)
+        return await reconcile(self.store, self.tickets, settle_seconds=settle_seconds, clock=self.clock)
 
 
 def gateway_from_settings(settings: Settings) -> MidtransGateway:

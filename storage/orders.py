@@ -18,6 +18,17 @@ class OrderStore:
     async def insert(self, order: OrderDoc) -> None:
         await self._c.insert_one(order.to_mongo())
 
+    async def discard_unheld(self, order_id: str) -> None:
+        """Forget a reservation that was refused after its order was written (it holds nothing, was never shown)."""
+        await self._c.delete_one({"_id": order_id, "status": OrderStatus.PENDING.value})
+
+    async def get_many(self, order_ids: Iterable[str]) -> dict[str, OrderDoc]:
+        """The orders that exist among `order_ids`, by id (reconcile's view of the ledger's orders)."""
+        ids = list(set(order_ids))
+        if not ids:
+            return {}
+        return {raw["_id"]: OrderDoc.model_validate(raw) async for raw in self._c.find({"_id": {"$in": ids}})}
+
     async def get(self, order_id: str) -> OrderDoc | None:
         return OrderDoc.from_mongo(await self._c.find_one({"_id": order_id}))
 
