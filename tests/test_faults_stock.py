@@ -1,6 +1,7 @@
 """Reconcile against writes still in flight: every write of a reservation, a payment, an expiry, a refund and a
-late payment is stalled in turn (as a slow or failing-over MongoDB does), reconcile runs in the middle, and
-meanwhile and afterwards other buyers take every seat to be had: no tier ever sells beyond its capacity and the invariant holds.
+late payment is stalled in turn (as a slow or failing-over MongoDB does), reconcile runs in the middle, other
+buyers take every seat to be had meanwhile and afterwards: no tier ever sells beyond its capacity, and the
+invariant holds.
 
 Reconcile runs with no settle time at all: it must not need one (docs/faults.md). Both backends.
 """
