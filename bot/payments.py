@@ -19,6 +19,7 @@ from bot.errors import KarcisError, OrderNotPending
 from bot.midtrans import MidtransGateway, MidtransRefused, MidtransUnavailable
 from bot.orders import OrderService, PayResult
 from bot.outbox import Message, owe
+from bot.unverified import loggable, record_notification
 from storage.documents import OrderDoc, OrderStatus
 from storage.store import Store
 
@@ -176,15 +177,12 @@ class PaymentService:
         """Apply one Midtrans notification and record it. Database errors propagate (the caller answers 503,
         and Midtrans retries; every step here is safe to repeat)."""
         received_at = self._clock()
-        entry: dict[str, Any] = {
-            "received_at": received_at, "verified": False,
-            "raw": raw[:MAX_NOTIFICATION_BYTES].decode("utf-8", "replace"),
-        }
+        entry: dict[str, Any] = {"received_at": received_at, "verified": False}
         result = await self._handle(raw, entry)
         entry.update(outcome=result.outcome.value, http_status=result.http_status, order_id=result.order_id,
                      finished_at=self._clock())
-        await self._store.payment_log.append(entry)
-        log.info("Midtrans notification for %s: %s", result.order_id or "?", result.outcome.value)
+        await record_notification(self._store.payment_log, entry, raw, full_limit=MAX_NOTIFICATION_BYTES)
+        log.info("Midtrans notification for %s: %s", loggable(result.order_id or "?"), result.outcome.value)
         return result
 
     async def _handle(self, raw: bytes, entry: dict[str, Any]) -> NotificationResult:
@@ -192,7 +190,7 @@ class PaymentService:
             return NotificationResult(Outcome.BAD_REQUEST)
         try:
             body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
             return NotificationResult(Outcome.BAD_REQUEST)
         if not isinstance(body, dict) or not isinstance(body.get("order_id"), str):
             return NotificationResult(Outcome.BAD_REQUEST)
@@ -200,7 +198,7 @@ class PaymentService:
         order_id = our_order_id(midtrans_id)
         entry.update(midtrans_order_id=midtrans_id, notified_status=body.get("transaction_status"))
         if not self._gateway.verify(body):
-            log.warning("Midtrans notification for %s has a wrong signature", midtrans_id)
+            log.warning("Midtrans notification for %s has a wrong signature", loggable(midtrans_id))
             return NotificationResult(Outcome.FORGED, order_id)
         entry["verified"] = True
         order = await self._store.orders.get(order_id)
