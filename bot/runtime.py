@@ -27,7 +27,7 @@ import contextlib
 import inspect
 import logging
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from enum import StrEnum
@@ -131,6 +131,15 @@ def attach_front_door(application: Application, services: Services) -> None:
 
     services.delivery.notifier = TelegramNotifier(application.bot, services)
     handlers.register(application, services)
+
+
+def _durable_updates(application: Application, services: Services, mode: Mode) -> Callable[[], Awaitable[int]]:
+    """Updates are kept in MongoDB from receipt until handled (handlers/durable_updates.py, docs/faults.md)."""
+    from bot.inbox import UpdateInbox
+    from handlers.durable_updates import make_durable
+
+    return make_durable(application, UpdateInbox(services.store, clock=services.clock),
+                        wait_for_store=mode is Mode.POLLING)
 
 
 async def set_commands(application: Application, services: Services) -> None:
@@ -303,6 +312,7 @@ async def serve(
         async with open_services(settings) as services, AsyncExitStack() as stack:
             application = build_application(settings, token, webhook=mode is Mode.WEBHOOK)
             attach_front_door(application, services)
+            replay_unhandled = _durable_updates(application, services, mode)
             schedule_jobs(application, services, settings)
             extra = telegram_webhook.routes(application, bot_token=token) if mode is Mode.WEBHOOK else None
             web_app = create_app(services, services.payments, services.delivery, extra_routes=extra)
@@ -320,6 +330,7 @@ async def serve(
             stack.callback(qr.stop_worker)
             await application.start()  # update processing and the jobs
             stack.push_async_callback(application.stop)
+            await replay_unhandled()  # what a process that died had received but not handled
 
             runner = web.AppRunner(web_app, access_log_class=AccessLogger)
             await runner.setup()
