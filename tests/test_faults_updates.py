@@ -96,3 +96,66 @@ async def test_kill_9_after_updates_were_acknowledged_loses_none(
         store = open_store(wire_uri, database)
         await store.db.client.drop_database(database)
         close_store(store)
+
+
+# ---- the same guarantee, in-process: kept before queued, a re-sent duplicate dropped, replayed until handled ----
+
+
+def _message_update(update_id: int, user_id: int = 44) -> dict:
+    user = {"id": user_id, "is_bot": False, "first_name": "Budi"}
+    return {"update_id": update_id, "message": {
+        "message_id": update_id, "date": 1_780_000_000, "from": user, "text": "/start",
+        "chat": {"id": user_id, "type": "private", "first_name": "Budi"}}}
+
+
+async def test_an_update_is_kept_before_it_is_queued_and_replayed_until_handled(memory_store) -> None:  # noqa: ANN001
+    from telegram import Update
+    from telegram.ext import ApplicationBuilder
+
+    from bot.inbox import UpdateInbox
+    from handlers.durable_updates import make_durable
+
+    application = ApplicationBuilder().token("123456:TEST-token").updater(None).build()
+    handled: list[int] = []
+
+    async def process(update: object) -> None:
+        handled.append(update.update_id)  # type: ignore[attr-defined]
+
+    application.process_update = process  # type: ignore[method-assign]
+    make_durable(application, UpdateInbox(memory_store), wait_for_store=False)
+    queue = application.update_queue
+    first, second = (Update.de_json(_message_update(n), application.bot) for n in (1, 2))
+    await queue.put(first)
+    await queue.put(Update.de_json(_message_update(1), application.bot))  # Telegram sent it again
+    await queue.put(second)
+    assert queue.qsize() == 2 and len(await memory_store.updates.unhandled()) == 2
+    await application.process_update(await queue.get())  # the first is handled; then the process dies
+    assert handled == [1] and [u["update_id"] for u in await memory_store.updates.unhandled()] == [2]
+
+    restarted = ApplicationBuilder().token("123456:TEST-token").updater(None).build()
+    restarted.process_update = process  # type: ignore[method-assign]
+    assert await make_durable(restarted, UpdateInbox(memory_store), wait_for_store=False)() == 1
+    await restarted.process_update(await restarted.update_queue.get())
+    assert handled == [1, 2] and await memory_store.updates.unhandled() == []
+
+
+async def test_webhook_mode_does_not_answer_200_when_the_update_cannot_be_kept(
+    memory_store, monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
+) -> None:
+    from pymongo.errors import AutoReconnect
+    from telegram import Update
+    from telegram.ext import ApplicationBuilder
+
+    from bot.inbox import UpdateInbox
+    from handlers.durable_updates import make_durable
+    from storage.updates import UpdateStore
+
+    async def down(self: UpdateStore, *args: object) -> bool:
+        raise AutoReconnect("MongoDB is failing over")
+
+    application = ApplicationBuilder().token("123456:TEST-token").updater(None).build()
+    make_durable(application, UpdateInbox(memory_store), wait_for_store=False)
+    monkeypatch.setattr(UpdateStore, "keep", down)
+    with pytest.raises(AutoReconnect):  # the webhook route answers 500: Telegram sends it again
+        await application.update_queue.put(Update.de_json(_message_update(7), application.bot))
+    assert application.update_queue.qsize() == 0
