@@ -12,7 +12,7 @@ from typing import Any
 
 from bench.common import Result, StoreInfo, machine_info, opened_store, print_result
 
-BENCHMARKS = ("reserve", "chat", "webhook", "delivery", "checkin", "expiry")
+BENCHMARKS = ("reserve", "chat", "webhook", "delivery", "checkin", "expiry", "commands")
 
 
 def _module(name: str) -> ModuleType:
@@ -27,7 +27,7 @@ def parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=module.HELP, description=module.__doc__,
                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
         p.add_argument("--json", action="store_true", help="print exactly one JSON object instead of a table")
-        p.add_argument("--store", default="memory",
+        p.add_argument("--store", default=getattr(module, "DEFAULT_STORE", "memory"),
                        help="memory (embedded in-memory store), mongoeco (start a mongoeco wire server from "
                             ".venv-mongoeco), or a MongoDB URI")
         p.add_argument("--verbose", action="store_true", help="show Karcis's own log lines")
@@ -38,7 +38,8 @@ def parser() -> argparse.ArgumentParser:
 async def _run(args: argparse.Namespace) -> tuple[Result, StoreInfo, dict[str, Any], float]:
     machine = machine_info()
     began = time.perf_counter()
-    async with opened_store(args.store) as store:
+    store_options = getattr(_module(args.name), "store_options", None)  # e.g. a command listener on the client
+    async with opened_store(args.store, **(store_options(args) if store_options else {})) as store:
         result = await _module(args.name).run(args, store)
     return result, store, machine, time.perf_counter() - began
 

@@ -142,10 +142,10 @@ class StoreInfo:
 
 
 @asynccontextmanager
-async def opened_store(spec: str) -> AsyncIterator[StoreInfo]:
+async def opened_store(spec: str, *, event_listeners: Sequence[Any] = ()) -> AsyncIterator[StoreInfo]:
     """`memory`: the embedded in-memory store (what runs when MONGODB_URI is unset); `mongoeco`: a mongoeco wire
     server started for this run (needs .venv-mongoeco); anything else: a MongoDB URI. A database on a server is
-    made for this run and dropped after it."""
+    made for this run and dropped after it. `event_listeners` (pymongo monitoring) go on a server's client."""
     if spec == "memory":
         store = open_store(None, "karcis_bench")
         await store.ensure_indexes()
@@ -168,7 +168,7 @@ async def opened_store(spec: str) -> AsyncIterator[StoreInfo]:
     else:
         uri = spec
         kind, label = "mongodb", f"MongoDB at {redact_uri(uri)}"
-    store = open_store(uri, f"karcis_bench_{uuid.uuid4().hex[:10]}")
+    store = open_store(uri, f"karcis_bench_{uuid.uuid4().hex[:10]}", event_listeners=event_listeners)
     try:
         await store.ensure_indexes()
         yield StoreInfo(store, kind, label)

@@ -1,8 +1,16 @@
-"""The catalog: importing events and their tiers, and reading what is on sale."""
+"""The catalog: importing events and their tiers, and reading what is on sale.
+
+Event and tier *definitions* (titles, times, organisers, tier names, prices, limits) change only on import, so each
+process keeps them in memory (see docs/catalog-cache.md). Stock never comes from that cache: `get()` reads the
+tiers' counters from MongoDB on every call, and every seat moves by a conditional `$inc` on its tier document.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -13,6 +21,10 @@ from storage.documents import EventDoc, EventStatus, TierDoc, tier_key
 from storage.store import Store
 
 log = logging.getLogger(__name__)
+
+# How often a process asks MongoDB whether another process changed the catalog (one `_id` lookup). A definition
+# can be this stale in a process that did not make the change; the process that imports sees it at once.
+VERSION_CHECK_SECONDS = 5.0
 
 
 @dataclass
@@ -41,13 +53,82 @@ def sales_open(event: EventDoc, now: datetime) -> bool:
     return now < (event.sales_close_at or event.ends_at)
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    """The definitions as loaded at one catalog version: events by start, active tiers per event in file order."""
+
+    version: int
+    events: list[EventDoc]
+    listings: dict[str, EventWithTiers]
+
+
 class Catalog:
-    def __init__(self, store: Store, *, clock: Clock = utcnow) -> None:
+    def __init__(self, store: Store, *, clock: Clock = utcnow, version_check_seconds: float = VERSION_CHECK_SECONDS,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self._store = store
         self._clock = clock
+        self._check_every = version_check_seconds
+        self._monotonic = monotonic
+        self._snapshot: _Snapshot | None = None
+        self._checked_at = 0.0
+        self._loading: asyncio.Task[_Snapshot] | None = None
+        self._generation = 0  # bumped by every local invalidation: a load begun before it is not kept
+
+    # ---- the definitions cache ---------------------------------------------------------------------------------
+
+    def invalidate(self) -> None:
+        """Forget the cached definitions: the next read loads them again."""
+        self._generation += 1
+        self._snapshot = None
+        self._loading = None
+
+    async def _definitions(self) -> _Snapshot:
+        snapshot = self._snapshot
+        if snapshot is not None and self._monotonic() - self._checked_at < self._check_every:
+            return snapshot
+        if snapshot is not None:
+            self._checked_at = self._monotonic()  # one check per interval, however many callers wait meanwhile
+            if await self._store.catalog_version.current() == snapshot.version and self._snapshot is snapshot:
+                return snapshot
+        return await self._load()
+
+    async def _load(self) -> _Snapshot:
+        """Load the definitions once for every caller waiting at the same time (on this event loop)."""
+        loading = self._loading
+        if loading is None or loading.done() or loading.get_loop() is not asyncio.get_running_loop():
+            loading = self._loading = asyncio.get_running_loop().create_task(self._read(self._generation))
+        return await asyncio.shield(loading)
+
+    async def _read(self, generation: int) -> _Snapshot:
+        # the version first: a write that lands after this read bumps it again, so the next check reloads
+        version = await self._store.catalog_version.current()
+        events = await self._store.events.all()
+        tiers: dict[str, dict[str, TierDoc]] = {}
+        for tier in await self._store.inventory.all():
+            if tier.active:
+                tiers.setdefault(tier.event_id, {})[tier.code] = tier
+        listings = {}
+        for event in events:
+            by_code = tiers.get(event.id, {})
+            listings[event.id] = EventWithTiers(event, [by_code[c] for c in event.tier_codes if c in by_code])
+        snapshot = _Snapshot(version, events, listings)
+        if generation == self._generation:
+            self._snapshot, self._checked_at = snapshot, self._monotonic()
+        return snapshot
+
+    # ---- importing -------------------------------------------------------------------------------------------
 
     async def import_events(self, specs: list[EventSpec]) -> ImportReport:
-        """Upsert every event and tier. Capacity changes are checked for all events before anything is written."""
+        """Upsert every event and tier. Capacity changes are checked for all events before anything is written.
+        Every process's cache sees the change: this one at once, the others at their next version check."""
+        try:
+            return await self._import(specs)
+        finally:
+            # also after a failure half-way: whatever was written must not hide behind a cache
+            await self._store.catalog_version.bump()
+            self.invalidate()
+
+    async def _import(self, specs: list[EventSpec]) -> ImportReport:
         existing = {t.id: t for t in await self._store.inventory.all()}
         problems = []
         for spec in specs:
@@ -102,19 +183,27 @@ class Catalog:
         if spec.capacity != current.capacity:
             report.capacity_changes.append(f"{key}: {current.capacity} → {spec.capacity}")
 
+    # ---- reading ---------------------------------------------------------------------------------------------
+
     async def get(self, event_id: str) -> EventWithTiers | None:
-        event = await self._store.events.get(event_id)
-        if event is None:
+        """The event and its active tiers with their stock as MongoDB has it now (one query for the tiers)."""
+        cached = (await self._definitions()).listings.get(event_id)
+        if cached is None:
             return None
         tiers = {t.code: t for t in await self._store.inventory.for_event(event_id) if t.active}
-        return EventWithTiers(event, [tiers[c] for c in event.tier_codes if c in tiers])
+        return EventWithTiers(cached.event, [tiers[c] for c in cached.event.tier_codes if c in tiers])
+
+    async def definitions(self, event_id: str) -> EventWithTiers | None:
+        """The event and its active tiers from the cache, with no query: names, prices, limits, times. Their
+        counters (available, pending, sold) are as they were when the cache was loaded: never use them as stock."""
+        return (await self._definitions()).listings.get(event_id)
 
     async def events(self) -> list[EventDoc]:
-        return await self._store.events.all()
+        return list((await self._definitions()).events)
 
     async def on_sale(self) -> list[EventDoc]:
         now = self._clock()
-        return [e for e in await self._store.events.all() if sales_open(e, now)]
+        return [e for e in (await self._definitions()).events if sales_open(e, now)]
 
     async def organised_by(self, user_id: int) -> list[EventDoc]:
-        return [e for e in await self._store.events.all() if user_id in e.organisers]
+        return [e for e in (await self._definitions()).events if user_id in e.organisers]

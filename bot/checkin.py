@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from bot.catalog import Catalog
 from bot.clock import Clock, utcnow
 from bot.tickets import normalize_code
 from storage.documents import EventDoc, TicketDoc, TicketStatus
@@ -37,21 +38,27 @@ class CheckInResult:
 
 
 class CheckInService:
-    def __init__(self, store: Store, *, admin_ids: Collection[int] = (), clock: Clock = utcnow) -> None:
+    def __init__(self, store: Store, catalog: Catalog, *, admin_ids: Collection[int] = (),
+                 clock: Clock = utcnow) -> None:
         self._store = store
+        self._catalog = catalog
         self._admins = frozenset(admin_ids)
         self._clock = clock
 
     def may_check_in(self, event: EventDoc, staff_id: int) -> bool:
         return staff_id in event.organisers or staff_id in self._admins
 
-    async def check_in(self, code_or_link: str, staff_id: int) -> CheckInResult:
-        """Check a ticket in by code (any case, dashes optional), deep-link payload or whole deep link."""
+    async def check_in(self, code_or_link: str, staff_id: int, *, read: TicketDoc | None = None) -> CheckInResult:
+        """Check a ticket in by code (any case, dashes optional), deep-link payload or whole deep link. `read`:
+        that ticket as the caller has just read it (saves reading it again; the check-in itself is conditional)."""
         code = normalize_code(code_or_link)
-        ticket = await self._store.tickets.get(code) if code else None
+        ticket = read if read is not None and read.id == code else None
+        if ticket is None and code:
+            ticket = await self._store.tickets.get(code)
         if ticket is None:
             return CheckInResult(CheckInStatus.UNKNOWN_CODE)
-        event = await self._store.events.get(ticket.event_id)
+        listing = await self._catalog.definitions(ticket.event_id)
+        event = listing.event if listing else None
         if event is None or not self.may_check_in(event, staff_id):
             return CheckInResult(CheckInStatus.NOT_YOUR_EVENT)
         if ticket.status == TicketStatus.VOID:

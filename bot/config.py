@@ -8,6 +8,9 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# Midtrans Snap's shortest expiry (its docs say 5 minutes on one page and 20 seconds on another: take 5).
+SNAP_MIN_EXPIRY_MINUTES = 5
+
 
 class ConfigError(Exception):
     """Raised when the configuration is invalid; the message lists every bad value."""
@@ -30,9 +33,14 @@ class Settings(BaseSettings):
     public_url: str | None = Field(default=None, pattern=r"^https?://")
     port: int = Field(default=8080, ge=1, le=65535)
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
-    reservation_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    reservation_minutes: int = Field(default=30, le=24 * 60)
     expiry_sweep_seconds: int = Field(default=60, ge=1, le=3600)
+    payment_poll_grace_minutes: int = Field(
+        default=60, ge=0, le=24 * 60,
+        description="how long after a hold ended an order waits for Midtrans to answer before it is expired "
+                    "unconfirmed (admins are told)")
     events_file: Path | None = None
+    sale_digest_seconds: int = Field(default=15, ge=1, le=3600, description="a sale digest per chat this often")
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -44,6 +52,15 @@ class Settings(BaseSettings):
             if bad:
                 raise ValueError(f"must be comma-separated Telegram user ids; not a number: {', '.join(bad)}")
             return frozenset(int(p) for p in parts)
+        return value
+
+    @field_validator("reservation_minutes")
+    @classmethod
+    def _reservation_fits_snap(cls, value: int) -> int:
+        """The hold is also the Snap payment page's expiry, which Midtrans documents as at least 5 minutes."""
+        if value < SNAP_MIN_EXPIRY_MINUTES:
+            raise ValueError(f"must be at least {SNAP_MIN_EXPIRY_MINUTES} minutes: the payment page's expiry "
+                             f"cannot be shorter than Midtrans's minimum of {SNAP_MIN_EXPIRY_MINUTES} minutes")
         return value
 
     @field_validator("mongodb_uri", "telegram_bot_token", "midtrans_server_key", mode="before")
@@ -61,6 +78,28 @@ class Settings(BaseSettings):
     @property
     def uses_embedded_store(self) -> bool:
         return self.mongodb_uri is None
+
+    # WhatsApp Cloud API (docs/whatsapp.md): the door opens when the token and the phone number id are set.
+    whatsapp_access_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = Field(default=None, pattern=r"^[0-9]{1,32}$")
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_api_base_url: str = Field(default="https://graph.facebook.com/v26.0", pattern=r"^https?://")
+    # approved templates for what may fall outside the 24-hour window (unset: such a message is not sent, logged)
+    whatsapp_template_tickets: str | None = Field(default=None, pattern=r"^[a-z0-9_]{1,512}$")
+    whatsapp_template_tickets_language: str = Field(default="id", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
+    whatsapp_template_notice: str | None = Field(default=None, pattern=r"^[a-z0-9_]{1,512}$")
+    whatsapp_template_notice_language: str = Field(default="id", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
+
+    @field_validator("whatsapp_access_token", "whatsapp_phone_number_id", "whatsapp_app_secret",
+                     "whatsapp_verify_token", "whatsapp_template_tickets", "whatsapp_template_notice", mode="before")
+    @classmethod
+    def _blank_whatsapp_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return self.whatsapp_access_token is not None and self.whatsapp_phone_number_id is not None
 
 
 def _is_int(text: str) -> bool:

@@ -65,10 +65,13 @@ class _RequestsWithTimeout:
 
 
 class MidtransGateway:
+    """`timeout` bounds each HTTP request (a worker thread waits at most that long, even after a caller's budget
+    gave up on it); `budget` on each call bounds the whole call, retries included (docs/money.md, Budgets)."""
+
     def __init__(
         self, server_key: str, *, client_key: str = "", is_production: bool = False,
         snap_base_url: str | None = None, api_base_url: str | None = None,
-        timeout: float = 10.0, attempts: int = 3, retry_delay: float = 0.5,
+        timeout: float = 4.0, attempts: int = 3, retry_delay: float = 0.5,
     ) -> None:
         self._server_key = server_key
         self._timeout = timeout
@@ -90,11 +93,19 @@ class MidtransGateway:
     def verify(self, body: Mapping[str, Any]) -> bool:
         return signature_valid(body, self._server_key)
 
-    async def _call(self, what: str, function: Any, *args: Any) -> Any:
+    async def _call(self, what: str, function: Any, *args: Any, budget: float | None = None) -> Any:
+        """Call midtransclient with retries; `budget` bounds the whole call, retries included (seconds)."""
+        loop = asyncio.get_running_loop()
+        deadline = None if budget is None else loop.time() + budget
         last: Exception | None = None
         for attempt in range(1, self._attempts + 1):
+            limit = self._timeout + 5
+            if deadline is not None:
+                limit = min(limit, deadline - loop.time())
+                if limit <= 0:
+                    break
             try:
-                return await asyncio.wait_for(asyncio.to_thread(function, *args), self._timeout + 5)
+                return await asyncio.wait_for(asyncio.to_thread(function, *args), limit)
             except MidtransAPIError as exc:
                 body = exc.api_response_dict or {}
                 status = exc.http_status_code
@@ -109,18 +120,30 @@ class MidtransGateway:
             log.warning("Midtrans %s failed (attempt %d of %d): %s", what, attempt, self._attempts,
                         type(last).__name__)
             if attempt < self._attempts:
-                await asyncio.sleep(self._retry_delay * attempt)
-        raise MidtransUnavailable(f"Midtrans {what} failed after {self._attempts} attempts: {type(last).__name__}")
+                pause = self._retry_delay * attempt
+                if deadline is not None and loop.time() + pause >= deadline:
+                    break
+                await asyncio.sleep(pause)
+        raise MidtransUnavailable(f"Midtrans {what} failed within its attempts: {type(last).__name__}")
 
-    async def create_transaction(self, payload: dict[str, Any]) -> dict[str, Any]:
+    async def create_transaction(self, payload: dict[str, Any], *, budget: float | None = None) -> dict[str, Any]:
         """Snap: create a transaction; returns `token` and `redirect_url`."""
-        return await self._call("Snap create", self._snap.create_transaction, payload)
+        return await self._call("Snap create", self._snap.create_transaction, payload, budget=budget)
 
-    async def status(self, order_id: str) -> dict[str, Any] | None:
+    async def status(self, order_id: str, *, budget: float | None = None) -> dict[str, Any] | None:
         """The transaction's status, or None if Midtrans has no such transaction (no method chosen yet)."""
         try:
-            return await self._call("status", self._core.transactions.status, order_id)
+            return await self._call("status", self._core.transactions.status, order_id, budget=budget)
         except MidtransRefused as exc:
             if exc.status == 404:
                 return None
             raise
+
+    async def refund(self, order_id: str, *, refund_key: str, amount: int, reason: str, direct: bool = False,
+                     budget: float | None = None) -> dict[str, Any]:
+        """Core API refund: `POST /v2/{order_id}/refund` (or `/refund/online/direct`). The same `refund_key`
+        makes a retry the same refund ("Refund Transactions", docs.midtrans.com/reference/refund-transaction:
+        "If you want to do retry the same refund request please use the same refund_key")."""
+        body = {"refund_key": refund_key, "amount": amount, "reason": reason}
+        function = self._core.transactions.refundDirect if direct else self._core.transactions.refund
+        return await self._call("refund", function, order_id, body, budget=budget)

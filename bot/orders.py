@@ -7,15 +7,16 @@ expected status), so of several racers exactly one wins; then only the winner mo
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot.catalog import Catalog, EventWithTiers, sales_open
+from bot.catalog import Catalog, sales_open
 from bot.clock import Clock, utcnow
 from bot.errors import OrderNotFound, OrderNotPending, RefusalReason, ReservationRefused
 from bot.outbox import Message, owe
@@ -30,9 +31,15 @@ log = logging.getLogger(__name__)
 RESERVATIONS_PER_MINUTE = 5
 MAX_PENDING_ORDERS = 3
 EXPIRY_BATCH = 500
+EXPIRY_CHECKS_AT_ONCE = 8  # status API calls the sweep makes at once (orders with a Snap link)
 
 # Orders whose seats went back to stock; money arriving for them is a late payment.
 RELEASED = (OrderStatus.EXPIRED, OrderStatus.CANCELLED, OrderStatus.FAILED)
+
+# Asked before the sweep expires an order (PaymentService.confirm_before_expiry): "expire", "unconfirmed"
+# (expire and tell the admins Midtrans could not be asked), "keep" (ask again next sweep), "handled" (the
+# answer moved the order). `reachable` is False once Midtrans failed in this sweep.
+ExpiryCheck = Callable[..., Awaitable[str]]
 
 
 def new_order_id(now_year_month: str) -> str:
@@ -77,6 +84,20 @@ class ExpiryReport:
         event.seats += order.seats
 
 
+async def return_seats(store: Store, order: OrderDoc, per_tier: Mapping[str, int]) -> None:
+    """sold → available for seats of `order` (a snapshot from before this refund), at most `per_tier[tier]` less
+    what earlier partial refunds returned, each counted once on the tier (`returned.<order>`, docs/faults.md)."""
+    before: dict[str, int] = {}
+    for seats in order.returned:
+        before[seats.tier] = before.get(seats.tier, 0) + seats.qty
+    lines = {line.tier: line.qty for line in order.lines}
+    for tier, qty in sorted(per_tier.items()):
+        qty = min(qty, lines.get(tier, 0) - before.get(tier, 0))
+        if qty > 0 and not await store.inventory.unsell(tier_key(order.event_id, tier), qty, order.id,
+                                                        before=before.get(tier, 0)):
+            log.info("order %s: %d seat(s) on %s:%s already returned", order.id, qty, order.event_id, tier)
+
+
 class OrderService:
     def __init__(
         self, store: Store, catalog: Catalog, tickets: TicketService, *,
@@ -87,6 +108,8 @@ class OrderService:
         self._tickets = tickets
         self._reservation = reservation
         self._clock = clock
+        self.expiry_check: ExpiryCheck | None = None  # set by build_services (lost notifications, docs/money.md)
+        self._seen_short: set[str] = set()  # tiers a hold found short in this process (see reserve)
 
     # ---- reading -------------------------------------------------------------------------------------------
 
@@ -109,7 +132,7 @@ class OrderService:
 
         Raises ReservationRefused with the reason; then nothing is held."""
         now = self._clock()
-        listing = await self._catalog.get(event_id)
+        listing = await self._catalog.definitions(event_id)  # names, prices, limits: stock is the hold's business
         if listing is None:
             raise ReservationRefused(RefusalReason.UNKNOWN_EVENT)
         if not sales_open(listing.event, now):
@@ -125,11 +148,12 @@ class OrderService:
             if qty < 0 or qty > tier.max_per_order:
                 raise ReservationRefused(RefusalReason.OVER_MAX_PER_ORDER, tier=code, limit=tier.max_per_order)
             lines.append(OrderLine(tier=code, name=tier.name, price=tier.price, qty=qty))
-        await self._refuse_if_visibly_sold_out(user_id, listing, lines)
+        await self._refuse_if_seen_sold_out(user_id, event_id, lines)
 
         claim = secrets.token_hex(8)
-        refusal = await self._store.users.claim_reservation_slot(
+        refusal = await self._store.users.claim_reservation_slot(  # also remembers the buyer's contact details
             user_id, now, per_minute=RESERVATIONS_PER_MINUTE, max_pending=MAX_PENDING_ORDERS, claim=claim,
+            buyer=buyer,
         )
         if refusal is SlotRefusal.RATE_LIMITED:
             raise ReservationRefused(RefusalReason.RATE_LIMITED, limit=RESERVATIONS_PER_MINUTE)
@@ -152,6 +176,7 @@ class OrderService:
         try:
             for line in lines:
                 if not await self._store.inventory.hold(tier_key(event_id, line.tier), line.qty, order.id):
+                    self._seen_short.add(tier_key(event_id, line.tier))
                     tier = await self._store.inventory.get(tier_key(event_id, line.tier))
                     raise ReservationRefused(RefusalReason.SOLD_OUT, tier=line.tier,
                                              available=tier.available if tier else 0)
@@ -159,7 +184,6 @@ class OrderService:
         except BaseException:
             await self._undo_reservation(order, held, claim)
             raise
-        await self._store.users.remember_buyer(user_id, buyer)
         if order.total == 0:
             return (await self.pay(order.id, note="free order")).order
         return order
@@ -172,18 +196,26 @@ class OrderService:
         await self._store.orders.discard_unheld(order.id)
         await self._store.users.return_reservation_slot(order.user_id, claim)
 
-    async def _refuse_if_visibly_sold_out(self, user_id: int, listing: EventWithTiers, lines: list[OrderLine]) -> None:
-        """In a sell-out most attempts find the tier empty: refuse those from the stock already read, before
-        claiming anything (the conditional hold still decides every race). Only for a buyer clearly within the
-        per-user limits, so that the refusal a buyer hears is the one the limits would give first."""
-        short = next((line for line in lines if listing.tier(line.tier).available < line.qty), None)  # type: ignore[union-attr]
+    async def _refuse_if_seen_sold_out(self, user_id: int, event_id: str, lines: list[OrderLine]) -> None:
+        """In a sell-out most attempts find the tier empty. Once this process has seen a hold refused on one of
+        the order's tiers, the attempt first reads the event's stock (one query) and, if it cannot fill the order,
+        is refused before claiming anything (naming the first short tier), for a buyer clearly within the
+        per-user limits (so that the refusal a buyer hears is the one the limits would give first). The refusal
+        always rests on that fresh read; `_seen_short` only says when the read is worth making (a read that finds
+        seats again forgets the tier). The conditional hold still decides every race."""
+        if not any(tier_key(event_id, line.tier) in self._seen_short for line in lines):
+            return
+        stock = {tier.code: tier.available for tier in await self._store.inventory.for_event(event_id)}
+        for line in lines:
+            if stock.get(line.tier, 0) >= line.qty:
+                self._seen_short.discard(tier_key(event_id, line.tier))
+        short = next((line for line in lines if stock.get(line.tier, 0) < line.qty), None)
         if short is None:
             return
         user = await self._store.users.get(user_id)
         if user is None or (user.pending_orders < MAX_PENDING_ORDERS
                             and len(user.recent_reservations) < RESERVATIONS_PER_MINUTE):
-            available = listing.tier(short.tier).available  # type: ignore[union-attr]
-            raise ReservationRefused(RefusalReason.SOLD_OUT, tier=short.tier, available=available)
+            raise ReservationRefused(RefusalReason.SOLD_OUT, tier=short.tier, available=stock.get(short.tier, 0))
 
     # ---- leaving pending -----------------------------------------------------------------------------------
 
@@ -279,17 +311,47 @@ class OrderService:
         processes at once (each order is expired by exactly one); the work follows the number of due orders."""
         now = now or self._clock()
         report = ExpiryReport()
+        kept = 0
+        reachable = True
         while True:
-            due = await self._store.orders.due_for_expiry(now, EXPIRY_BATCH)
-            for candidate in due:
-                order = await self._leave_pending(
-                    candidate.id, OrderStatus.EXPIRED, "reservation time ran out",
-                    extra_filter={"expires_at": {"$lte": now}}, set_fields=owe(now, Message.EXPIRED),
-                )
-                if order is not None:
-                    report.add(order)
+            due = await self._store.orders.due_for_expiry(now, EXPIRY_BATCH, skip=kept)
+            for start in range(0, len(due), EXPIRY_CHECKS_AT_ONCE):
+                chunk = due[start:start + EXPIRY_CHECKS_AT_ONCE]
+                if self.expiry_check is None:
+                    decisions = ["expire"] * len(chunk)
+                elif len(chunk) == 1:  # no task for a single order: the sweep yields no more than before
+                    decisions = [await self.expiry_check(chunk[0], now, reachable=reachable)]
+                else:  # a few status calls at a time: a sell-out's abandoned links do not stall the sweep
+                    decisions = list(await asyncio.gather(
+                        *(self.expiry_check(c, now, reachable=reachable) for c in chunk)))
+                for candidate, decision in zip(chunk, decisions, strict=True):
+                    if decision in ("keep", "unconfirmed"):
+                        reachable = False  # Midtrans failed: the rest of this sweep does not call it
+                    if decision == "keep":
+                        kept += 1
+                        continue
+                    if decision == "handled":
+                        continue
+                    messages = [Message.EXPIRED]
+                    if decision == "unconfirmed":
+                        messages.append(Message.EXPIRED_UNCONFIRMED)
+                    order = await self._leave_pending(
+                        candidate.id, OrderStatus.EXPIRED, "reservation time ran out",
+                        extra_filter={"expires_at": {"$lte": now}},
+                        set_fields=owe(now, *messages, detail={"since": candidate.expires_at}
+                                       if len(messages) > 1 else None),
+                    )
+                    if order is not None:
+                        report.add(order)
             if len(due) < EXPIRY_BATCH:
                 return report
+
+    async def expire_order(self, order_id: str, *, note: str, set_fields: dict[str, Any] | None = None,
+                           ) -> OrderDoc | None:
+        """Midtrans reports the payment expired: a pending order is expired now (Message.EXPIRED, not FAILED).
+        None if it had already left pending."""
+        fields = {**(set_fields or {}), **owe(self._clock(), Message.EXPIRED)}
+        return await self._leave_pending(order_id, OrderStatus.EXPIRED, note, set_fields=fields)
 
     async def refund(self, order_id: str, *, note: str = "refunded",
                      set_fields: dict[str, Any] | None = None) -> OrderDoc | None:
@@ -301,9 +363,7 @@ class OrderService:
             order_id, OrderStatus.PAID, OrderStatus.REFUNDED, at=now, note=note, set_fields=fields,
         )
         if order is not None:
-            for line in order.lines:
-                if not await self._store.inventory.unsell(tier_key(order.event_id, line.tier), line.qty, order.id):
-                    log.info("order %s: seats on %s:%s already returned", order.id, order.event_id, line.tier)
+            await return_seats(self._store, order, {line.tier: line.qty for line in order.lines})
             await self._store.tickets.void_order(order.id)
             return order
         return await self._store.orders.transition(

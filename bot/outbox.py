@@ -20,6 +20,11 @@ class Message(StrEnum):
     NEEDS_REFUND = "needs_refund"        # buyer and admins: paid after the seats were gone
     AMOUNT_MISMATCH = "amount_mismatch"  # admins: Midtrans reported a different amount
     PAYMENT_REVIEW = "payment_review"    # admins: card payment held for fraud review
+    # Issue 9 (docs/money.md says what each carries in `detail`):
+    REVERSED = "reversed"                # buyer, organisers, admins: money taken back after the sale, tickets void
+    PARTIAL_REFUND = "partial_refund"    # buyer: part of the order refunded, those tickets void
+    REFUND_UNASSIGNED = "refund_unassigned"  # admins: Midtrans refunded an amount; choose the tickets to void
+    EXPIRED_UNCONFIRMED = "expired_unconfirmed"  # admins: expired while Midtrans could not be asked
 
 
 def owe(now: datetime, *messages: Message, detail: dict[str, Any] | None = None) -> dict[str, Any]:

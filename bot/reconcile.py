@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock, as_utc, utcnow
 from bot.tickets import TicketService
-from storage.documents import OrderDoc, OrderStatus, TierDoc
+from storage.documents import OrderDoc, OrderStatus, RefundState, TierDoc, VoidReason
 from storage.inventory import TierLedger, order_of_attempt
 from storage.store import Store
 
@@ -74,6 +74,26 @@ def _was_paid(order: OrderDoc) -> bool:
     return order.status == OrderStatus.PAID or any(h.status == OrderStatus.PAID for h in order.history)
 
 
+# Orders whose seats, if they were sold, have all gone back to stock.
+GIVEN_BACK = (OrderStatus.REFUNDED, OrderStatus.REVERSED)
+
+
+def returned_seats(order: OrderDoc) -> dict[str, int]:
+    """Seats per tier the order has given back to stock by refunds (what `returned.<order>` must say): all of
+    them once refunded or reversed after being paid; while paid, those partial refunds returned."""
+    if order.status in GIVEN_BACK and _was_paid(order):
+        out: dict[str, int] = {}
+        for line in order.lines:
+            out[line.tier] = out.get(line.tier, 0) + line.qty
+        return out
+    if order.status == OrderStatus.PAID:
+        back: dict[str, int] = {}
+        for seats in order.returned:
+            back[seats.tier] = back.get(seats.tier, 0) + seats.qty
+        return back
+    return {}
+
+
 async def _start_ledgers(store: Store, ledgers: list[TierLedger], report: ReconcileReport) -> None:
     """Tiers from before the ledger: their held/returned maps and counters, from the orders."""
     legacy = [ledger for ledger in ledgers if not ledger.has_ledger]
@@ -81,7 +101,7 @@ async def _start_ledgers(store: Store, ledgers: list[TierLedger], report: Reconc
         return
     pending_orders = await store.orders.with_status([OrderStatus.PENDING])
     paid_orders = await store.orders.with_status([OrderStatus.PAID])
-    refunded = [o for o in await store.orders.with_status([OrderStatus.REFUNDED]) if _was_paid(o)]
+    given_back = await store.orders.with_status([OrderStatus.PAID, *GIVEN_BACK])
     for ledger in legacy:
         tier = ledger.tier
 
@@ -89,9 +109,13 @@ async def _start_ledgers(store: Store, ledgers: list[TierLedger], report: Reconc
             return {o.id: sum(line.qty for line in o.lines if line.tier == tier.code)
                     for o in orders if o.event_id == tier.event_id and any(line.tier == tier.code for line in o.lines)}
 
-        held, sold = seats(pending_orders), sum(seats(paid_orders).values())
+        returned = {o.id: n for o in given_back if o.event_id == tier.event_id
+                    and (n := returned_seats(o).get(tier.code, 0)) > 0}
+        held = seats(pending_orders)
+        paid_ids = {p.id for p in paid_orders}
+        sold = sum(seats(paid_orders).values()) - sum(n for o, n in returned.items() if o in paid_ids)
         pending = sum(held.values())
-        if await store.inventory.start_ledger(tier, held, seats(refunded), pending=pending, sold=sold):
+        if await store.inventory.start_ledger(tier, held, returned, pending=pending, sold=sold):
             after = (tier.capacity - pending - sold, pending, sold)
             if after != _counters(tier):
                 report.tiers.append(TierRepair(tier.id, _counters(tier), after))
@@ -132,15 +156,16 @@ async def _finish_moves(store: Store, ledgers: list[TierLedger], now: datetime, 
                           f"late payment {attempt}: undid its sale of {qty} seat(s) on {tier.id} (order not paid)")
 
     by_tier = {ledger.tier.id: ledger for ledger in ledgers}
-    for order in await store.orders.with_status([OrderStatus.REFUNDED]):
-        if not _was_paid(order):
-            continue
-        for line in order.lines:
-            ledger = by_tier.get(f"{order.event_id}:{line.tier}")
-            if ledger is None or order.id in ledger.returned or order.id in ledger.held:
+    for order in await store.orders.with_status([OrderStatus.PAID, *GIVEN_BACK]):
+        for code, expected in returned_seats(order).items():
+            ledger = by_tier.get(f"{order.event_id}:{code}")
+            if ledger is None or order.id in ledger.held:
                 continue
-            await did(await inventory.unsell(ledger.tier.id, line.qty, order.id), ledger.tier.id,
-                      f"order {order.id}: returned its {line.qty} refunded seat(s) on {ledger.tier.id}")
+            actual = ledger.returned.get(order.id, 0)
+            if expected > actual:
+                await did(await inventory.unsell(ledger.tier.id, expected - actual, order.id, before=actual),
+                          ledger.tier.id, f"order {order.id}: returned {expected - actual} refunded seat(s) on "
+                          f"{ledger.tier.id} ({order.status})")
     return touched
 
 
@@ -149,6 +174,7 @@ async def _check_counters(store: Store, report: ReconcileReport) -> None:
     (a payment between the two reads shows as a difference that is not one)."""
     ledgers = await store.inventory.ledgers()
     seats = await store.orders.seats_by_tier([OrderStatus.PAID])
+    returned = await store.orders.returned_by_tier([OrderStatus.PAID])  # partial refunds (docs/money.md)
     for ledger in ledgers:
         tier = ledger.tier
         pending = sum(ledger.held.values())
@@ -159,9 +185,20 @@ async def _check_counters(store: Store, report: ReconcileReport) -> None:
                 report.tiers.append(TierRepair(tier.id, _counters(tier),
                                                (tier.capacity - pending - tier.sold, pending, tier.sold)))
         late = sum(qty for qty, _ in ledger.late.values())
-        expected = seats.get((tier.event_id, tier.code, OrderStatus.PAID.value), 0)
+        expected = (seats.get((tier.event_id, tier.code, OrderStatus.PAID.value), 0)
+                    - returned.get((tier.event_id, tier.code), 0))
         if tier.sold - late != expected:
             report.sold_mismatch[tier.id] = (tier.sold, expected)
+
+
+async def _void_refunded_tickets(store: Store, report: ReconcileReport) -> None:
+    """Tickets a finished partial refund named (or admins assigned to one) are void, even if a crash came
+    between the order's update and the tickets' (docs/money.md)."""
+    for order in await store.orders.with_refunds([OrderStatus.PAID]):
+        codes = [c for r in order.refunds.values() if r.status != RefundState.REQUESTED for c in r.tickets]
+        if codes and (voided := await store.tickets.void_codes(order.id, codes, reason=VoidReason.REFUNDED,
+                                                              at=order.updated_at)):
+            report.tickets_voided[order.id] = voided
 
 
 async def _pending_counters(store: Store, settle_seconds: float, report: ReconcileReport) -> None:
@@ -202,13 +239,14 @@ async def reconcile(store: Store, tickets: TicketService, *, settle_seconds: flo
     paid = await store.orders.with_status([OrderStatus.PAID])
     counts = await store.tickets.valid_count_by_order([o.id for o in paid])
     for order in paid:
-        if counts.get(order.id, 0) < order.seats:
+        if counts.get(order.id, 0) < order.seats - sum(r.qty for r in order.returned):
             issued = await tickets.issue(order)
             report.tickets_issued[order.id] = len(issued) - counts.get(order.id, 0)
-    for order in await store.orders.with_status([OrderStatus.REFUNDED]):
+    for order in await store.orders.with_status([OrderStatus.REFUNDED, OrderStatus.REVERSED]):
         voided = await store.tickets.void_order(order.id)
         if voided:
             report.tickets_voided[order.id] = voided
+    await _void_refunded_tickets(store, report)
 
     await _pending_counters(store, settle_seconds, report)
     for line in report.lines():

@@ -61,6 +61,7 @@ RATE_LIMIT_RETRIES = 3       # a 429 RetryAfter is waited out this many times be
 DELIVERY_INTERVAL = 15.0     # retrying messages orders still owe
 RECONCILE_INTERVAL = 600.0   # repairing crash drift in stock counters
 RECONCILE_SETTLE_SECONDS = 2.0
+PAYMENT_POLL_INTERVAL = 60.0  # asking Midtrans about orders whose notification may be lost (≤ 20 per run)
 
 
 class Mode(StrEnum):
@@ -171,6 +172,19 @@ async def expiry_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         await _deliver_due(services)
 
 
+async def payment_poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Ask Midtrans about orders whose notification may have been lost (a bounded batch per run; docs/money.md)."""
+    services: Services = context.job.data  # type: ignore[union-attr,assignment]
+    try:
+        report = await services.payments.poll_due()
+    except Exception:  # noqa: BLE001 - a job never takes the process down; the next run retries
+        log.exception("payment polling failed; the next run retries")
+        return
+    if report.asked:
+        log.info("payment polling: asked Midtrans about %d order(s): %s", report.asked, report.outcomes)
+        await _deliver_due(services)
+
+
 async def delivery_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Retry the messages orders still owe (tickets, expiry notices, organiser and admin alerts)."""
     await _deliver_due(context.job.data)  # type: ignore[union-attr,arg-type]
@@ -184,6 +198,18 @@ async def _deliver_due(services: Services) -> None:
         return
     if delivered:
         log.info("delivery: %d order(s) fully delivered", delivered)
+
+
+DIGEST_JOB_INTERVAL = 2.0  # how often due digests are looked for (a chat gets one every SALE_DIGEST_SECONDS)
+
+
+async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send the organisers' sale digests that are due (bot/digest.py)."""
+    services: Services = context.job.data  # type: ignore[union-attr,assignment]
+    try:
+        await services.digests.send_due()
+    except Exception:  # noqa: BLE001 - a job never takes the process down; the next run retries
+        log.exception("sale digest run failed; the next run retries")
 
 
 async def reconcile_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -208,6 +234,9 @@ def schedule_jobs(application: Application, services: Services, settings: Settin
                         name="expiry-sweep")
     queue.run_repeating(delivery_job, interval=DELIVERY_INTERVAL, first=2.0, data=services, name="delivery-retry")
     queue.run_repeating(reconcile_job, interval=RECONCILE_INTERVAL, data=services, name="reconcile")
+    queue.run_repeating(payment_poll_job, interval=PAYMENT_POLL_INTERVAL, first=5.0, data=services,
+                        name="payment-poll")
+    queue.run_repeating(digest_job, interval=DIGEST_JOB_INTERVAL, first=1.0, data=services, name="sale-digest")
 
 
 # ---------------------------------------------------------------------------------------------- logging

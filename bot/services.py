@@ -9,11 +9,13 @@ from bot.catalog import Catalog
 from bot.checkin import CheckInService
 from bot.clock import Clock, utcnow
 from bot.config import Settings
+from bot.digest import DigestService
 from bot.midtrans import MidtransGateway
 from bot.notifications import DeliveryService, Notice, Notifier
 from bot.orders import OrderService
 from bot.payments import PaymentService
 from bot.reconcile import ReconcileReport, reconcile
+from bot.refunds import RefundService
 from bot.stats import StatsService
 from bot.tickets import TicketService
 from storage.store import Store
@@ -37,6 +39,8 @@ class Services:
     stats: StatsService
     payments: PaymentService
     delivery: DeliveryService
+    refunds: RefundService
+    digests: DigestService  # organisers' sale digests (bot/digest.py)
     clock: Clock = utcnow  # the time every service above uses; the front doors read it too
 
     async def reconcile(self, *, settle_seconds: float = 0.0) -> ReconcileReport:
@@ -59,16 +63,23 @@ def build_services(
     tickets = TicketService(store, clock=clock)
     orders = OrderService(store, catalog, tickets, clock=clock,
                           reservation=timedelta(minutes=settings.reservation_minutes))
+    gateway = gateway or gateway_from_settings(settings)
+    refunds = RefundService(store, catalog, gateway, admin_ids=settings.admin_ids, clock=clock)
+    payments = PaymentService(store, orders, gateway, clock=clock, refunds=refunds,
+                              poll_grace=timedelta(minutes=settings.payment_poll_grace_minutes))
+    orders.expiry_check = payments.expiry_check()  # a lost notification is found before the hold is expired
     return Services(
         settings=settings,
         store=store,
         catalog=catalog,
         tickets=tickets,
         orders=orders,
-        checkin=CheckInService(store, admin_ids=settings.admin_ids, clock=clock),
+        checkin=CheckInService(store, catalog, admin_ids=settings.admin_ids, clock=clock),
         stats=StatsService(store),
-        payments=PaymentService(store, orders, gateway or gateway_from_settings(settings), clock=clock),
+        payments=payments,
         delivery=DeliveryService(store, catalog, tickets, notifier or NoNotifier(), admin_ids=settings.admin_ids,
                                  clock=clock),
+        refunds=refunds,
+        digests=DigestService(store, catalog, clock=clock, interval=timedelta(seconds=settings.sale_digest_seconds)),
         clock=clock,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.documents import EventDoc
+from storage.documents import EventDoc, OrderStatus
 from storage.store import Store
 
 
@@ -17,14 +17,26 @@ class TierStats:
     available: int
     pending: int
     sold: int
-    revenue: int
+    revenue: int  # paid orders, less the seats partial refunds gave back
     checked_in: int
+
+
+@dataclass(frozen=True)
+class Books:
+    """Money that went back, kept apart: refunds (Karcis's or Midtrans's) and reversals (docs/money.md)."""
+
+    refunded_orders: int = 0   # orders wholly refunded
+    refunded: int = 0          # rupiah refunded, whole and partial
+    unassigned: int = 0        # of that, rupiah refunded from paid orders without tickets chosen yet
+    reversed_orders: int = 0   # reversals, cancels after payment, chargebacks
+    reversed: int = 0          # rupiah taken back by them
 
 
 @dataclass(frozen=True)
 class EventStats:
     event: EventDoc
     tiers: list[TierStats]
+    books: Books = Books()
 
     @property
     def capacity(self) -> int:
@@ -61,6 +73,8 @@ class StatsService:
         if not events:
             return []
         revenue = await self._store.orders.revenue_by_tier()
+        returned = await self._store.orders.returned_revenue_by_tier()
+        money = await self._store.orders.money_by_event()
         tickets = await self._store.tickets.counts_by_tier()
         tiers_by_event: dict[str, list] = {}
         for tier in await self._store.inventory.all():
@@ -72,9 +86,21 @@ class StatsService:
             result.append(EventStats(event, [
                 TierStats(
                     code=t.code, name=t.name, price=t.price, capacity=t.capacity, available=t.available,
-                    pending=t.pending, sold=t.sold, revenue=revenue.get((event.id, t.code), 0),
+                    pending=t.pending, sold=t.sold,
+                    revenue=revenue.get((event.id, t.code), 0) - returned.get((event.id, t.code), 0),
                     checked_in=tickets.get((event.id, t.code), (0, 0))[1],
                 )
                 for t in rows
-            ]))
+            ], _books(event.id, money, returned)))
         return result
+
+
+def _books(event_id: str, money: dict[tuple[str, str], tuple[int, int, int]],
+           returned: dict[tuple[str, str], int]) -> Books:
+    paid = money.get((event_id, OrderStatus.PAID.value), (0, 0, 0))
+    refunded = money.get((event_id, OrderStatus.REFUNDED.value), (0, 0, 0))
+    reversed_ = money.get((event_id, OrderStatus.REVERSED.value), (0, 0, 0))
+    returned_here = sum(amount for (event, _), amount in returned.items() if event == event_id)
+    return Books(refunded_orders=refunded[0], refunded=refunded[1] + paid[2],
+                 unassigned=max(0, paid[2] - returned_here), reversed_orders=reversed_[0],
+                 reversed=reversed_[1] - reversed_[2])

@@ -1,5 +1,6 @@
-"""The Telegram front door: one module per audience (buyer, organiser, admin), texts from one catalog
-(handlers/messages.py), and the notifier that delivers what orders owe.
+"""The Telegram front door: one module per audience (buyer, organiser, admin), refunds from the chat for admins
+and organisers (handlers/refunds.py), texts from one catalog (handlers/messages.py), and the notifier that
+delivers what orders owe.
 
     register(application, services)   every handler, the language memo and the error handler
     set_commands(bot, services)       each role's command menu (handlers/commands.py)
@@ -11,8 +12,9 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, TypeHandler
 
+from bot.digest import NoDigestSender
 from bot.services import NoNotifier, Services
-from handlers import admin, buyer, organiser
+from handlers import admin, buyer, organiser, refunds
 from handlers.commands import set_commands
 from handlers.notifier import TelegramNotifier
 from handlers.shared import SERVICES_KEY, on_error, remember_user
@@ -28,9 +30,12 @@ def register(application: Application, services: Services) -> None:
     application.bot_data[SERVICES_KEY] = services
     if isinstance(services.delivery.notifier, NoNotifier):
         services.delivery.notifier = TelegramNotifier(application.bot, services)
+    if isinstance(services.digests.sender, NoDigestSender):  # the organisers' sale digests
+        services.digests.sender = TelegramNotifier(application.bot, services)
     application.add_handler(TypeHandler(Update, remember_user), group=REMEMBER_GROUP)
     organiser.register(application)  # before the buyer: it owns `/start t_<code>` and photos
     admin.register(application)
+    refunds.register(application)
     buyer.register(application)
     buyer.register_fallback(application)
     application.add_error_handler(on_error)

@@ -1,7 +1,12 @@
 """Buyers: browse events, pick tickets, give contact details, confirm, pay; see orders and tickets.
 
 The conversation lives in callback data (the event and the cart ride in the buttons) and in the user's draft in
-MongoDB (contact details being typed), never in this process: a restart or a second instance continues it.
+MongoDB (contact details being typed, and which message shows the purchase), never in this process: a restart or a
+second instance continues it.
+
+One message carries the purchase: the event card becomes the first prompt (or the offer of last time's details),
+each typed answer edits that prompt into the next step, then the summary, then the payment link. The buyer's typed
+answers are their own messages; the bot sends a new message only when it has none it can edit (see `show_step`).
 
     /start ─▶ events ─▶ c|event|cart (➕/➖ per tier) ─▶ k|event|cart ─▶ u|draft (last details) or name, email,
     phone as messages ─▶ summary ─▶ y|draft ─▶ reserve ─▶ payment link (op|order to retry, oc|order to cancel)
@@ -13,6 +18,8 @@ import secrets
 from collections.abc import Mapping
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.catalog import EventWithTiers, sales_open
@@ -25,9 +32,9 @@ from handlers.formatting import paginate, shorten, wib, wib_date
 from handlers.keyboards import args, button, decode_cart, encode_cart, fits, markup, pattern, url_button
 from handlers.messages import Html, has, label, t
 from handlers.shared import (
+    NO_PREVIEW,
     PRIVATE,
     Context,
-    drop_buttons,
     edit,
     is_admin,
     lang,
@@ -37,7 +44,16 @@ from handlers.shared import (
     services_of,
     user_id,
 )
-from handlers.views import cart_lines, event_card, lines_text, order_status, payment_instructions, price, summary
+from handlers.views import (
+    cart_lines,
+    event_card,
+    lines_text,
+    order_status,
+    payment_actions,
+    payment_instructions,
+    price,
+    summary,
+)
 from storage.documents import ContactStep, DraftDoc, EventDoc, OrderDoc, OrderStatus, PurchaseDraft, TicketStatus
 
 # ---- callback prefixes -------------------------------------------------------------------------------------------
@@ -243,7 +259,8 @@ async def on_checkout(update: Update, context: Context) -> None:
     user = await services.store.users.get(uid)
     last = user.last_buyer if user else None
     draft = PurchaseDraft(nonce=new_nonce(), event_id=listing.event.id, cart=cart,
-                          awaiting=None if last else ContactStep.NAME)
+                          awaiting=None if last else ContactStep.NAME,
+                          prompt_message_id=query.message.message_id if query.message else None)
     await services.store.drafts.start_purchase(uid, draft, at=services.clock())
     if last is None:
         await ask(update, context, draft)
@@ -251,8 +268,59 @@ async def on_checkout(update: Update, context: Context) -> None:
     keyboard = markup([[button(label(lang_, "btn.use_last"), USE_LAST, draft.nonce)],
                        [button(label(lang_, "btn.new_details"), NEW_DETAILS, draft.nonce)],
                        draft_buttons(lang_, draft.nonce)])
-    await reply(update, context, t(lang_, "contact.use_last", name=last.name, email=last.email, phone=last.phone),
-                keyboard)
+    await show_step(update, context, draft,
+                    t(lang_, "contact.use_last", name=last.name, email=last.email, phone=last.phone), keyboard)
+
+
+async def show_step(update: Update, context: Context, draft: PurchaseDraft, text: Html,
+                    keyboard: InlineKeyboardMarkup | None) -> None:
+    """Show the purchase's next step in its one message, edited in place: the pressed message (a button), or the
+    draft's prompt message (a typed answer). A new message is sent, and its id kept in the draft, only when there
+    is nothing Telegram lets us edit: an old draft without one, a message the buyer deleted, or an edit that would
+    change nothing (the same mistake typed twice: the buyer must see that the bot answered)."""
+    query = update.callback_query
+    pressed = query.message.message_id if query is not None and query.message is not None else None
+    target = pressed or draft.prompt_message_id
+    if target is not None:
+        try:
+            await context.bot.edit_message_text(text, chat_id=update.effective_chat.id, message_id=target,
+                                                parse_mode=ParseMode.HTML, reply_markup=keyboard,
+                                                link_preview_options=NO_PREVIEW)
+        except BadRequest as exc:
+            if pressed is not None and "not modified" in exc.message.lower():
+                return  # a double tap: the message already shows this step
+            if pressed is not None and "not found" not in exc.message.lower():
+                raise
+        else:
+            if target != draft.prompt_message_id:
+                await remember_prompt(update, context, draft, target)
+            return
+    sent = await reply(update, context, text, keyboard)
+    await remember_prompt(update, context, draft, sent.message_id)
+
+
+async def remember_prompt(update: Update, context: Context, draft: PurchaseDraft, message_id: int) -> None:
+    services = services_of(context)
+    await services.store.drafts.update_purchase(user_id(update), draft.nonce, {"prompt_message_id": message_id},
+                                                at=services.clock())
+
+
+async def show_result(update: Update, context: Context, text: Html,
+                      keyboard: InlineKeyboardMarkup | None = None) -> None:
+    """What a pressed button led to, in place of the pressed message (the summary becomes the payment link); a
+    new message when the update is not a button press, or the pressed message cannot be edited."""
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        try:
+            await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard,
+                                          link_preview_options=NO_PREVIEW)
+            return
+        except BadRequest as exc:
+            if "not modified" in exc.message.lower():
+                return
+            if "not found" not in exc.message.lower() and "no text" not in exc.message.lower():
+                raise
+    await reply(update, context, text, keyboard)
 
 
 async def ask(update: Update, context: Context, draft: PurchaseDraft, problem: Html | None = None) -> None:
@@ -260,8 +328,8 @@ async def ask(update: Update, context: Context, draft: PurchaseDraft, problem: H
     lang_ = lang(update)
     step = draft.awaiting or ContactStep.NAME
     text = t(lang_, f"contact.ask.{step.value}")
-    await reply(update, context, Html(f"{problem}\n\n{text}") if problem else text,
-                markup([draft_buttons(lang_, draft.nonce)]))
+    await show_step(update, context, draft, Html(f"{problem}\n\n{text}") if problem else text,
+                    markup([draft_buttons(lang_, draft.nonce)]))
 
 
 async def current_draft(services: Services, uid: int, nonce: str) -> PurchaseDraft | None:
@@ -284,7 +352,6 @@ async def on_use_last(update: Update, context: Context) -> None:
         await query.answer(label(lang_, "alert.draft_gone"), show_alert=True)
         return
     await query.answer()
-    await drop_buttons(query)
     await send_summary(update, context, draft)
 
 
@@ -298,7 +365,6 @@ async def on_new_details(update: Update, context: Context) -> None:
         await query.answer(label(lang_, "alert.draft_gone"), show_alert=True)
         return
     await query.answer()
-    await drop_buttons(query)
     await ask(update, context, draft)
 
 
@@ -336,7 +402,7 @@ def contact_problem(lang_: str, exc: InvalidContact) -> Html:
 async def send_summary(update: Update, context: Context, draft: PurchaseDraft) -> None:
     """Tickets, total and contact details, with Confirm / Change details / Cancel."""
     services, lang_ = services_of(context), lang(update)
-    listing = await services.catalog.get(draft.event_id)
+    listing = await services.catalog.definitions(draft.event_id)  # names and prices: no stock shown here
     if listing is None or not draft.name or not draft.email or not draft.phone:
         await reply(update, context, t(lang_, "event.gone"))
         return
@@ -344,8 +410,8 @@ async def send_summary(update: Update, context: Context, draft: PurchaseDraft) -
     keyboard = markup([[button(label(lang_, "btn.confirm"), CONFIRM, draft.nonce)],
                        [button(label(lang_, "btn.change_details"), NEW_DETAILS, draft.nonce)],
                        draft_buttons(lang_, draft.nonce)])
-    await reply(update, context, summary(lang_, listing.event, lines, draft.name, draft.email, draft.phone),
-                keyboard)
+    await show_step(update, context, draft, summary(lang_, listing.event, lines, draft.name, draft.email,
+                                                    draft.phone), keyboard)
 
 
 async def on_drop(update: Update, context: Context) -> None:
@@ -373,14 +439,15 @@ async def on_confirm(update: Update, context: Context) -> None:
         order = await services.orders.reserve(uid, draft.event_id, draft.cart, buyer)
     except ReservationRefused as refusal:
         await services.store.drafts.restore_purchase(uid, draft, at=services.clock())
-        await reply(update, context, *await refusal_message(services, lang_, refusal, draft))
+        await show_result(update, context, *await refusal_message(services, lang_, refusal, draft))
         return
     except Exception:
         await services.store.drafts.restore_purchase(uid, draft, at=services.clock())  # nothing was held: retry
         raise
-    await drop_buttons(query)  # the summary is done with; its Confirm stays pressable until a reservation is made
+    # the summary becomes the payment link (its Confirm stays pressable until a reservation is made)
     if order.status == OrderStatus.PAID:
-        await reply(update, context, t(lang_, "free.confirmed", order=order.id, lines=lines_text(lang_, order.lines)))
+        await show_result(update, context, t(lang_, "free.confirmed", order=order.id,
+                                             lines=lines_text(lang_, order.lines)))
         await services.delivery.deliver(order.id)
         return
     await offer_payment(update, context, order)
@@ -389,7 +456,7 @@ async def on_confirm(update: Update, context: Context) -> None:
 async def refusal_message(services: Services, lang_: str, refusal: ReservationRefused,
                           draft: PurchaseDraft) -> tuple[Html, InlineKeyboardMarkup | None]:
     """A clear message for every reason a reservation is refused, with the way forward as buttons."""
-    listing = await services.catalog.get(draft.event_id)
+    listing = await services.catalog.definitions(draft.event_id)
     tier = listing.tier(refusal.tier) if listing and refusal.tier else None
     tier_name = tier.name if tier else (refusal.tier or "")
     back = [button(label(lang_, "btn.change_tickets"), CART, draft.event_id, encode_cart(draft.cart))]
@@ -419,7 +486,8 @@ async def refusal_message(services: Services, lang_: str, refusal: ReservationRe
 
 
 async def offer_payment(update: Update, context: Context, order: OrderDoc) -> None:
-    """The payment link as a button, when the hold ends, and a cancel button; a retry if Midtrans is down."""
+    """The payment link as a button, when the hold ends, and a cancel button; a retry if Midtrans is down. In
+    place of the pressed message (the summary, a retry, an order's Pay)."""
     services, lang_ = services_of(context), lang(update)
     try:
         link = await services.payments.payment_link(order.id, order.user_id,
@@ -427,20 +495,20 @@ async def offer_payment(update: Update, context: Context, order: OrderDoc) -> No
     except PaymentLinkUnavailable:
         keyboard = markup([[button(label(lang_, "btn.try_again"), PAY, order.id)],
                            [button(label(lang_, "btn.cancel_order"), CANCEL, order.id)]])
-        await reply(update, context, t(lang_, "pay.unavailable", order=order.id,
-                                       until=Html(wib(order.expires_at, lang_))), keyboard)
+        await show_result(update, context, t(lang_, "pay.unavailable", order=order.id,
+                                             until=Html(wib(order.expires_at, lang_))), keyboard)
         return
     except ReservationOver:
-        await reply(update, context, t(lang_, "pay.over", order=order.id))
+        await show_result(update, context, t(lang_, "pay.over", order=order.id))
         return
     except OrderNotPending:
-        await show_order(update, context, order.id)
+        await show_result(update, context, *await order_view(services, lang_, order.id, order.user_id))
         return
     keyboard = markup([[url_button(label(lang_, "btn.pay", total=price(lang_, order.total)), link.redirect_url)],
                        [button(label(lang_, "btn.cancel_order"), CANCEL, order.id)]])
-    await reply(update, context, t(lang_, "pay.link", order=order.id, lines=lines_text(lang_, order.lines),
-                                   total=Html(price(lang_, order.total)), until=Html(wib(order.expires_at, lang_))),
-                keyboard)
+    await show_result(update, context, t(lang_, "pay.link", order=order.id, lines=lines_text(lang_, order.lines),
+                                         total=Html(price(lang_, order.total)),
+                                         until=Html(wib(order.expires_at, lang_))), keyboard)
 
 
 async def on_pay(update: Update, context: Context) -> None:
@@ -452,7 +520,6 @@ async def on_pay(update: Update, context: Context) -> None:
         await query.answer(label(lang_, "alert.order_gone"), show_alert=True)
         return
     await query.answer()
-    await drop_buttons(query)
     await offer_payment(update, context, order)
 
 
@@ -478,21 +545,27 @@ async def on_cancel(update: Update, context: Context) -> None:
 async def show_order(update: Update, context: Context, order_id: str) -> None:
     """Where one of the user's orders stands (the Midtrans finish link lands here)."""
     services, lang_ = services_of(context), lang(update)
+    await reply(update, context, *await order_view(services, lang_, order_id, user_id(update)))
+
+
+async def order_view(services: Services, lang_: str, order_id: str,
+                     uid: int) -> tuple[Html, InlineKeyboardMarkup | None]:
     try:
-        order = await services.orders.get_for_user(order_id, user_id(update))
+        order = await services.orders.get_for_user(order_id, uid)
     except OrderNotFound:
-        await reply(update, context, t(lang_, "order.not_found"))
-        return
+        return t(lang_, "order.not_found"), None
     event = await services.store.events.get(order.event_id)
     text = order_status(lang_, order, event)
     rows: list[list[InlineKeyboardButton]] = []
     if order.status == OrderStatus.PENDING:
         rows = pay_buttons(lang_, order)
-        if order.payment.get("instructions"):  # a bank transfer under way: how to finish it
-            text = Html(text + "\n\n" + payment_instructions(lang_, order, order.payment["instructions"]))
+        instructions = order.payment.get("instructions") or {}
+        if instructions or order.payment.get("transaction_status") == "deny":  # how to finish paying
+            text = Html(text + "\n\n" + payment_instructions(lang_, order, instructions))
+            rows = [[url_button(name, url)] for name, url in payment_actions(lang_, order, instructions)] + rows
     elif order.status == OrderStatus.PAID:
         rows = [[button(label(lang_, "btn.my_tickets"), TICKETS, "0")]]
-    await reply(update, context, text, markup(rows))
+    return text, markup(rows)
 
 
 # ---- orders and tickets ----------------------------------------------------------------------------------------

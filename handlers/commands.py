@@ -15,7 +15,7 @@ from handlers.messages import label
 log = logging.getLogger(__name__)
 
 BUYER = ("start", "mytickets", "orders", "help")
-ORGANISER = (*BUYER, "checkin", "scan", "stats")
+ORGANISER = (*BUYER, "checkin", "scan", "stats", "refund")
 ADMIN = (*ORGANISER, "expire")
 LANGUAGES = {None: "en", "id": "id"}  # Telegram language_code → catalog language (None: everyone else)
 

@@ -146,11 +146,9 @@ EN: dict[str, str] = {
         "right now. Try again in a moment."
     ),
     "pay.over": "⌛ The hold on order <code>{order}</code> has ended; it can no longer be paid.",
-    "pay.pending": "🏦 <b>Finish your payment</b> for order <code>{order}</code> ({total}):\n{rows}",
     "pay.va": "• {bank} virtual account: <code>{number}</code>",
     "pay.bill": "• Mandiri bill payment: company code <code>{biller}</code>, bill key <code>{bill_key}</code>",
     "pay.store": "• Pay at {store} with the code <code>{code}</code>",
-    "pay.action": '• <a href="{url}">{name}</a>',
     "pay.pdf": '• <a href="{url}">Payment instructions (PDF)</a>',
     "pay.expiry": "⏰ Pay before {until}",
     "pay.no_details": "Follow the steps on the payment page.",
@@ -220,9 +218,12 @@ EN: dict[str, str] = {
     ),
     "help.organiser": (
         "<b>Organisers</b>\n/checkin CODE: check a ticket in\n/scan: then send a photo of a QR\n"
-        "/stats: sales of your events\nOpening a ticket's QR with your phone camera also checks it in."
+        "/stats: sales of your events\n/refund ORDER: refund an order of your event, or some of its tickets\n"
+        "Opening a ticket's QR with your phone camera also checks it in."
     ),
-    "help.admin": "<b>Admins</b>\n/expire: release holds that have ended\n/stats: every event",
+    "help.admin": (
+        "<b>Admins</b>\n/expire: release holds that have ended\n/stats: every event\n/refund ORDER: refund any order"
+    ),
     "error.generic": "😵 Sorry, something went wrong. Please try again in a moment.",
     # ---- notices ----
     "notice.paid": (
@@ -238,6 +239,17 @@ EN: dict[str, str] = {
         "<b>Sold so far</b>\n{figures}\nAll tiers: {sold}/{capacity}"
     ),
     "notice.sale.tier": "• {tier}: {sold}/{capacity}",
+    # onsale-messages: the receipt in the first ticket photo's caption, and the organisers' sale digest
+    "receipt.paid": "💳 <b>Payment received</b>: order <code>{order}</code>\n{lines}\nTotal {total}",
+    "receipt.free": "🎉 <b>Your free tickets</b>: order <code>{order}</code>\n{lines}",
+    "digest.head": "📊 <b>Sales since {since}</b>\nOrders: {orders} · seats: {seats}",
+    "digest.event": "<b>{title}</b> · orders: {orders} · seats: {seats}",
+    "digest.tier": "• {tier}: +{qty} · sold {sold}/{capacity}",
+    "digest.tier.gone": "• {tier}: +{qty}",
+    "digest.total": "All tiers: {sold}/{capacity}",
+    "digest.latest": "<b>Latest</b>",
+    "digest.sale": "• {buyer} · {seats} · <code>{order}</code>",
+    "digest.more": "… and {n} earlier order(s) in this digest (/stats for the totals)",
     "notice.expired": (
         "⌛ Order <code>{order}</code> for <b>{title}</b> was not paid in time; the seats were released.\n{lines}"
     ),
@@ -261,6 +273,148 @@ EN: dict[str, str] = {
     "notice.review": (
         "🔎 <b>Payment held for review</b>: order <code>{order}</code> ({title}), {total}, {method}. "
         "Check it in the Midtrans dashboard."
+    ),
+    # ---- refunds, reversals, payment details (issue 9, money-chat) ----
+    "cmd.refund": "Refund an order or some of its tickets",
+    "refund.usage": (
+        "Send <code>/refund ORDER</code> with the order number, e.g. <code>/refund "
+        "KRC-2612-7QF9MZTXW3</code>."
+    ),
+    "refund.head": "💸 <b>Refund</b> order <code>{order}</code>\n<b>{title}</b>\n👤 {buyer} · paid {total}",
+    "refund.so_far": "Refunded so far: {amount}",
+    "refund.unassigned": "⚠️ {amount} refunded in Midtrans is not yet matched to tickets.",
+    "refund.ticket.valid": "• <code>{code}</code> {tier}: {price}",
+    "refund.ticket.in": "• <code>{code}</code> {tier}: {price} · ✅ checked in {time}",
+    "refund.ticket.claimed": "• <code>{code}</code> {tier}: {price} · ⏳ refund under way",
+    "refund.ticket.void": "• <s>{code} {tier}</s> · void",
+    "refund.no_tickets": "No tickets were issued for this order.",
+    "refund.pick": "Choose the tickets to refund (or the whole order) and a reason.",
+    "refund.pick_reason": "Now choose a reason.",
+    "refund.choice": "Refund <b>{amount}</b> for {what}.\nReason: {reason}",
+    "refund.choice.whole": "the whole order",
+    "refund.choice.tickets": "{n} ticket(s): {codes}",
+    "refund.nothing_left": "Nothing is left to refund on this order.",
+    "refund.working": "⏳ Asking Midtrans to refund {amount}…",
+    "refund.confirm_checked_in": (
+        "⚠️ <b>Already checked in</b>: {codes}. These people are (or were) at the event.\n"
+        "Refund their tickets anyway?"
+    ),
+    "refund.done": (
+        "✅ <b>Refunded {amount}</b> for order <code>{order}</code>: tickets {codes} are void, their seats "
+        "are back on sale.\nReason: {reason}"
+    ),
+    "refund.done.whole": (
+        "✅ <b>Refunded {amount}</b>: order <code>{order}</code> is fully refunded; all its tickets are "
+        "void.\nReason: {reason}"
+    ),
+    "refund.midtrans_refused": (
+        "❌ <b>Midtrans refused the refund</b> of order <code>{order}</code>: {why}\nNothing changed."
+    ),
+    "refund.midtrans_unavailable": (
+        "⚠️ <b>Midtrans could not be reached</b>: nothing changed for order <code>{order}</code>, and the tickets "
+        "stay valid. Try again in a moment (the same refund is asked again, never twice)."
+    ),
+    "refund.refused.not_found": "I can't find the order <code>{order}</code>.",
+    "refund.refused.not_allowed": "🙏 Sorry: only admins, and the organisers of its event, can refund this order.",
+    "refund.refused.not_paid": "Order <code>{order}</code> is {status}: there is no payment to refund.",
+    "refund.refused.nothing_to_refund": "Order <code>{order}</code> has no valid ticket left to refund.",
+    "refund.refused.ticket_not_in_order": "Ticket <code>{code}</code> is not part of order <code>{order}</code>.",
+    "refund.refused.ticket_void": "Ticket <code>{code}</code> is already void.",
+    "refund.refused.ticket_being_refunded": "A refund of ticket <code>{code}</code> is already under way.",
+    "refund.refused.nothing_unassigned": (
+        "Every refunded rupiah of order <code>{order}</code> is already matched to tickets."
+    ),
+    "refund.refused.checked_in_needs_confirm": "Tickets {codes} are checked in: confirm again to refund them.",
+    "refund.refused.midtrans_refused": "Midtrans refused: {why}",
+    "refund.refused.midtrans_unavailable": "Midtrans could not be reached: nothing changed.",
+    "refund.closed": "Refund of order <code>{order}</code> closed; nothing was refunded.",
+    "refund.reason.buyer": "The buyer asked",
+    "refund.reason.event": "Event changed or cancelled",
+    "refund.reason.twice": "Paid twice",
+    "refund.reason.mistake": "Sold by mistake",
+    "btn.refund": "💸 Refund",
+    "btn.refund_ticket": "{mark} {code} · {tier}",
+    "btn.refund_whole": "{mark} Whole order · {amount}",
+    "btn.refund_reason": "{mark} {reason}",
+    "btn.refund_confirm": "💸 Refund {amount}",
+    "btn.refund_anyway": "⚠️ Yes, refund them too",
+    "btn.refund_back": "« Back",
+    "btn.refund_close": "✖ Close",
+    "btn.refund_retry": "🔁 Try again",
+    "btn.assign_ticket": "🗑 Void {code} · {tier} · {price}",
+    "alert.refund_not_allowed": "Only admins and this event's organisers can refund it.",
+    "alert.refund_gone": "This order can't be found any more.",
+    "alert.assign_done": "Voided.",
+    "alert.refund_gone_tickets": "Those tickets can no longer be refunded; here is the order as it is now.",
+    "btn.refund_ask_again": "🔁 Ask Midtrans again: {amount}",
+    "refund.needs_refund": "⚠️ Paid after its seats were gone: no tickets were issued, so all {total} goes back.",
+    "status.pending": "waiting for payment",
+    "status.paid": "paid",
+    "status.cancelled": "cancelled",
+    "status.expired": "expired",
+    "status.failed": "failed",
+    "status.needs_refund": "waiting for a refund",
+    "status.refunded": "refunded",
+    "status.reversed": "reversed",
+    "order.status.reversed": (
+        "↩️ Order <code>{order}</code> (<b>{title}</b>): the payment ({total}) was taken back; its tickets are void."
+    ),
+    "pay.pending.bank": "🏦 <b>Finish your payment</b> for order <code>{order}</code> ({total}):\n{rows}",
+    "pay.pending.store": "🏪 <b>Pay at the store</b> for order <code>{order}</code> ({total}):\n{rows}",
+    "pay.pending.wallet": "📱 <b>Finish your payment</b> for order <code>{order}</code> ({total}):\n{rows}",
+    "pay.pending.other": "💳 <b>Finish your payment</b> for order <code>{order}</code> ({total}):\n{rows}",
+    "pay.store_howto": "Show the code to the cashier and pay the exact amount.",
+    "pay.wallet.gopay": "• Open GoPay with the button below, or scan the QR code with GoPay.",
+    "pay.wallet.shopeepay": "• Open ShopeePay with the button below to pay.",
+    "pay.wallet.qris": "• Show the QRIS code (button below) and scan it with any e-wallet or mobile banking app.",
+    "pay.wallet.other": "• Open your e-wallet with the button below.",
+    "pay.wallet.page": "• Open the payment page (💳 button below): it shows the QR code and opens the app.",
+    "pay.declined": (
+        "❌ <b>The card was declined</b> for order <code>{order}</code> ({total}).\n"
+        "Your seats are still held until <b>{until}</b>: try another card or another payment method."
+    ),
+    "btn.open_gopay": "📱 Open GoPay",
+    "btn.open_shopeepay": "📱 Open ShopeePay",
+    "btn.open_wallet": "📱 Open the app",
+    "btn.show_qr": "🔳 Show the QR code",
+    "btn.payment_page": "💳 Payment page",
+    "btn.try_other_method": "💳 Try another card or method",
+    "notice.reversed.buyer": (
+        "↩️ <b>Payment reversed</b>: order <code>{order}</code> (<b>{title}</b>)\n{why}\n"
+        "Your tickets for it are void: {codes}."
+    ),
+    "notice.reversed.staff": (
+        "🚨 <b>Payment reversed</b>: order <code>{order}</code>\n<b>{title}</b>, {amount}\n{why}\n"
+        "{n} ticket(s) void: {codes}\nAlready checked in: {checked_in}\n👤 {buyer}{contact}"
+    ),
+    "notice.reversed.buyer.no_tickets": "↩️ <b>Payment reversed</b>: order <code>{order}</code> (<b>{title}</b>)\n{why}",
+    "notice.contact": " · {email} · {phone}",
+    "notice.reversed.deny": "The store reversed the payment after it was made.",
+    "notice.reversed.cancel": "The payment was cancelled after it was made.",
+    "notice.reversed.chargeback": "The bank or card issuer took the payment back (chargeback).",
+    "notice.reversed.other": "Midtrans reports the money went back ({status}).",
+    "notice.partial_refund": (
+        "💸 <b>Part of your order was refunded</b>: order <code>{order}</code> (<b>{title}</b>), {amount}.\n"
+        "Void now: {codes}. Your other tickets stay valid."
+    ),
+    "notice.partial_refund.no_tickets": (
+        "💸 <b>Part of your order was refunded</b>: order <code>{order}</code> (<b>{title}</b>), {amount}. "
+        "You will be told which tickets it covers."
+    ),
+    "notice.refund_unassigned": (
+        "🚨 <b>Refund without tickets</b>: order <code>{order}</code>\n<b>{title}</b>, paid {total}\n"
+        "Midtrans reports {refunded} refunded; <b>{amount}</b> of it is not yet matched to tickets. "
+        "Choose the tickets to void:\n{tickets}"
+    ),
+    "notice.refund_unassigned.done": (
+        "✅ Order <code>{order}</code> (<b>{title}</b>): every refunded rupiah ({refunded}) is now matched to "
+        "void tickets.\n{tickets}"
+    ),
+    "notice.expired_unconfirmed": (
+        "⚠️ <b>Expired unconfirmed</b>: order <code>{order}</code> (<b>{title}</b>), {total}\n"
+        "Midtrans could not be reached to confirm whether it was paid before the hold ended ({since}), so the "
+        "seats were released. If the buyer paid, a late settlement still reaches Karcis; check the Midtrans "
+        "dashboard."
     ),
 }
 
@@ -381,11 +535,9 @@ ID: dict[str, str] = {
         "sedang tidak tersedia. Coba lagi sebentar lagi."
     ),
     "pay.over": "⌛ Waktu penahanan pesanan <code>{order}</code> sudah berakhir; pesanan ini tidak bisa dibayar lagi.",
-    "pay.pending": "🏦 <b>Selesaikan pembayaran</b> pesanan <code>{order}</code> ({total}):\n{rows}",
     "pay.va": "• Virtual account {bank}: <code>{number}</code>",
     "pay.bill": "• Mandiri Bill: kode perusahaan <code>{biller}</code>, kode bayar <code>{bill_key}</code>",
     "pay.store": "• Bayar di {store} dengan kode <code>{code}</code>",
-    "pay.action": '• <a href="{url}">{name}</a>',
     "pay.pdf": '• <a href="{url}">Petunjuk pembayaran (PDF)</a>',
     "pay.expiry": "⏰ Bayar sebelum {until}",
     "pay.no_details": "Ikuti langkah di halaman pembayaran.",
@@ -453,9 +605,13 @@ ID: dict[str, str] = {
     ),
     "help.organiser": (
         "<b>Penyelenggara</b>\n/checkin KODE: check-in tiket\n/scan: lalu kirim foto QR\n"
-        "/stats: penjualan acara Anda\nMembuka QR tiket dengan kamera HP juga melakukan check-in."
+        "/stats: penjualan acara Anda\n/refund PESANAN: refund pesanan acara Anda, atau sebagian tiketnya\n"
+        "Membuka QR tiket dengan kamera HP juga melakukan check-in."
     ),
-    "help.admin": "<b>Admin</b>\n/expire: lepas penahanan yang sudah berakhir\n/stats: semua acara",
+    "help.admin": (
+        "<b>Admin</b>\n/expire: lepas penahanan yang sudah berakhir\n/stats: semua acara\n"
+        "/refund PESANAN: refund pesanan mana pun"
+    ),
     "error.generic": "😵 Maaf, terjadi kesalahan. Silakan coba lagi sebentar lagi.",
     # ---- pemberitahuan ----
     "notice.paid": (
@@ -471,6 +627,17 @@ ID: dict[str, str] = {
         "<b>Terjual sejauh ini</b>\n{figures}\nSemua kategori: {sold}/{capacity}"
     ),
     "notice.sale.tier": "• {tier}: {sold}/{capacity}",
+    # onsale-messages: bukti pembayaran di keterangan foto tiket pertama, dan ringkasan penjualan penyelenggara
+    "receipt.paid": "💳 <b>Pembayaran diterima</b>: pesanan <code>{order}</code>\n{lines}\nTotal {total}",
+    "receipt.free": "🎉 <b>Tiket gratis Anda</b>: pesanan <code>{order}</code>\n{lines}",
+    "digest.head": "📊 <b>Penjualan sejak {since}</b>\nPesanan: {orders} · kursi: {seats}",
+    "digest.event": "<b>{title}</b> · pesanan: {orders} · kursi: {seats}",
+    "digest.tier": "• {tier}: +{qty} · terjual {sold}/{capacity}",
+    "digest.tier.gone": "• {tier}: +{qty}",
+    "digest.total": "Semua kategori: {sold}/{capacity}",
+    "digest.latest": "<b>Terbaru</b>",
+    "digest.sale": "• {buyer} · {seats} · <code>{order}</code>",
+    "digest.more": "… dan {n} pesanan sebelumnya dalam ringkasan ini (/stats untuk totalnya)",
     "notice.expired": (
         "⌛ Pesanan <code>{order}</code> untuk <b>{title}</b> tidak dibayar tepat waktu; kursinya sudah dilepas.\n"
         "{lines}"
@@ -496,6 +663,155 @@ ID: dict[str, str] = {
     "notice.review": (
         "🔎 <b>Pembayaran ditahan untuk ditinjau</b>: pesanan <code>{order}</code> ({title}), {total}, {method}. "
         "Periksa di dasbor Midtrans."
+    ),
+    # ---- refund, pembatalan pembayaran, rincian pembayaran (issue 9, money-chat) ----
+    "cmd.refund": "Refund pesanan atau sebagian tiketnya",
+    "refund.usage": (
+        "Kirim <code>/refund PESANAN</code> dengan nomor pesanan, misalnya <code>/refund "
+        "KRC-2612-7QF9MZTXW3</code>."
+    ),
+    "refund.head": "💸 <b>Refund</b> pesanan <code>{order}</code>\n<b>{title}</b>\n👤 {buyer} · dibayar {total}",
+    "refund.so_far": "Sudah di-refund: {amount}",
+    "refund.unassigned": "⚠️ {amount} yang di-refund di Midtrans belum dicocokkan dengan tiket.",
+    "refund.ticket.valid": "• <code>{code}</code> {tier}: {price}",
+    "refund.ticket.in": "• <code>{code}</code> {tier}: {price} · ✅ sudah masuk {time}",
+    "refund.ticket.claimed": "• <code>{code}</code> {tier}: {price} · ⏳ refund sedang diproses",
+    "refund.ticket.void": "• <s>{code} {tier}</s> · tidak berlaku",
+    "refund.no_tickets": "Belum ada tiket yang diterbitkan untuk pesanan ini.",
+    "refund.pick": "Pilih tiket yang di-refund (atau seluruh pesanan) dan alasannya.",
+    "refund.pick_reason": "Sekarang pilih alasannya.",
+    "refund.choice": "Refund <b>{amount}</b> untuk {what}.\nAlasan: {reason}",
+    "refund.choice.whole": "seluruh pesanan",
+    "refund.choice.tickets": "{n} tiket: {codes}",
+    "refund.nothing_left": "Tidak ada lagi yang bisa di-refund dari pesanan ini.",
+    "refund.working": "⏳ Meminta Midtrans me-refund {amount}…",
+    "refund.confirm_checked_in": (
+        "⚠️ <b>Sudah check-in</b>: {codes}. Orang-orang ini sedang (atau pernah) berada di acara.\n"
+        "Tetap refund tiket mereka?"
+    ),
+    "refund.done": (
+        "✅ <b>Refund {amount} berhasil</b> untuk pesanan <code>{order}</code>: tiket {codes} tidak berlaku "
+        "lagi, kursinya dijual kembali.\nAlasan: {reason}"
+    ),
+    "refund.done.whole": (
+        "✅ <b>Refund {amount} berhasil</b>: pesanan <code>{order}</code> sudah di-refund penuh; semua "
+        "tiketnya tidak berlaku lagi.\nAlasan: {reason}"
+    ),
+    "refund.midtrans_refused": (
+        "❌ <b>Midtrans menolak refund</b> pesanan <code>{order}</code>: {why}\nTidak ada yang berubah."
+    ),
+    "refund.midtrans_unavailable": (
+        "⚠️ <b>Midtrans tidak bisa dihubungi</b>: tidak ada yang berubah pada pesanan <code>{order}</code>, dan "
+        "tiketnya tetap berlaku. Coba lagi sebentar lagi (refund yang sama diminta ulang, tidak pernah dua kali)."
+    ),
+    "refund.refused.not_found": "Pesanan <code>{order}</code> tidak ditemukan.",
+    "refund.refused.not_allowed": "🙏 Maaf: hanya admin dan penyelenggara acaranya yang bisa me-refund pesanan ini.",
+    "refund.refused.not_paid": "Pesanan <code>{order}</code> berstatus {status}: tidak ada pembayaran untuk di-refund.",
+    "refund.refused.nothing_to_refund": "Pesanan <code>{order}</code> tidak punya tiket berlaku yang bisa di-refund.",
+    "refund.refused.ticket_not_in_order": "Tiket <code>{code}</code> bukan bagian dari pesanan <code>{order}</code>.",
+    "refund.refused.ticket_void": "Tiket <code>{code}</code> sudah tidak berlaku.",
+    "refund.refused.ticket_being_refunded": "Refund tiket <code>{code}</code> sedang diproses.",
+    "refund.refused.nothing_unassigned": (
+        "Semua dana yang di-refund dari pesanan <code>{order}</code> sudah dicocokkan dengan tiket."
+    ),
+    "refund.refused.checked_in_needs_confirm": (
+        "Tiket {codes} sudah check-in: konfirmasi sekali lagi untuk me-refund-nya."
+    ),
+    "refund.refused.midtrans_refused": "Midtrans menolak: {why}",
+    "refund.refused.midtrans_unavailable": "Midtrans tidak bisa dihubungi: tidak ada yang berubah.",
+    "refund.closed": "Refund pesanan <code>{order}</code> ditutup; tidak ada yang di-refund.",
+    "refund.reason.buyer": "Permintaan pembeli",
+    "refund.reason.event": "Acara berubah atau batal",
+    "refund.reason.twice": "Terbayar dua kali",
+    "refund.reason.mistake": "Salah jual",
+    "btn.refund": "💸 Refund",
+    "btn.refund_ticket": "{mark} {code} · {tier}",
+    "btn.refund_whole": "{mark} Seluruh pesanan · {amount}",
+    "btn.refund_reason": "{mark} {reason}",
+    "btn.refund_confirm": "💸 Refund {amount}",
+    "btn.refund_anyway": "⚠️ Ya, refund juga",
+    "btn.refund_back": "« Kembali",
+    "btn.refund_close": "✖ Tutup",
+    "btn.refund_retry": "🔁 Coba lagi",
+    "btn.assign_ticket": "🗑 Batalkan {code} · {tier} · {price}",
+    "alert.refund_not_allowed": "Hanya admin dan penyelenggara acara ini yang bisa me-refund-nya.",
+    "alert.refund_gone": "Pesanan ini sudah tidak ditemukan.",
+    "alert.assign_done": "Dibatalkan.",
+    "alert.refund_gone_tickets": "Tiket itu sudah tidak bisa di-refund; ini pesanan dalam keadaannya sekarang.",
+    "btn.refund_ask_again": "🔁 Minta Midtrans lagi: {amount}",
+    "refund.needs_refund": (
+        "⚠️ Dibayar setelah kursinya habis: tidak ada tiket yang diterbitkan, jadi seluruh {total} dikembalikan."
+    ),
+    "status.pending": "menunggu pembayaran",
+    "status.paid": "lunas",
+    "status.cancelled": "dibatalkan",
+    "status.expired": "kedaluwarsa",
+    "status.failed": "gagal",
+    "status.needs_refund": "menunggu refund",
+    "status.refunded": "sudah di-refund",
+    "status.reversed": "pembayaran dibatalkan",
+    "order.status.reversed": (
+        "↩️ Pesanan <code>{order}</code> (<b>{title}</b>): pembayarannya ({total}) ditarik kembali; tiketnya tidak "
+        "berlaku lagi."
+    ),
+    "pay.pending.bank": "🏦 <b>Selesaikan pembayaran</b> pesanan <code>{order}</code> ({total}):\n{rows}",
+    "pay.pending.store": "🏪 <b>Bayar di gerai</b> untuk pesanan <code>{order}</code> ({total}):\n{rows}",
+    "pay.pending.wallet": "📱 <b>Selesaikan pembayaran</b> pesanan <code>{order}</code> ({total}):\n{rows}",
+    "pay.pending.other": "💳 <b>Selesaikan pembayaran</b> pesanan <code>{order}</code> ({total}):\n{rows}",
+    "pay.store_howto": "Tunjukkan kode ini ke kasir dan bayar sesuai jumlahnya.",
+    "pay.wallet.gopay": "• Buka GoPay dengan tombol di bawah, atau pindai kode QR-nya dengan GoPay.",
+    "pay.wallet.shopeepay": "• Buka ShopeePay dengan tombol di bawah untuk membayar.",
+    "pay.wallet.qris": "• Tampilkan kode QRIS (tombol di bawah) lalu pindai dengan e-wallet atau m-banking apa pun.",
+    "pay.wallet.other": "• Buka e-wallet Anda dengan tombol di bawah.",
+    "pay.wallet.page": "• Buka halaman pembayaran (tombol 💳 di bawah): di sana ada kode QR dan tautan ke aplikasinya.",
+    "pay.declined": (
+        "❌ <b>Kartu ditolak</b> untuk pesanan <code>{order}</code> ({total}).\n"
+        "Kursi Anda masih ditahan sampai <b>{until}</b>: coba kartu lain atau metode pembayaran lain."
+    ),
+    "btn.open_gopay": "📱 Buka GoPay",
+    "btn.open_shopeepay": "📱 Buka ShopeePay",
+    "btn.open_wallet": "📱 Buka aplikasinya",
+    "btn.show_qr": "🔳 Tampilkan kode QR",
+    "btn.payment_page": "💳 Halaman pembayaran",
+    "btn.try_other_method": "💳 Coba kartu atau metode lain",
+    "notice.reversed.buyer": (
+        "↩️ <b>Pembayaran dibatalkan</b>: pesanan <code>{order}</code> (<b>{title}</b>)\n{why}\n"
+        "Tiket Anda untuk pesanan ini tidak berlaku lagi: {codes}."
+    ),
+    "notice.reversed.staff": (
+        "🚨 <b>Pembayaran dibatalkan</b>: pesanan <code>{order}</code>\n<b>{title}</b>, {amount}\n{why}\n"
+        "{n} tiket tidak berlaku: {codes}\nSudah check-in: {checked_in}\n👤 {buyer}{contact}"
+    ),
+    "notice.reversed.buyer.no_tickets": (
+        "↩️ <b>Pembayaran dibatalkan</b>: pesanan <code>{order}</code> (<b>{title}</b>)\n{why}"
+    ),
+    "notice.contact": " · {email} · {phone}",
+    "notice.reversed.deny": "Gerai membatalkan pembayaran setelah pembayaran dilakukan.",
+    "notice.reversed.cancel": "Pembayaran dibatalkan setelah dilakukan.",
+    "notice.reversed.chargeback": "Bank atau penerbit kartu menarik kembali pembayaran (chargeback).",
+    "notice.reversed.other": "Midtrans melaporkan dananya kembali ({status}).",
+    "notice.partial_refund": (
+        "💸 <b>Sebagian pesanan Anda di-refund</b>: pesanan <code>{order}</code> (<b>{title}</b>), {amount}.\n"
+        "Tidak berlaku lagi: {codes}. Tiket Anda yang lain tetap berlaku."
+    ),
+    "notice.partial_refund.no_tickets": (
+        "💸 <b>Sebagian pesanan Anda di-refund</b>: pesanan <code>{order}</code> (<b>{title}</b>), {amount}. "
+        "Kami akan memberi tahu tiket mana yang termasuk."
+    ),
+    "notice.refund_unassigned": (
+        "🚨 <b>Refund tanpa tiket</b>: pesanan <code>{order}</code>\n<b>{title}</b>, dibayar {total}\n"
+        "Midtrans melaporkan {refunded} di-refund; <b>{amount}</b> di antaranya belum dicocokkan dengan tiket. "
+        "Pilih tiket yang dibatalkan:\n{tickets}"
+    ),
+    "notice.refund_unassigned.done": (
+        "✅ Pesanan <code>{order}</code> (<b>{title}</b>): semua dana yang di-refund ({refunded}) sudah "
+        "dicocokkan dengan tiket yang dibatalkan.\n{tickets}"
+    ),
+    "notice.expired_unconfirmed": (
+        "⚠️ <b>Kedaluwarsa tanpa konfirmasi</b>: pesanan <code>{order}</code> (<b>{title}</b>), {total}\n"
+        "Midtrans tidak bisa dihubungi untuk memastikan apakah pesanan ini sudah dibayar sebelum penahanan "
+        "berakhir ({since}), jadi kursinya dilepas. Jika pembeli sudah membayar, settlement yang terlambat tetap "
+        "sampai ke Karcis; periksa dasbor Midtrans."
     ),
 }
 

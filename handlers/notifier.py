@@ -1,6 +1,9 @@
 """The Telegram side of `bot.notifications`: what an order owes (bot.outbox.Message) becomes messages to the
 buyer, the event's organisers or the admins, each in the recipient's language (kept on their user document).
 
+A sale is not a message per organiser: it goes into each organiser's digest (bot/digest.py), which
+`send_digest` renders. The buyer's receipt rides in the caption of their first ticket photo.
+
 `Forbidden` (the user blocked the bot, or never started it) raises `Undeliverable`: the delivery service stops
 retrying and the tickets stay retrievable with /mytickets. `RetryAfter` is waited out and the call tried once
 more; any other error propagates, and the delivery service records it and retries later.
@@ -11,26 +14,35 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from collections.abc import Awaitable, Callable, Iterable
-from datetime import timedelta
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup
-from telegram.error import Forbidden, RetryAfter
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.clock import to_wib
+from bot.digest import Digest, DigestEvent
 from bot.notifications import Notice, Undeliverable
 from bot.outbox import Message
+from bot.refunds import RefundTicket
 from bot.services import Services
 from handlers.buyer import CART, TICKETS
-from handlers.keyboards import button, encode_cart, fits, markup
+from handlers.formatting import CAPTION_LIMIT, TEXT_LIMIT, shorten, visible_length, wib
+from handlers.keyboards import button, encode_cart, fits, markup, url_button
 from handlers.messages import Html, label, lang_of, t
-from handlers.shared import send, send_ticket
-from handlers.views import lines_text, payment_instructions, price
+from handlers.refunds import OPEN as REFUND_OPEN
+from handlers.refunds import codes_text, unassigned_keyboard, unassigned_text
+from handlers.shared import NO_PREVIEW, send, send_ticket
+from handlers.views import lines_text, payment_actions, payment_instructions, price, ticket_caption
+from storage.documents import OrderDoc, TicketDoc, TicketStatus, VoidReason
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+Rendered = tuple[Html, InlineKeyboardMarkup | None]
 MAX_WAIT_SECONDS = 60.0  # a longer flood wait is not slept through: the delivery job retries later
 
 
@@ -60,6 +72,10 @@ class TelegramNotifier:
             Message.NEEDS_REFUND: self._needs_refund,
             Message.AMOUNT_MISMATCH: self._amount_mismatch,
             Message.PAYMENT_REVIEW: self._payment_review,
+            Message.REVERSED: self._reversed,
+            Message.PARTIAL_REFUND: self._partial_refund,
+            Message.REFUND_UNASSIGNED: self._refund_unassigned,
+            Message.EXPIRED_UNCONFIRMED: self._expired_unconfirmed,
         }
         await handlers[notice.message](notice)
 
@@ -94,16 +110,19 @@ class TelegramNotifier:
         await self._once(notice, "buyer", lambda: send(self._bot, notice.order.user_id, text, keyboard))
 
     async def _to_staff(
-        self, notice: Notice, recipients: Iterable[int], render: Callable[[str], Html], what: str,
+        self, notice: Notice, recipients: Iterable[int], render: Callable[[str], Html | Rendered], what: str,
     ) -> None:
-        """Tell each recipient in their language. One who blocked the bot is skipped; other failures are raised
-        after everyone else was tried (a retry then tells only those not yet told)."""
+        """Tell each recipient in their language (`render` gives the text, or the text and its buttons). One who
+        blocked the bot is skipped; other failures are raised after everyone else was tried (a retry then tells
+        only those not yet told)."""
         failure: Exception | None = None
         told = 0
         for uid in sorted(set(recipients)):
-            text = render(await self._lang(uid))
+            rendered = render(await self._lang(uid))
+            text, keyboard = rendered if isinstance(rendered, tuple) else (rendered, None)
             try:
-                await self._once(notice, f"user:{uid}", lambda uid=uid, text=text: send(self._bot, uid, text))
+                await self._once(notice, f"user:{uid}",
+                                 lambda uid=uid, text=text, keyboard=keyboard: send(self._bot, uid, text, keyboard))
                 told += 1
             except Undeliverable as exc:
                 log.warning("%s: user %s cannot be reached (%s)", what, uid, exc)
@@ -120,39 +139,75 @@ class TelegramNotifier:
         return notice.event.title if notice.event else notice.order.event_id
 
     async def _paid(self, notice: Notice) -> None:
-        """Payment received (or a free order confirmed), then one QR photo per ticket."""
+        """One QR photo per ticket, the first captioned with the receipt (payment received, or a free order
+        confirmed) and the My tickets button. A receipt too long for a caption (1024 characters), or one with no
+        ticket to ride on yet, is sent as its own message first.
+
+        Parts: `ticket:<id>` per photo. The receipt counts as delivered once `buyer` (its own message, also from
+        before receipts rode in captions) or any ticket part is, since the first photo sent carries it."""
         order = notice.order
         lang = await self._lang(order.user_id)
-        key = "notice.paid" if order.total else "notice.free"
-        await self._to_buyer(notice, t(lang, key, order=order.id, title=self._title(notice),
-                                       lines=lines_text(lang, order.lines), total=Html(price(lang, order.total)),
-                                       n=len(notice.tickets)),
-                             markup([[button(label(lang, "btn.my_tickets"), TICKETS, "0")]]))
-        for ticket in notice.tickets:
-            await self._once(notice, f"ticket:{ticket.id}",
-                             lambda ticket=ticket: send_ticket(self._bot, order.user_id, ticket, notice.event, lang))
+        keyboard = markup([[button(label(lang, "btn.my_tickets"), TICKETS, "0")]])
+        owed = [ticket for ticket in notice.tickets if f"ticket:{ticket.id}" not in notice.delivered]
+        receipt_sent = "buyer" in notice.delivered or any(p.startswith("ticket:") for p in notice.delivered)
+        lead: Html | None = None
+        if not receipt_sent:
+            values = {"order": order.id, "lines": lines_text(lang, order.lines),
+                      "total": Html(price(lang, order.total))}
+            lead = t(lang, "receipt.paid" if order.total else "receipt.free", **values)
+            if not owed or visible_length(f"{lead}\n\n{ticket_caption(lang, owed[0], notice.event)}") > CAPTION_LIMIT:
+                key = "notice.paid" if order.total else "notice.free"
+                await self._to_buyer(notice, t(lang, key, title=self._title(notice), **values), keyboard)
+                lead = None
+        for ticket in owed:
+            first, lead = lead, None
+            await self._once(notice, f"ticket:{ticket.id}", lambda ticket=ticket, first=first: send_ticket(
+                self._bot, order.user_id, ticket, notice.event, lang, lead=first, markup=keyboard if first else None))
 
     async def _sale(self, notice: Notice) -> None:
-        """Each organiser: event, tiers and quantities, buyer, sold / capacity so far."""
-        order = notice.order
-        ordered = {line.tier for line in order.lines}
-        tiers = [tier for tier in notice.tiers if tier.code in ordered]
+        """Add the sale to each organiser's digest (stored before the part is recorded, so the SALE entry is
+        marked sent only after every organiser's digest has it); the digest job sends it. An organiser told by
+        a per-sale message before digests (`user:<id>` delivered) is not told again."""
+        for uid in sorted(set(notice.event.organisers if notice.event else [])):
+            if f"digest:{uid}" in notice.delivered or f"user:{uid}" in notice.delivered:
+                continue
+            await self._services.digests.add_sale(uid, notice.order)
+            await notice.sent(f"digest:{uid}")
 
-        def render(lang: str) -> Html:
-            figures = "\n".join(t(lang, "notice.sale.tier", tier=tier.name, sold=tier.sold, capacity=tier.capacity)
-                                for tier in tiers)
-            return t(lang, "notice.sale", title=self._title(notice), lines=lines_text(lang, order.lines),
-                     buyer=order.buyer.name, order=order.id, figures=Html(figures),
-                     sold=sum(tier.sold for tier in notice.tiers),
-                     capacity=sum(tier.capacity for tier in notice.tiers))
+    # ---- the organisers' sale digest (bot/digest.py) ---------------------------------------------------
 
-        await self._to_staff(notice, notice.event.organisers if notice.event else [], render, f"sale {order.id}")
+    async def send_digest(self, digest: Digest, *, edit_message_id: int | None) -> int:
+        """Edit the recent digest message to show `digest`, or send a new one when there is none, or it can no
+        longer be edited (deleted, say). An edit that changes nothing means the message already shows it."""
+        text = render_digest(await self._lang(digest.recipient), digest)
+        if edit_message_id is not None:
+            try:
+                await self._call(lambda: self._bot.edit_message_text(
+                    text, chat_id=digest.recipient, message_id=edit_message_id, parse_mode=ParseMode.HTML,
+                    link_preview_options=NO_PREVIEW))
+                return edit_message_id
+            except BadRequest as exc:
+                if "not modified" in exc.message.lower():
+                    return edit_message_id
+                log.info("digest for %s: message %s cannot be edited (%s); sending a new one", digest.recipient,
+                         edit_message_id, exc.message)
+        sent = await self._call(lambda: send(self._bot, digest.recipient, text))
+        return sent.message_id
 
     async def _payment_pending(self, notice: Notice) -> None:
         """How to finish paying: virtual account number, bill key, payment code..."""
         lang = await self._lang(notice.order.user_id)
         instructions = notice.order.payment.get("instructions") or {}
-        await self._to_buyer(notice, payment_instructions(lang, notice.order, instructions))
+        text, keyboard = (payment_instructions(lang, notice.order, instructions),
+                          pending_keyboard(lang, notice.order, instructions))
+        try:
+            await self._to_buyer(notice, text, keyboard)
+        except BadRequest as exc:  # a button URL from Midtrans that Telegram refuses: the text still goes
+            if keyboard is None:
+                raise
+            log.warning("order %s: Telegram refused the payment buttons (%s); sending the text alone",
+                        notice.order.id, exc.message)
+            await self._to_buyer(notice, text)
 
     async def _released(self, notice: Notice) -> None:
         """The hold ended or the payment failed: the seats were released (with a button to try again)."""
@@ -182,10 +237,10 @@ class TelegramNotifier:
         except Undeliverable as exc:
             unreachable = exc  # the admins must hear of it all the same
         tier = str(notice.detail.get("tier", ""))
-        await self._to_staff(notice, notice.admin_ids, lambda lang: t(
+        await self._to_staff(notice, notice.admin_ids, lambda lang: (t(
             lang, "notice.needs_refund.admin", order=order.id, title=self._title(notice),
             total=Html(price(lang, order.total)), tier=tier, buyer=order.buyer.name, email=order.buyer.email,
-            phone=order.buyer.phone), f"needs_refund {order.id}")
+            phone=order.buyer.phone), refund_button(lang, order.id)), f"needs_refund {order.id}")
         if unreachable is not None:
             log.warning("order %s: the buyer cannot be told of the refund (%s)", order.id, unreachable)
 
@@ -201,3 +256,150 @@ class TelegramNotifier:
         await self._to_staff(notice, notice.admin_ids, lambda lang: t(
             lang, "notice.review", order=order.id, title=self._title(notice), total=Html(price(lang, order.total)),
             method=str(order.payment.get("payment_type") or "?")), f"payment_review {order.id}")
+
+    # ---- money after the sale (docs/money.md) ----------------------------------------------------------------
+
+    async def _reversed(self, notice: Notice) -> None:
+        """Money taken back after the sale: the buyer (tickets void, why); the organisers and the admins (with how
+        many tickets were already checked in; the buyer's contact details for the admins only). The staff are told
+        even when the buyer cannot be reached."""
+        order, detail = notice.order, notice.detail
+        status = str(detail.get("status") or order.payment.get("transaction_status") or "?")
+        codes = [str(code) for code in detail.get("tickets") or []]  # the tickets it voided
+        if not isinstance(detail.get("tickets"), list):  # older entries: every ticket not voided by a refund
+            codes = [ticket.id for ticket in await self._services.tickets.for_order(order.id)
+                     if ticket.status == TicketStatus.VALID or ticket.void_reason == VoidReason.REVERSED]
+        amount = int(detail.get("amount") or order.total)
+
+        def why(lang: str) -> Html:
+            key = f"notice.reversed.{status}"
+            return t(lang, key if status in REVERSAL_KINDS else "notice.reversed.other", status=status)
+
+        def staff_text(lang: str, contact: bool) -> Html:
+            details = t(lang, "notice.contact", email=order.buyer.email, phone=order.buyer.phone) if contact else ""
+            return t(lang, "notice.reversed.staff", order=order.id, title=self._title(notice),
+                     amount=price(lang, amount), why=why(lang), n=len(codes), codes=codes_text(codes) or "—",
+                     checked_in=int(detail.get("checked_in") or 0), buyer=order.buyer.name, contact=Html(details))
+
+        lang = await self._lang(order.user_id)
+        key = "notice.reversed.buyer" if codes else "notice.reversed.buyer.no_tickets"
+        unreachable: Undeliverable | None = None
+        try:
+            await self._to_buyer(notice, t(lang, key, order=order.id, title=self._title(notice), why=why(lang),
+                                           codes=codes_text(codes)))
+        except Undeliverable as exc:
+            unreachable = exc
+        admins = set(notice.admin_ids)
+        organisers = set(notice.event.organisers if notice.event else []) - admins
+        failure: Exception | None = None
+        for group, contact in ((organisers, False), (admins, True)):
+            try:
+                if group:
+                    await self._to_staff(notice, group, lambda lang, contact=contact: staff_text(lang, contact),
+                                         f"reversed {order.id}")
+            except Exception as exc:  # noqa: BLE001 - raised below, after the other group was tried
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+        if unreachable is not None:
+            log.warning("order %s: the buyer cannot be told of the reversal (%s)", order.id, unreachable)
+
+    async def _partial_refund(self, notice: Notice) -> None:
+        """Part of the money went back: which tickets are void now, and how much."""
+        order, detail = notice.order, notice.detail
+        lang = await self._lang(order.user_id)
+        codes = [str(c) for c in detail.get("tickets") or []]
+        amount = price(lang, int(detail.get("amount") or 0))
+        key = "notice.partial_refund" if codes else "notice.partial_refund.no_tickets"
+        await self._to_buyer(notice, t(lang, key, order=order.id, title=self._title(notice), amount=amount,
+                                       codes=codes_text(codes)))
+
+    async def _refund_unassigned(self, notice: Notice) -> None:
+        """Admins: Midtrans refunded an amount without naming tickets; one button per valid ticket to void."""
+        order = notice.order
+        tickets = refund_tickets(order, await self._services.tickets.for_order(order.id))
+        unassigned = order.unassigned_amount
+        await self._to_staff(notice, notice.admin_ids, lambda lang: (
+            unassigned_text(lang, order, self._title(notice), tickets, unassigned),
+            unassigned_keyboard(lang, order, tickets, unassigned)), f"refund_unassigned {order.id}")
+
+    async def _expired_unconfirmed(self, notice: Notice) -> None:
+        """Admins: the hold ended while Midtrans could not be asked whether the order was paid."""
+        order = notice.order
+        since = notice.detail.get("since")
+        moment = since if isinstance(since, datetime) else _iso(since)
+        await self._to_staff(notice, notice.admin_ids, lambda lang: t(
+            lang, "notice.expired_unconfirmed", order=order.id, title=self._title(notice),
+            total=Html(price(lang, order.total)), since=wib(moment, lang) if moment else "?"),
+            f"expired_unconfirmed {order.id}")
+
+
+REVERSAL_KINDS = ("deny", "cancel", "chargeback")
+
+
+def pending_keyboard(lang: str, order: OrderDoc, instructions: Mapping[str, Any]) -> InlineKeyboardMarkup | None:
+    """Open the e-wallet / show the QR when Midtrans gave them; and the payment page (after a declined card: to
+    try another card or method on the same hold)."""
+    rows = [[url_button(text, url)] for text, url in payment_actions(lang, order, instructions)]
+    page = order.payment.get("redirect_url")
+    if page:
+        declined = order.payment.get("transaction_status") == "deny"
+        rows.append([url_button(label(lang, "btn.try_other_method" if declined else "btn.payment_page"), page)])
+    return markup(rows)
+
+
+def refund_button(lang: str, order_id: str) -> InlineKeyboardMarkup | None:
+    """💸 Refund: opens the refund screen under the notice (handlers/refunds.py)."""
+    return markup([[button(label(lang, "btn.refund"), REFUND_OPEN, order_id)]])
+
+
+def refund_tickets(order: OrderDoc, tickets: Iterable[TicketDoc]) -> list[RefundTicket]:
+    """An order's tickets as the refund screens show them (price from the order's lines)."""
+    prices = {line.tier: line.price for line in order.lines}
+    claims = set(order.refund_claims)
+    return [RefundTicket(code=ticket.id, tier=ticket.tier, tier_name=ticket.tier_name,
+                         price=prices.get(ticket.tier, 0), status=ticket.status, checked_in_at=ticket.checked_in_at,
+                         void_reason=ticket.void_reason, claimed=ticket.id in claims) for ticket in tickets]
+
+
+def _iso(text: object) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def render_digest(lang: str, digest: Digest) -> Html:
+    """Sales since the window opened, per event and tier with sold / capacity now, then the latest orders by
+    buyer and order id; earlier ones counted. Kept within a message's 4096 characters by listing fewer."""
+    head = t(lang, "digest.head", since=f"{to_wib(digest.since):%H:%M} WIB", orders=digest.orders,
+             seats=sum(event.seats for event in digest.events))
+    blocks = [head, *(_digest_event(lang, event) for event in digest.events)]
+    listed = list(digest.latest)
+    while True:
+        lines = [t(lang, "digest.sale", buyer=shorten(sale.buyer, 40), order=sale.order_id,
+                   seats=", ".join(f"{line.qty} × {shorten(line.name, 24)}" for line in sale.lines))
+                 for sale in reversed(listed)]
+        more = digest.orders - len(listed)
+        tail = [t(lang, "digest.latest"), *lines] if lines else []
+        if more:
+            tail.append(t(lang, "digest.more", n=more))
+        text = Html("\n\n".join(blocks) + ("\n\n" + "\n".join(tail) if tail else ""))
+        if visible_length(text) <= TEXT_LIMIT or not listed:
+            return text if visible_length(text) <= TEXT_LIMIT else Html(head)
+        listed = listed[1:]
+
+
+def _digest_event(lang: str, event: DigestEvent) -> Html:
+    lines = [t(lang, "digest.event", title=shorten(event.title, 64), orders=event.orders, seats=event.seats)]
+    for tier in event.tiers:
+        if tier.sold is None or tier.capacity is None:
+            lines.append(t(lang, "digest.tier.gone", tier=tier.name, qty=tier.qty))
+        else:
+            lines.append(t(lang, "digest.tier", tier=tier.name, qty=tier.qty, sold=tier.sold, capacity=tier.capacity))
+    if event.sold is not None and event.capacity is not None:
+        lines.append(t(lang, "digest.total", sold=event.sold, capacity=event.capacity))
+    return Html("\n".join(lines))

@@ -34,6 +34,7 @@ from handlers.shared import (
     user_id,
 )
 from handlers.views import checkin_answer, stats_block
+from storage.documents import TicketDoc
 
 SCAN_WINDOW = timedelta(minutes=15)  # photos count as scans this long after /scan or the last scan
 TICKET_LINK = filters.Regex(rf"^/start(?:@\w+)?\s+{PAYLOAD_PREFIX}")
@@ -56,10 +57,10 @@ async def refuse(update: Update, context: Context) -> None:
     await reply(update, context, t(lang(update), "refused.staff_only"))
 
 
-async def answer_checkin(update: Update, context: Context, code_or_link: str) -> None:
+async def answer_checkin(update: Update, context: Context, code_or_link: str, read: TicketDoc | None = None) -> None:
     """Check one ticket in and answer ✅ holder, tier / ⚠️ already, when, by whom / ❌ why not."""
     services = services_of(context)
-    result = await services.checkin.check_in(code_or_link, user_id(update))
+    result = await services.checkin.check_in(code_or_link, user_id(update), read=read)
     by_name = None
     if result.status == CheckInStatus.ALREADY_CHECKED_IN and result.checked_in_by is not None:
         staff = await services.store.users.get(result.checked_in_by)
@@ -72,9 +73,10 @@ async def ticket_link(update: Update, context: Context) -> None:
     services, uid, lang_ = services_of(context), user_id(update), lang(update)
     payload = context.args[0] if context.args else ""
     ticket = await services.tickets.get(payload)
-    event = await services.store.events.get(ticket.event_id) if ticket else None
+    listing = await services.catalog.definitions(ticket.event_id) if ticket else None
+    event = listing.event if listing else None
     if ticket and event and services.checkin.may_check_in(event, uid):
-        await answer_checkin(update, context, payload)
+        await answer_checkin(update, context, payload, ticket)
     elif ticket and ticket.user_id == uid:
         await send_ticket(context.bot, update.effective_chat.id, ticket, event, lang_)
     elif await is_staff(services, uid):

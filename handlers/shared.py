@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
@@ -21,6 +24,7 @@ from storage.documents import EventDoc, TicketDoc
 log = logging.getLogger(__name__)
 
 SERVICES_KEY = "karcis.services"
+PROFILES_KEY = "karcis.written_profiles"
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE  # new messages in private chats (not edits)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -89,20 +93,52 @@ async def drop_buttons(query: CallbackQuery) -> None:
         await query.edit_message_reply_markup(None)
 
 
-async def send_ticket(bot: Bot, chat_id: int, ticket: TicketDoc, event: EventDoc | None, lang_: str) -> Message:
-    """One ticket: its QR (the deep link a phone camera opens) captioned with event, tier, holder and code."""
+async def send_ticket(bot: Bot, chat_id: int, ticket: TicketDoc, event: EventDoc | None, lang_: str, *,
+                      lead: Html | None = None, markup: InlineKeyboardMarkup | None = None) -> Message:
+    """One ticket: its QR (the deep link a phone camera opens) captioned with event, tier, holder and code, after
+    `lead` (a receipt; the caller checks that the whole caption fits)."""
     png = await render_qr(bot.username, ticket.id)
-    return await bot.send_photo(chat_id, photo=png, caption=ticket_caption(lang_, ticket, event),
-                                parse_mode=ParseMode.HTML, filename=f"karcis-{ticket.id}.png")
+    caption = ticket_caption(lang_, ticket, event)
+    return await bot.send_photo(chat_id, photo=png, caption=Html(f"{lead}\n\n{caption}") if lead else caption,
+                                parse_mode=ParseMode.HTML, filename=f"karcis-{ticket.id}.png", reply_markup=markup)
+
+
+class WrittenProfiles:
+    """What this process last wrote as each user's (language, name), and when: an update that brings the same
+    values within `ttl` seconds costs no MongoDB command. Bounded (least recently seen users go first). The ttl
+    bounds how long another process's write (same user, other values) can be overlooked here."""
+
+    def __init__(self, *, size: int = 100_000, ttl: float = 600.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._seen: OrderedDict[int, tuple[str | None, str | None, float]] = OrderedDict()
+        self._size, self._ttl, self._monotonic = size, ttl, monotonic
+
+    def unchanged(self, uid: int, language: str | None, name: str | None) -> bool:
+        entry = self._seen.get(uid)
+        if entry is None or entry[:2] != (language, name) or self._monotonic() - entry[2] >= self._ttl:
+            return False
+        self._seen.move_to_end(uid)
+        return True
+
+    def written(self, uid: int, language: str | None, name: str | None) -> None:
+        self._seen[uid] = (language, name, self._monotonic())
+        self._seen.move_to_end(uid)
+        while len(self._seen) > self._size:
+            self._seen.popitem(last=False)
 
 
 async def remember_user(update: Update, context: Context) -> None:
-    """Keep the user's language and name on their user document, so notices reach them in their language."""
+    """Keep the user's language and name on their user document, so notices reach them in their language:
+    written when they differ from what this process wrote last (one upsert, no read), else nothing."""
     user = update.effective_user
     if user is None or user.is_bot:
         return
+    profiles: WrittenProfiles = context.application.bot_data.setdefault(PROFILES_KEY, WrittenProfiles())
+    if profiles.unchanged(user.id, user.language_code, user.full_name):
+        return
     await services_of(context).store.users.remember_user(user.id, language=user.language_code,
                                                          name=user.full_name)
+    profiles.written(user.id, user.language_code, user.full_name)
 
 
 def _describe(update: object) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from bot.clock import WIB
 from bot.stats import EventStats
 from bot.tickets import format_code
 from handlers.formatting import CAPTION_LIMIT, TEXT_LIMIT, fit_between, rupiah, wib, wib_time
-from handlers.messages import Html, t
+from handlers.messages import Html, label, t
 from storage.documents import EventDoc, OrderDoc, OrderLine, TicketDoc, TicketStatus, TierDoc
 
 
@@ -100,8 +100,49 @@ def order_status(lang: str, order: OrderDoc, event: EventDoc | None) -> Html:
     return t(lang, f"order.status.{order.status.value}", **values)
 
 
+WALLET_TYPES = ("gopay", "shopeepay", "qris")
+PAYMENT_KINDS = {"bank_transfer": "bank", "echannel": "bank", "permata": "bank", "cstore": "store",
+                 **{wallet: "wallet" for wallet in WALLET_TYPES}}
+# Midtrans's `actions` a buyer may open (docs.midtrans.com, GoPay/QRIS/ShopeePay charge and status responses:
+# "generate-qr-code" is the QR image URL, "deeplink-redirect" opens the e-wallet app). The others
+# ("get-status", "cancel") are server-to-server API calls and are never shown.
+QR_ACTIONS = ("generate-qr-code", "generate-qr-code-v2")
+DEEPLINK_ACTIONS = ("deeplink-redirect",)
+OPEN_APP = {"gopay": "btn.open_gopay", "shopeepay": "btn.open_shopeepay"}
+
+
+def _payment_type(order: OrderDoc, instructions: Mapping[str, Any]) -> str:
+    return str(instructions.get("payment_type") or order.payment.get("payment_type")
+               or order.payment.get("instructions_for") or "")
+
+
+def _openable(url: object) -> bool:
+    """Telegram opens only http(s) and tg links from a button; an app scheme (gojek://) cannot be one."""
+    return isinstance(url, str) and url.startswith(("https://", "http://")) and len(url) <= 2048
+
+
+def payment_actions(lang: str, order: OrderDoc, instructions: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The buttons (label, URL) that finish an e-wallet payment: open the app (deeplink), show the QR."""
+    kind = _payment_type(order, instructions)
+    found: list[tuple[str, str]] = []
+    for action in instructions.get("actions") or []:
+        if not isinstance(action, Mapping) or not _openable(action.get("url")):
+            continue
+        name = action.get("name")
+        if name in DEEPLINK_ACTIONS:
+            found.append((label(lang, OPEN_APP.get(kind, "btn.open_wallet")), action["url"]))
+        elif name in QR_ACTIONS and not any(text == label(lang, "btn.show_qr") for text, _ in found):
+            found.append((label(lang, "btn.show_qr"), action["url"]))
+    return found
+
+
 def payment_instructions(lang: str, order: OrderDoc, instructions: Mapping[str, Any]) -> Html:
-    """How to finish a pending payment: virtual account numbers, bill key, store payment code, links."""
+    """How to finish a pending payment: virtual account numbers, bill key, store payment code, the e-wallet
+    (its buttons come from `payment_actions`); or, after a declined card, that the seats are still held."""
+    if order.payment.get("transaction_status") == "deny":
+        return t(lang, "pay.declined", order=order.id, total=Html(price(lang, order.total)),
+                 until=Html(wib(order.expires_at, lang)))
+    kind = _payment_type(order, instructions)
     rows: list[str] = []
     for va in instructions.get("va_numbers") or []:
         if isinstance(va, Mapping) and va.get("va_number"):
@@ -113,20 +154,21 @@ def payment_instructions(lang: str, order: OrderDoc, instructions: Mapping[str, 
     if instructions.get("payment_code"):
         rows.append(t(lang, "pay.store", store=str(instructions.get("store") or "").title(),
                       code=instructions["payment_code"]))
-    for action in instructions.get("actions") or []:
-        url = action.get("url") if isinstance(action, Mapping) else None
-        if isinstance(url, str) and url.startswith(("https://", "http://")):
-            rows.append(t(lang, "pay.action", url=Html(html.escape(url, quote=True)),
-                          name=str(action.get("name") or "link").replace("-", " ")))
+        rows.append(t(lang, "pay.store_howto"))
+    if payment_actions(lang, order, instructions):
+        rows.append(t(lang, f"pay.wallet.{kind}" if kind in WALLET_TYPES else "pay.wallet.other"))
+    elif kind in WALLET_TYPES:  # Midtrans gave no QR or app link: the payment page shows them
+        rows.append(t(lang, "pay.wallet.page"))
     pdf = instructions.get("pdf_url")
-    if isinstance(pdf, str) and pdf.startswith(("https://", "http://")):
-        rows.append(t(lang, "pay.pdf", url=Html(html.escape(pdf, quote=True))))
+    if _openable(pdf):
+        rows.append(t(lang, "pay.pdf", url=Html(html.escape(str(pdf), quote=True))))
     expiry = _midtrans_time(instructions.get("expiry_time"))
     if expiry is not None:
         rows.append(t(lang, "pay.expiry", until=Html(wib(expiry, lang))))
     if not rows:
         rows.append(t(lang, "pay.no_details"))
-    return t(lang, "pay.pending", order=order.id, total=Html(price(lang, order.total)), rows=Html("\n".join(rows)))
+    header = f"pay.pending.{PAYMENT_KINDS.get(kind, 'other')}"
+    return t(lang, header, order=order.id, total=Html(price(lang, order.total)), rows=Html("\n".join(rows)))
 
 
 def _midtrans_time(text: object) -> datetime | None:

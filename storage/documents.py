@@ -76,6 +76,7 @@ class OrderStatus(StrEnum):
     FAILED = "failed"
     NEEDS_REFUND = "needs_refund"
     REFUNDED = "refunded"
+    REVERSED = "reversed"  # the money was taken back after a sale (cstore reversal, cancel after capture, chargeback)
 
 
 class Buyer(BaseModel):
@@ -111,6 +112,47 @@ class OutboxEntry(BaseModel):
     delivered: list[str] = Field(default_factory=list, description="parts already sent (a retry skips them)")
 
 
+class RefundSource(StrEnum):
+    KARCIS = "karcis"      # started from the chat through Midtrans's refund API
+    MIDTRANS = "midtrans"  # reported by Midtrans without Karcis asking (dashboard refund, partial chargeback)
+
+
+class RefundState(StrEnum):
+    REQUESTED = "requested"    # Karcis asked Midtrans; the answer is not known yet (its tickets are claimed)
+    DONE = "done"              # accounted for: its tickets are void and their seats are back in stock
+    UNASSIGNED = "unassigned"  # Midtrans reported money back without tickets: admins choose which tickets to void
+
+
+class RefundRecord(BaseModel):
+    """One refund (or partial chargeback) of an order, by amount. See docs/money.md."""
+
+    id: str = Field(description="storage-safe key of this record in OrderDoc.refunds")
+    refund_key: str | None = Field(description="Midtrans's refund_key (ours for refunds Karcis started)")
+    amount: int = Field(description="rupiah that went back")
+    tickets: list[str] = Field(default_factory=list, description="ticket codes voided for it")
+    ticket_amount: int = Field(default=0, description="Σ price of `tickets`")
+    source: RefundSource
+    kind: str = Field(default="refund", description="refund or chargeback")
+    by: int | None = Field(default=None, description="the user who asked for it (None: from Midtrans)")
+    reason: str = ""
+    at: datetime
+    status: RefundState
+
+    @property
+    def unassigned(self) -> int:
+        """Rupiah of this refund not yet matched by voided tickets (only for UNASSIGNED records)."""
+        return max(0, self.amount - self.ticket_amount) if self.status == RefundState.UNASSIGNED else 0
+
+
+class ReturnedSeats(BaseModel):
+    """Seats of a still-paid order given back to stock by a refund (reconcile subtracts them from `sold`)."""
+
+    tier: str
+    qty: int
+    price: int
+    refund_id: str
+
+
 class OrderDoc(Document):
     id: str = Field(alias="_id")
     user_id: int
@@ -130,11 +172,29 @@ class OrderDoc(Document):
     sent: dict[str, datetime] = Field(default_factory=dict, description="messages delivered, by kind")
     notify_due_at: datetime | None = Field(default=None, description="when the outbox should next be delivered")
     delivery_lease_until: datetime | None = Field(default=None, description="a delivery in progress holds it")
+    refunded_amount: int = Field(default=0, description="rupiah that went back, as Midtrans last reported")
+    refunds: dict[str, RefundRecord] = Field(default_factory=dict, description="by RefundRecord.id")
+    refund_claims: list[str] = Field(default_factory=list, description="ticket codes a refund has claimed")
+    returned: list[ReturnedSeats] = Field(default_factory=list, description="seats given back while still paid")
+    poll_due_at: datetime | None = Field(default=None, description="when the status API should next be asked")
+
+    @property
+    def refund_list(self) -> list[RefundRecord]:
+        return sorted(self.refunds.values(), key=lambda r: r.at)
+
+    @property
+    def unassigned_amount(self) -> int:
+        return sum(r.unassigned for r in self.refunds.values())
 
 
 class TicketStatus(StrEnum):
     VALID = "valid"
     VOID = "void"
+
+
+class VoidReason(StrEnum):
+    REFUNDED = "refunded"  # its money went back (a refund naming it, or the whole order refunded)
+    REVERSED = "reversed"  # the order's payment was reversed or charged back
 
 
 class TicketDoc(Document):
@@ -150,6 +210,8 @@ class TicketDoc(Document):
     issued_at: datetime
     checked_in_at: datetime | None = None
     checked_in_by: int | None = None
+    void_reason: VoidReason | None = None
+    voided_at: datetime | None = None
 
 
 class ReservationClaim(BaseModel):
@@ -185,6 +247,9 @@ class PurchaseDraft(BaseModel):
     name: str | None = None
     email: str | None = None
     phone: str | None = None
+    prompt_message_id: int | None = Field(
+        default=None, description="the bot's message that shows this purchase's prompts and summary, edited in "
+        "place; None (drafts from before it was kept): the next step sends a new one")
 
     @property
     def buyer(self) -> Buyer | None:

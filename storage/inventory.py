@@ -64,12 +64,13 @@ class InventoryStore:
     async def _move(
         self, tier_id: str, source: str, target: str | None, qty: int, *,
         require: dict[str, Any] | None = None, record: dict[str, Any] | None = None, forget: tuple[str, ...] = (),
+        count: dict[str, int] | None = None,
     ) -> bool:
         """Move `qty` seats from one counter to another (or out of capacity), only if `source` has them and the
         tier matches `require`; in the same update set `record` and unset `forget` (the per-order ledger)."""
         if qty <= 0:
             raise ValueError("quantity must be positive")
-        inc = {source: -qty}
+        inc = {source: -qty, **(count or {})}
         if target is not None:
             inc[target] = qty
         update: dict[str, Any] = {"$inc": inc}
@@ -132,13 +133,15 @@ class InventoryStore:
         return await self._move(tier_id, "sold", "available", qty, require={f"late.{key}.qty": qty},
                                 forget=(f"late.{key}",))
 
-    async def unsell(self, tier_id: str, qty: int, order_id: str | None = None) -> bool:
-        """sold → available (refunded): once per order, recorded as `returned.<order>`."""
+    async def unsell(self, tier_id: str, qty: int, order_id: str | None = None, *, before: int = 0) -> bool:
+        """sold → available (refunded, in full or in part), counted in `returned.<order>`: only if that count is
+        still `before` (the seats the order had given back before this refund), so each refund returns its
+        seats once, and reconcile finishing it races the refund itself with the same condition."""
         if order_id is None:
             return await self._move(tier_id, "sold", "available", qty)
         key = ledger_key(order_id)
-        return await self._move(tier_id, "sold", "available", qty, require={f"returned.{key}": {"$exists": False}},
-                                record={f"returned.{key}": qty})
+        require = {f"returned.{key}": before} if before else {f"returned.{key}": {"$exists": False}}
+        return await self._move(tier_id, "sold", "available", qty, require=require, count={f"returned.{key}": qty})
 
     async def ledgers(self) -> list[TierLedger]:
         """Every tier's counters with its per-order ledger (for reconcile)."""

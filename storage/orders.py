@@ -64,13 +64,91 @@ class OrderStore:
         )
         return OrderDoc.from_mongo(raw)
 
-    async def due_for_expiry(self, now: datetime, limit: int) -> list[OrderDoc]:
-        """Pending orders whose hold has ended, oldest first (served by the status + expires_at index)."""
+    async def due_for_expiry(self, now: datetime, limit: int, *, skip: int = 0) -> list[OrderDoc]:
+        """Pending orders whose hold has ended, oldest first (served by the status + expires_at index);
+        `skip`: the first ones the caller decided to keep this time."""
         cursor = (
             self._c.find({"status": OrderStatus.PENDING.value, "expires_at": {"$lte": now}})
-            .sort("expires_at", ASCENDING)
+            .sort([("expires_at", ASCENDING), ("_id", ASCENDING)])
+            .skip(skip)
             .limit(limit)
         )
+        return [OrderDoc.model_validate(raw) async for raw in cursor]
+
+    # ---- refunds by amount and status polling (docs/money.md) ------------------------------------------------
+
+    async def change_if(
+        self, order_id: str, condition: dict[str, Any], *, set_fields: dict[str, Any] | None = None,
+        inc: dict[str, int] | None = None, push: dict[str, list[Any]] | None = None,
+        claim: list[str] | None = None, unclaim: list[str] | None = None, unset: list[str] | None = None,
+    ) -> OrderDoc | None:
+        """One atomic update of an order that matches `condition`: set fields, add to counters, append to
+        lists (`push`: field → items), claim or give back ticket codes in `refund_claims`, unset fields.
+        The updated order, or None if it did not match."""
+        update: dict[str, Any] = {}
+        if set_fields:
+            update["$set"] = set_fields
+        if inc:
+            update["$inc"] = inc
+        if push:
+            update["$push"] = {k: {"$each": v} for k, v in push.items()}
+        if claim:
+            update["$addToSet"] = {"refund_claims": {"$each": claim}}
+        if unclaim:
+            update["$pull"] = {"refund_claims": {"$in": unclaim}}
+        if unset:
+            update["$unset"] = {k: "" for k in unset}
+        raw = await self._c.find_one_and_update({"_id": order_id, **condition}, update,
+                                                return_document=ReturnDocument.AFTER)
+        return OrderDoc.from_mongo(raw)
+
+    @staticmethod
+    def unclaimed(codes: list[str]) -> dict[str, Any]:
+        """A condition: none of these ticket codes is claimed by a refund."""
+        return {"refund_claims": {"$nin": codes}}
+
+    async def due_for_poll(self, now: datetime, limit: int) -> list[OrderDoc]:
+        """Orders whose Midtrans status should be asked now, oldest due first (served by the poll_due index)."""
+        cursor = (self._c.find({"poll_due_at": {"$lte": now, "$type": "date"}})
+                  .sort("poll_due_at", ASCENDING).limit(limit))
+        return [OrderDoc.model_validate(raw) async for raw in cursor]
+
+    async def set_poll(self, order_id: str, at: datetime | None) -> None:
+        await self._c.update_one({"_id": order_id}, {"$set": {"poll_due_at": at}})
+
+    async def returned_by_tier(self, statuses: Iterable[OrderStatus]) -> dict[tuple[str, str], int]:
+        """Σ seats given back by refunds per (event id, tier code) over orders in `statuses`."""
+        pipeline = [
+            {"$match": {"status": {"$in": [s.value for s in statuses]}, "returned.0": {"$exists": True}}},
+            {"$unwind": "$returned"},
+            {"$group": {"_id": {"event": "$event_id", "tier": "$returned.tier"}, "seats": {"$sum": "$returned.qty"}}},
+        ]
+        rows = await self._c.aggregate(pipeline).to_list(None)
+        return {(r["_id"]["event"], r["_id"]["tier"]): r["seats"] for r in rows}
+
+    async def returned_revenue_by_tier(self) -> dict[tuple[str, str], int]:
+        """Σ price × qty given back by partial refunds per (event id, tier code), over paid orders."""
+        pipeline = [
+            {"$match": {"status": OrderStatus.PAID.value, "returned.0": {"$exists": True}}},
+            {"$unwind": "$returned"},
+            {"$group": {"_id": {"event": "$event_id", "tier": "$returned.tier"},
+                        "amount": {"$sum": {"$multiply": ["$returned.price", "$returned.qty"]}}}},
+        ]
+        rows = await self._c.aggregate(pipeline).to_list(None)
+        return {(r["_id"]["event"], r["_id"]["tier"]): r["amount"] for r in rows}
+
+    async def money_by_event(self) -> dict[tuple[str, str], tuple[int, int, int]]:
+        """(orders, Σ total, Σ refunded_amount) per (event id, status), for the books."""
+        pipeline = [
+            {"$group": {"_id": {"event": "$event_id", "status": "$status"}, "n": {"$sum": 1},
+                        "total": {"$sum": "$total"}, "refunded": {"$sum": {"$ifNull": ["$refunded_amount", 0]}}}},
+        ]
+        rows = await self._c.aggregate(pipeline).to_list(None)
+        return {(r["_id"]["event"], r["_id"]["status"]): (r["n"], r["total"], r["refunded"]) for r in rows}
+
+    async def with_refunds(self, statuses: Iterable[OrderStatus]) -> list[OrderDoc]:
+        """Orders in `statuses` that have a refund record (reconcile voids the tickets those name)."""
+        cursor = self._c.find({"status": {"$in": [s.value for s in statuses]}, "refund_claims.0": {"$exists": True}})
         return [OrderDoc.model_validate(raw) async for raw in cursor]
 
     async def for_user(self, user_id: int, statuses: Iterable[OrderStatus] | None = None) -> list[OrderDoc]:

@@ -3,11 +3,14 @@ one object that hands out each collection's store."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pymongo import ASCENDING, IndexModel
 
+from storage.catalog_version import CatalogVersionStore
+from storage.digests import DigestStore
 from storage.drafts import DRAFT_TTL_SECONDS, DraftStore
 from storage.events import EventStore
 from storage.inventory import InventoryStore
@@ -32,6 +35,9 @@ INDEXES: dict[str, list[IndexModel]] = {
         # the delivery job: orders that still owe a message
         IndexModel([("notify_due_at", ASCENDING)], name="notify_due",
                    partialFilterExpression={"notify_due_at": {"$type": "date"}}),
+        # the status polling job: orders with a Snap transaction Midtrans may still settle (docs/money.md)
+        IndexModel([("poll_due_at", ASCENDING)], name="poll_due",
+                   partialFilterExpression={"poll_due_at": {"$type": "date"}}),
     ],
     "tickets": [
         IndexModel([("order_id", ASCENDING), ("seq", ASCENDING)], unique=True, name="one_ticket_per_seat"),
@@ -43,6 +49,9 @@ INDEXES: dict[str, list[IndexModel]] = {
     "updates": [IndexModel([("handled_at", ASCENDING)], expireAfterSeconds=HANDLED_TTL_SECONDS, name="handled_ttl")],
     # chats left half-way are forgotten after a while
     "drafts": [IndexModel([("updated_at", ASCENDING)], expireAfterSeconds=DRAFT_TTL_SECONDS, name="draft_ttl")],
+    # the sale digest job: chats with sales not yet in a digest message
+    "digests": [IndexModel([("due_at", ASCENDING)], name="digest_due",
+                           partialFilterExpression={"due_at": {"$type": "date"}})],
 }
 
 
@@ -56,6 +65,10 @@ class Store:
     @property
     def events(self) -> EventStore:
         return EventStore(self.db["events"])
+
+    @property
+    def catalog_version(self) -> CatalogVersionStore:
+        return CatalogVersionStore(self.db["meta"])
 
     @property
     def inventory(self) -> InventoryStore:
@@ -82,6 +95,10 @@ class Store:
         return UpdateStore(self.db["updates"])
 
     @property
+    def digests(self) -> DigestStore:
+        return DigestStore(self.db["digests"])
+
+    @property
     def payment_log(self) -> PaymentLog:
         return PaymentLog(self.db["payment_log"])
 
@@ -99,8 +116,9 @@ class Store:
         return bool(reply.get("ok"))
 
 
-def open_store(uri: str | None, db_name: str) -> Store:
-    """Open the database at `uri`, or the embedded in-memory store when `uri` is None."""
+def open_store(uri: str | None, db_name: str, *, event_listeners: Sequence[Any] = ()) -> Store:
+    """Open the database at `uri`, or the embedded in-memory store when `uri` is None. `event_listeners`:
+    pymongo monitoring listeners for a server's client (the benchmarks count commands with one)."""
     if uri is None:
         from mongomock_motor import AsyncMongoMockClient
 
@@ -116,6 +134,7 @@ def open_store(uri: str | None, db_name: str) -> Store:
         serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS,
         connectTimeoutMS=CONNECT_TIMEOUT_MS,
         socketTimeoutMS=SOCKET_TIMEOUT_MS,
+        event_listeners=list(event_listeners),
     )
     return Store(client[db_name], embedded=False)
 

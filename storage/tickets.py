@@ -8,7 +8,7 @@ from typing import Any
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from storage.documents import TicketDoc, TicketStatus
+from storage.documents import TicketDoc, TicketStatus, VoidReason
 
 
 class TicketStore:
@@ -46,9 +46,19 @@ class TicketStore:
         )
         return TicketDoc.from_mongo(raw)
 
-    async def void_order(self, order_id: str) -> int:
+    async def void_order(self, order_id: str, *, reason: VoidReason | None = None,
+                         at: datetime | None = None) -> int:
+        fields: dict[str, Any] = {"status": TicketStatus.VOID.value}
+        if reason is not None:
+            fields.update(void_reason=reason.value, voided_at=at)
+        result = await self._c.update_many({"order_id": order_id, "status": TicketStatus.VALID.value}, {"$set": fields})
+        return result.modified_count
+
+    async def void_codes(self, order_id: str, codes: list[str], *, reason: VoidReason, at: datetime) -> int:
+        """Void these valid tickets of the order (a refund naming them); returns how many changed."""
         result = await self._c.update_many(
-            {"order_id": order_id, "status": TicketStatus.VALID.value}, {"$set": {"status": TicketStatus.VOID.value}}
+            {"_id": {"$in": codes}, "order_id": order_id, "status": TicketStatus.VALID.value},
+            {"$set": {"status": TicketStatus.VOID.value, "void_reason": reason.value, "voided_at": at}},
         )
         return result.modified_count
 

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from pymongo.errors import DuplicateKeyError
+
 from storage.documents import Buyer, UserDoc
 
 
@@ -24,28 +26,38 @@ class UserStore:
 
     async def claim_reservation_slot(
         self, user_id: int, now: datetime, *, per_minute: int, max_pending: int, claim: str | None = None,
+        buyer: Buyer | None = None,
     ) -> SlotRefusal | None:
         """Atomically count one more reservation in the last minute and one more pending order, if both stay
-        within the limits. None when claimed, else the limit that refused it. `claim` names this claim so that
-        `return_reservation_slot` gives back exactly it."""
-        await self._upsert(user_id, {})
+        within the limits, and remember `buyer` as the user's last contact details. None when claimed, else the
+        limit that refused it. `claim` names this claim so that `return_reservation_slot` gives back exactly it.
+
+        One command when claimed: an upsert whose filter holds the limits. A user first seen here is inserted
+        with the claim; for a known user whose limits refuse, the upsert's insert collides on `_id`
+        (DuplicateKeyError), which is the refusal (and nothing was written)."""
         window_start = now - timedelta(minutes=1)
-        result = await self._c.update_one(
-            {
-                "_id": user_id,
-                "pending_orders": {"$lt": max_pending},
-                "$or": [
-                    {f"recent_reservations.{per_minute - 1}": {"$exists": False}},
-                    {"recent_reservations.0.at": {"$lte": window_start}},
-                ],
-            },
-            {
-                "$inc": {"pending_orders": 1},
-                "$push": {"recent_reservations": {
-                    "$each": [{"at": now, "claim": claim or uuid.uuid4().hex}], "$slice": -per_minute}},
-            },
-        )
-        if result.modified_count == 1:
+        update: dict[str, Any] = {
+            "$inc": {"pending_orders": 1},
+            "$push": {"recent_reservations": {
+                "$each": [{"at": now, "claim": claim or uuid.uuid4().hex}], "$slice": -per_minute}},
+        }
+        if buyer is not None:
+            update["$set"] = {"last_buyer": buyer.model_dump()}
+        update["$setOnInsert"] = self._defaults(user_id, exclude={"pending_orders", "recent_reservations",
+                                                                  *update.get("$set", {})})
+        query = {
+            "_id": user_id,
+            "pending_orders": {"$lt": max_pending},
+            "$or": [
+                {f"recent_reservations.{per_minute - 1}": {"$exists": False}},
+                {"recent_reservations.0.at": {"$lte": window_start}},
+            ],
+        }
+        for _ in range(2):  # two first claims of a new user at once: the loser's insert collides; ask again
+            try:
+                await self._c.update_one(query, update, upsert=True)
+            except DuplicateKeyError:
+                continue
             return None
         user = await self.get(user_id)
         if user is not None and user.pending_orders >= max_pending:
@@ -72,23 +84,21 @@ class UserStore:
         return {raw["_id"]: raw.get("pending_orders", 0) async for raw in self._c.find({}, {"pending_orders": 1})}
 
     async def remember_user(self, user_id: int, *, language: str | None, name: str | None) -> None:
-        """Record the user's Telegram language code and display name (every update refreshes them); written
-        only when one of them changed."""
-        changed = await self._c.update_one(
-            {"_id": user_id, "$or": [{"language": {"$ne": language}}, {"name": {"$ne": name}}]},
-            {"$set": {"language": language, "name": name}},
-        )
-        if changed.matched_count == 0 and await self._c.find_one({"_id": user_id}, {"_id": 1}) is None:
-            await self._upsert(user_id, {"language": language, "name": name})
+        """Record the user's Telegram language code and display name: one upsert, no read (an update that
+        changes nothing is a no-op on the server; the caller skips users whose values it wrote recently)."""
+        await self._upsert(user_id, {"language": language, "name": name})
 
     async def remember_buyer(self, user_id: int, buyer: Buyer) -> None:
         await self._upsert(user_id, {"last_buyer": buyer.model_dump()})
 
+    @staticmethod
+    def _defaults(user_id: int, *, exclude: set[str]) -> dict[str, Any]:
+        """A new user document's fields (the limit counters too, so a slot claim finds them), but `exclude`."""
+        return {k: v for k, v in UserDoc(id=user_id).to_mongo().items() if k not in exclude and k != "_id"}
+
     async def _upsert(self, user_id: int, fields: dict[str, Any]) -> None:
-        """Set `fields` (none: just make sure the user exists); a user first seen here gets the limit counters
-        too, so a slot claim finds them."""
-        defaults = {k: v for k, v in UserDoc(id=user_id).to_mongo().items() if k not in fields}
-        update: dict[str, Any] = {"$setOnInsert": defaults}
+        """Set `fields`; a user first seen here gets the other fields' defaults too."""
+        update: dict[str, Any] = {"$setOnInsert": self._defaults(user_id, exclude=set(fields))}
         if fields:
             update["$set"] = fields
         await self._c.update_one({"_id": user_id}, update, upsert=True)

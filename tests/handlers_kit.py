@@ -90,6 +90,25 @@ class Bot:
         assert self.fake.callback_query(query.id).answered, f"callback {data!r} was not answered"
         return self.sent(uid)[before:]
 
+    def shown_since(self, uid: int, revision: int) -> MessageRecord:
+        """The one bot message sent or edited since `revision` (the purchase shows each step in one message)."""
+        changed = [m for m in self.fake.changes_since(uid, revision) if m.from_bot]
+        assert len(changed) == 1, f"{len(changed)} bot messages changed:\n{self.fake.transcript(uid)}"
+        return changed[0]
+
+    async def step(self, uid: int, text: str) -> MessageRecord:
+        """The user types `text`; the bot message that answers it: the prompt edited in place, or a new one."""
+        revision = self.fake.revision
+        await self.fake.send_text(uid, text)
+        await self.pump()
+        return self.shown_since(uid, revision)
+
+    async def tap(self, uid: int, message: MessageRecord, text_or_data: str) -> MessageRecord:
+        """Press a button; the bot message it changed (usually the pressed one, edited in place) or sent."""
+        revision = self.fake.revision
+        await self.press(uid, message, text_or_data)
+        return self.shown_since(uid, revision)
+
     async def answer_to(self, uid: int, message: MessageRecord, data: str) -> str | None:
         """Press the button carrying `data`; the text the bot answered the press with (a toast or an alert)."""
         query = await self.fake.press_button(uid, message.message_id, data)

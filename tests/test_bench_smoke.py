@@ -23,7 +23,10 @@ TINY: dict[str, tuple[list[str], set[str]]] = {
     "checkin": (["--tickets", "30", "--scanners", "3", "--double-scans", "5"],
                 {"per_second", "double_scan_p50_ms", "double_scan_p99_ms", "checked_in_once"}),
     "expiry": (["--sizes", "200/2,600/6"], {"seconds_per_sweep", "per_due_order_ms", "per_due_order_ratio"}),
+    "commands": (["--sweep-due", "2"], {"actions", "purchase_commands", "purchase_minimum", "max_ratio",
+                                       "catalog_load_commands", "target_met"}),
 }
+WIRE_ONLY = {"commands"}  # counted on the wire: a mongoeco server by default
 
 
 def test_every_benchmark_has_a_smoke_run() -> None:
@@ -33,16 +36,29 @@ def test_every_benchmark_has_a_smoke_run() -> None:
 @pytest.mark.parametrize("name", BENCHMARKS)
 def test_benchmark_runs_and_reports_its_fields(name: str) -> None:
     argv, fields = TINY[name]
+    if name in WIRE_ONLY and find_mongoeco_python() is None:
+        pytest.skip("no .venv-mongoeco: run .ci/mongoeco-venv.sh")
     result = run_to_dict([name, *argv])
     assert result["benchmark"] == name
     assert fields | COMMON <= result.keys(), sorted(fields | COMMON - result.keys())
-    assert result["store"] == "memory"
+    assert result["store"] == ("mongoeco" if name in WIRE_ONLY else "memory")
     assert result["invariant_ok"] is True, result["notes"]
     if name == "reserve":
         assert result["oversold"] == 0
         assert result["reserved"] == 20 and result["attempts"] == 60
     if name == "checkin":
         assert result["checked_in_once"] is True and result["double_scan_ok"] is True
+    if name == "commands":
+        for action in ("reserve, 1 tier", "reserve, 2 tiers", "chat: confirm", "settlement notification",
+                       "delivery job", "check-in (/start t_<code>)", "expiry sweep, 2 due"):
+            entry = result["actions"][action]
+            assert {"commands", "minimum", "ratio", "detail", "minimum_because"} <= entry.keys(), action
+            assert entry["commands"] >= entry["minimum"] > 0, (action, entry)  # a minimum is a floor
+
+
+def test_commands_refuses_the_embedded_store() -> None:
+    with pytest.raises(SystemExit, match="on the wire"):
+        run_to_dict(["commands", "--store", "memory"])
 
 
 def test_json_output_is_exactly_one_object(capsys: pytest.CaptureFixture[str]) -> None:

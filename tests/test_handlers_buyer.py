@@ -32,20 +32,18 @@ async def choose(kit: Bot, card: MessageRecord, *presses: str, uid: int = BUYER_
 
 async def give_details(kit: Bot, uid: int = BUYER_ID, *, name: str = "Sinta Maharani",
                        email: str = "sinta@example.com", phone: str = "0812-3456-7890") -> MessageRecord:
-    await kit.say(uid, name)
-    await kit.say(uid, email)
-    [summary] = await kit.say(uid, phone)
-    return summary
+    await kit.step(uid, name)
+    await kit.step(uid, email)
+    return await kit.step(uid, phone)
 
 
 async def checkout_to_summary(kit: Bot, uid: int = BUYER_ID, event: str = JAZZ,
                               presses: tuple[str, ...] = (EARLY_PLUS,)) -> MessageRecord:
     card = await choose(kit, await open_card(kit, uid, event), *presses, uid=uid)
     checkout = next(d for d in card.callback_data() if d.startswith("k|"))
-    [asked] = await kit.press(uid, card, checkout)
+    asked = await kit.tap(uid, card, checkout)
     if "Use the details from last time" in asked.text:
-        [summary] = await kit.press(uid, asked, "✅ Use these details")
-        return summary
+        return await kit.tap(uid, asked, "✅ Use these details")
     assert "Step 1 of 3" in asked.text
     return await give_details(kit, uid)
 
@@ -104,23 +102,26 @@ async def test_a_forged_cart_is_clamped_to_what_can_be_bought(kit: Bot) -> None:
 
 async def test_the_buy_path_ends_with_a_payment_link_button_and_the_hold_end(kit: Bot) -> None:
     card = await choose(kit, await open_card(kit), EARLY_PLUS, f"c|{JAZZ}|EARLY:2", f"c|{JAZZ}|EARLY:2.VIP:1")
-    [asked] = await kit.press(BUYER_ID, card, f"k|{JAZZ}|EARLY:2.VIP:1")
+    asked = await kit.tap(BUYER_ID, card, f"k|{JAZZ}|EARLY:2.VIP:1")
     assert "Step 1 of 3" in asked.text and asked.callback_data()[0].startswith("x|")
+    assert asked.message_id == card.message_id  # the card became the first prompt
 
-    [email_q] = await kit.say(BUYER_ID, "Sinta Maharani")
+    email_q = await kit.step(BUYER_ID, "Sinta Maharani")
     assert "Step 2 of 3" in email_q.text
-    [phone_q] = await kit.say(BUYER_ID, "Sinta@Example.com")
+    phone_q = await kit.step(BUYER_ID, "Sinta@Example.com")
     assert "Step 3 of 3" in phone_q.text
-    [summary] = await kit.say(BUYER_ID, "0812-3456-7890")
+    summary = await kit.step(BUYER_ID, "0812-3456-7890")
+    assert email_q.message_id == phone_q.message_id == summary.message_id == card.message_id  # edited in place
 
     assert "Order summary" in summary.text
     assert "2 × Early Bird: Rp300.000\n1 × VIP (front lawn, welcome drink): Rp750.000" in summary.text
     assert "Total: Rp1.050.000" in summary.text
     assert "👤 Sinta Maharani\n📧 Sinta@example.com\n📱 +6281234567890" in summary.text
 
-    [pay] = await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+    pay = await kit.tap(BUYER_ID, summary, "✅ Confirm and hold the seats")
 
     [order] = await kit.services.orders.pending_for_user(BUYER_ID)
+    assert pay.message_id == summary.message_id  # the payment link replaced the summary
     assert {(line.tier, line.qty) for line in order.lines} == {("EARLY", 2), ("VIP", 1)}
     assert order.buyer.phone == "+6281234567890"
     assert "Seats held!" in pay.text and order.id in pay.text
@@ -129,7 +130,8 @@ async def test_the_buy_path_ends_with_a_payment_link_button_and_the_hold_end(kit
     assert url.startswith(PAY_HOST) and url == order.payment["redirect_url"]
     assert pay.callback_data() == [f"oc|{order.id}"]
     assert kit.midtrans.transaction(order.id).finish_url == f"https://t.me/KarcisBot?start=o_{order.id}"
-    assert kit.now(BUYER_ID, summary).buttons() == []  # confirmed summaries cannot be pressed again
+    assert not any(d.startswith("y|") for d in kit.now(BUYER_ID, summary).callback_data())  # no second confirm
+    assert [m.message_id for m in kit.sent(BUYER_ID)] == [card.message_id]  # one bot message for the purchase
     assert (await kit.services.store.drafts.get(BUYER_ID)).purchase is None
     await assert_invariant(kit.services)
 
@@ -138,21 +140,59 @@ async def test_each_contact_mistake_gets_its_own_message_and_the_same_question_a
     card = await choose(kit, await open_card(kit), EARLY_PLUS)
     await kit.press(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
 
-    [reply] = await kit.say(BUYER_ID, "12345")
+    reply = await kit.step(BUYER_ID, "12345")
     assert reply.text.startswith("⚠️ A name needs letters.") and "Step 1 of 3" in reply.text
-    [reply] = await kit.say(BUYER_ID, "Sinta")
+    reply = await kit.step(BUYER_ID, "Sinta")
     assert "Step 2 of 3" in reply.text
-    [reply] = await kit.say(BUYER_ID, "sinta at example")
+    reply = await kit.step(BUYER_ID, "sinta at example")
     assert reply.text.startswith("⚠️ That is not a valid email address") and "Step 2 of 3" in reply.text
-    [reply] = await kit.say(BUYER_ID, "sinta@example.com")
-    [reply] = await kit.say(BUYER_ID, "0812")
+    reply = await kit.step(BUYER_ID, "sinta@example.com")
+    reply = await kit.step(BUYER_ID, "0812")
     assert reply.text.startswith("⚠️ That phone number is too short.") and "Step 3 of 3" in reply.text
-    [reply] = await kit.say(BUYER_ID, "call me")
+    reply = await kit.step(BUYER_ID, "call me")
     assert reply.text.startswith("⚠️ That is not a phone number")
-    [reply] = await kit.say(BUYER_ID, "021-3456-7890")
+    reply = await kit.step(BUYER_ID, "021-3456-7890")
     assert reply.text.startswith("⚠️ Please give a mobile number")
-    [reply] = await kit.say(BUYER_ID, "+62 812 3456 7890")
+    reply = await kit.step(BUYER_ID, "+62 812 3456 7890")
     assert "Order summary" in reply.text
+    assert [m.message_id for m in kit.sent(BUYER_ID)] == [card.message_id]  # every step edited the one prompt
+
+
+async def test_the_same_mistake_twice_gets_a_new_prompt_and_the_draft_follows_it(kit: Bot) -> None:
+    card = await choose(kit, await open_card(kit), EARLY_PLUS)
+    await kit.press(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
+    first = await kit.step(BUYER_ID, "12345")
+    again = await kit.step(BUYER_ID, "12345")  # editing the prompt would change nothing: Telegram refuses that
+
+    assert again.message_id != first.message_id and again.text.startswith("⚠️ A name needs letters.")
+    assert (await kit.services.store.drafts.get(BUYER_ID)).purchase.prompt_message_id == again.message_id
+    email_q = await kit.step(BUYER_ID, "Sinta")
+    assert email_q.message_id == again.message_id and "Step 2 of 3" in email_q.text
+    kit.expected_failures.append("message is not modified")
+
+
+async def test_a_deleted_prompt_is_replaced_by_a_new_message(kit: Bot) -> None:
+    card = await choose(kit, await open_card(kit), EARLY_PLUS)
+    await kit.press(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
+    await kit.fake.call("deleteMessage", {"chat_id": BUYER_ID, "message_id": card.message_id})  # the buyer did
+
+    email_q = await kit.step(BUYER_ID, "Sinta")
+
+    assert email_q.message_id != card.message_id and "Step 2 of 3" in email_q.text
+    kit.expected_failures.append("message to edit not found")
+
+
+async def test_a_draft_from_before_the_prompt_was_kept_gets_a_new_message(kit: Bot) -> None:
+    card = await choose(kit, await open_card(kit), EARLY_PLUS)
+    await kit.press(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
+    await kit.services.store.db["drafts"].update_one({"_id": BUYER_ID},
+                                                      {"$unset": {"purchase.prompt_message_id": ""}})
+
+    [email_q] = await kit.say(BUYER_ID, "Sinta")
+
+    assert "Step 2 of 3" in email_q.text
+    phone_q = await kit.step(BUYER_ID, "sinta@example.com")
+    assert phone_q.message_id == email_q.message_id  # and from then on it is edited in place
 
 
 async def test_a_restart_in_the_middle_continues_where_the_buyer_was(kit: Bot) -> None:
@@ -163,10 +203,10 @@ async def test_a_restart_in_the_middle_continues_where_the_buyer_was(kit: Bot) -
     await kit.app.shutdown()  # the process dies; a new one (another instance) takes over
     kit.app = await build_app(kit.fake, kit.services)
 
-    [reply] = await kit.say(BUYER_ID, "sinta@example.com")
-    assert "Step 3 of 3" in reply.text
-    [summary] = await kit.say(BUYER_ID, "081234567890")
-    [pay] = await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+    reply = await kit.step(BUYER_ID, "sinta@example.com")
+    assert "Step 3 of 3" in reply.text and reply.message_id == card.message_id  # the id lives in the draft
+    summary = await kit.step(BUYER_ID, "081234567890")
+    pay = await kit.tap(BUYER_ID, summary, "✅ Confirm and hold the seats")
     assert "Seats held!" in pay.text
 
 
@@ -178,10 +218,10 @@ async def previous_purchase(kit: Bot, name: str = "Sinta Maharani") -> None:
 async def test_the_details_from_last_time_are_offered_and_used(kit: Bot) -> None:
     await previous_purchase(kit, "Sinta <Lama> & Co")
     card = await choose(kit, await open_card(kit), EARLY_PLUS)
-    [offer] = await kit.press(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
+    offer = await kit.tap(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
 
     assert "Name: Sinta <Lama> & Co" in offer.text
-    [summary] = await kit.press(BUYER_ID, offer, "✅ Use these details")
+    summary = await kit.tap(BUYER_ID, offer, "✅ Use these details")
     assert "👤 Sinta <Lama> & Co" in summary.text
     await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
     [order] = await kit.services.orders.pending_for_user(BUYER_ID)
@@ -191,7 +231,7 @@ async def test_the_details_from_last_time_are_offered_and_used(kit: Bot) -> None
 async def test_changing_details_asks_for_them_again(kit: Bot) -> None:
     await previous_purchase(kit)
     summary = await checkout_to_summary(kit)
-    [asked] = await kit.press(BUYER_ID, summary, "✏️ Change details")
+    asked = await kit.tap(BUYER_ID, summary, "✏️ Change details")
     assert "Step 1 of 3" in asked.text
     summary = await give_details(kit, name="Rudi Hartono")
     assert "👤 Rudi Hartono" in summary.text
@@ -212,7 +252,7 @@ async def test_confirming_twice_makes_one_order(kit: Bot) -> None:
 
 async def test_cancelling_the_draft_reserves_nothing(kit: Bot) -> None:
     card = await choose(kit, await open_card(kit), EARLY_PLUS)
-    [asked] = await kit.press(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
+    asked = await kit.tap(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
     await kit.press(BUYER_ID, asked, "✖ Cancel")
     assert kit.now(BUYER_ID, asked).text == "Purchase cancelled. Nothing was reserved."
     [hint] = await kit.say(BUYER_ID, "Sinta")
@@ -224,19 +264,22 @@ async def test_a_free_order_gives_tickets_at_once_through_the_notifier(kit: Bot)
     summary = await checkout_to_summary(kit, event=WORKSHOP, presses=(f"c|{WORKSHOP}|FREE:1",))
     assert "Community seat (free): Free" in summary.text and "Total: Free" in summary.text
 
-    confirmed, notice, photo = await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+    [photo] = await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
 
-    assert confirmed.text.startswith("🎉 Confirmed!")
-    assert notice.text.startswith("🎉 Your free tickets")
+    assert kit.now(BUYER_ID, summary).text.startswith("🎉 Confirmed!")  # the summary became the confirmation
     [ticket] = await kit.services.tickets.for_user(BUYER_ID)
     code = f"{ticket.id[:4]}-{ticket.id[4:8]}-{ticket.id[8:]}"
-    assert photo.photo and photo.caption.splitlines()[:4] == [
+    receipt, caption = photo.caption.split("\n\n")
+    assert receipt.startswith("🎉 Your free tickets") and "1 × Community seat (free)" in receipt
+    assert photo.photo and caption.splitlines()[:4] == [
         "🎟 Workshop Desain UI untuk Pemula", "Community seat (free)", "👤 Sinta Maharani", code]
     image = Image.open(io.BytesIO(kit.fake.file_bytes(photo.photo_file_id)))
     [qr] = zxingcpp.read_barcodes(image)
     assert qr.text == f"https://t.me/KarcisBot?start=t_{ticket.id}"
+    assert await kit.services.digests.send_due() == 1
     [sale] = kit.sent(ORGANISER_ID)
-    assert "New sale" in sale.text and "Sinta Maharani" in sale.text and "• Community seat (free): 1/30" in sale.text
+    assert "Sales since" in sale.text and "Sinta Maharani" in sale.text
+    assert "• Community seat (free): +1 · sold 1/30" in sale.text
     order = await kit.services.orders.get(ticket.order_id)
     assert set(order.sent) == {"paid", "sale"} and order.notify_due_at is None
 
@@ -245,7 +288,7 @@ async def test_sold_out_names_the_tier_and_the_seats_left_and_keeps_the_draft(ki
     summary = await checkout_to_summary(kit, presses=(f"c|{JAZZ}|VIP:1", f"c|{JAZZ}|VIP:2"))
     await kit.services.store.inventory.hold(tier_key(JAZZ, "VIP"), 49)  # someone else was faster
 
-    [refused] = await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+    refused = await kit.tap(BUYER_ID, summary, "✅ Confirm and hold the seats")
 
     assert refused.text == ("😕 Not enough seats: only 1 left for VIP (front lawn, welcome drink). "
                             "Change the quantity and try again.")
@@ -259,7 +302,7 @@ async def test_too_many_pending_orders_points_at_the_orders(kit: Bot) -> None:
         await kit.services.orders.reserve(BUYER_ID, JAZZ, {"REG": 1}, buyer())
     summary = await checkout_to_summary(kit)
 
-    [refused] = await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+    refused = await kit.tap(BUYER_ID, summary, "✅ Confirm and hold the seats")
 
     assert refused.text == "🧾 You already have 3 unpaid orders. Pay or cancel one of them first."
     [orders] = await kit.press(BUYER_ID, refused, "🧾 My orders")
@@ -274,11 +317,11 @@ async def test_rate_limit_and_closed_sales_have_their_own_messages(kit: Bot) -> 
         order = await kit.services.orders.reserve(BUYER_ID, JAZZ, {"REG": 1}, buyer())
         await kit.services.orders.cancel(order.id, BUYER_ID)
     summary = await checkout_to_summary(kit)
-    [refused] = await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+    refused = await kit.tap(BUYER_ID, summary, "✅ Confirm and hold the seats")
     assert refused.text.startswith("⏳ Too many reservations in one minute (at most 5).")
 
     kit.clock.advance(days=31)  # past the sales window
-    [closed] = await kit.press(BUYER_ID, refused, "🔁 Try again")
+    closed = await kit.tap(BUYER_ID, refused, "🔁 Try again")
     assert closed.text == "⛔ Ticket sales for Jazz Senja di Taman: Malam Tahun Baru are closed."
     [card] = await kit.say(BUYER_ID, f"/start ev_{JAZZ}")
     assert "Ticket sales for this event are closed." in card.text and card.callback_data() == ["l|0"]
@@ -304,19 +347,19 @@ async def test_payment_link_unavailable_keeps_the_seats_and_offers_a_retry(kit: 
 
     monkeypatch.setattr(kit.services.payments, "payment_link", down)
     summary = await checkout_to_summary(kit)
-    [sorry] = await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+    sorry = await kit.tap(BUYER_ID, summary, "✅ Confirm and hold the seats")
 
     assert "the payment link is unavailable right now" in sorry.text
     [order] = await kit.services.orders.pending_for_user(BUYER_ID)
     monkeypatch.setattr(kit.services.payments, "payment_link", real)
-    [pay] = await kit.press(BUYER_ID, sorry, "🔁 Try again")
+    pay = await kit.tap(BUYER_ID, sorry, "🔁 Try again")
     assert pay.button("💳 Pay Rp150.000")["url"].startswith(PAY_HOST)
     assert order.status == OrderStatus.PENDING
 
 
 async def test_cancelling_an_order_releases_its_seats(kit: Bot) -> None:
     summary = await checkout_to_summary(kit)
-    [pay] = await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+    pay = await kit.tap(BUYER_ID, summary, "✅ Confirm and hold the seats")
     [order] = await kit.services.orders.pending_for_user(BUYER_ID)
 
     await kit.press(BUYER_ID, pay, "✖ Cancel order")

@@ -18,7 +18,7 @@ from bot.tickets import format_code
 from handlers.notifier import TelegramNotifier
 from storage.documents import OrderDoc, OrderStatus, tier_key
 from tests.conftest import ADMIN_ID, BUYER_ID, ORGANISER_ID
-from tests.handlers_kit import INDO_ID, JAZZ, Bot
+from tests.handlers_kit import INDO_ID, JAZZ, Bot, event_yaml
 from tests.helpers import buyer
 
 
@@ -47,20 +47,45 @@ async def test_payment_received_then_one_qr_per_ticket_and_the_organiser_hears_o
     assert f"• BCA virtual account: {va}" in instructions.text
 
     assert await midtrans_says(kit, order.id, "settlement") == Outcome.PAID
-    received, *photos = kit.sent(BUYER_ID)[1:]
-    assert received.text.startswith(f"💳 Payment received: order {order.id}")
-    assert received.callback_data() == ["mt|0"]
+    photos = kit.sent(BUYER_ID)[1:]  # no separate "payment received": it is the first photo's caption
     tickets = await kit.services.tickets.for_order(order.id)
-    assert len(photos) == 2 and [p.caption.splitlines()[3] for p in photos] == [format_code(t.id) for t in tickets]
+    assert len(photos) == 2 and all(p.photo for p in photos)
+    receipt = photos[0].caption.split("\n\n")[0]
+    assert receipt.splitlines() == [f"💳 Payment received: order {order.id}", "2 × Early Bird: Rp300.000",
+                                    "Total Rp300.000"]
+    assert photos[0].callback_data() == ["mt|0"] and photos[1].callback_data() == []
+    assert [codes_in(p.caption) for p in photos] == [format_code(t.id) for t in tickets]
     for photo, ticket in zip(photos, tickets, strict=True):
         [qr] = zxingcpp.read_barcodes(Image.open(io.BytesIO(kit.fake.file_bytes(photo.photo_file_id))))
         assert qr.text.endswith(f"?start=t_{ticket.id}")
-    [sale] = kit.sent(ORGANISER_ID)
-    assert sale.text.splitlines() == [
-        "💰 New sale: Jazz Senja di Taman: Malam Tahun Baru", "2 × Early Bird: Rp300.000", "👤 Sinta Maharani",
-        order.id, "", "Sold so far", "• Early Bird: 2/100", "All tiers: 2/550",
-    ]
+    assert kit.sent(ORGANISER_ID) == []  # the sale waits in the organiser's digest
     assert (await kit.services.orders.get(order.id)).notify_due_at is None
+    assert await kit.services.digests.send_due() == 1
+    [digest] = kit.sent(ORGANISER_ID)
+    assert digest.text.splitlines() == [
+        "📊 Sales since 10:00 WIB", "Orders: 1 · seats: 2", "", "Jazz Senja di Taman: Malam Tahun Baru · orders: 1 · "
+        "seats: 2", "• Early Bird: +2 · sold 2/100", "All tiers: 2/550", "", "Latest",
+        f"• Sinta Maharani · 2 × Early Bird · {order.id}",
+    ]
+
+
+def codes_in(caption: str) -> str:
+    """The ticket code line of a ticket caption (after the receipt, if it carries one)."""
+    return caption.split("\n\n")[-1].splitlines()[3]
+
+
+async def test_a_receipt_too_long_for_a_caption_is_its_own_message(kit: Bot) -> None:
+    tiers = [{"code": f"T{i}", "name": f"Tier {i} " + "panjang " * 7, "price": 10000, "capacity": 5}
+             for i in range(10)]  # an order of ten long-named tiers, at a long-named event and venue
+    await kit.services.catalog.import_events(event_yaml(title="Malam " * 33, venue="Gedung " * 28, tiers=tiers))
+    order = await kit.services.orders.reserve(BUYER_ID, "malam-puisi", {f"T{i}": 1 for i in range(10)}, buyer())
+    await kit.services.payments.payment_link(order.id, BUYER_ID)
+
+    await midtrans_says(kit, order.id, "settlement", payment_type="bank_transfer")
+
+    received, *photos = kit.sent(BUYER_ID)
+    assert received.text.startswith(f"💳 Payment received: order {order.id}") and received.callback_data() == ["mt|0"]
+    assert len(photos) == 10 and not any(p.caption.startswith("💳") for p in photos)
 
 
 async def test_notices_are_in_the_buyers_language(kit: Bot) -> None:
@@ -68,9 +93,8 @@ async def test_notices_are_in_the_buyers_language(kit: Bot) -> None:
     order = await order_with_link(kit, INDO_ID)
     await midtrans_says(kit, order.id, "settlement", payment_type="bank_transfer")
 
-    received, photo, _ = kit.sent(INDO_ID)[1:]
-    assert received.text.startswith("💳 Pembayaran diterima: pesanan")
-    assert "Tiket Anda menyusul" in received.text
+    photo, _ = kit.sent(INDO_ID)[1:]
+    assert photo.caption.startswith("💳 Pembayaran diterima: pesanan")
     assert photo.caption.endswith("🗓 Kam, 31 Des 2026 19:00 WIB\n📍 Taman Ismail Marzuki, Jl. Cikini Raya No.73, "
                                   "Jakarta Pusat")
 
@@ -84,7 +108,7 @@ async def test_a_buyer_who_blocked_the_bot_is_given_up_on_and_keeps_the_tickets(
 
     stored = await kit.services.orders.get(order.id)
     assert set(stored.sent) == {"paid", "sale"} and stored.outbox == {} and stored.notify_due_at is None
-    assert kit.sent(ORGANISER_ID)  # the organiser still heard of the sale
+    assert list((await kit.services.store.digests.get(ORGANISER_ID)).pending) == [order.id]  # still told
     kit.fake.unblock(BUYER_ID)
     [listing] = await kit.say(BUYER_ID, "/mytickets")
     assert len([d for d in listing.callback_data() if d.startswith("q|")]) == 2
@@ -93,20 +117,20 @@ async def test_a_buyer_who_blocked_the_bot_is_given_up_on_and_keeps_the_tickets(
 async def test_a_flood_wait_is_waited_out_and_tried_once_more(kit: Bot) -> None:
     kit.expected_failures.append("Too Many Requests")
     order = await order_with_link(kit)
-    kit.fake.inject_retry_after(1, count=1, methods=["sendMessage"])
+    kit.fake.inject_retry_after(1, count=1, methods=["sendPhoto"])
 
     started = time.monotonic()
     await midtrans_says(kit, order.id, "settlement", payment_type="bank_transfer")
 
     assert time.monotonic() - started >= 1.0
-    assert kit.sent(BUYER_ID)[0].text.startswith("💳 Payment received")
+    assert kit.sent(BUYER_ID)[0].caption.startswith("💳 Payment received")
     assert set((await kit.services.orders.get(order.id)).sent) == {"paid", "sale"}
 
 
 async def test_a_second_flood_wait_is_left_to_the_delivery_retries(kit: Bot) -> None:
     kit.expected_failures.append("Too Many Requests")
     order = await order_with_link(kit)
-    kit.fake.inject_retry_after(1, count=2, methods=["sendMessage"])
+    kit.fake.inject_retry_after(1, count=2, methods=["sendPhoto"])
 
     await midtrans_says(kit, order.id, "settlement", payment_type="bank_transfer")
 
@@ -114,7 +138,7 @@ async def test_a_second_flood_wait_is_left_to_the_delivery_retries(kit: Bot) -> 
     assert stored.outbox["paid"].attempts == 1 and "RetryAfter" in stored.outbox["paid"].last_error
     kit.clock.advance(seconds=10)
     assert await kit.services.delivery.deliver_due() == 1
-    assert kit.sent(BUYER_ID)[0].text.startswith("💳 Payment received")
+    assert kit.sent(BUYER_ID)[0].caption.startswith("💳 Payment received")
 
 
 async def test_a_retry_after_a_failure_half_way_sends_only_what_is_missing(
@@ -135,19 +159,38 @@ async def test_a_retry_after_a_failure_half_way_sends_only_what_is_missing(
     await midtrans_says(kit, order.id, "settlement", payment_type="bank_transfer")
     owed = (await kit.services.orders.get(order.id)).outbox["paid"]
     tickets = await kit.services.tickets.for_order(order.id)
-    assert sorted(owed.delivered) == sorted(["buyer", f"ticket:{tickets[0].id}"])
+    assert sorted(owed.delivered) == [f"ticket:{tickets[0].id}"]
 
     kit.clock.advance(seconds=10)
     assert await kit.services.delivery.deliver_due() == 1
-    received, *photos = kit.sent(BUYER_ID)
-    assert received.text.startswith("💳 Payment received")
-    assert [p.caption.splitlines()[3] for p in photos] == [format_code(t.id) for t in tickets]  # each once
+    photos = kit.sent(BUYER_ID)
+    assert [p.caption.startswith("💳 Payment received") for p in photos] == [True, False, False]  # one receipt
+    assert [codes_in(p.caption) for p in photos] == [format_code(t.id) for t in tickets]  # each once
+
+
+async def test_an_order_half_delivered_before_receipts_rode_in_captions_is_finished_without_a_second_receipt(
+    kit: Bot,
+) -> None:
+    order = await order_with_link(kit)
+    await kit.services.orders.pay(order.id)
+    await kit.services.store.orders.mark_part_sent(order.id, "paid", "buyer")  # the old separate receipt went out
+    await kit.services.store.orders.mark_part_sent(order.id, "sale", f"user:{ORGANISER_ID}")  # an old sale message
+
+    await kit.services.delivery.deliver(order.id)
+
+    photos = kit.sent(BUYER_ID)
+    assert len(photos) == 2 and not any(p.caption.startswith("💳") for p in photos)
+    assert await kit.services.digests.send_due() == 0 and kit.sent(ORGANISER_ID) == []  # told once, the old way
+    assert set((await kit.services.orders.get(order.id)).sent) == {"paid", "sale"}
 
 
 async def test_failed_expired_and_refunded_orders_are_explained_to_the_buyer(kit: Bot) -> None:
     failed = await order_with_link(kit)
-    assert await midtrans_says(kit, failed.id, "deny", payment_type="bank_transfer") == Outcome.FAILED
+    assert await midtrans_says(kit, failed.id, "cancel", payment_type="bank_transfer") == Outcome.FAILED
     assert kit.sent(BUYER_ID)[-1].text.startswith(f"❌ The payment for order {failed.id}")
+    expired = await order_with_link(kit, cart={"EARLY": 1})
+    assert await midtrans_says(kit, expired.id, "expire", payment_type="bank_transfer") == Outcome.EXPIRED
+    assert kit.sent(BUYER_ID)[-1].text.startswith(f"⌛ Order {expired.id} for Jazz Senja di Taman")
 
     paid = await order_with_link(kit, cart={"REG": 1})
     await midtrans_says(kit, paid.id, "settlement", payment_type="bank_transfer")
@@ -196,8 +239,9 @@ async def test_one_blocked_organiser_does_not_stop_the_others(kit: Bot) -> None:
     kit.fake.add_user(424242, "Never")
 
     await notifier.notify(Notice(Message.SALE, paid.order, event, await kit.services.store.inventory.for_event(JAZZ)))
+    await kit.services.digests.send_due()
 
-    assert kit.sent(ORGANISER_ID)[-1].text.startswith("💰 New sale")
+    assert kit.sent(ORGANISER_ID)[-1].text.startswith("📊 Sales since")
 
 
 async def test_forbidden_to_the_buyer_is_undeliverable(kit: Bot) -> None:

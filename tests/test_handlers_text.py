@@ -14,7 +14,8 @@ from handlers import admin, buyer, organiser
 from handlers.formatting import paginate, rupiah, visible_length, wib
 from handlers.keyboards import CallbackDataTooLong, cb, decode_cart, encode_cart, pattern
 from handlers.messages import CATALOG, EN, ID, Html, label, lang_of, t
-from storage.documents import tier_key
+from handlers.views import payment_actions, payment_instructions
+from storage.documents import OrderDoc, tier_key
 from tests.conftest import BUYER_ID, ORGANISER_ID
 from tests.handlers_kit import INDO_ID, JAZZ, Bot, event_yaml
 from tests.helpers import buyer as a_buyer
@@ -57,29 +58,68 @@ def test_every_key_the_handlers_use_is_in_the_catalog() -> None:
         assert any(key.startswith(prefix) for key in EN), prefix
 
 
-def test_payment_instructions_show_every_way_to_pay() -> None:
-    from handlers.views import payment_instructions
-    from storage.documents import OrderDoc
-
-    order = OrderDoc.model_validate({
+def pending_order(**payment: object) -> OrderDoc:
+    return OrderDoc.model_validate({
         "_id": "KRC-2612-ABCDEFGHJK", "user_id": 1, "event_id": JAZZ, "lines": [], "seats": 1, "total": 150000,
         "buyer": {"name": "A", "email": "a@example.com", "phone": "+6281234567890"}, "status": "pending",
-        "created_at": datetime(2026, 12, 1, tzinfo=UTC), "expires_at": datetime(2026, 12, 1, tzinfo=UTC),
-        "updated_at": datetime(2026, 12, 1, tzinfo=UTC)})
-    text = payment_instructions("en", order, {
+        "created_at": datetime(2026, 12, 1, tzinfo=UTC), "expires_at": datetime(2026, 12, 1, 4, tzinfo=UTC),
+        "updated_at": datetime(2026, 12, 1, tzinfo=UTC), "payment": payment})
+
+
+def test_payment_instructions_show_every_way_to_pay() -> None:
+    text = payment_instructions("en", pending_order(payment_type="bank_transfer"), {
         "va_numbers": [{"bank": "bni", "va_number": "9880001"}], "permata_va_number": "8778001",
         "bill_key": "12345", "biller_code": "70012", "store": "alfamart", "payment_code": "ALF-1",
-        "actions": [{"name": "deeplink-redirect", "url": "https://gopay.example/?a=1&b=<2>"},
-                    {"name": "bad", "url": "javascript:alert(1)"}],
-        "pdf_url": "https://app.midtrans.example/pdf", "expiry_time": "2026-12-01 11:00:00"})
+        "pdf_url": "https://app.midtrans.example/pdf?a=1&b=<2>", "expiry_time": "2026-12-01 11:00:00"})
     plain, _ = parse_html(text)
     assert plain.splitlines() == [
         "🏦 Finish your payment for order KRC-2612-ABCDEFGHJK (Rp150.000):",
         "• BNI virtual account: 9880001", "• PERMATA virtual account: 8778001",
         "• Mandiri bill payment: company code 70012, bill key 12345", "• Pay at Alfamart with the code ALF-1",
-        "• deeplink redirect", "• Payment instructions (PDF)", "⏰ Pay before Tue, 1 Dec 2026 11:00 WIB",
+        "Show the code to the cashier and pay the exact amount.",
+        "• Payment instructions (PDF)", "⏰ Pay before Tue, 1 Dec 2026 11:00 WIB",
     ]
-    assert 'href="https://gopay.example/?a=1&amp;b=&lt;2&gt;"' in text and "javascript" not in text
+    assert 'href="https://app.midtrans.example/pdf?a=1&amp;b=&lt;2&gt;"' in text
+
+
+# Midtrans's GoPay status/charge body (docs.midtrans.com, "GoPay" Core API: `actions` with generate-qr-code,
+# deeplink-redirect, get-status, cancel); in production the deeplink is a gojek:// app link.
+GOPAY_ACTIONS = [
+    {"name": "generate-qr-code", "method": "GET", "url": "https://api.midtrans.com/v2/gopay/e48447d1/qr-code"},
+    {"name": "deeplink-redirect", "method": "GET", "url": "https://simulator.sandbox.midtrans.com/gopay/ui/checkout"},
+    {"name": "get-status", "method": "GET", "url": "https://api.midtrans.com/v2/e48447d1/status"},
+    {"name": "cancel", "method": "POST", "url": "https://api.midtrans.com/v2/e48447d1/cancel"},
+]
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_e_wallets_get_buttons_to_open_the_app_and_the_qr_never_the_api_links(lang: str) -> None:
+    order = pending_order(payment_type="gopay")
+    instructions = {"actions": GOPAY_ACTIONS, "payment_type": "gopay"}
+    text, _ = parse_html(payment_instructions(lang, order, instructions))
+    assert text.startswith("📱") and "🏦" not in text and "virtual" not in text.lower()
+    assert payment_actions(lang, order, instructions) == [
+        (label(lang, "btn.show_qr"), GOPAY_ACTIONS[0]["url"]), (label(lang, "btn.open_gopay"), GOPAY_ACTIONS[1]["url"])]
+    assert "status" not in str(payment_actions(lang, order, instructions))
+
+    production = [{**GOPAY_ACTIONS[0]}, {"name": "deeplink-redirect", "url": "gojek://gopay/merchanttransfer?t=1"},
+                  {"name": "cancel", "url": "javascript:alert(1)"}]
+    assert payment_actions(lang, order, {"actions": production}) == [(label(lang, "btn.show_qr"),
+                                                                      GOPAY_ACTIONS[0]["url"])]
+    shopee = [{"name": "deeplink-redirect", "url": "https://wsa.wallet.airpay.co.id/universal-link/x"}]
+    assert payment_actions(lang, pending_order(payment_type="shopeepay"), {"actions": shopee}) == [
+        (label(lang, "btn.open_shopeepay"), shopee[0]["url"])]
+    qris, _ = parse_html(payment_instructions(lang, pending_order(payment_type="qris"),
+                                              {"actions": GOPAY_ACTIONS[:1]}))
+    assert qris.startswith("📱") and "QRIS" in qris
+
+
+def test_a_declined_card_says_the_seats_are_still_held() -> None:
+    text, _ = parse_html(payment_instructions("en", pending_order(payment_type="credit_card",
+                                                                  transaction_status="deny"), {}))
+    assert text.splitlines() == ["❌ The card was declined for order KRC-2612-ABCDEFGHJK (Rp150.000).",
+                                 "Your seats are still held until Tue, 1 Dec 2026 11:00 WIB: try another card or "
+                                 "another payment method."]
 
 
 def test_language_choice() -> None:
@@ -143,10 +183,10 @@ async def test_indonesian_users_get_indonesian_and_english_users_english(kit: Bo
     user = await kit.services.store.users.get(INDO_ID)
     assert user.language == "id" and user.name == "Budi"
     await kit.press(INDO_ID, kartu, f"c|{JAZZ}|EARLY:1")
-    [tanya] = await kit.press(INDO_ID, kit.now(INDO_ID, kartu), f"k|{JAZZ}|EARLY:1")
+    tanya = await kit.tap(INDO_ID, kit.now(INDO_ID, kartu), f"k|{JAZZ}|EARLY:1")
     assert "Langkah 1 dari 3" in tanya.text
-    [salah] = await kit.say(INDO_ID, "Budi")
-    [salah] = await kit.say(INDO_ID, "budi@")
+    salah = await kit.step(INDO_ID, "Budi")
+    salah = await kit.step(INDO_ID, "budi@")
     assert salah.text.startswith("⚠️ Alamat email itu tidak valid")
 
 
@@ -165,8 +205,11 @@ async def test_a_title_full_of_markup_and_emoji_is_shown_literally(kit: Bot) -> 
     order = await kit.services.orders.reserve(BUYER_ID, "jazz-blues", {"GA": 1}, a_buyer("<Sinta> & co"))
     await kit.services.orders.pay(order.id)
     await kit.services.delivery.deliver(order.id)
-    received, photo = kit.sent(BUYER_ID)[-2:]
-    assert title in received.text and photo.caption.startswith(f"🎟 {title}\n<General> & \"all\"\n👤 <Sinta> & co")
+    photo = kit.sent(BUYER_ID)[-1]
+    receipt, caption = photo.caption.split("\n\n")
+    assert "1 × <General> & \"all\": Rp50.000" in receipt
+    assert caption.startswith(f"🎟 {title}\n<General> & \"all\"\n👤 <Sinta> & co")
+    await kit.services.digests.send_due()
     [sale] = kit.sent(ORGANISER_ID)
     assert title in sale.text and "<Sinta> & co" in sale.text
     [stats] = await kit.say(ORGANISER_ID, "/stats")

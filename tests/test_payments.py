@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 
 import aiohttp
 import pytest
@@ -70,15 +71,33 @@ async def test_payment_link_is_made_once_with_the_order_details(stack: PaymentSt
     assert stored.payment["redirect_url"] == link.redirect_url
 
 
-async def test_expiry_sent_to_midtrans_is_the_time_left_on_the_hold(stack: PaymentStack) -> None:
+def snap_end(request: dict) -> datetime:
+    expiry = request["expiry"]
+    start = datetime.strptime(expiry["start_time"], "%Y-%m-%d %H:%M:%S %z")
+    return start + timedelta(minutes=expiry["duration"])
+
+
+async def test_the_snap_page_ends_exactly_when_the_hold_ends(stack: PaymentStack) -> None:
     order = await stack.services.orders.reserve(7, JAZZ, {"EARLY": 1}, buyer())
-    stack.clock.advance(minutes=18, seconds=30)
+    stack.clock.advance(minutes=18, seconds=30, microseconds=250_000)
     await stack.services.payments.payment_link(order.id, 7)
-    assert stack.sim.transaction(order.id).request_body["expiry"]["duration"] == 11
-    stack.clock.advance(minutes=11, seconds=10)
+    request = stack.sim.transaction(order.id).request_body
+    assert request["expiry"]["unit"] == "minute" and request["expiry"]["duration"] == 12
+    start = datetime.strptime(request["expiry"]["start_time"], "%Y-%m-%d %H:%M:%S %z")
+    assert start <= stack.clock() and request["expiry"]["start_time"].endswith("+0700")
+    # one deadline: the Snap page ends at the hold's end, never earlier (rounded up to the second)
+    assert order.expires_at <= snap_end(request) < order.expires_at + timedelta(seconds=1)
+
+
+async def test_snap_is_never_asked_for_less_than_five_minutes(stack: PaymentStack) -> None:
+    order = await stack.services.orders.reserve(7, JAZZ, {"EARLY": 1}, buyer())
+    stack.clock.advance(minutes=27, seconds=40)
+    await stack.services.payments.payment_link(order.id, 7)
+    request = stack.sim.transaction(order.id).request_body
+    assert request["expiry"]["duration"] == 5 and snap_end(request) >= order.expires_at
     other = await stack.services.orders.reserve(8, JAZZ, {"EARLY": 1}, buyer())
     stack.clock.advance(minutes=29, seconds=30)
-    with pytest.raises(ReservationOver):
+    with pytest.raises(ReservationOver):  # under a minute left: no link, the hold is about to end
         await stack.services.payments.payment_link(other.id, 8)
 
 
@@ -230,13 +249,41 @@ async def test_pending_after_settlement_is_ignored(stack: PaymentStack) -> None:
     assert (await log_outcomes(stack, order.id))[-1] == "duplicate"
 
 
-@pytest.mark.parametrize("outcome", ["fail", "expire"])
-async def test_deny_and_expire_fail_the_order_and_release_seats(stack: PaymentStack, outcome: str) -> None:
+@pytest.mark.parametrize("payment_type", ["credit_card", "bank_transfer"])
+async def test_a_declined_payment_keeps_the_hold_so_the_buyer_can_try_again(stack: PaymentStack,
+                                                                            payment_type: str) -> None:
     order = await reserve_with_link(stack)
-    await stack.sim.simulate_payment(order.id, outcome, payment_type="bank_transfer")
+    await stack.sim.simulate_payment(order.id, "fail", payment_type=payment_type)
     await stack.settle()
-    failed = await stack.services.orders.get(order.id)
-    assert failed.status == OrderStatus.FAILED
+    kept = await stack.services.orders.get(order.id)
+    assert kept.status == OrderStatus.PENDING and kept.payment["denied_at"] == stack.clock()
+    assert (await stack.services.store.inventory.get(f"{JAZZ}:EARLY")).pending == 2
+    assert stack.notifier.sent(Message.FAILED) == []
+    assert (await log_outcomes(stack, order.id))[-1] == "denied"
+    # the buyer tries again on the same Snap page (same order id) and pays
+    await stack.sim.set_status(order.id, "settlement", payment_type="gopay")
+    assert await stack.sim.notify(None, order.id) == [200]
+    assert (await stack.services.orders.get(order.id)).status == OrderStatus.PAID
+
+
+async def test_midtrans_expire_is_expired_not_failed(stack: PaymentStack) -> None:
+    order = await reserve_with_link(stack)
+    await stack.sim.simulate_payment(order.id, "expire", payment_type="bank_transfer")
+    await stack.settle()
+    expired = await stack.services.orders.get(order.id)
+    assert expired.status == OrderStatus.EXPIRED
+    assert (await stack.services.store.inventory.get(f"{JAZZ}:EARLY")).available == 100
+    assert len(stack.notifier.sent(Message.EXPIRED)) == 1 and stack.notifier.sent(Message.FAILED) == []
+    assert await log_outcomes(stack, order.id) == ["still_pending", "expired"]
+
+
+async def test_midtrans_cancel_before_payment_fails_the_order(stack: PaymentStack) -> None:
+    order = await reserve_with_link(stack)
+    await stack.sim.set_status(order.id, "pending", payment_type="bank_transfer")
+    await stack.sim.set_status(order.id, "cancel", payment_type="bank_transfer")
+    assert await stack.sim.notify(None, order.id) == [200]
+    await stack.settle()
+    assert (await stack.services.orders.get(order.id)).status == OrderStatus.FAILED
     assert (await stack.services.store.inventory.get(f"{JAZZ}:EARLY")).available == 100
     assert len(stack.notifier.sent(Message.FAILED)) == 1
 

@@ -1,0 +1,129 @@
+"""What the WhatsApp webhook received, kept until handled: one document per received message id, and the
+delivery statuses of the messages we sent.
+
+`whatsapp_inbox`, one document per update to handle:
+
+    _id          the message id Meta gave it (`wamid.…`), or `failed:<wamid>` for a failed status of ours: the
+                 unique `_id` makes a redelivery a DuplicateKeyError, so it is handled once
+    kind         "message" | "failed"
+    wa_id        the person (a message's sender, a failed message's recipient): the worker that keeps their order
+    raw          the update as Meta sent it (JSON text, bounded), until handled; then removed
+    state        "pending" → "handled" | "failed" (gave up after `attempts`)
+    received_at  when the webhook took it; unhandled ones are replayed in this order at start
+    lease_until  a worker holds it until then (a crash frees it when the lease runs out); never null
+    attempts     how many times handling was tried
+    expire_at    set once handled or given up: the TTL index removes the document then (long after Meta's
+                 redeliveries stop, so a late redelivery is still a duplicate). A pending one never expires.
+
+`whatsapp_statuses`, one document per message we sent that Meta reported on: the latest status, a short history
+and the first errors, removed by TTL a while after the last update.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+RAW_MAX = 64 * 1024
+KEEP_HANDLED = timedelta(days=8)  # Meta retries a webhook for up to 7 days
+KEEP_STATUSES = timedelta(days=30)
+HISTORY_KEPT = 8
+ERRORS_KEPT = 3
+
+InboxKind = Literal["message", "failed"]
+
+INBOX_INDEXES = [
+    IndexModel([("expire_at", ASCENDING)], expireAfterSeconds=0, name="inbox_ttl"),
+    IndexModel([("state", ASCENDING), ("received_at", ASCENDING)], name="inbox_pending"),
+]
+STATUS_INDEXES = [IndexModel([("updated_at", ASCENDING)], expireAfterSeconds=int(KEEP_STATUSES.total_seconds()),
+                             name="status_ttl")]
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    id: str
+    kind: InboxKind
+    wa_id: str
+    raw: str
+    attempts: int
+
+
+class WhatsAppInbox:
+    """Over the database handle (`Store.db`): its two collections and their indexes."""
+
+    def __init__(self, db: Any) -> None:
+        self._inbox = db["whatsapp_inbox"]
+        self._statuses = db["whatsapp_statuses"]
+
+    async def ensure_indexes(self) -> None:
+        await self._inbox.create_indexes(INBOX_INDEXES)
+        await self._statuses.create_indexes(STATUS_INDEXES)
+
+    async def receive(self, entry_id: str, kind: InboxKind, wa_id: str, raw: str, *, now: datetime) -> bool:
+        """Keep an update until handled. False if it was received before (a redelivery): skip it."""
+        if len(raw) > RAW_MAX:
+            raise ValueError(f"update of {len(raw)} characters, at most {RAW_MAX}")
+        try:
+            await self._inbox.insert_one({"_id": entry_id, "kind": kind, "wa_id": wa_id, "raw": raw,
+                                          "state": "pending", "received_at": now, "lease_until": now,
+                                          "attempts": 0})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def claim(self, entry_id: str, *, now: datetime, lease: timedelta) -> InboxEntry | None:
+        """Hold a pending update for handling, unless another worker holds it or it is done."""
+        doc = await self._inbox.find_one_and_update(
+            {"_id": entry_id, "state": "pending", "lease_until": {"$type": "date", "$lte": now}},
+            {"$set": {"lease_until": now + lease}, "$inc": {"attempts": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            return None
+        return InboxEntry(id=doc["_id"], kind=doc["kind"], wa_id=doc["wa_id"], raw=doc.get("raw", ""),
+                          attempts=doc["attempts"])
+
+    async def handled(self, entry_id: str, *, now: datetime) -> None:
+        await self._inbox.update_one({"_id": entry_id}, {"$set": {"state": "handled", "expire_at": now + KEEP_HANDLED},
+                                                         "$unset": {"raw": ""}})
+
+    async def release(self, entry_id: str, *, retry_at: datetime) -> None:
+        """Handling failed: try again after `retry_at`."""
+        await self._inbox.update_one({"_id": entry_id, "state": "pending"}, {"$set": {"lease_until": retry_at}})
+
+    async def give_up(self, entry_id: str, *, now: datetime, reason: str) -> None:
+        """Handling kept failing: keep the update (for a person to look at) until the TTL removes it."""
+        await self._inbox.update_one({"_id": entry_id}, {"$set": {"state": "failed", "reason": reason[:300],
+                                                                  "expire_at": now + KEEP_HANDLED}})
+
+    async def unhandled(self, *, now: datetime, limit: int) -> list[tuple[str, str]]:
+        """(id, wa_id) of the pending updates nobody holds, oldest first: what a crash left behind."""
+        cursor = self._inbox.find({"state": "pending", "lease_until": {"$type": "date", "$lte": now}},
+                                  {"_id": 1, "wa_id": 1}).sort("received_at", ASCENDING).limit(limit)
+        return [(doc["_id"], doc.get("wa_id", "")) async for doc in cursor]
+
+    async def state(self, entry_id: str) -> str | None:
+        doc = await self._inbox.find_one({"_id": entry_id}, {"state": 1})
+        return doc["state"] if doc else None
+
+    async def record_status(self, message_id: str, status: str, *, at: datetime, recipient: str | None,
+                            errors: list[dict[str, Any]], now: datetime) -> None:
+        """The latest status of a message we sent, with a short history (bounded)."""
+        update: dict[str, Any] = {
+            "$set": {"status": status, "status_at": at, "updated_at": now},
+            "$push": {"history": {"$each": [{"status": status, "at": at}], "$slice": -HISTORY_KEPT}},
+        }
+        if recipient is not None:
+            update["$set"]["recipient"] = recipient
+        if errors:
+            update["$set"]["errors"] = errors[:ERRORS_KEPT]
+        await self._statuses.update_one({"_id": message_id}, update, upsert=True)
+
+    async def status_of(self, message_id: str) -> dict[str, Any] | None:
+        doc: dict[str, Any] | None = await self._statuses.find_one({"_id": message_id})
+        return doc
