@@ -38,8 +38,8 @@ def pattern(prefix: str) -> str:
     return rf"^{re.escape(prefix)}(?:{re.escape(SEP)}|$)"
 
 
-# What Karcis itself puts in callback data: ASCII letters, digits and `_ - : . ~`, joined by `|`.
-_SAFE_DATA = re.compile(r"^[A-Za-z0-9_\-:.~|]{1,64}$")
+# What Karcis itself puts in callback data: printable ASCII without spaces (ids, codes, carts, `*`), joined by `|`.
+_SAFE_DATA = re.compile(r"^[\x21-\x7e]{1,64}$")
 
 
 def args(data: str | None) -> list[str]:
