@@ -222,6 +222,11 @@ class OrderStore:
         result = await self._c.update_one({"_id": order_id, "delivery_lease_until": lease}, update)
         return result.matched_count == 1  # (a renewal to the same instant modifies nothing, and still holds)
 
+    async def mark_part_sent(self, order_id: str, kind: str, part: str) -> None:
+        """Record one part of a message as sent outside a delivery (an older delivery's record, say)."""
+        await self._c.update_one({"_id": order_id, f"outbox.{kind}": {"$exists": True}},
+                                 {"$addToSet": {f"outbox.{kind}.delivered": part}})
+
     async def release_delivery(
         self, order_id: str, *, lease: datetime, due: datetime, next_at: datetime | None,
         sent: dict[str, datetime], failed: dict[str, str],
