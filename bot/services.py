@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.catalog import Catalog
 from bot.checkin import CheckInService
 from bot.clock import Clock, utcnow
 from bot.config import Settings
+from bot.delivery_router import ChannelRouter
 from bot.digest import DigestService
+from bot.links import Links
 from bot.midtrans import MidtransGateway
 from bot.notifications import DeliveryService, Notice, Notifier
 from bot.orders import OrderService
@@ -22,7 +24,8 @@ from storage.store import Store
 
 
 class NoNotifier:
-    """Until a front door that reaches people is attached, messages stay owed (and are retried later)."""
+    """A notifier that reaches nobody: messages stay owed (and are retried later). build_services uses a
+    ChannelRouter instead (bot/delivery_router.py), which does the same until a door registers its notifier."""
 
     async def notify(self, notice: Notice) -> None:
         raise RuntimeError("no notifier attached yet")
@@ -42,6 +45,7 @@ class Services:
     refunds: RefundService
     digests: DigestService  # organisers' sale digests (bot/digest.py)
     clock: Clock = utcnow  # the time every service above uses; the front doors read it too
+    links: Links = field(default_factory=Links)  # ticket QRs, check-in and payment finish links (bot/links.py)
 
     async def reconcile(self, *, settle_seconds: float = 0.0) -> ReconcileReport:
         return await reconcile(self.store, self.tickets, settle_seconds=settle_seconds, clock=self.clock)
@@ -77,9 +81,10 @@ def build_services(
         checkin=CheckInService(store, catalog, admin_ids=settings.admin_ids, clock=clock),
         stats=StatsService(store),
         payments=payments,
-        delivery=DeliveryService(store, catalog, tickets, notifier or NoNotifier(), admin_ids=settings.admin_ids,
+        delivery=DeliveryService(store, catalog, tickets, notifier or ChannelRouter(), admin_ids=settings.admin_ids,
                                  clock=clock),
         refunds=refunds,
         digests=DigestService(store, catalog, clock=clock, interval=timedelta(seconds=settings.sale_digest_seconds)),
         clock=clock,
+        links=Links.from_settings(settings),
     )

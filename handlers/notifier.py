@@ -174,7 +174,8 @@ class TelegramNotifier:
         for ticket in owed:
             first, lead = lead, None
             await self._once(notice, f"ticket:{ticket.id}", lambda ticket=ticket, first=first: send_ticket(
-                self._bot, order.user_id, ticket, notice.event, lang, lead=first, markup=keyboard if first else None))
+                self._bot, order.user_id, ticket, notice.event, lang, lead=first, markup=keyboard if first else None,
+                links=self._services.links))
 
     async def _sale(self, notice: Notice) -> None:
         """Add the sale to each organiser's digest (stored before the part is recorded, so the SALE entry is
