@@ -118,7 +118,7 @@ class TelegramNotifier:
         except Forbidden as exc:
             raise Undeliverable(exc.message) from exc
 
-    async def _lang(self, uid: int) -> str:
+    async def _lang(self, uid: AccountId) -> str:
         return lang_of(await self._services.profiles.language(uid))
 
     def _chat(self, who: AccountId) -> int:
