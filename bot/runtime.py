@@ -31,7 +31,7 @@ import contextlib
 import inspect
 import logging
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from enum import StrEnum
@@ -145,6 +145,15 @@ def attach_front_door(application: Application, services: Services) -> None:
     import handlers
 
     handlers.register(application, services)
+
+
+def _durable_updates(application: Application, services: Services, mode: Mode) -> Callable[[], Awaitable[int]]:
+    """Updates are kept in MongoDB from receipt until handled (handlers/durable_updates.py, docs/faults.md)."""
+    from bot.inbox import UpdateInbox
+    from handlers.durable_updates import make_durable
+
+    return make_durable(application, UpdateInbox(services.store, clock=services.clock),
+                        wait_for_store=mode is Mode.POLLING)
 
 
 async def set_commands(application: Application, services: Services) -> None:
@@ -335,6 +344,7 @@ async def serve(
         async with open_services(settings) as services, AsyncExitStack() as stack:
             application = build_application(settings, token, webhook=mode is Mode.WEBHOOK)
             attach_front_door(application, services)
+            replay_unhandled = _durable_updates(application, services, mode)
             extra = telegram_webhook.routes(application, bot_token=token) if mode is Mode.WEBHOOK else None
             web_app = create_app(services, services.payments, services.delivery, extra_routes=extra)
 
@@ -353,6 +363,7 @@ async def serve(
             stack.callback(qr.stop_worker)
             await application.start()  # update processing
             stack.push_async_callback(application.stop)
+            await replay_unhandled()  # what a process that died had received but not handled
             jobs = DomainJobs(services, settings)
             await jobs.start()
             stack.push_async_callback(jobs.stop)  # before the Application stops and the store closes
