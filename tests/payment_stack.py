@@ -16,8 +16,10 @@ from bot.notifications import Notice, Undeliverable
 from bot.outbox import Message
 from bot.sandbox.midtrans import MidtransSimulator
 from bot.services import Services, build_services
+from storage.documents import OrderDoc
 from storage.store import Store
 from tests.conftest import EXAMPLES, FakeClock
+from tests.helpers import acct, buyer
 from webhooks.app import create_app
 from webhooks.keys import BACKGROUND
 from webhooks.payment_notifications import PATH
@@ -89,3 +91,13 @@ async def payment_stack(store: Store, settings: Settings, clock: FakeClock, *,
             yield stack
         finally:
             await runner.cleanup()
+
+
+JAZZ = "jazz-senja-2026"
+
+
+async def reserve_with_link(stack: PaymentStack, user: int = 7, wanted: dict | None = None) -> OrderDoc:
+    """A pending order of `user` for the jazz event (two Early Bird seats unless `wanted`), with its Snap link."""
+    order = await stack.services.orders.reserve(acct(user), JAZZ, wanted or {"EARLY": 2}, buyer())
+    await stack.services.payments.payment_link(order.id, acct(user), finish_url="https://t.me/KarcisBot?start=o_x")
+    return order

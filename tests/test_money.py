@@ -21,7 +21,7 @@ from storage.documents import Buyer, OrderDoc, OrderStatus, RefundState, TicketS
 from storage.store import Store
 from tests.conftest import ADMIN_ID, FakeClock
 from tests.helpers import acct, assert_invariant, buyer
-from tests.payment_stack import SERVER_KEY, PaymentStack, payment_stack
+from tests.payment_stack import SERVER_KEY, PaymentStack, payment_stack, reserve_with_link
 
 JAZZ = "jazz-senja-2026"
 ORGANISER = 900000002
@@ -34,12 +34,6 @@ async def stack(store: Store, settings: Settings, clock: FakeClock) -> AsyncIter
         yield built
         await built.settle()
         await assert_invariant(built.services)
-
-
-async def reserve_with_link(stack: PaymentStack, user: int = 7, wanted: dict | None = None) -> OrderDoc:
-    order = await stack.services.orders.reserve(acct(user), JAZZ, wanted or {"EARLY": 2}, buyer())
-    await stack.services.payments.payment_link(order.id, acct(user), finish_url="https://t.me/KarcisBot?start=o_x")
-    return order
 
 
 async def paid_order(stack: PaymentStack, payment_type: str = "gopay", wanted: dict | None = None,

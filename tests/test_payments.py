@@ -16,12 +16,12 @@ from bot.config import Settings
 from bot.errors import OrderNotPending
 from bot.outbox import Message
 from bot.payments import PaymentLinkUnavailable, ReservationOver
-from storage.documents import OrderDoc, OrderStatus, TicketStatus
+from storage.documents import OrderStatus, TicketStatus
 from storage.orders import OrderStore
 from storage.store import Store
 from tests.conftest import FakeClock
 from tests.helpers import acct, assert_invariant, buyer
-from tests.payment_stack import PaymentStack, payment_stack
+from tests.payment_stack import PaymentStack, payment_stack, reserve_with_link
 
 JAZZ = "jazz-senja-2026"
 
@@ -32,12 +32,6 @@ async def stack(store: Store, settings: Settings, clock: FakeClock) -> AsyncIter
         yield built
         await built.settle()
         await assert_invariant(built.services)
-
-
-async def reserve_with_link(stack: PaymentStack, user: int = 7, wanted: dict | None = None) -> OrderDoc:
-    order = await stack.services.orders.reserve(acct(user), JAZZ, wanted or {"EARLY": 2}, buyer())
-    await stack.services.payments.payment_link(order.id, acct(user), finish_url="https://t.me/KarcisBot?start=o_x")
-    return order
 
 
 async def post(stack: PaymentStack, data: bytes, content_type: str = "application/json") -> int:
