@@ -6,6 +6,7 @@ import re
 import secrets
 
 from bot import qr
+from bot.accounts import AccountId
 from bot.clock import Clock, utcnow
 from storage.documents import OrderDoc, OrderStatus, TicketDoc
 from storage.store import Store
@@ -97,7 +98,7 @@ class TicketService:
     async def for_order(self, order_id: str) -> list[TicketDoc]:
         return await self._store.tickets.for_order(order_id)
 
-    async def for_user(self, user_id: int) -> list[TicketDoc]:
+    async def for_user(self, user_id: AccountId) -> list[TicketDoc]:
         return await self._store.tickets.for_user(user_id)
 
     async def get(self, code_or_link: str) -> TicketDoc | None:

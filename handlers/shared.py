@@ -15,6 +15,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes, filters
 
+from bot.accounts import TELEGRAM, AccountId, telegram_address, telegram_id
 from bot.services import Services
 from bot.tickets import render_qr
 from handlers.messages import Html, lang_of, t
@@ -42,9 +43,21 @@ def lang(update: Update) -> str:
 
 
 def user_id(update: Update) -> int:
+    """The sender's Telegram user id (to address their chat; the domain knows them by `account`)."""
     if update.effective_user is None:
         raise ValueError("update without a user")
     return update.effective_user.id
+
+
+def account(update: Update, context: Context) -> AccountId:
+    """The sender's account: `telegram:<user id>` resolved through the link table (no MongoDB command)."""
+    return services_of(context).accounts.resolve(telegram_address(user_id(update)))
+
+
+def telegram_chat(services: Services, who: AccountId) -> int | None:
+    """The Telegram chat of an account (its Telegram user id), or None if it has no Telegram address."""
+    address = services.accounts.address_on(who, TELEGRAM)
+    return telegram_id(address) if address else None
 
 
 def display_name(update: Update) -> str | None:
@@ -52,17 +65,17 @@ def display_name(update: Update) -> str | None:
     return user.full_name if user else None
 
 
-def is_admin(services: Services, uid: int) -> bool:
-    return uid in services.settings.admin_ids
+def is_admin(services: Services, who: AccountId) -> bool:
+    return services.access.is_admin(who)
 
 
-async def organised_events(services: Services, uid: int) -> list[EventDoc]:
-    return await services.catalog.organised_by(uid)
+async def organised_events(services: Services, who: AccountId) -> list[EventDoc]:
+    return await services.access.organised_events(who)
 
 
-async def is_staff(services: Services, uid: int) -> bool:
+async def is_staff(services: Services, who: AccountId) -> bool:
     """Organises at least one event, or is an admin: may check tickets in."""
-    return is_admin(services, uid) or bool(await organised_events(services, uid))
+    return await services.access.is_staff(who)
 
 
 async def send(bot: Bot, chat_id: int, text: Html, markup: InlineKeyboardMarkup | None = None) -> Message:
@@ -136,7 +149,7 @@ async def remember_user(update: Update, context: Context) -> None:
     profiles: WrittenProfiles = context.application.bot_data.setdefault(PROFILES_KEY, WrittenProfiles())
     if profiles.unchanged(user.id, user.language_code, user.full_name):
         return
-    await services_of(context).store.users.remember_user(user.id, language=user.language_code,
+    await services_of(context).store.users.remember_user(account(update, context), language=user.language_code,
                                                          name=user.full_name)
     profiles.written(user.id, user.language_code, user.full_name)
 
