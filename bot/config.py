@@ -45,6 +45,18 @@ class Settings(BaseSettings):
                     "unconfirmed (admins are told)")
     events_file: Path | None = None
     sale_digest_seconds: int = Field(default=15, ge=1, le=3600, description="a sale digest per chat this often")
+    # the WhatsApp number people chat with, in international format (+6281234567890): the ticket page's
+    # "Check in with WhatsApp" and a WhatsApp order's payment finish link are wa.me links to it (bot/links.py)
+    whatsapp_display_number: str | None = Field(default=None, pattern=r"^\+?[1-9][0-9]{6,14}$")
+
+    @field_validator("whatsapp_display_number", mode="before")
+    @classmethod
+    def _display_number(cls, value: object) -> object:
+        """Blank is unset; spaces and dashes (`+62 812-3456-7890`) are allowed and dropped."""
+        if isinstance(value, str):
+            value = value.replace(" ", "").replace("-", "")
+            return value or None
+        return value
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.access import AccessService
@@ -11,7 +11,9 @@ from bot.catalog import Catalog
 from bot.checkin import CheckInService
 from bot.clock import Clock, utcnow
 from bot.config import Settings
+from bot.delivery_router import ChannelRouter
 from bot.digest import DigestService
+from bot.links import Links
 from bot.midtrans import MidtransGateway
 from bot.notifications import DeliveryService, Notice, Notifier
 from bot.orders import OrderService
@@ -24,7 +26,8 @@ from storage.store import Store
 
 
 class NoNotifier:
-    """Until a front door that reaches people is attached, messages stay owed (and are retried later)."""
+    """A notifier that reaches nobody: messages stay owed (and are retried later). build_services uses a
+    ChannelRouter instead (bot/delivery_router.py), which does the same until a door registers its notifier."""
 
     async def notify(self, notice: Notice) -> None:
         raise RuntimeError("no notifier attached yet")
@@ -46,6 +49,7 @@ class Services:
     accounts: AccountService  # addresses → accounts (bot/accounts.py)
     access: AccessService  # who may do what (bot/access.py)
     clock: Clock = utcnow  # the time every service above uses; the front doors read it too
+    links: Links = field(default_factory=Links)  # ticket QRs, check-in and payment finish links (bot/links.py)
 
     async def reconcile(self, *, settle_seconds: float = 0.0) -> ReconcileReport:
         return await reconcile(self.store, self.tickets, settle_seconds=settle_seconds)
@@ -84,11 +88,12 @@ def build_services(
         checkin=CheckInService(store, catalog, access, clock=clock),
         stats=StatsService(store),
         payments=payments,
-        delivery=DeliveryService(store, catalog, tickets, notifier or NoNotifier(), admin_ids=access.admins(),
+        delivery=DeliveryService(store, catalog, tickets, notifier or ChannelRouter(), admin_ids=access.admins(),
                                  clock=clock),
         refunds=refunds,
         digests=DigestService(store, catalog, clock=clock, interval=timedelta(seconds=settings.sale_digest_seconds)),
         accounts=accounts,
         access=access,
         clock=clock,
+        links=Links.from_settings(settings),
     )

@@ -90,11 +90,6 @@ def new_nonce() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(NONCE_LENGTH))
 
 
-def order_link(bot_username: str, order_id: str) -> str:
-    """Where Midtrans sends the buyer after paying: back into this chat, onto the order."""
-    return f"https://t.me/{bot_username}?start={ORDER_PAYLOAD}{order_id}"
-
-
 def clamp_cart(listing: EventWithTiers, cart: Mapping[str, int]) -> dict[str, int]:
     """The cart within what can be bought now: known tiers, at most max-per-order and the seats left."""
     clamped = {}
@@ -493,8 +488,8 @@ async def offer_payment(update: Update, context: Context, order: OrderDoc) -> No
     place of the pressed message (the summary, a retry, an order's Pay)."""
     services, lang_ = services_of(context), lang(update)
     try:
-        link = await services.payments.payment_link(order.id, order.user_id,
-                                                     finish_url=order_link(context.bot.username, order.id))
+        finish = services.links.order_finish(order, telegram_username=context.bot.username)  # back to this chat
+        link = await services.payments.payment_link(order.id, order.user_id, finish_url=finish)
     except PaymentLinkUnavailable:
         keyboard = markup([[button(label(lang_, "btn.try_again"), PAY, order.id)],
                            [button(label(lang_, "btn.cancel_order"), CANCEL, order.id)]])
@@ -666,7 +661,7 @@ async def on_qr(update: Update, context: Context) -> None:
         return
     await query.answer()
     await send_ticket(context.bot, query.message.chat.id if query.message else user_id(update), ticket,
-                      await services.store.events.get(ticket.event_id), lang_)
+                      await services.store.events.get(ticket.event_id), lang_, links=services.links)
 
 
 async def help_command(update: Update, context: Context) -> None:

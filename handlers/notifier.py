@@ -177,7 +177,7 @@ class TelegramNotifier:
             first, lead = lead, None
             await self._once(notice, f"ticket:{ticket.id}", lambda ticket=ticket, first=first: send_ticket(
                 self._bot, self._buyer_chat(order), ticket, notice.event, lang, lead=first,
-                markup=keyboard if first else None))
+                markup=keyboard if first else None, links=self._services.links))
 
     async def _sale(self, notice: Notice) -> None:
         """Add the sale to each organiser's digest (stored before the part is recorded, so the SALE entry is

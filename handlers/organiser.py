@@ -79,7 +79,7 @@ async def ticket_link(update: Update, context: Context) -> None:
     if ticket and event and services.checkin.may_check_in(event, uid):
         await answer_checkin(update, context, payload, ticket)
     elif ticket and ticket.user_id == uid:
-        await send_ticket(context.bot, update.effective_chat.id, ticket, event, lang_)
+        await send_ticket(context.bot, update.effective_chat.id, ticket, event, lang_, links=services.links)
     elif await is_staff(services, uid):
         await answer_checkin(update, context, payload)
     else:

@@ -16,8 +16,9 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes, filters
 
 from bot.accounts import TELEGRAM, AccountId, telegram_address, telegram_id
+from bot.links import Links
 from bot.services import Services
-from bot.tickets import render_qr
+from bot.tickets import render_link_qr
 from handlers.messages import Html, lang_of, t
 from handlers.views import ticket_caption
 from storage.documents import EventDoc, TicketDoc
@@ -107,10 +108,12 @@ async def drop_buttons(query: CallbackQuery) -> None:
 
 
 async def send_ticket(bot: Bot, chat_id: int, ticket: TicketDoc, event: EventDoc | None, lang_: str, *,
-                      lead: Html | None = None, markup: InlineKeyboardMarkup | None = None) -> Message:
-    """One ticket: its QR (the deep link a phone camera opens) captioned with event, tier, holder and code, after
-    `lead` (a receipt; the caller checks that the whole caption fits)."""
-    png = await render_qr(bot.username, ticket.id)
+                      lead: Html | None = None, markup: InlineKeyboardMarkup | None = None,
+                      links: Links | None = None) -> Message:
+    """One ticket: its QR (the link a phone camera opens: bot/links.py `Links.ticket`, the ticket page or this
+    bot's deep link) captioned with event, tier, holder and code, after `lead` (a receipt; the caller checks that
+    the whole caption fits)."""
+    png = await render_link_qr((links or Links()).ticket(ticket.id, telegram_username=bot.username))
     caption = ticket_caption(lang_, ticket, event)
     return await bot.send_photo(chat_id, photo=png, caption=Html(f"{lead}\n\n{caption}") if lead else caption,
                                 parse_mode=ParseMode.HTML, filename=f"karcis-{ticket.id}.png", reply_markup=markup)
