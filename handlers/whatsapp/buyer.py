@@ -12,15 +12,9 @@ from __future__ import annotations
 import secrets
 
 from bot.catalog import sales_open
-from bot.contacts import InvalidContact, clean_email, clean_name, clean_phone
-from bot.errors import (
-    OrderNotFound,
-    OrderNotPending,
-    PaymentLinkUnavailable,
-    RefusalReason,
-    ReservationOver,
-    ReservationRefused,
-)
+from bot.contacts import clean_email, clean_name, clean_phone
+from bot.errors import InvalidContact, OrderNotFound, OrderNotPending, RefusalReason, ReservationRefused
+from bot.payments import PaymentLinkUnavailable, ReservationOver
 from handlers.formatting import shorten, wib
 from handlers.messages import has
 from handlers.views import cart_lines, lines_text, order_status, price, summary
