@@ -139,14 +139,14 @@ class Catalog:
     async def _import(self, specs: list[EventSpec]) -> ImportReport:
         existing = {t.id: t for t in await self._store.inventory.all()}
         problems = []
-        for spec in specs:
-            for tier in spec.tiers:
+        for number, spec in enumerate(specs, start=1):
+            for place, tier in enumerate(spec.tiers, start=1):
                 current = existing.get(tier_key(spec.id, tier.code))
                 if current and tier.capacity < current.pending + current.sold:
                     problems.append(
-                        f"  event ({spec.id}): tiers.{tier.code}.capacity: {tier.capacity} is below the "
-                        f"{current.pending + current.sold} seats already held or sold ({current.pending} pending, "
-                        f"{current.sold} sold)"
+                        f"  event #{number} ({spec.id}), tier #{place} ({tier.code}), capacity: {tier.capacity} is "
+                        f"below the {current.pending + current.sold} seats already held or sold ({current.pending} "
+                        f"pending, {current.sold} sold): write at least {current.pending + current.sold}"
                     )
         if problems:
             raise CapacityError("Capacity cannot shrink below what is sold; nothing was imported:\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +17,19 @@ SNAP_MIN_EXPIRY_MINUTES = 5
 
 class ConfigError(Exception):
     """Raised when the configuration is invalid; the message lists every bad value."""
+
+
+# BotFather's tokens: the bot's numeric id, a colon, and a secret of about 35 URL-safe characters
+# (https://core.telegram.org/bots/api#authorizing-your-bot: "something like 123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11").
+BOT_TOKEN_FORM = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{30,64}")
+BOT_TOKEN_PROBLEM = (
+    "does not look like a bot token: BotFather's tokens are the bot's id (digits), a colon and about 35 letters, "
+    "digits, _ or - (like 123456789:AAH...); check for quotes, spaces or a part left out"
+)
+PUBLIC_URL_PROBLEM = (
+    "must be the service's public https:// address (Telegram sends webhooks only to https); "
+    "leave it unset to use long polling"
+)
 
 
 class Settings(BaseSettings):
@@ -106,6 +120,23 @@ class Settings(BaseSettings):
             raise ValueError(f"file not found: {value}")
         return value
 
+    # -- the bot token and the public URL: their form is checked here, so that a mistake is listed with the others
+    # before anything starts (never quoting the token).
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_has_botfathers_form(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not BOT_TOKEN_FORM.fullmatch(value.get_secret_value()):
+            raise ValueError(BOT_TOKEN_PROBLEM)
+        return value
+
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _public_url_is_https(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip().lower().startswith("https://"):
+            raise ValueError(PUBLIC_URL_PROBLEM)
+        return value.strip() if isinstance(value, str) else value
+
     @property
     def admin_groups(self) -> tuple[tuple[str, ...], ...]:
         """Every admin, as the addresses naming them (ADMIN_IDS, then ADMIN_WHATSAPP)."""
@@ -170,5 +201,5 @@ def load_settings(**overrides: object) -> Settings:
         lines = []
         for err in exc.errors():
             name = ".".join(str(p) for p in err["loc"]).upper() or "CONFIG"
-            lines.append(f"  {name}: {err['msg']}")
+            lines.append(f"  {name}: {err['msg'].removeprefix('Value error, ')}")
         raise ConfigError("Invalid configuration:\n" + "\n".join(lines)) from None

@@ -70,3 +70,8 @@ class EventsFileError(KarcisError):
 
 class CapacityError(EventsFileError):
     """A tier's capacity would fall below the seats already pending or sold."""
+
+
+class CannotStart(KarcisError):  # noqa: N818 - read as a sentence: "cannot start: ..."
+    """A command cannot start for a reason outside this process (Telegram or MongoDB unreachable): one line that
+    says what failed, where, and what to do. The command line prints it and exits 1 (trying later may work)."""

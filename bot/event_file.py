@@ -15,6 +15,7 @@ from pydantic import (
     Field,
     StrictInt,
     ValidationError,
+    ValidationInfo,
     model_validator,
 )
 
@@ -88,49 +89,218 @@ class EventSpec(_Strict):
     tiers: list[TierSpec] = Field(min_length=1, max_length=20)
 
     @model_validator(mode="after")
-    def _consistent(self) -> EventSpec:
-        if self.ends_at <= self.starts_at:
-            raise ValueError("ends_at must be after starts_at")
-        codes = [t.code.upper() for t in self.tiers]
-        duplicates = sorted({c for c in codes if codes.count(c) > 1})
-        if duplicates:
-            raise ValueError(f"tier codes must be unique (case-insensitive): {', '.join(duplicates)}")
-        opens, closes = self.sales.opens_at, self.sales.closes_at
-        if opens and closes and closes <= opens:
-            raise ValueError("sales.closes_at must be after sales.opens_at")
-        if closes and closes > self.ends_at:
-            raise ValueError("sales.closes_at must not be after ends_at")
+    def _consistent(self, info: ValidationInfo) -> EventSpec:
+        """Every rule across fields. parse_events collects them all (through the validation context); a direct
+        `EventSpec.model_validate` without that context is refused with all of them in one message."""
+        problems = consistency_problems(self)
+        collect = info.context.get(_COLLECT) if isinstance(info.context, dict) else None
+        if isinstance(collect, list):
+            collect.extend(problems)
+        elif problems:
+            raise ValueError("; ".join(f"{where}: {what}" for where, what in problems))
         return self
 
 
-def _describe(errors: list[dict[str, Any]]) -> list[str]:
-    out = []
-    for err in errors:
-        field = ".".join(str(p) for p in err["loc"]) or "(event)"
-        message = err["msg"].removeprefix("Value error, ")
-        out.append(f"{field}: {message}")
-    return out
+# ---------------------------------------------------------------------------------------------- validation
+#
+# Every mistake in the file is reported at once, one line each, as `event #N (id), field: what is wrong, and what
+# to write instead`, in words an organiser understands (no regular expressions, no pydantic jargon).
+
+_COLLECT = "collect_problems"
+EXPECTED_MOMENT = "2026-12-31T19:00:00+07:00"
+ID_RULE = ("3–32 characters: lowercase letters a–z, digits 0–9 and dashes (-), starting and ending with a letter "
+           "or digit, e.g. jazz-senja-2026")
+TIER_CODE_RULE = "1–12 letters A–Z or digits 0–9, no spaces or dashes, e.g. VIP or EARLY2"
+_WHOLE_NUMBER_FIELDS = {"price": "whole rupiah", "capacity": "a whole number of seats",
+                        "max_per_order": "a whole number of tickets", "organisers": "a Telegram user id (digits)"}
+_SHOWN_INPUT_MAX = 40  # a value quoted back from the file is cut to this many characters
+
+
+class _TierCode(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    code: str
+
+
+class _Frame(BaseModel):
+    """The fields the cross-field rules look at, read leniently: when another field of the event is wrong, these
+    rules are still checked, so that every mistake is reported in one go."""
+
+    model_config = ConfigDict(extra="ignore")
+    starts_at: Moment
+    ends_at: Moment
+    sales: SalesWindow = Field(default_factory=SalesWindow)
+    tiers: list[_TierCode] = Field(default_factory=list)
+
+
+def consistency_problems(spec: EventSpec | _Frame) -> list[tuple[str, str]]:
+    """The rules that involve more than one field of an event, as (field, problem) pairs."""
+    problems: list[tuple[str, str]] = []
+    if spec.ends_at <= spec.starts_at:
+        problems.append(("ends_at", "the event ends before (or when) it starts: ends_at must be after starts_at"))
+    codes = [t.code.upper() for t in spec.tiers]
+    for code in sorted({c for c in codes if codes.count(c) > 1}):
+        places = ", ".join(f"#{i}" for i, c in enumerate(codes, start=1) if c == code)
+        problems.append((f"tiers ({places})", f"the tier code {code} is used more than once (tier codes are "
+                                              "unique within an event, whatever their case)"))
+    opens, closes = spec.sales.opens_at, spec.sales.closes_at
+    if opens and closes and closes <= opens:
+        problems.append(("sales", "the sales window is reversed: sales.closes_at must be after sales.opens_at"))
+    if closes and closes > spec.ends_at:
+        problems.append(("sales.closes_at", "sales close after the event has ended: sales.closes_at must not be "
+                                            "after ends_at"))
+    if opens and opens >= spec.ends_at:
+        problems.append(("sales.opens_at", "sales open after the event has ended: sales.opens_at must be before "
+                                           "ends_at"))
+    return problems
+
+
+def _shown(value: object) -> str:
+    text = str(value)
+    text = text if len(text) <= _SHOWN_INPUT_MAX else text[: _SHOWN_INPUT_MAX - 1] + "…"
+    return f'"{text}"' if isinstance(value, str) else text
+
+
+def _field_name(loc: tuple[Any, ...], raw: object) -> str:
+    """`('tiers', 1, 'price')` → `tier #2 (REG), price`; `('sales', 'opens_at')` → `sales.opens_at`."""
+    parts: list[str] = []
+    path: list[str] = []
+    index = 0
+    while index < len(loc):
+        key = loc[index]
+        if key == "tiers" and index + 1 < len(loc) and isinstance(loc[index + 1], int):
+            number = loc[index + 1]
+            code = None
+            if isinstance(raw, dict) and isinstance(raw.get("tiers"), list) and number < len(raw["tiers"]):
+                tier = raw["tiers"][number]
+                code = tier.get("code") if isinstance(tier, dict) else None
+            parts.append(f"tier #{number + 1}" + (f" ({_shown(code)[:_SHOWN_INPUT_MAX]})" if code else ""))
+            index += 2
+            continue
+        path.append(f"#{key + 1}" if isinstance(key, int) else str(key))
+        index += 1
+    if path:
+        parts.append(".".join(path).replace(".#", " #"))
+    return ", ".join(parts) or "(the event)"
+
+
+def _int_problem(field: str, value: object) -> str:
+    """What to write instead of a number YAML did not read as a whole number."""
+    what = _WHOLE_NUMBER_FIELDS.get(field, "a whole number")
+    if isinstance(value, bool):
+        return f"must be {what}, not yes/no"
+    if isinstance(value, float):
+        meant = round(value * 1000)
+        if 0 < value < 1000 and abs(value * 1000 - meant) < 1e-6:
+            # `250.000` is 250.0 to YAML (a dot is a decimal point); written the Indonesian way it means 250000.
+            thousands = f"{meant:,}".replace(",", ".")
+            return (f"YAML reads this as {value!r} (a dot is a decimal point there), not {thousands}: write "
+                    f"{meant}, without dots or commas")
+        return f"{value!r} has decimals: must be {what}, written with digits only (e.g. {int(value)})"
+    if isinstance(value, str):
+        digits = value.replace(".", "").replace(",", "").replace("_", "").replace(" ", "")
+        digits = digits.removeprefix("Rp").removeprefix("rp")
+        if digits.isdigit():
+            return f"{_shown(value)} is not a plain number: write {int(digits)}, without dots, commas or Rp"
+        return f"{_shown(value)} is not a number: must be {what}, written with digits only (e.g. 250000)"
+    return f"must be {what}, written with digits only (e.g. 250000)"
+
+
+def _problem(err: dict[str, Any]) -> str:
+    """One pydantic error in words."""
+    kind, loc, value, ctx = err["type"], err["loc"], err.get("input"), err.get("ctx") or {}
+    field = next((str(p) for p in reversed(loc) if isinstance(p, str)), "")
+    if kind == "missing":
+        return "is missing (it is required)"
+    if kind == "extra_forbidden":
+        return f"is not a field of {'a tier' if 'tiers' in loc else 'an event'} (misspelt, or indented wrongly?)"
+    if kind == "string_pattern_mismatch" and field == "id":
+        return f"{_shown(value)} does not fit an event id: use {ID_RULE}"
+    if kind == "string_pattern_mismatch" and field == "code":
+        return f"{_shown(value)} does not fit a tier code: use {TIER_CODE_RULE}"
+    if kind.startswith(("datetime_", "date_")):
+        return (f"{_shown(value)} is not a date and time in the expected format: write it like {EXPECTED_MOMENT} "
+                "(year-month-day, T, hours:minutes:seconds, then the zone; without a zone it is taken as WIB)")
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return _int_problem(field, value)
+    if kind == "greater_than_equal":
+        return f"{_shown(value)} is too small: must be {ctx.get('ge')} or more"
+    if kind == "less_than_equal":
+        return f"{_shown(value)} is too large: must be at most {ctx.get('le')}"
+    if kind == "enum":
+        return f"{_shown(value)} is not one of {ctx.get('expected', 'the allowed values')}"
+    if kind == "too_short" and field == "tiers":
+        return "an event needs at least one tier"
+    if kind == "too_long" and field == "tiers":
+        return f"at most {ctx.get('max_length')} tiers per event"
+    if kind == "string_too_short":
+        return "is empty"
+    if kind == "string_too_long":
+        return f"is too long: at most {ctx.get('max_length')} characters"
+    if kind in ("string_type", "list_type", "model_type", "dict_type", "model_attributes_type"):
+        expected = {"string_type": "text", "list_type": "a list", "dict_type": "a mapping (field: value lines)",
+                    "model_type": "a mapping (field: value lines)"}.get(kind, "a mapping")
+        return f"must be {expected}"
+    return str(err["msg"]).removeprefix("Value error, ")
+
+
+def _describe(errors: list[dict[str, Any]], raw: object) -> list[str]:
+    return [f"{_field_name(tuple(err['loc']), raw)}: {_problem(err)}" for err in errors]
+
+
+def _frame_problems(raw: object) -> list[tuple[str, str]]:
+    try:
+        frame = _Frame.model_validate(raw)
+    except ValidationError:
+        return []  # those fields are wrong themselves, and already reported
+    return consistency_problems(frame)
+
+
+def _label(index: int, raw: object) -> str:
+    label = f"event #{index}"
+    if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+        label += f" ({raw['id'][:_SHOWN_INPUT_MAX]})"
+    return label
 
 
 def parse_events(data: object) -> list[EventSpec]:
-    """Validate the parsed YAML; raise EventsFileError listing every problem by event and field."""
+    """Validate the parsed YAML; raise EventsFileError listing every problem by event and field, all at once."""
     if not isinstance(data, dict) or not isinstance(data.get("events"), list):
         raise EventsFileError("the events file must be a mapping with a list under `events:`")
     problems: list[str] = []
     specs: list[EventSpec] = []
+    first_use: dict[str, int] = {}
     for index, raw in enumerate(data["events"], start=1):
-        label = f"event #{index}"
-        if isinstance(raw, dict) and isinstance(raw.get("id"), str):
-            label += f" ({raw['id']})"
+        label = _label(index, raw)
+        collected: list[tuple[str, str]] = []
         try:
-            specs.append(EventSpec.model_validate(raw))
+            spec = EventSpec.model_validate(raw, context={_COLLECT: collected})
         except ValidationError as exc:
-            problems.extend(f"{label}: {line}" for line in _describe(exc.errors()))
-    ids = [s.id for s in specs]
-    problems.extend(f"event ({i}): id used more than once" for i in sorted({i for i in ids if ids.count(i) > 1}))
+            problems.extend(f"{label}, {line}" for line in _describe(exc.errors(), raw))
+            collected = _frame_problems(raw)
+        else:
+            specs.append(spec)
+        problems.extend(f"{label}, {where}: {what}" for where, what in collected)
+        event_id = raw.get("id") if isinstance(raw, dict) else None
+        if not isinstance(event_id, str):
+            continue
+        event_id = event_id.strip()
+        if event_id in first_use:
+            problems.append(f"{label}, id: {_shown(event_id)} is already the id of event #{first_use[event_id]}; "
+                            "every event needs its own id (events are updated by id when the file is imported again)")
+        else:
+            first_use[event_id] = index
     if problems:
-        raise EventsFileError("Invalid events file; nothing was imported:\n" + "\n".join(f"  {p}" for p in problems))
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        raise EventsFileError(f"Invalid events file ({count}); nothing was imported:\n"
+                              + "\n".join(f"  {p}" for p in problems))
     return specs
+
+
+def past_event_warnings(specs: list[EventSpec], now: datetime) -> list[str]:
+    """Events (of a valid file, in its order) that have already ended: imported, but nobody can buy a ticket."""
+    return [f"event #{index} ({spec.id}): it ended on {spec.ends_at:%Y-%m-%d %H:%M} UTC, which is in the past; it "
+            "is imported but no ticket can be sold (check the year of starts_at and ends_at)"
+            for index, spec in enumerate(specs, start=1) if spec.ends_at <= now]
 
 
 def load_events_file(path: Path) -> list[EventSpec]:

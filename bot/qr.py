@@ -15,6 +15,7 @@ import asyncio
 import io
 import logging
 import multiprocessing
+import signal
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -37,10 +38,17 @@ def render_png(data: str) -> bytes:
     return buffer.getvalue()
 
 
+def _ignore_interrupts() -> None:
+    """In the worker: Ctrl-C in a terminal reaches the whole process group, and the worker would die of it with a
+    traceback; the parent stops the worker when it shuts down instead."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _worker() -> Executor:
     global _pool
     if _pool is None:
-        _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                    initializer=_ignore_interrupts)
     return _pool
 
 

@@ -37,12 +37,14 @@ from enum import StrEnum
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from telegram import Update
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from yarl import URL
 
 from bot import qr
 from bot.composition import open_services
 from bot.config import ConfigError, Settings
+from bot.errors import CannotStart
 from bot.jobs import DomainJobs
 from bot.services import Services
 from webhooks import telegram as telegram_webhook
@@ -140,6 +142,82 @@ async def set_commands(application: Application, services: Services) -> None:
         await set_role_commands(application.bot, services)
     except Exception as exc:  # noqa: BLE001 - not worth refusing to start over
         log.warning("could not set the command menus (%s: %s); continuing", type(exc).__name__, exc)
+
+
+# ---------------------------------------------------------------------------------------------- start-up failures
+
+
+TELEGRAM_DEFAULT_BASE_URL = "https://api.telegram.org"
+_DETAIL_MAX = 160  # characters of an HTTP library's error quoted in the one line
+
+
+def telegram_where(settings: Settings) -> str:
+    """The Bot API server getMe went to, as the operator configured it (any user:password in it left out)."""
+    if not settings.telegram_api_base_url:
+        return f"{TELEGRAM_DEFAULT_BASE_URL} (the default; TELEGRAM_API_BASE_URL is not set)"
+    url = URL(settings.telegram_api_base_url)
+    return f"{url.with_user(None) if url.user else url} (TELEGRAM_API_BASE_URL)"
+
+
+def telegram_start_failure(exc: BaseException, settings: Settings, token: str) -> Exception | None:
+    """What a failed getMe at start-up means, in one line: what failed, where, and what to do. None: not a Bot API
+    failure (let it through). The token is never in the result, even when an error message would quote it."""
+    where = telegram_where(settings)
+    custom = bool(settings.telegram_api_base_url)
+    if isinstance(exc, InvalidToken):
+        # Telegram answers 401 Unauthorized to a well-formed token it does not know, and 404 Not Found only to a
+        # malformed one (the configuration has already refused those) or an unknown path: so a 404 here means the
+        # server at the base URL is not a Bot API server (https://core.telegram.org/bots/api#making-requests).
+        answer = exc.__cause__ if isinstance(exc.__cause__, InvalidToken) else exc  # PTB wraps it, quoting the token
+        if "unauthorized" in str(answer).lower():
+            return ConfigError(f"TELEGRAM_BOT_TOKEN was refused by the Bot API at {where}: 401 Unauthorized. Check "
+                               f"the token BotFather gave you (@BotFather, /token). {SANDBOX_HINT}")
+        if custom:
+            return ConfigError(f"TELEGRAM_API_BASE_URL: the server at {where} answered 404 Not Found to getMe, so it "
+                               "is not a Bot API server there. Give the server's root, like "
+                               f"{TELEGRAM_DEFAULT_BASE_URL}, without /bot<token>; or unset it to use Telegram's.")
+        return ConfigError(f"TELEGRAM_BOT_TOKEN: the Bot API at {where} answered 404 Not Found to getMe: Telegram "
+                           "does not recognise the token's form. Copy it again from @BotFather.")
+    if isinstance(exc, TimedOut):
+        detail = f"no answer within {CONNECT_TIMEOUT:g} s"
+    elif isinstance(exc, NetworkError):
+        detail = _detail(exc, token)
+    elif isinstance(exc, TelegramError):  # e.g. a 200 that is not JSON: not a Bot API server
+        return (ConfigError if custom else CannotStart)(
+            f"Cannot start: the server at {where} did not answer getMe like a Bot API server ({_detail(exc, token)})."
+            " Check TELEGRAM_API_BASE_URL: the server's root, like https://api.telegram.org.")
+    else:
+        return None
+    hint = "Check TELEGRAM_API_BASE_URL and that the server runs" if custom else (
+        "Check this machine's internet access (or firewall and proxy) to api.telegram.org")
+    return CannotStart(f"Cannot start: Telegram's Bot API at {where} could not be reached for getMe ({detail}). "
+                       f"{hint}; to try Karcis offline: python -m bot sandbox")
+
+
+def _detail(exc: BaseException, token: str) -> str:
+    text = " ".join(str(exc).split())
+    for secret in (token, token.split(":", 1)[-1]):
+        text = text.replace(secret, "***")
+    text = text.removeprefix("Unknown error in HTTP implementation: ")
+    return text if len(text) <= _DETAIL_MAX else text[: _DETAIL_MAX - 1] + "…"
+
+
+# PTB logs a whole traceback ("Can not load invalid JSON data") before raising for a non-JSON answer; at start-up
+# the one-line failure above says it better.
+_BOT_API_REQUEST_LOGGERS = ("telegram.request.BaseRequest",)
+
+
+@contextlib.contextmanager
+def _quiet_bot_api_errors() -> Iterator[None]:
+    loggers = [logging.getLogger(name) for name in _BOT_API_REQUEST_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 # ---------------------------------------------------------------------------------------------- logging
@@ -248,12 +326,13 @@ async def serve(
             web_app = create_app(services, services.payments, services.delivery, extra_routes=extra)
 
             try:
-                await application.initialize()  # getMe: checks the token
+                with _quiet_bot_api_errors():
+                    await application.initialize()  # getMe: checks the token
             except BaseException as exc:
                 await application.bot.shutdown()  # the HTTP clients it opened before getMe failed
-                if isinstance(exc, InvalidToken):  # its message quotes the token: never pass it on
-                    raise ConfigError("TELEGRAM_BOT_TOKEN was refused by the Bot API (Unauthorized). "
-                                      f"Check the token BotFather gave you.\n{SANDBOX_HINT}") from None
+                failure = telegram_start_failure(exc, settings, token)
+                if failure is not None:
+                    raise failure from None
                 raise
             stack.push_async_callback(application.shutdown)
             services.links.telegram_username = application.bot.username  # the ticket page's Telegram button

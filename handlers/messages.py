@@ -53,7 +53,7 @@ EN: dict[str, str] = {
     "cmd.checkin": "Check a ticket in by its code",
     "cmd.scan": "Check in from a photo of the QR",
     "cmd.stats": "Sales figures",
-    "cmd.expire": "Release holds that have ended",
+    "cmd.expire": "Release the seats of holds that have ended",
     # ---- buttons ----
     "btn.sold_out": "{tier} · sold out",
     "btn.checkout": "Continue · {total}",
@@ -236,7 +236,9 @@ EN: dict[str, str] = {
         "Opening a ticket's QR with your phone camera also checks it in."
     ),
     "help.admin": (
-        "<b>Admins</b>\n/expire: release holds that have ended\n/stats: every event\n/refund ORDER: refund any order"
+        "<b>Admins</b>\n/expire: release now the seats of unpaid orders whose hold has ended (the bot also "
+        "does this by itself regularly; holds still running are left alone)\n/stats: every event\n"
+        "/refund ORDER: refund any order"
     ),
     "error.generic": "😵 Sorry, something went wrong. Please try again in a moment.",
     # ---- notices ----
@@ -444,7 +446,7 @@ ID: dict[str, str] = {
     "cmd.checkin": "Check-in tiket dengan kodenya",
     "cmd.scan": "Check-in dari foto QR",
     "cmd.stats": "Statistik penjualan",
-    "cmd.expire": "Lepas penahanan yang sudah berakhir",
+    "cmd.expire": "Lepas kursi dari penahanan yang sudah berakhir",
     # ---- tombol ----
     "btn.sold_out": "{tier} · habis",
     "btn.checkout": "Lanjut · {total}",
@@ -637,8 +639,9 @@ ID: dict[str, str] = {
         "Membuka QR tiket dengan kamera HP juga melakukan check-in."
     ),
     "help.admin": (
-        "<b>Admin</b>\n/expire: lepas penahanan yang sudah berakhir\n/stats: semua acara\n"
-        "/refund PESANAN: refund pesanan mana pun"
+        "<b>Admin</b>\n/expire: lepas sekarang kursi pesanan belum dibayar yang penahanannya sudah berakhir "
+        "(bot juga melakukannya sendiri secara berkala; penahanan yang masih berjalan tidak disentuh)\n"
+        "/stats: semua acara\n/refund PESANAN: refund pesanan mana pun"
     ),
     "error.generic": "😵 Maaf, terjadi kesalahan. Silakan coba lagi sebentar lagi.",
     # ---- pemberitahuan ----

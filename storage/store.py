@@ -132,6 +132,30 @@ def open_store(uri: str | None, db_name: str, *, event_listeners: Sequence[Any] 
     return Store(client[db_name], embedded=False)
 
 
+async def unreachable_reason(store: Store) -> str | None:
+    """None when the server answers `ping`; else why not, in a few words (no credentials: pymongo's messages name
+    hosts, not the URI). The embedded store is always reachable."""
+    if store.embedded:
+        return None
+    try:
+        await store.db.command("ping")
+    except Exception as exc:  # noqa: BLE001 - any failure is the reason
+        text = " ".join(str(exc).split())
+        text = text.split(" (configured timeouts", 1)[0].split(", Timeout:", 1)[0]
+        return f"{type(exc).__name__}: {text}"[:200]
+    return None
+
+
+def server_hosts(uri: str) -> str:
+    """The hosts a MongoDB URI names, `db1:27017,db2:27017` (never its user or password); `?` if it cannot be read."""
+    from pymongo.uri_parser import parse_uri
+
+    try:
+        return ",".join(f"{host}:{port}" for host, port in parse_uri(uri, connect_timeout=1)["nodelist"]) or "?"
+    except Exception:  # noqa: BLE001 - a name for a message only
+        return "?"
+
+
 def close_store(store: Store) -> None:
     client: Any = store.db.client
     close = getattr(client, "close", None)

@@ -55,15 +55,51 @@ def test_every_bad_value_is_listed_at_once(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_secrets_are_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:very-secret-token")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456789:AAvery-secret-token_0123456789abcdefg")
     monkeypatch.setenv("MIDTRANS_SERVER_KEY", "SB-Mid-server-topsecret")
     monkeypatch.setenv("MONGODB_URI", "mongodb://user:hunter2@db:27017")
     settings = load_settings()
     shown = repr(settings) + str(settings) + str(settings.model_dump())
     for secret in ("very-secret-token", "topsecret", "hunter2"):
         assert secret not in shown
-    assert settings.telegram_bot_token.get_secret_value() == "123:very-secret-token"
+    assert settings.telegram_bot_token.get_secret_value() == "123456789:AAvery-secret-token_0123456789abcdefg"
     monkeypatch.setenv("PORT", "nope")
     with pytest.raises(ConfigError) as caught:
         load_settings()
     assert "topsecret" not in str(caught.value) and "very-secret-token" not in str(caught.value)
+
+
+@pytest.mark.parametrize("token", ["abc", "123456789", "bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+                                   '"123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"', "123456789:AAHdqTcv",
+                                   "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALD saw",
+                                   "hunter2:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"])
+def test_a_token_not_of_botfathers_form_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch, token: str) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", token)
+    monkeypatch.setenv("PORT", "nope")  # listed together with the other bad values
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert "TELEGRAM_BOT_TOKEN: does not look like a bot token" in message and "PORT" in message
+    for part in {token, *token.replace(":", " ").replace('"', " ").split()}:  # not a piece of it is shown
+        assert part not in message.replace("TELEGRAM_BOT_TOKEN", "").replace("123456789:AAH...", "")
+
+
+def test_a_token_of_botfathers_form_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw")
+    assert load_settings().telegram_bot_token.get_secret_value().startswith("110201543:")
+
+
+@pytest.mark.parametrize("url", ["http://karcis.example", "karcis.example", "ftp://karcis.example"])
+def test_a_public_url_that_is_not_https_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("PUBLIC_URL", url)
+    monkeypatch.setenv("ADMIN_IDS", "x")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert "PUBLIC_URL: must be the service's public https:// address" in message and "ADMIN_IDS" in message
+    assert "pattern" not in message
+
+
+def test_an_https_public_url_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PUBLIC_URL", "https://karcis.example")
+    assert load_settings().public_url == "https://karcis.example"

@@ -28,14 +28,31 @@ def test_the_example_file_has_two_events_one_with_a_free_tier() -> None:
 
 
 @pytest.mark.parametrize(("mutate", "expected"), [
-    (lambda d: d["events"][1]["tiers"][0].update(price=-5), "event #2 (workshop-ui-bandung): tiers.0.price"),
-    (lambda d: d["events"][1]["tiers"][1].update(price=99000.5), "event #2 (workshop-ui-bandung): tiers.1.price"),
-    (lambda d: d["events"][0].update(id="Jazz Senja!"), "event #1 (Jazz Senja!): id"),
-    (lambda d: d["events"][0].pop("venue"), "event #1 (jazz-senja-2026): venue"),
-    (lambda d: d["events"][0].update(ends_at="2026-12-30T10:00:00+07:00"), "ends_at must be after starts_at"),
-    (lambda d: d["events"][0]["tiers"].append(dict(d["events"][0]["tiers"][0])), "tier codes must be unique"),
-    (lambda d: d["events"][1].update(id="jazz-senja-2026"), "event (jazz-senja-2026): id used more than once"),
-    (lambda d: d["events"][0].update(colour="red"), "event #1 (jazz-senja-2026): colour"),
+    (lambda d: d["events"][1]["tiers"][0].update(price=-5),
+     'event #2 (workshop-ui-bandung), tier #1 ("FREE"), price: -5 is too small: must be 0 or more'),
+    (lambda d: d["events"][1]["tiers"][1].update(price=99000.5), 'event #2 (workshop-ui-bandung), tier #2 ("PRO"), '
+     "price: 99000.5 has decimals: must be whole rupiah, written with digits only (e.g. 99000)"),
+    (lambda d: d["events"][1]["tiers"][1].update(capacity=1.5), 'tier #2 ("PRO"), capacity: YAML reads this as 1.5 '
+     "(a dot is a decimal point there), not 1.500: write 1500"),
+    (lambda d: d["events"][0].update(id="Jazz Senja!"), 'event #1 (Jazz Senja!), id: "Jazz Senja!" does not fit an '
+     "event id: use 3–32 characters: lowercase letters a–z, digits 0–9 and dashes (-)"),
+    (lambda d: d["events"][0].pop("venue"), "event #1 (jazz-senja-2026), venue: is missing"),
+    (lambda d: d["events"][0].update(ends_at="2026-12-30T10:00:00+07:00"),
+     "event #1 (jazz-senja-2026), ends_at: the event ends before (or when) it starts"),
+    (lambda d: d["events"][0]["tiers"].append(dict(d["events"][0]["tiers"][0])),
+     "event #1 (jazz-senja-2026), tiers (#1, #4): the tier code EARLY is used more than once"),
+    (lambda d: d["events"][1].update(id="jazz-senja-2026"),
+     'event #2 (jazz-senja-2026), id: "jazz-senja-2026" is already the id of event #1'),
+    (lambda d: d["events"][0].update(colour="red"), "event #1 (jazz-senja-2026), colour: is not a field of an event"),
+    (lambda d: d["events"][0]["tiers"][0].update(code="EARLY-BIRD"), 'tier #1 ("EARLY-BIRD"), code: "EARLY-BIRD" '
+     "does not fit a tier code: use 1–12 letters A–Z or digits 0–9, no spaces or dashes"),
+    (lambda d: d["events"][0]["sales"].update(opens_at="2026-12-31T22:00:00+07:00"),
+     "event #1 (jazz-senja-2026), sales: the sales window is reversed: sales.closes_at must be after "
+     "sales.opens_at"),
+    (lambda d: d["events"][0].update(starts_at="31/12/2026 19:00"), 'event #1 (jazz-senja-2026), starts_at: '
+     '"31/12/2026 19:00" is not a date and time in the expected format: write it like 2026-12-31T19:00:00+07:00'),
+    (lambda d: d["events"][1]["tiers"][1].update(capacity="1.500"),
+     'tier #2 ("PRO"), capacity: "1.500" is not a plain number: write 1500'),
 ])
 def test_invalid_events_are_named_by_event_and_field(mutate, expected: str) -> None:
     data = copy.deepcopy(example_data())
@@ -43,6 +60,51 @@ def test_invalid_events_are_named_by_event_and_field(mutate, expected: str) -> N
     with pytest.raises(EventsFileError) as caught:
         parse_events(data)
     assert expected in str(caught.value)
+    assert "pattern" not in str(caught.value) and "^" not in str(caught.value)  # no regular expressions
+
+
+def test_a_price_with_a_thousands_dot_says_what_to_write(tmp_path: Path) -> None:
+    """YAML reads `250.000` as the float 250.0: the message says so and what to write instead."""
+    path = tmp_path / "events.yaml"
+    path.write_text(EXAMPLES.read_text().replace("price: 250000", "price: 250.000"))
+    with pytest.raises(EventsFileError) as caught:
+        load_events_file(path)
+    assert ('event #1 (jazz-senja-2026), tier #2 ("REG"), price: YAML reads this as 250.0 (a dot is a decimal point '
+            "there), not 250.000: write 250000, without dots or commas") in str(caught.value)
+
+
+def test_every_mistake_is_reported_at_once() -> None:
+    """Field errors and cross-field rules of one event, and of the next, in one message, one line each."""
+    data = copy.deepcopy(example_data())
+    first, second = data["events"]
+    first["tiers"][1]["price"] = 250.0
+    first["ends_at"] = "2026-12-30T10:00:00+07:00"
+    first["sales"]["opens_at"] = "2026-12-31T22:00:00+07:00"
+    first["tiers"][2]["code"] = "reg"
+    second["id"] = "jazz-senja-2026"
+    second["starts_at"] = "16/01/2027 09:00"
+    with pytest.raises(EventsFileError) as caught:
+        parse_events(data)
+    lines = str(caught.value).splitlines()
+    assert lines[0] == "Invalid events file (8 problems); nothing was imported:"
+    assert [line.split(",")[0].strip() for line in lines[1:]] == ["event #1 (jazz-senja-2026)"] * 6 + [
+        "event #2 (jazz-senja-2026)"] * 2
+    text = str(caught.value)
+    for fragment in ('tier #2 ("REG"), price', "ends_at: the event ends before", "the tier code REG is used more",
+                     "sales: the sales window is reversed", "sales.closes_at: sales close after the event has ended",
+                     "starts_at:", "is already the id of event #1"):
+        assert fragment in text
+
+
+def test_an_event_in_the_past_is_a_warning_not_an_error() -> None:
+    from datetime import UTC, datetime
+
+    from bot.event_file import past_event_warnings
+
+    specs = parse_events(example_data())  # not refused
+    assert past_event_warnings(specs, datetime(2026, 12, 1, tzinfo=UTC)) == []
+    [warning] = past_event_warnings(specs, datetime(2027, 1, 10, tzinfo=UTC))
+    assert warning.startswith("event #1 (jazz-senja-2026): it ended on 2026-12-31 17:30 UTC, which is in the past")
 
 
 def test_not_yaml_and_wrong_shape_are_clear(tmp_path: Path) -> None:

@@ -194,7 +194,7 @@ async def test_set_commands_gives_each_role_its_menu_in_both_languages(kit: Bot)
     assert kit.fake.commands_for(INDO_ID)[0]["description"] == "Acara yang dijual"
     assert kit.fake.commands(None, "id")[1] == {"command": "mytickets", "description": "Tiket saya"}
     assert kit.fake.commands({"type": "chat", "chat_id": ADMIN_ID})[-1] == {
-        "command": "expire", "description": "Release holds that have ended"}
+        "command": "expire", "description": "Release the seats of holds that have ended"}
 
 
 async def test_an_organiser_who_never_started_the_bot_does_not_stop_the_menus(kit: Bot) -> None:
@@ -249,3 +249,14 @@ async def test_a_failed_reservation_keeps_the_draft_for_another_try(kit: Bot, mo
     monkeypatch.setattr(kit.services.orders, "reserve", real)
     pay = await kit.tap(BUYER_ID, kit.now(BUYER_ID, summary), "✅ Confirm and hold the seats")
     assert pay.text.startswith("✅ Seats held!")
+
+
+async def test_expire_is_described_as_releasing_ended_holds_in_both_languages(kit: Bot) -> None:
+    await set_commands(kit.app.bot, kit.services)
+    menus = {lang: {c["command"]: c["description"] for c in kit.fake.commands({"type": "chat", "chat_id": ADMIN_ID},
+                                                                              lang)} for lang in ("", "id")}
+    assert menus[""]["expire"] == "Release the seats of holds that have ended"
+    assert menus["id"]["expire"] == "Lepas kursi dari penahanan yang sudah berakhir"
+    [help_text] = await kit.say(ADMIN_ID, "/help")
+    assert "/expire: release now the seats of unpaid orders whose hold has ended" in help_text.text
+    assert "holds still running are left alone" in help_text.text

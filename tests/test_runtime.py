@@ -18,6 +18,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from telegram import Update
 from telegram.ext import TypeHandler
 
@@ -129,7 +130,7 @@ async def test_missing_credentials_name_the_variables_and_the_sandbox() -> None:
 
 
 async def test_a_missing_midtrans_key_alone_is_named() -> None:
-    token = "123456789:AAsecretSecretSecretSecret"
+    token = "123456789:AAsecretSecretSecretSecretSecret0123"
     with pytest.raises(ConfigError) as caught:
         await serve(Settings(_env_file=None, telegram_bot_token=token))  # type: ignore[call-arg]
     message = str(caught.value)
@@ -151,7 +152,7 @@ def test_run_without_credentials_exits_2_with_the_message() -> None:
 
 
 def test_run_never_prints_the_secrets_it_has() -> None:
-    token = "123456789:AAsecretSecretSecretSecret"
+    token = "123456789:AAsecretSecretSecretSecretSecret0123"
     result = _run_cli({"TELEGRAM_BOT_TOKEN": token, "MIDTRANS_CLIENT_KEY": "SB-Mid-client-abc"})
     assert result.returncode == 2
     assert "MIDTRANS_SERVER_KEY" in result.stderr and "python -m bot sandbox" in result.stderr
@@ -167,11 +168,12 @@ def test_help_lists_run() -> None:
 async def test_a_token_the_bot_api_refuses_is_a_config_error(
     fake: FakeTelegram, midtrans: MidtransSimulator
 ) -> None:
-    wrong = "987654321:AAnotTheFakesTokenAtAll"
+    wrong = "987654321:AAnotTheFakesTokenAtAll_0123456789"
     settings = service_settings(fake, midtrans, telegram_bot_token=wrong)
     with pytest.raises(ConfigError) as caught:
         await asyncio.wait_for(serve(settings, host="127.0.0.1"), START_TIMEOUT)
-    assert "TELEGRAM_BOT_TOKEN" in str(caught.value) and wrong not in str(caught.value)
+    assert "TELEGRAM_BOT_TOKEN was refused by the Bot API" in str(caught.value) and "401" in str(caught.value)
+    assert wrong not in str(caught.value) and wrong.split(":")[1] not in str(caught.value)
 
 
 async def test_a_port_in_use_is_a_config_error(fake: FakeTelegram, midtrans: MidtransSimulator) -> None:
@@ -189,6 +191,68 @@ def test_webhook_secrets_are_derived_from_the_token_and_fit_telegrams_rules() ->
     assert len(webhook_secret_token(a)) == 64 and webhook_secret_token(a).isalnum()
     assert webhook_path(a).startswith("/telegram/webhook/") and webhook_path(a) != webhook_path(b)
     assert a not in webhook_path(a) and webhook_secret_token(a) not in webhook_path(a)
+
+
+def _run_cli_against(base_url: str) -> subprocess.CompletedProcess[str]:
+    return _run_cli({"TELEGRAM_BOT_TOKEN": GOOD_FORM_TOKEN, "MIDTRANS_SERVER_KEY": SERVER_KEY,
+                     "TELEGRAM_API_BASE_URL": base_url, "PORT": str(free_port())})
+
+
+GOOD_FORM_TOKEN = "123456789:AAsecretSecretSecretSecretSecret0123"
+
+
+def _assert_one_clear_line(result: subprocess.CompletedProcess[str]) -> str:
+    """No traceback, no token; the failure is the last line of stderr, and the only one that is not a log line."""
+    text = result.stderr + result.stdout
+    assert "Traceback" not in text, text
+    assert GOOD_FORM_TOKEN not in text and GOOD_FORM_TOKEN.split(":", 1)[1] not in text
+    own = [line for line in result.stderr.splitlines() if not line[:4].isdigit()]  # log lines start with the date
+    assert len(own) == 1, result.stderr
+    return own[0]
+
+
+async def test_run_when_telegram_is_unreachable_says_so_in_one_line() -> None:
+    base_url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    result = await asyncio.to_thread(_run_cli_against, base_url)
+    assert result.returncode == 1
+    line = _assert_one_clear_line(result)
+    assert line.startswith(f"Cannot start: Telegram's Bot API at {base_url} (TELEGRAM_API_BASE_URL) could not be "
+                           "reached for getMe")
+    assert "Check TELEGRAM_API_BASE_URL" in line and "python -m bot sandbox" in line
+
+
+async def test_run_against_a_server_that_is_not_a_bot_api_blames_the_base_url_not_the_token() -> None:
+    """A server answering 404 to every path (a wrong TELEGRAM_API_BASE_URL) is not a refused token."""
+    app = web.Application()  # no routes: aiohttp answers 404 (plain text) to everything
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        result = await asyncio.to_thread(_run_cli_against, f"http://127.0.0.1:{port}/telegram")
+    finally:
+        await runner.cleanup()
+    assert result.returncode == 2
+    line = _assert_one_clear_line(result)
+    assert line.startswith(f"TELEGRAM_API_BASE_URL: the server at http://127.0.0.1:{port}/telegram "
+                           "(TELEGRAM_API_BASE_URL) answered 404 Not Found to getMe")
+    assert "refused" not in line and "TELEGRAM_BOT_TOKEN" not in line
+
+
+async def test_a_404_in_json_like_the_bot_apis_is_also_the_base_url(
+    fake: FakeTelegram, midtrans: MidtransSimulator
+) -> None:
+    settings = service_settings(fake, midtrans, telegram_api_base_url=fake.base_url + "/elsewhere")
+    with pytest.raises(ConfigError, match="^TELEGRAM_API_BASE_URL: the server at .* answered 404 Not Found"):
+        await asyncio.wait_for(serve(settings, host="127.0.0.1"), START_TIMEOUT)
+
+
+def test_a_malformed_token_is_refused_before_anything_starts() -> None:
+    result = _run_cli({"TELEGRAM_BOT_TOKEN": "abc", "MIDTRANS_SERVER_KEY": SERVER_KEY, "PUBLIC_URL": "http://x.example"})
+    assert result.returncode == 2
+    assert "TELEGRAM_BOT_TOKEN: does not look like a bot token" in result.stderr
+    assert "PUBLIC_URL: must be the service's public https:// address" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 # ------------------------------------------------------------------------------------------ polling
@@ -380,3 +444,22 @@ async def test_sigterm_stops_python_m_bot_run_promptly(fake: FakeTelegram, midtr
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+def test_a_start_failure_at_telegrams_own_address_names_it_and_never_the_token() -> None:
+    from telegram.error import NetworkError, TimedOut
+
+    from bot.runtime import CannotStart, telegram_start_failure
+
+    settings = Settings(_env_file=None, telegram_bot_token=GOOD_FORM_TOKEN)  # type: ignore[call-arg]
+    leaky = NetworkError(f"httpx.ConnectError: cannot reach https://api.telegram.org/bot{GOOD_FORM_TOKEN}/getMe")
+    failure = telegram_start_failure(leaky, settings, GOOD_FORM_TOKEN)
+    assert isinstance(failure, CannotStart)
+    line = str(failure)
+    assert line.startswith("Cannot start: Telegram's Bot API at https://api.telegram.org (the default; "
+                           "TELEGRAM_API_BASE_URL is not set) could not be reached for getMe")
+    assert "internet access" in line and "\n" not in line
+    assert GOOD_FORM_TOKEN.split(":", 1)[1] not in line
+    timed_out = str(telegram_start_failure(TimedOut(), settings, GOOD_FORM_TOKEN))
+    assert "(no answer within 10 s)" in timed_out
+    assert telegram_start_failure(RuntimeError("not Telegram's"), settings, GOOD_FORM_TOKEN) is None

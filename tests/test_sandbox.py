@@ -218,9 +218,83 @@ def test_cli_sandbox_reports_a_missing_events_file(tmp_path: Any, capsys: pytest
     assert "events file not found" in capsys.readouterr().err
 
 
+def test_cli_sandbox_takes_events_file_from_the_environment(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """EVENTS_FILE loads a file at every start of the sandbox too (what `events import` on the embedded store
+    points to); --events wins over it."""
+    from bot.cli import main
+
+    monkeypatch.setenv("EVENTS_FILE", str(tmp_path / "gone.yaml"))
+    assert main(["sandbox", "--port", "0"]) == 2
+    assert f"EVENTS_FILE: file not found: {tmp_path / 'gone.yaml'}" in capsys.readouterr().err
+    assert main(["sandbox", "--port", "0", "--events", str(tmp_path / "none.yaml")]) == 2
+    assert "events file not found" in capsys.readouterr().err
+
+
 def test_the_payment_pages_way_back_leads_to_the_sandbox_chat() -> None:
     from bot.sandbox.runner import bot_link_to_webchat
 
     back = "https://t.me/KarcisBot?start=o_KRC-2611-ABC&order_id=KRC-2611-ABC&transaction_status=settlement"
     assert bot_link_to_webchat("http://127.0.0.1:8000", back) == "http://127.0.0.1:8000/?start=o_KRC-2611-ABC"
     assert bot_link_to_webchat("http://127.0.0.1:8000", "https://example.com/x") == "https://example.com/x"
+
+
+# ------------------------------------------------------------------------------- what `python -m bot sandbox` prints
+
+
+async def test_cli_sandbox_prints_one_url_the_web_chat_and_how_long_holds_last() -> None:
+    """The whole start-up output has one URL in it, the web chat's (the service's own answers 404 at `/`), and
+    RESERVATION_MINUTES from the environment is honoured and said."""
+    import os
+    import re
+    import signal
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MONGODB_", "RESERVATION_", "EXPIRY_"))}
+    env.update({"RESERVATION_MINUTES": "7", "PYTHONUNBUFFERED": "1"})
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "sandbox", "--port", "0", env=env, cwd=Path(__file__).resolve().parent.parent,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
+    )
+    lines: list[str] = []
+    try:
+        async with asyncio.timeout(30):
+            while not (any("Press Ctrl-C to stop" in line for line in lines) and lines[-1].strip() == ""):
+                line = await process.stdout.readline()  # type: ignore[union-attr]
+                assert line, "".join(lines)
+                lines.append(line.decode())
+        text = "".join(lines)
+        urls = re.findall(r"https?://\S+", text)
+        assert len(urls) == 1, text
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", urls[0])
+        assert "Seats are held for 7 minutes (RESERVATION_MINUTES)" in text
+        assert "RESERVATION_MINUTES=5 python -m bot sandbox" in text
+        async with aiohttp.ClientSession() as http, http.get(urls[0]) as response:
+            assert response.status == 200  # the URL shown is the one that answers
+        # Ctrl-C as a terminal sends it: SIGINT to the whole process group (the QR worker process too)
+        os.killpg(process.pid, signal.SIGINT)
+        rest, _ = await asyncio.wait_for(process.communicate(), 15)
+        assert process.returncode == 0
+        assert "Traceback" not in rest.decode() and "Karcis sandbox stopped." in rest.decode()
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                await asyncio.wait_for(process.wait(), 10)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+def test_sandbox_settings_take_the_hold_length_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pathlib import Path
+
+    from bot.sandbox.runner import EXAMPLE_EVENTS, sandbox_settings
+
+    monkeypatch.setenv("RESERVATION_MINUTES", "6")
+    monkeypatch.setenv("EXPIRY_SWEEP_SECONDS", "5")
+    settings = sandbox_settings(token="123456789:AA" + "x" * 33, server_key="SB-Mid-server-x",
+                                base_url="http://127.0.0.1:1", service_port=2, events_file=Path(EXAMPLE_EVENTS))
+    assert (settings.reservation_minutes, settings.expiry_sweep_seconds) == (6, 5)

@@ -40,7 +40,7 @@ from yarl import URL
 
 from bot.clock import utcnow
 from bot.config import ConfigError, Settings, load_settings
-from bot.errors import EventsFileError
+from bot.errors import CannotStart, EventsFileError
 from bot.sandbox.midtrans import MIDTRANS_STATE, MidtransState, create_midtrans_app
 from bot.sandbox.sample_events import on_sale_copy
 from bot.sandbox.telegram_api import TelegramSimulator, create_telegram_app
@@ -67,7 +67,10 @@ TELEGRAM: Final = web.AppKey("sandbox_telegram", TelegramSimulator)
 MIDTRANS: Final = web.AppKey("sandbox_midtrans", MidtransState)
 
 
-def banner(url: str) -> str:
+def banner(url: str, *, hold_minutes: int | None = None) -> str:
+    """What `python -m bot sandbox` prints once it is up: the one URL to open (the web chat), and how long holds
+    last. (The service's own URL answers only Midtrans and health checks, so it is not shown.)"""
+    minutes = hold_minutes if hold_minutes is not None else _hold_minutes()
     return (
         "\n"
         "  Karcis sandbox is running. Open this in your browser:\n"
@@ -76,7 +79,23 @@ def banner(url: str) -> str:
         "\n"
         "  Chat as Sinta (buyer), Budi (organiser) or Admin. The Telegram server, Midtrans and the store are\n"
         "  local stand-ins: this is a sandbox and no real money moves. Press Ctrl-C to stop.\n"
+        f"  Seats are held for {minutes} minutes (RESERVATION_MINUTES); to watch a hold expire, start it with\n"
+        "  RESERVATION_MINUTES=5 python -m bot sandbox (5 is the shortest hold).\n"
     )
+
+
+def _hold_minutes() -> int:
+    """RESERVATION_MINUTES as the sandbox's settings read it (they have been validated by the time this is shown)."""
+    value = os.environ.get("RESERVATION_MINUTES", "").strip()
+    return int(value) if value.isdigit() else int(Settings.model_fields["reservation_minutes"].default)
+
+
+class _HideServiceUrl(logging.Filter):
+    """Drops the service's "Karcis is running: polling, http://127.0.0.1:<port>" line: in the sandbox that URL is
+    noise (it answers 404 at `/`); the banner gives the one URL to open."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Karcis is running")
 
 
 def _listen(port: int) -> socket.socket:
@@ -101,7 +120,10 @@ def _free_port() -> int:
 def sandbox_settings(
     *, token: str, server_key: str, base_url: str, service_port: int, events_file: Path,
 ) -> Settings:
-    """The service's settings: everything that points outside is pointed at this process; `.env` is ignored."""
+    """The service's settings: everything that points outside is pointed at this process; `.env` is ignored.
+
+    RESERVATION_MINUTES, EXPIRY_SWEEP_SECONDS and SALE_DIGEST_SECONDS (the settings not given here) are read from
+    the environment as `python -m bot run` reads them: `RESERVATION_MINUTES=5 python -m bot sandbox` shortens holds."""
     return load_settings(
         _env_file=None,
         mongodb_uri=os.environ.get("MONGODB_URI") or None,
@@ -188,26 +210,39 @@ async def _serve_on(
     from bot.runtime import Running, serve  # the Telegram stack: imported only when the sandbox runs
 
     def started(running: Running) -> None:
-        log.info("sandbox: web chat on %s/, service on %s", base_url, running.url)
+        log.info("sandbox: the bot is running (%s on the local Telegram stand-in); holds last %d minutes",
+                 running.mode.value, settings.reservation_minutes)
         if ready is not None:
             ready(f"{base_url}/")
 
     runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None)
     await runner.setup()
+    service_log, hide = logging.getLogger("karcis"), _HideServiceUrl()
+    service_log.addFilter(hide)
     try:
         await web.SockSite(runner, sock).start()
         await serve(settings, stop=stop, ready=started, host=HOST)
     finally:
+        service_log.removeFilter(hide)
         await runner.cleanup()
 
 
 def main(*, port: int = 8000, events_file: Path | None = None) -> int:
-    """`python -m bot sandbox`: run until Ctrl-C; 2 with a message if it cannot start."""
+    """`python -m bot sandbox`: run until Ctrl-C; 2 with a message if it cannot start.
+
+    The events: --events FILE, else EVENTS_FILE (as `python -m bot run` loads it), else examples/events.yaml."""
     try:
+        if events_file is None and os.environ.get("EVENTS_FILE", "").strip():
+            events_file = Path(os.environ["EVENTS_FILE"].strip())
+            if not events_file.is_file():
+                raise ConfigError(f"EVENTS_FILE: file not found: {events_file}")
         asyncio.run(run_sandbox(port=port, events_file=events_file, ready=lambda url: print(banner(url), flush=True)))
     except (ConfigError, EventsFileError) as exc:
         print(exc, file=sys.stderr)
         return 2
+    except CannotStart as exc:  # MONGODB_URI set but not answering
+        print(exc, file=sys.stderr)
+        return 1
     except KeyboardInterrupt:  # Ctrl-C before the service took over the signal
         pass
     print("Karcis sandbox stopped.", flush=True)
