@@ -97,8 +97,7 @@ class TelegramNotifier:
             raise Undeliverable(exc.message) from exc
 
     async def _lang(self, uid: AccountId) -> str:
-        user = await self._services.store.users.get(uid)
-        return lang_of(user.language if user else None)
+        return lang_of(await self._services.profiles.language(uid))
 
     def _chat(self, who: AccountId) -> int:
         """The Telegram chat of an account; Undeliverable if it has no Telegram address."""

@@ -297,31 +297,53 @@ async def test_sold_out_names_the_tier_and_the_seats_left_and_keeps_the_draft(ki
     assert (await kit.services.store.drafts.get(BUYER_ID)).purchase.cart == {"VIP": 2}
 
 
-async def test_too_many_pending_orders_points_at_the_orders(kit: Bot) -> None:
+async def test_too_many_pending_orders_is_said_before_the_details_and_points_at_the_orders(kit: Bot) -> None:
     for _ in range(3):
         await kit.services.orders.reserve(BUYER_ID, JAZZ, {"REG": 1}, buyer())
+    card = await choose(kit, await open_card(kit), EARLY_PLUS)
+
+    refused = await kit.tap(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")  # before any detail is typed
+
+    assert refused.text == "🧾 You already have 3 unpaid orders. Pay or cancel one of them first."
+    assert await kit.services.checkout.current(BUYER_ID) is None
+    [orders] = await kit.press(BUYER_ID, refused, "🧾 My orders")
+    assert orders.text.startswith("🧾 Unpaid orders") and len(orders.inline_keyboard) == 3
+    await kit.press(BUYER_ID, orders, orders.inline_keyboard[0][1]["callback_data"])  # cancel one
+    offer = await kit.tap(BUYER_ID, refused, "🔁 Try again")
+    summary = await kit.tap(BUYER_ID, offer, "✅ Use these details")
+    await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+    assert len(await kit.services.orders.pending_for_user(BUYER_ID)) == 3
+
+
+async def test_a_limit_reached_while_typing_is_refused_at_confirm_and_keeps_the_draft(kit: Bot) -> None:
+    for _ in range(2):
+        await kit.services.orders.reserve(BUYER_ID, JAZZ, {"REG": 1}, buyer())
     summary = await checkout_to_summary(kit)
+    await kit.services.orders.reserve(BUYER_ID, JAZZ, {"REG": 1}, buyer())  # another chat was faster
 
     refused = await kit.tap(BUYER_ID, summary, "✅ Confirm and hold the seats")
 
     assert refused.text == "🧾 You already have 3 unpaid orders. Pay or cancel one of them first."
     [orders] = await kit.press(BUYER_ID, refused, "🧾 My orders")
-    assert orders.text.startswith("🧾 Unpaid orders") and len(orders.inline_keyboard) == 3
     await kit.press(BUYER_ID, orders, orders.inline_keyboard[0][1]["callback_data"])  # cancel one
-    await kit.press(BUYER_ID, refused, "🔁 Try again")
+    await kit.press(BUYER_ID, refused, "🔁 Try again")  # the same draft, put back
     assert len(await kit.services.orders.pending_for_user(BUYER_ID)) == 3
+    assert "Seats held!" in kit.now(BUYER_ID, refused).text
 
 
 async def test_rate_limit_and_closed_sales_have_their_own_messages(kit: Bot) -> None:
     for _ in range(5):
         order = await kit.services.orders.reserve(BUYER_ID, JAZZ, {"REG": 1}, buyer())
         await kit.services.orders.cancel(order.id, BUYER_ID)
-    summary = await checkout_to_summary(kit)
-    refused = await kit.tap(BUYER_ID, summary, "✅ Confirm and hold the seats")
+    card = await choose(kit, await open_card(kit), EARLY_PLUS)
+    refused = await kit.tap(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")  # said before the details
     assert refused.text.startswith("⏳ Too many reservations in one minute (at most 5).")
 
+    kit.clock.advance(minutes=2)
+    offer = await kit.tap(BUYER_ID, refused, "🔁 Try again")
+    summary = await kit.tap(BUYER_ID, offer, "✅ Use these details")
     kit.clock.advance(days=31)  # past the sales window
-    closed = await kit.tap(BUYER_ID, refused, "🔁 Try again")
+    closed = await kit.tap(BUYER_ID, summary, "✅ Confirm and hold the seats")
     assert closed.text == "⛔ Ticket sales for Jazz Senja di Taman: Malam Tahun Baru are closed."
     [card] = await kit.say(BUYER_ID, f"/start ev_{JAZZ}")
     assert "Ticket sales for this event are closed." in card.text and card.callback_data() == ["l|0"]
