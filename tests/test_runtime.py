@@ -27,7 +27,7 @@ from bot.runtime import Mode, serve
 from bot.sandbox.midtrans import MidtransSimulator
 from bot.sandbox.telegram_api import FakeTelegram
 from storage.documents import OrderStatus, tier_key
-from tests.helpers import buyer
+from tests.helpers import acct, buyer
 from tests.service_runner import running
 from webhooks.telegram import SECRET_HEADER, webhook_path, webhook_secret_token
 
@@ -371,7 +371,7 @@ async def test_the_expiry_job_releases_a_hold_that_ran_out(
     settings = service_settings(fake, midtrans, expiry_sweep_seconds=1, events_file=_events_file(tmp_path))
     async with running(settings) as service:
         services = service.services
-        order = await services.orders.reserve(900000001, "runtime-gig", {"REG": 2}, buyer())
+        order = await services.orders.reserve(acct(900000001), "runtime-gig", {"REG": 2}, buyer())
         assert order.status == OrderStatus.PENDING
         ended = datetime.now(UTC) - timedelta(minutes=1)
         await services.store.db["orders"].update_one({"_id": order.id}, {"$set": {"expires_at": ended}})
