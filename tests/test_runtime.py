@@ -446,6 +446,23 @@ async def test_sigterm_stops_python_m_bot_run_promptly(fake: FakeTelegram, midtr
             await process.wait()
 
 
+async def test_the_ticket_page_is_served_and_offers_this_bot_for_check_in(
+    fake: FakeTelegram, midtrans: MidtransSimulator, tmp_path: Path
+) -> None:
+    settings = service_settings(fake, midtrans, public_url="https://karcis.example",
+                                events_file=_events_file(tmp_path),
+                                whatsapp_display_number="+6281234567890")
+    async with running(settings) as service:
+        order = await service.services.orders.reserve(900000001, "runtime-gig", {"REG": 1}, buyer())
+        [ticket] = (await service.services.orders.pay(order.id)).tickets
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session, \
+                session.get(f"http://127.0.0.1:{settings.port}/t/{ticket.id}") as response:
+            body = await response.text()
+        assert response.status == 200 and "Valid ticket" in body
+        assert f"https://t.me/{fake.bot_username}?start=t_{ticket.id}" in body  # the username getMe gave
+        assert f"https://wa.me/6281234567890?text=checkin%20{ticket.id}" in body
+
+
 def test_a_start_failure_at_telegrams_own_address_names_it_and_never_the_token() -> None:
     from telegram.error import NetworkError, TimedOut
 
