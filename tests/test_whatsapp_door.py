@@ -18,7 +18,7 @@ from storage.documents import Buyer, OrderStatus
 from storage.store import Store
 from tests.conftest import BUYER_ID, ORGANISER_ID, FakeClock
 from tests.handlers_kit import Bot
-from tests.whatsapp_stack import AYU, DEWI, JOHN, PUBLIC, Stack, png_of, whatsapp_stack
+from tests.whatsapp_stack import AYU, BOSS, DEWI, JOHN, PUBLIC, Stack, png_of, whatsapp_stack
 
 JAZZ = "jazz-senja-2026"
 
@@ -226,3 +226,21 @@ async def test_a_late_payment_with_no_template_fails_clearly_and_stays_owed(memo
         await stack.services.delivery.deliver_due()
         await stack.settle()
         assert len(stack.images(AYU)) == 2
+
+
+async def test_admin_stats_and_expire_and_strangers_refused(memory_store: Store, clock: FakeClock) -> None:
+    async with whatsapp_stack(memory_store, clock) as stack:
+        summary = await buy_to_payment_link(stack)
+        await stack.tap(AYU, summary, "Konfirmasi")
+        [order] = await stack.services.orders.pending_for_user(whatsapp_address(AYU))
+        refused = await stack.say(JOHN, "expire")
+        assert refused.text.startswith("🙏")
+        figures = await stack.say(BOSS, "stats")
+        assert "Jazz Senja" in figures.text and "<b>" not in figures.text
+        await stack.settle()  # one message per event
+        clock.advance(hours=2)  # the hold has ended
+        done = await stack.say(BOSS, "expire")
+        assert "1" in done.text
+        assert (await stack.services.orders.get(order.id)).status == OrderStatus.EXPIRED
+        await stack.settle()
+        assert any("Jazz Senja" in (m.text or "") for m in stack.wa.all_messages_to(AYU)[-2:])  # told, by template
