@@ -2,7 +2,9 @@
 
     serve(settings)
       ├─ open_services            the store, indexes, EVENTS_FILE, start-up reconcile
-      ├─ PTB Application          handlers.register(...); TelegramNotifier delivers what orders owe
+      ├─ PTB Application          handlers.register(...); TelegramNotifier delivers what orders owe;
+      │                           chats run concurrently, each in order (handlers/updates.py), and every Bot API
+      │                           call is paced per chat and per bot, replies first (handlers/rate_limit.py)
       ├─ DomainJobs               expiry sweep, delivery retries, digests, payment polling, reconcile
       │                           (bot/jobs.py, APScheduler: they run whichever doors are open)
       ├─ aiohttp (PORT)           Midtrans notifications, /healthz, /readyz; in webhook mode the Telegram webhook
@@ -39,7 +41,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 from yarl import URL
 
 from bot import qr
@@ -55,14 +57,19 @@ log = logging.getLogger("karcis")
 
 SANDBOX_HINT = "To try Karcis without any accounts, run: python -m bot sandbox"
 
-# Every Bot API call has a timeout (seconds). Sending a QR photo is an upload: it gets the longest write.
-CONNECT_TIMEOUT = 10.0
-READ_TIMEOUT = 15.0
-WRITE_TIMEOUT = 30.0
-POOL_TIMEOUT = 10.0
-POLL_TIMEOUT = 30            # getUpdates long poll; PTB adds it to READ_TIMEOUT for that call
+# Every Bot API call has a timeout (seconds), sized for a person waiting in the chat: Telegram answers a call in
+# well under a second, so a reply that has not gone in a few seconds will not go; the handler fails into the
+# error handler, and a delivery is retried by the delivery job. Uploading a QR photo (~2 KB) may take longer to
+# write, but is bounded too. (Time spent queueing in the rate limiter is not counted here: it has its own cap,
+# handlers/rate_limit.MAX_WAIT_SECONDS.) At worst an interactive call gives up after 3 + 3 + 5 + 2 = 13 s.
+CONNECT_TIMEOUT = 3.0
+READ_TIMEOUT = 5.0
+WRITE_TIMEOUT = 3.0
+MEDIA_WRITE_TIMEOUT = 15.0   # sendPhoto: an upload
+POOL_TIMEOUT = 2.0           # waiting for one of the pool's connections (PTB's pool holds 256)
+POLL_TIMEOUT = 30            # getUpdates long poll; PTB adds it to GET_UPDATES_READ_TIMEOUT for that call
+GET_UPDATES_READ_TIMEOUT = 10.0
 BOOTSTRAP_RETRIES = 3        # deleteWebhook at the start of polling, retried if Telegram is briefly unreachable
-RATE_LIMIT_RETRIES = 3       # a 429 RetryAfter is waited out this many times before the call fails
 
 
 class Mode(StrEnum):
@@ -140,14 +147,19 @@ def open_whatsapp(services: Services, settings: Settings) -> object | None:
 
 
 def build_application(settings: Settings, token: str, *, webhook: bool) -> Application:
-    """The PTB Application: rate-limited, every call with a timeout; no Updater in webhook mode."""
+    """The PTB Application: chats concurrently and each in order, paced to Telegram's limits with replies first,
+    every call with a timeout; no Updater in webhook mode."""
+    from handlers.rate_limit import KarcisRateLimiter
+    from handlers.updates import ChatOrderedUpdateProcessor
+
     builder = (
         ApplicationBuilder()
         .token(token)
-        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .concurrent_updates(ChatOrderedUpdateProcessor())
+        .rate_limiter(KarcisRateLimiter())
         .connect_timeout(CONNECT_TIMEOUT).read_timeout(READ_TIMEOUT)
-        .write_timeout(WRITE_TIMEOUT).pool_timeout(POOL_TIMEOUT)
-        .get_updates_connect_timeout(CONNECT_TIMEOUT).get_updates_read_timeout(READ_TIMEOUT)
+        .write_timeout(WRITE_TIMEOUT).media_write_timeout(MEDIA_WRITE_TIMEOUT).pool_timeout(POOL_TIMEOUT)
+        .get_updates_connect_timeout(CONNECT_TIMEOUT).get_updates_read_timeout(GET_UPDATES_READ_TIMEOUT)
         .get_updates_write_timeout(WRITE_TIMEOUT).get_updates_pool_timeout(POOL_TIMEOUT)
     )
     if settings.telegram_api_base_url:
