@@ -501,7 +501,7 @@ async def run(args: argparse.Namespace, store: StoreInfo) -> Result:
         began = loop.time()
         jobs = [loop.create_task(onsale.job(stop, DELIVERY_INTERVAL, services.delivery.deliver_due))]
         if hasattr(services, "digests"):  # the organisers' sale digest, where the product has one
-            from bot.runtime import DIGEST_JOB_INTERVAL
+            from bot.jobs import DIGEST_JOB_INTERVAL
 
             jobs.append(loop.create_task(onsale.job(stop, DIGEST_JOB_INTERVAL, services.digests.send_due)))
         shoppers = asyncio.gather(*(onsale.buy(b) for b in buyers))
