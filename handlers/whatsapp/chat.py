@@ -28,6 +28,7 @@ class Chat:
     number: str        # E.164, with the +
     account: AccountId
     lang: str
+    address: str       # the account address the sender was resolved by (`whatsapp:<E.164>`), kept on orders
 
     @classmethod
     async def open(cls, services: Services, client: WhatsAppClient, message: InboundMessage) -> Chat:
@@ -38,11 +39,7 @@ class Chat:
             address = f"{WHATSAPP}:{number}"
         account = services.accounts.resolve(address)
         chosen = await services.profiles.language(account)
-        return cls(services, client, message, number, account, language_for(number, chosen))
-
-    @property
-    def address(self) -> str:
-        return f"{WHATSAPP}:{self.number}"
+        return cls(services, client, message, number, account, language_for(number, chosen), address)
 
     # ---- answering ------------------------------------------------------------------------------------------
 
