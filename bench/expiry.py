@@ -55,7 +55,6 @@ async def _seed(store: Store, pending: int, due: int, now: datetime) -> None:
     services = services_for(store)
     await add_event(services, EVENT, [TierDef(TIER, 150_000, pending + 1_000)])
     tier = tier_key(EVENT, TIER)
-    await store.db["inventory"].update_one({"_id": tier}, {"$inc": {"available": -pending, "pending": pending}})
     template = OrderDoc(
         id="x", user_id="telegram:1", event_id=EVENT,
         lines=[OrderLine(tier=TIER, name=f"Tier {TIER}", price=150_000, qty=1)],
@@ -84,6 +83,9 @@ async def _seed(store: Store, pending: int, due: int, now: datetime) -> None:
         # the reservation's claim as `claim_reservation_slot` records it (`ReservationClaim{at, claim}`)
         user["recent_reservations"] = [ReservationClaim(at=created, claim=f"{i:016x}").model_dump()]
         users.append(user)
+    await store.db["inventory"].update_one(  # each hold names its order (docs/faults.md)
+        {"_id": tier}, {"$inc": {"available": -pending, "pending": pending},
+                        "$set": {f"held.{doc['_id']}": 1 for doc in orders}})
     await _insert_many(store.db["orders"], orders)
     await _insert_many(store.db["users"], users)
 

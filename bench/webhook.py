@@ -66,15 +66,16 @@ async def seed_pending_orders(services: Any, store: StoreInfo, count: int, *, pr
     lines = lines or [OrderLine(tier=TIER, name=f"Tier {TIER}", price=PRICE, qty=1)]
     seats = sum(line.qty for line in lines)
     db = store.store.db
-    for line in lines:
-        await db["inventory"].update_one({"_id": tier_key(event, line.tier)},
-                                         {"$inc": {"available": -count * line.qty, "pending": count * line.qty}})
     now = datetime.now(UTC).replace(microsecond=0)
     orders = [OrderDoc(
         id=f"KRC-{prefix}-{i:07d}", user_id=f"telegram:{first_user + i}", event_id=event, lines=lines, seats=seats,
         total=sum(line.amount for line in lines), buyer=buyer(i), status=OrderStatus.PENDING, created_at=now,
         expires_at=now + timedelta(minutes=30), updated_at=now,
     ) for i in range(count)]
+    for line in lines:  # each hold names its order (docs/faults.md)
+        await db["inventory"].update_one({"_id": tier_key(event, line.tier)},
+                                         {"$inc": {"available": -count * line.qty, "pending": count * line.qty},
+                                          "$set": {f"held.{o.id}": line.qty for o in orders}})
     if orders:
         await db["orders"].insert_many([o.to_mongo() for o in orders])
         await db["users"].insert_many([  # the reservation's claim as `claim_reservation_slot` records it

@@ -303,13 +303,41 @@ def past_event_warnings(specs: list[EventSpec], now: datetime) -> list[str]:
             for index, spec in enumerate(specs, start=1) if spec.ends_at <= now]
 
 
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: object, line: int, first_line: int) -> None:
+        super().__init__(f"key {key!r} appears twice in one mapping: at line {line}, and first at line {first_line}")
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """`yaml.safe_load`, except that a mapping with the same key twice is refused (PyYAML keeps the last one
+    silently, so a second `capacity:` under a tier would quietly win)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[object, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                if key in seen:
+                    raise _DuplicateKey(key, line, seen[key])
+                seen[key] = line
+            except TypeError:  # an unhashable key: the base constructor names that problem
+                break
+        return super().construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping)
+
+
 def load_events_file(path: Path) -> list[EventSpec]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise EventsFileError(f"cannot read the events file {path}: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader that also refuses duplicate keys
+    except _DuplicateKey as exc:
+        raise EventsFileError(f"the events file {path} is not valid: {exc}") from None
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""

@@ -1,16 +1,19 @@
 """Delivering the messages orders owe (see bot/outbox.py) through a Notifier, with retries until delivered.
 
-The front door that talks to people (Telegram) implements `Notifier`. Delivery takes a short lease on the order
-so two processes never send the same message at once; a failure is recorded on the order and retried with
-backoff by `deliver_due()`, which a periodic job runs.
+The front door that talks to people (Telegram) implements `Notifier`. Delivery takes a lease on the order so two
+processes never send the same message at once, and renews it with every part sent and by a heartbeat, so a slow
+delivery keeps it (docs/faults.md); a failure is recorded on the order and retried with backoff by
+`deliver_due()`, which a periodic job runs. A paid order's tickets are issued by the delivery itself if the
+payment has not finished issuing them, so "payment received" always carries every ticket.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Protocol
 
@@ -72,55 +75,121 @@ class DeliveryService:
         self.notifier = notifier
         self._admins = frozenset(admin_ids)
         self._clock = clock
+        self._renew_every = LEASE.total_seconds() / 4
 
     async def deliver(self, order_id: str) -> bool:
         """Deliver what the order owes now, if it is due and nobody else is delivering it. True if all sent."""
-        order = await self._store.orders.get(order_id)
-        if order is None or order.notify_due_at is None or order.notify_due_at > self._clock():
-            return False
-        return await self._deliver(order)
+        claimed = await self._claim(order_id)
+        return False if claimed is None else await self._deliver(claimed)
 
     async def deliver_due(self, limit: int = 100) -> int:
         """Deliver every order whose messages are due (the periodic job). Returns the orders fully delivered."""
         done = 0
         for order in await self._store.orders.due_for_delivery(self._clock(), limit):
-            done += await self._deliver(order)
+            claimed = await self._claim(order.id)
+            if claimed is not None:
+                done += await self._deliver(claimed)
         return done
 
-    async def _deliver(self, order: OrderDoc) -> bool:
+    async def _claim(self, order_id: str) -> OrderDoc | None:
         now = self._clock()
-        lease = now + LEASE
-        claimed = await self._store.orders.claim_delivery(order.id, due=order.notify_due_at, now=now, until=lease)
-        if claimed is None:
-            return False
+        return await self._store.orders.claim_delivery(order_id, now=now, until=now + LEASE)
+
+    async def _deliver(self, claimed: OrderDoc) -> bool:
+        """Send each message the claimed order owes. The lease is renewed with every part sent (in the same
+        update that records the part) and by a heartbeat while a part is slow, so a delivery slower than LEASE
+        keeps it; one that loses it anyway (its process stalled) stops at once and leaves the rest to the new
+        holder."""
+        assert claimed.delivery_lease_until is not None and claimed.notify_due_at is not None
+        lease = _Lease(self._store, claimed.id, claimed.delivery_lease_until, self._clock)
         listing = await self._catalog.get(claimed.event_id)
-        remaining: list[int] = []
-        for message in Message:
-            entry = claimed.outbox.get(message.value)
-            if entry is None:
-                continue
-            if message == Message.PAYMENT_PENDING and claimed.status != OrderStatus.PENDING:
-                await self._store.orders.mark_sent(claimed.id, message.value, self._clock())  # overtaken: paid
-                continue
-            tickets = await self._tickets.for_order(claimed.id) if message == Message.PAID else []
-            notice = Notice(message, claimed, listing.event if listing else None, listing.tiers if listing else [],
-                            tickets, self._admins, entry.detail, frozenset(entry.delivered),
-                            partial(self._store.orders.mark_part_sent, claimed.id, message.value))
-            try:
-                await self.notifier.notify(notice)
-            except Undeliverable as exc:
-                log.warning("order %s: %s cannot be delivered (%s); giving up", claimed.id, message.value, exc)
-                await self._store.orders.mark_sent(claimed.id, message.value, self._clock())
-            except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
-                log.warning("order %s: delivering %s failed (%s: %s); will retry", claimed.id, message.value,
-                            type(exc).__name__, exc)
-                await self._store.orders.mark_attempt_failed(claimed.id, message.value, f"{type(exc).__name__}: {exc}")
-                remaining.append(entry.attempts + 1)
-            else:
-                await self._store.orders.mark_sent(claimed.id, message.value, self._clock())
+        sent: dict[str, datetime] = {}
+        failed: dict[str, str] = {}
+        attempts: list[int] = []
+        heartbeat = asyncio.ensure_future(lease.keep_alive(self._renew_every))
+        try:
+            for message in Message:
+                entry = claimed.outbox.get(message.value)
+                if entry is None:
+                    continue
+                if message == Message.PAYMENT_PENDING and claimed.status != OrderStatus.PENDING:
+                    sent[message.value] = self._clock()  # overtaken: the order was paid meanwhile
+                    continue
+                try:
+                    tickets = await self._tickets_of(claimed) if message == Message.PAID else []
+                    notice = Notice(message, claimed, listing.event if listing else None,
+                                    listing.tiers if listing else [], tickets, self._admins, entry.detail,
+                                    frozenset(entry.delivered), partial(lease.part_sent, message.value))
+                    await self.notifier.notify(notice)
+                except Undeliverable as exc:
+                    log.warning("order %s: %s cannot be delivered (%s); giving up", claimed.id, message.value, exc)
+                    sent[message.value] = self._clock()
+                except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
+                    log.warning("order %s: delivering %s failed (%s: %s); will retry", claimed.id, message.value,
+                                type(exc).__name__, exc)
+                    failed[message.value] = f"{type(exc).__name__}: {exc}"
+                    attempts.append(entry.attempts + 1)
+                else:
+                    sent[message.value] = self._clock()
+        except LeaseLost:
+            log.warning("order %s: delivery lease lost (the delivery was too slow); its new holder goes on",
+                        claimed.id)
+            return False
+        finally:
+            heartbeat.cancel()
         next_at = None
-        if remaining:
-            next_at = self._clock() + BACKOFF[min(max(remaining) - 1, len(BACKOFF) - 1)]
-        if not await self._store.orders.release_delivery(claimed.id, lease=lease, next_at=next_at):
+        if attempts:
+            next_at = self._clock() + BACKOFF[min(max(attempts) - 1, len(BACKOFF) - 1)]
+        async with lease.lock:
+            released = await self._store.orders.release_delivery(
+                claimed.id, lease=lease.until, due=claimed.notify_due_at, next_at=next_at, sent=sent, failed=failed)
+        if not released:
             return await self.deliver(claimed.id)  # a new message was owed while this one was being sent
-        return not remaining
+        return not failed
+
+    async def _tickets_of(self, order: OrderDoc) -> list[TicketDoc]:
+        """A paid order's tickets, every one of them: issued here if the payment that owed this message has not
+        finished issuing them yet (issuing is idempotent), so "payment received" never goes out short."""
+        if order.status == OrderStatus.PAID:
+            return await self._tickets.issue(order)
+        return await self._tickets.for_order(order.id)
+
+
+class LeaseLost(BaseException):  # noqa: N818 - not an error of the work, a signal to stop it
+    """This delivery no longer holds its lease: stop sending. A BaseException, so that no notifier's
+    `except Exception` carries on sending to the next recipient."""
+
+
+class _Lease:
+    """One delivery's lease on an order: renewed with every part sent, and by `keep_alive` meanwhile."""
+
+    def __init__(self, store: Store, order_id: str, until: datetime, clock: Clock) -> None:
+        self._orders = store.orders
+        self._order_id = order_id
+        self._clock = clock
+        self.until = until
+        self.lock = asyncio.Lock()
+        self.lost = False
+
+    async def renew(self, part: tuple[str, str] | None = None) -> None:
+        async with self.lock:
+            if self.lost:
+                raise LeaseLost(self._order_id)
+            until = self._clock() + LEASE
+            if not await self._orders.renew_delivery(self._order_id, lease=self.until, until=until, part=part):
+                self.lost = True
+                raise LeaseLost(self._order_id)
+            self.until = until
+
+    async def part_sent(self, kind: str, part: str) -> None:
+        await self.renew((kind, part))
+
+    async def keep_alive(self, every: float) -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.renew()
+            except LeaseLost:
+                return
+            except Exception as exc:  # noqa: BLE001 - the next renewal (or part sent) tries again
+                log.warning("order %s: renewing the delivery lease failed (%s)", self._order_id, type(exc).__name__)

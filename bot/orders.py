@@ -23,6 +23,7 @@ from bot.errors import OrderNotFound, OrderNotPending, RefusalReason, Reservatio
 from bot.outbox import Message, owe
 from bot.tickets import ALPHABET, TicketService
 from storage.documents import Buyer, OrderDoc, OrderLine, OrderStatus, TicketDoc, tier_key
+from storage.inventory import late_attempt
 from storage.store import Store
 from storage.users import SlotRefusal
 
@@ -82,6 +83,20 @@ class ExpiryReport:
         event = self.per_event.setdefault(order.event_id, EventExpiry())
         event.orders += 1
         event.seats += order.seats
+
+
+async def return_seats(store: Store, order: OrderDoc, per_tier: Mapping[str, int]) -> None:
+    """sold → available for seats of `order` (a snapshot from before this refund), at most `per_tier[tier]` less
+    what earlier partial refunds returned, each counted once on the tier (`returned.<order>`, docs/faults.md)."""
+    before: dict[str, int] = {}
+    for seats in order.returned:
+        before[seats.tier] = before.get(seats.tier, 0) + seats.qty
+    lines = {line.tier: line.qty for line in order.lines}
+    for tier, qty in sorted(per_tier.items()):
+        qty = min(qty, lines.get(tier, 0) - before.get(tier, 0))
+        if qty > 0 and not await store.inventory.unsell(tier_key(order.event_id, tier), qty, order.id,
+                                                        before=before.get(tier, 0)):
+            log.info("order %s: %d seat(s) on %s:%s already returned", order.id, qty, order.event_id, tier)
 
 
 class OrderService:
@@ -148,30 +163,42 @@ class OrderService:
         if refusal is SlotRefusal.TOO_MANY_PENDING:
             raise ReservationRefused(RefusalReason.TOO_MANY_PENDING, limit=MAX_PENDING_ORDERS)
 
+        # The order is written before any stock moves, and each hold names it (docs/faults.md): a hold never
+        # exists without its order, so reconcile can tell a reservation still in flight from a crash.
+        order = OrderDoc(
+            id=new_order_id(now.strftime("%y%m")), user_id=user_id, event_id=event_id, lines=lines,
+            seats=sum(line.qty for line in lines), total=sum(line.amount for line in lines), buyer=buyer,
+            status=OrderStatus.PENDING, created_at=now, expires_at=now + self._reservation, updated_at=now,
+            buyer_address=address or user_id,
+        )
+        try:
+            await self._store.orders.insert(order)
+        except BaseException:
+            await self._store.users.return_reservation_slot(user_id, claim)
+            raise
         held: list[OrderLine] = []
         try:
             for line in lines:
-                if not await self._store.inventory.hold(tier_key(event_id, line.tier), line.qty):
+                if not await self._store.inventory.hold(tier_key(event_id, line.tier), line.qty, order.id):
                     self._seen_short.add(tier_key(event_id, line.tier))
                     tier = await self._store.inventory.get(tier_key(event_id, line.tier))
                     raise ReservationRefused(RefusalReason.SOLD_OUT, tier=line.tier,
                                              available=tier.available if tier else 0)
                 held.append(line)
-            order = OrderDoc(
-                id=new_order_id(now.strftime("%y%m")), user_id=user_id, event_id=event_id, lines=lines,
-                seats=sum(line.qty for line in lines), total=sum(line.amount for line in lines), buyer=buyer,
-                status=OrderStatus.PENDING, created_at=now, expires_at=now + self._reservation, updated_at=now,
-                buyer_address=address or user_id,
-            )
-            await self._store.orders.insert(order)
         except BaseException:
-            for line in held:
-                await self._store.inventory.release(tier_key(event_id, line.tier), line.qty)
-            await self._store.users.return_reservation_slot(user_id, claim)
+            await self._undo_reservation(order, held, claim)
             raise
         if order.total == 0:
             return (await self.pay(order.id, note="free order")).order
         return order
+
+    async def _undo_reservation(self, order: OrderDoc, held: list[OrderLine], claim: str) -> None:
+        """A refused reservation: give back the seats it held, then forget the order (a crash half-way leaves a
+        pending order the expiry sweep releases) and the buyer's slot."""
+        for line in held:
+            await self._store.inventory.release(tier_key(order.event_id, line.tier), line.qty, order.id)
+        await self._store.orders.discard_unheld(order.id)
+        await self._store.users.return_reservation_slot(order.user_id, claim)
 
     async def _refuse_if_seen_sold_out(self, user_id: AccountId, event_id: str, lines: list[OrderLine]) -> None:
         """In a sell-out most attempts find the tier empty. Once this process has seen a hold refused on one of
@@ -209,9 +236,9 @@ class OrderService:
             return None
         move = self._store.inventory.commit if new == OrderStatus.PAID else self._store.inventory.release
         for line in order.lines:
-            if not await move(tier_key(order.event_id, line.tier), line.qty):
-                log.error("stock drift on %s:%s moving order %s to %s; reconcile() will repair it",
-                          order.event_id, line.tier, order.id, new)
+            if not await move(tier_key(order.event_id, line.tier), line.qty, order.id):
+                # its hold was already moved (by reconcile finishing this very change)
+                log.info("order %s: stock on %s:%s already moved to %s", order.id, order.event_id, line.tier, new)
         await self._store.users.pending_order_closed(order.user_id)
         return order
 
@@ -239,22 +266,25 @@ class OrderService:
         inventory = self._store.inventory
         taken: list[OrderLine] = []
         short: str | None = None
+        now = self._clock()
+        attempt = late_attempt(order.id, secrets.token_hex(4))
         for line in order.lines:
-            if not await inventory.sell_directly(tier_key(order.event_id, line.tier), line.qty):
+            if not await inventory.sell_directly(tier_key(order.event_id, line.tier), line.qty, attempt, at=now):
                 short = line.tier
                 break
             taken.append(line)
         if short is None:
-            now = self._clock()
             paid = await self._store.orders.transition(
                 order.id, order.status, OrderStatus.PAID, at=now,
                 note=f"late payment after {order.status}: seats held again",
                 set_fields={**set_fields, **owe(now, Message.PAID, Message.SALE)},
             )
             if paid is not None:
+                for line in taken:
+                    await inventory.settle_late(tier_key(order.event_id, line.tier), attempt)
                 return PayOutcome(PayResult.PAID_LATE, paid, await self._tickets.issue(paid, fresh=True))
         for line in taken:  # the seats are gone, or another call moved the order first: give back what we took
-            await inventory.unsell(tier_key(order.event_id, line.tier), line.qty)
+            await inventory.unsell_late(tier_key(order.event_id, line.tier), line.qty, attempt)
         if short is not None:
             now = self._clock()
             flagged = await self._store.orders.transition(
@@ -337,10 +367,7 @@ class OrderService:
             order_id, OrderStatus.PAID, OrderStatus.REFUNDED, at=now, note=note, set_fields=fields,
         )
         if order is not None:
-            for line in order.lines:
-                if not await self._store.inventory.unsell(tier_key(order.event_id, line.tier), line.qty):
-                    log.error("stock drift on %s:%s refunding order %s; reconcile() will repair it",
-                              order.event_id, line.tier, order.id)
+            await return_seats(self._store, order, {line.tier: line.qty for line in order.lines})
             await self._store.tickets.void_order(order.id)
             return order
         return await self._store.orders.transition(

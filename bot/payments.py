@@ -28,6 +28,7 @@ from bot.midtrans import MidtransGateway, MidtransRefused, MidtransUnavailable
 from bot.orders import RELEASED, ExpiryCheck, OrderService, PayResult
 from bot.outbox import Message, owe
 from bot.refunds import AfterSale, RefundService
+from bot.unverified import loggable, record_notification
 from storage.documents import Buyer, OrderDoc, OrderLine, OrderStatus, RefundState
 from storage.store import Store
 
@@ -322,26 +323,26 @@ class PaymentService:
         notification budget; past it the answer is 503."""
         deadline = asyncio.get_running_loop().time() + self._notification_budget
         received_at = self._clock()
-        entry: dict[str, Any] = {
-            "received_at": received_at, "verified": False, "source": "notification",
-            "raw": raw[:MAX_NOTIFICATION_BYTES].decode("utf-8", "replace"),
-        }
+        entry: dict[str, Any] = {"received_at": received_at, "verified": False, "source": "notification"}
         result = await self._handle(raw, entry, deadline)
-        await self._record(entry, result)
+        await self._record(entry, result, raw)
         return result
 
-    async def _record(self, entry: dict[str, Any], result: NotificationResult) -> None:
+    async def _record(self, entry: dict[str, Any], result: NotificationResult, raw: bytes | None = None) -> None:
         entry.update(outcome=result.outcome.value, http_status=result.http_status, order_id=result.order_id,
                      finished_at=self._clock())
-        await self._store.payment_log.append(entry)
-        log.info("Midtrans %s for %s: %s", entry["source"], result.order_id or "?", result.outcome.value)
+        if raw is None:
+            await self._store.payment_log.append(entry)
+        else:  # a request from anyone: bounded until verified (bot/unverified.py)
+            await record_notification(self._store.payment_log, entry, raw, full_limit=MAX_NOTIFICATION_BYTES)
+        log.info("Midtrans %s for %s: %s", entry["source"], loggable(result.order_id or "?"), result.outcome.value)
 
     async def _handle(self, raw: bytes, entry: dict[str, Any], deadline: float) -> NotificationResult:
         if len(raw) > MAX_NOTIFICATION_BYTES:
             return NotificationResult(Outcome.BAD_REQUEST)
         try:
             body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
             return NotificationResult(Outcome.BAD_REQUEST)
         if not isinstance(body, dict) or not isinstance(body.get("order_id"), str):
             return NotificationResult(Outcome.BAD_REQUEST)
@@ -349,7 +350,7 @@ class PaymentService:
         order_id = our_order_id(midtrans_id)
         entry.update(midtrans_order_id=midtrans_id, notified_status=body.get("transaction_status"))
         if not self._gateway.verify(body):
-            log.warning("Midtrans notification for %s has a wrong signature", midtrans_id)
+            log.warning("Midtrans notification for %s has a wrong signature", loggable(midtrans_id))
             return NotificationResult(Outcome.FORGED, order_id)
         entry["verified"] = True
         order = await self._store.orders.get(order_id)

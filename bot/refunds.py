@@ -25,6 +25,7 @@ from bot.catalog import Catalog
 from bot.clock import Clock, utcnow
 from bot.errors import KarcisError
 from bot.midtrans import MidtransGateway, MidtransRefused, MidtransUnavailable
+from bot.orders import return_seats
 from bot.outbox import Message, owe
 from bot.tickets import normalize_code
 from storage.documents import (
@@ -38,7 +39,6 @@ from storage.documents import (
     TicketDoc,
     TicketStatus,
     VoidReason,
-    tier_key,
 )
 from storage.store import Store
 
@@ -528,8 +528,5 @@ class RefundService:
         await self._return_seats(order, +remaining)
 
     async def _return_seats(self, order: OrderDoc, per_tier: Counter[str]) -> None:
-        """sold → available, one conditional `$inc` per tier (docs/stock-and-orders.md)."""
-        for tier, qty in sorted(per_tier.items()):
-            if qty > 0 and not await self._store.inventory.unsell(tier_key(order.event_id, tier), qty):
-                log.error("stock drift on %s:%s returning %d seat(s) of order %s; reconcile() will repair it",
-                          order.event_id, tier, qty, order.id)
+        """sold → available, one conditional `$inc` per tier, counted once per order (bot.orders.return_seats)."""
+        await return_seats(self._store, order, per_tier)

@@ -31,7 +31,7 @@ import contextlib
 import inspect
 import logging
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from enum import StrEnum
@@ -177,6 +177,15 @@ def attach_front_door(application: Application, services: Services) -> None:
     import handlers
 
     handlers.register(application, services)
+
+
+def _durable_updates(application: Application, services: Services, mode: Mode) -> Callable[[], Awaitable[int]]:
+    """Updates are kept in MongoDB from receipt until handled (handlers/durable_updates.py, docs/faults.md)."""
+    from bot.inbox import UpdateInbox
+    from handlers.durable_updates import make_durable
+
+    return make_durable(application, UpdateInbox(services.store, clock=services.clock),
+                        wait_for_store=mode is Mode.POLLING)
 
 
 async def set_commands(application: Application, services: Services) -> None:
@@ -372,8 +381,10 @@ async def serve(
             application = build_application(settings, token, webhook=mode is Mode.WEBHOOK) if token else None
             whatsapp: Any = open_whatsapp(services, settings)
             doors = tuple(name for name, door in (("telegram", application), ("whatsapp", whatsapp)) if door)
+            replay_unhandled: Callable[[], Awaitable[int]] | None = None
             if application is not None:
                 attach_front_door(application, services)
+                replay_unhandled = _durable_updates(application, services, mode)
             telegram_routes = (telegram_webhook.routes(application, bot_token=token)
                                if application is not None and token and mode is Mode.WEBHOOK else None)
 
@@ -402,6 +413,8 @@ async def serve(
             if application is not None:
                 await application.start()  # update processing
                 stack.push_async_callback(application.stop)
+            if replay_unhandled is not None:
+                await replay_unhandled()  # what a process that died had received but not handled
             jobs = DomainJobs(services, settings)
             await jobs.start()
             stack.push_async_callback(jobs.stop)  # before the Application stops and the store closes

@@ -57,7 +57,7 @@ class Services:
     links: Links = field(default_factory=Links)  # ticket QRs, check-in and payment finish links (bot/links.py)
 
     async def reconcile(self, *, settle_seconds: float = 0.0) -> ReconcileReport:
-        return await reconcile(self.store, self.tickets, settle_seconds=settle_seconds)
+        return await reconcile(self.store, self.tickets, settle_seconds=settle_seconds, clock=self.clock)
 
 
 def gateway_from_settings(settings: Settings) -> MidtransGateway:

@@ -38,9 +38,23 @@ def pattern(prefix: str) -> str:
     return rf"^{re.escape(prefix)}(?:{re.escape(SEP)}|$)"
 
 
+# What Karcis itself puts in callback data: printable ASCII without spaces (ids, codes, carts, `*`), joined by `|`.
+_SAFE_DATA = re.compile(r"^[\x21-\x7e]{1,64}$")
+
+
 def args(data: str | None) -> list[str]:
-    """The arguments after the prefix."""
-    return (data or "").split(SEP)[1:]
+    """The arguments after the prefix; none at all for data Karcis could not have made (a forged or garbled
+    button: `l|²` would pass `str.isdigit` and then fail `int`), so every handler falls back to its default."""
+    if not data or not _SAFE_DATA.match(data) or len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:
+        return []
+    return data.split(SEP)[1:]
+
+
+def arg_int(data: str | None, index: int = 0, default: int = 0) -> int:
+    """An argument read as a small non-negative number (a page), or `default`."""
+    parts = args(data)
+    text = parts[index] if index < len(parts) else ""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else default
 
 
 def button(text: str, *data: str) -> InlineKeyboardButton:

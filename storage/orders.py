@@ -18,6 +18,17 @@ class OrderStore:
     async def insert(self, order: OrderDoc) -> None:
         await self._c.insert_one(order.to_mongo())
 
+    async def discard_unheld(self, order_id: str) -> None:
+        """Forget a reservation that was refused after its order was written (it holds nothing, was never shown)."""
+        await self._c.delete_one({"_id": order_id, "status": OrderStatus.PENDING.value})
+
+    async def get_many(self, order_ids: Iterable[str]) -> dict[str, OrderDoc]:
+        """The orders that exist among `order_ids`, by id (reconcile's view of the ledger's orders)."""
+        ids = list(set(order_ids))
+        if not ids:
+            return {}
+        return {raw["_id"]: OrderDoc.model_validate(raw) async for raw in self._c.find({"_id": {"$in": ids}})}
+
     async def get(self, order_id: str) -> OrderDoc | None:
         return OrderDoc.from_mongo(await self._c.find_one({"_id": order_id}))
 
@@ -190,42 +201,51 @@ class OrderStore:
         cursor = self._c.find({"notify_due_at": {"$lte": now}}).sort("notify_due_at", ASCENDING).limit(limit)
         return [OrderDoc.model_validate(raw) async for raw in cursor]
 
-    async def claim_delivery(
-        self, order_id: str, *, due: datetime | None, now: datetime, until: datetime
-    ) -> OrderDoc | None:
-        """Take the order's outbox for delivery until `until` (a lease), if it is still due as read and nobody
-        holds a lease on it. Meanwhile it is due again at `until`, so a delivery that dies is retried then."""
+    async def claim_delivery(self, order_id: str, *, now: datetime, until: datetime) -> OrderDoc | None:
+        """Take the order's outbox for delivery until `until` (a lease), if it is due and nobody holds a lease on
+        it. Meanwhile it is due again at `until`, so a delivery that dies is retried after its lease ends."""
         raw = await self._c.find_one_and_update(
-            {"_id": order_id, "notify_due_at": due,
+            {"_id": order_id, "notify_due_at": {"$type": "date", "$lte": now},
              "$or": [{"delivery_lease_until": None}, {"delivery_lease_until": {"$lte": now}}]},
             {"$set": {"notify_due_at": until, "delivery_lease_until": until}},
             return_document=ReturnDocument.AFTER,
         )
         return OrderDoc.from_mongo(raw)
 
-    async def mark_sent(self, order_id: str, kind: str, at: datetime) -> None:
-        await self._c.update_one({"_id": order_id}, {"$unset": {f"outbox.{kind}": ""}, "$set": {f"sent.{kind}": at}})
+    async def renew_delivery(self, order_id: str, *, lease: datetime, until: datetime,
+                             part: tuple[str, str] | None = None) -> bool:
+        """Extend a delivery lease still held (`lease` is its current end) to `until`, recording in the same
+        update the part (kind, part) just sent. False if the lease is no longer this delivery's."""
+        update: dict[str, Any] = {"$set": {"delivery_lease_until": until}}
+        if part is not None:
+            update["$addToSet"] = {f"outbox.{part[0]}.delivered": part[1]}
+        result = await self._c.update_one({"_id": order_id, "delivery_lease_until": lease}, update)
+        return result.matched_count == 1  # (a renewal to the same instant modifies nothing, and still holds)
 
     async def mark_part_sent(self, order_id: str, kind: str, part: str) -> None:
-        """One part of a message (the receipt, a ticket's photo, one recipient) was sent."""
+        """Record one part of a message as sent outside a delivery (an older delivery's record, say)."""
         await self._c.update_one({"_id": order_id, f"outbox.{kind}": {"$exists": True}},
                                  {"$addToSet": {f"outbox.{kind}.delivered": part}})
 
-    async def mark_attempt_failed(self, order_id: str, kind: str, error: str) -> None:
-        await self._c.update_one(
-            {"_id": order_id, f"outbox.{kind}": {"$exists": True}},
-            {"$inc": {f"outbox.{kind}.attempts": 1}, "$set": {f"outbox.{kind}.last_error": error[:500]}},
-        )
-
-    async def release_delivery(self, order_id: str, *, lease: datetime, next_at: datetime | None) -> bool:
-        """End a delivery lease: next attempt at `next_at` (None: nothing owed). False if a change owed a new
-        message meanwhile (it made the order due again, and that stands): the caller should deliver again."""
-        result = await self._c.update_one(
-            {"_id": order_id, "delivery_lease_until": lease, "notify_due_at": lease},
-            {"$set": {"notify_due_at": next_at, "delivery_lease_until": None}},
-        )
+    async def release_delivery(
+        self, order_id: str, *, lease: datetime, due: datetime, next_at: datetime | None,
+        sent: dict[str, datetime], failed: dict[str, str],
+    ) -> bool:
+        """End a delivery lease in one update: the kinds `sent` leave the outbox, the `failed` ones count an
+        attempt, the next attempt is at `next_at` (None: nothing owed). False if a change owed a new message
+        meanwhile (it made the order due again, and that stands; the caller should deliver again) or the lease
+        was lost."""
+        fields: dict[str, Any] = {"delivery_lease_until": None, **{f"sent.{k}": at for k, at in sent.items()},
+                                  **{f"outbox.{k}.last_error": e[:500] for k, e in failed.items()}}
+        update: dict[str, Any] = {"$set": fields}
+        if sent:
+            update["$unset"] = {f"outbox.{k}": "" for k in sent}
+        if failed:
+            update["$inc"] = {f"outbox.{k}.attempts": 1 for k in failed}
+        query = {"_id": order_id, "delivery_lease_until": lease}
+        result = await self._c.update_one({**query, "notify_due_at": due},
+                                          {**update, "$set": {**fields, "notify_due_at": next_at}})
         if result.modified_count == 1:
             return True
-        await self._c.update_one({"_id": order_id, "delivery_lease_until": lease},
-                                 {"$set": {"delivery_lease_until": None}})
+        await self._c.update_one(query, update)
         return False

@@ -17,6 +17,7 @@ from storage.inventory import InventoryStore
 from storage.orders import OrderStore
 from storage.payment_log import PaymentLog
 from storage.tickets import TicketStore
+from storage.updates import HANDLED_TTL_SECONDS, UpdateStore
 from storage.users import UserStore
 
 # Timeouts for every call to a MongoDB server: a dead server is an error in seconds, not a hang.
@@ -44,6 +45,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("event_id", ASCENDING), ("tier", ASCENDING)], name="event_tickets"),
     ],
     "payment_log": [IndexModel([("order_id", ASCENDING), ("received_at", ASCENDING)], name="order_log")],
+    # chat updates: handled ones are kept a day (to drop a re-sent duplicate), unhandled ones until handled
+    "updates": [IndexModel([("handled_at", ASCENDING)], expireAfterSeconds=HANDLED_TTL_SECONDS, name="handled_ttl")],
     # chats left half-way are forgotten after a while
     "drafts": [IndexModel([("updated_at", ASCENDING)], expireAfterSeconds=DRAFT_TTL_SECONDS, name="draft_ttl")],
     # the sale digest job: chats with sales not yet in a digest message
@@ -86,6 +89,10 @@ class Store:
     @property
     def drafts(self) -> DraftStore:
         return DraftStore(self.db["drafts"])
+
+    @property
+    def updates(self) -> UpdateStore:
+        return UpdateStore(self.db["updates"])
 
     @property
     def digests(self) -> DigestStore:

@@ -74,8 +74,11 @@ class UserStore:
     async def pending_order_closed(self, user_id: str) -> None:
         await self._c.update_one({"_id": user_id, "pending_orders": {"$gt": 0}}, {"$inc": {"pending_orders": -1}})
 
-    async def set_pending_count(self, user_id: str, count: int) -> None:
-        await self._c.update_one({"_id": user_id}, {"$set": {"pending_orders": count}})
+    async def set_pending_count(self, user_id: str, count: int, *, expected: int) -> bool:
+        """Set the pending-orders counter, only if it is still `expected` (reconcile's compare-and-set)."""
+        result = await self._c.update_one({"_id": user_id, "pending_orders": expected},
+                                          {"$set": {"pending_orders": count}})
+        return result.modified_count == 1
 
     async def pending_counts(self) -> dict[str, int]:
         return {raw["_id"]: raw.get("pending_orders", 0) async for raw in self._c.find({}, {"pending_orders": 1})}

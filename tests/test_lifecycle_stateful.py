@@ -29,9 +29,11 @@ from bot.config import Settings
 from bot.errors import OrderNotFound, OrderNotPending, RefusalReason, ReservationRefused
 from bot.event_file import parse_events
 from bot.orders import MAX_PENDING_ORDERS, RELEASED, RESERVATIONS_PER_MINUTE, PayResult
+from bot.reconcile import LATE_GRACE
 from bot.services import Services
 from bot.tickets import deep_link, format_code
 from storage.documents import OrderDoc, OrderStatus, TicketDoc, TicketStatus, tier_key
+from storage.inventory import late_attempt
 from storage.store import close_store, open_store
 from tests.conftest import ADMIN_ID, ORGANISER_ID, FakeClock, make_services
 from tests.helpers import acct, assert_invariant, buyer
@@ -340,7 +342,7 @@ class LifecycleMachine(RuleBasedStateMachine):
     def crash_then_reconcile(self, data: st.DataObject, new: OrderStatus) -> None:
         """The process dies half-way through a change; reconcile() (as at the next start) repairs it."""
         store, now = self.store, self.clock()
-        kinds = ["reserve"]  # buyer's slot claimed and a seat held; the order never written
+        kinds = ["reserve"]  # buyer's slot claimed, the order never written; or a hold landed after its order left
         if self._ids([OrderStatus.PENDING]):
             kinds += ["leave_pending",     # order left pending; stock, counter (and tickets) not moved
                       "after_stock_move"]  # order left pending, stock moved; counter (and tickets) not
@@ -358,7 +360,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             if kind == "after_stock_move":
                 move = store.inventory.commit if new == OrderStatus.PAID else store.inventory.release
                 for line in order.lines:
-                    assert self.run(move(tier_key(EVENT_ID, line.tier), line.qty))
+                    assert self.run(move(tier_key(EVENT_ID, line.tier), line.qty, order_id))
             self.status[order_id] = new
             drift = True  # the buyer's pending counter, at least
         elif kind == "refund":
@@ -373,14 +375,17 @@ class LifecycleMachine(RuleBasedStateMachine):
             claimed = self.run(store.users.claim_reservation_slot(
                 user, now, per_minute=RESERVATIONS_PER_MINUTE, max_pending=MAX_PENDING_ORDERS))
             if claimed is None:
-                self.run(store.inventory.hold(tier_key(EVENT_ID, code), 1))
-                drift = True  # the claimed slot, at least
+                drift = True  # the claimed slot
+            if data.draw(st.booleans(), label="stray hold"):  # a hold that landed after its reservation gave up
+                drift |= self.run(store.inventory.hold(tier_key(EVENT_ID, code), 1, f"KRC-gone-{uuid.uuid4().hex}"))
         else:  # late_pay
             order_id = data.draw(st.sampled_from(self._ids(RELEASED)), label="order")
             order = self.orders[order_id]
             if self._short(self.run(self._tiers()), order) is None:
-                for line in order.lines:
-                    assert self.run(store.inventory.sell_directly(tier_key(EVENT_ID, line.tier), line.qty))
+                attempt = late_attempt(order_id, uuid.uuid4().hex[:8])
+                for line in order.lines:  # long enough ago to be a crash, not a payment in flight
+                    assert self.run(store.inventory.sell_directly(tier_key(EVENT_ID, line.tier), line.qty, attempt,
+                                                                  at=now - LATE_GRACE - timedelta(minutes=1)))
                 drift = True
 
         report = self.run(self.services.reconcile())

@@ -69,6 +69,8 @@ async def telegram_update(request: web.Request) -> web.Response:
         data = await request.json()  # a body over the app's client_max_size is answered 413 by aiohttp
     except (json.JSONDecodeError, UnicodeDecodeError):
         return _malformed("not JSON")
+    except RecursionError:
+        return _malformed("nested too deep")
     if not isinstance(data, dict) or type(data.get("update_id")) is not int:
         return _malformed("no update_id")
     try:
