@@ -35,6 +35,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -82,30 +83,35 @@ class Running:
 
     mode: Mode
     url: str
-    application: Application
+    application: Application | None  # None: the Telegram door is not open (a WhatsApp-only run)
     services: Services
     web_app: web.Application
     jobs: DomainJobs
+    doors: tuple[str, ...] = ("telegram",)
 
 
 # ---------------------------------------------------------------------------------------------- configuration
 
 
-def require_credentials(settings: Settings) -> tuple[str, str]:
-    """The bot token and the Midtrans server key; ConfigError naming each one missing (never a value)."""
+def require_credentials(settings: Settings) -> tuple[str | None, str]:
+    """The bot token (None: no Telegram door, WhatsApp only) and the Midtrans server key; ConfigError naming each
+    one missing (never a value). TELEGRAM_BOT_TOKEN is required unless the WhatsApp door is configured."""
     hints = {
         "TELEGRAM_BOT_TOKEN": "the token BotFather gave your bot",
         "MIDTRANS_SERVER_KEY": "Midtrans dashboard → Settings → Access Keys (sandbox keys start with SB-Mid-server-)",
     }
     values = {"TELEGRAM_BOT_TOKEN": settings.telegram_bot_token, "MIDTRANS_SERVER_KEY": settings.midtrans_server_key}
+    if settings.whatsapp_enabled and settings.telegram_bot_token is None:
+        del values["TELEGRAM_BOT_TOKEN"]  # a WhatsApp-only run
     missing = [name for name, value in values.items() if value is None]
     if missing:
         lines = [f"  {name}: {hints[name]}" for name in missing]
         verb = "is" if len(missing) == 1 else "are"
         raise ConfigError(f"Cannot start Karcis: {' and '.join(missing)} {verb} not set.\n" + "\n".join(lines)
                           + f"\n{SANDBOX_HINT}")
-    assert settings.telegram_bot_token is not None and settings.midtrans_server_key is not None  # none missing
-    token = settings.telegram_bot_token.get_secret_value()
+    require_whatsapp(settings)
+    assert settings.midtrans_server_key is not None  # none missing (checked above)
+    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
     server_key = settings.midtrans_server_key.get_secret_value()
     sandbox_key = server_key.startswith("SB-")
     if settings.midtrans_is_production and sandbox_key:
@@ -113,6 +119,33 @@ def require_credentials(settings: Settings) -> tuple[str, str]:
     elif not settings.midtrans_is_production and not sandbox_key:
         log.warning("MIDTRANS_IS_PRODUCTION is false but MIDTRANS_SERVER_KEY does not look like a sandbox key")
     return token, server_key
+
+
+def require_whatsapp(settings: Settings) -> None:
+    """With WHATSAPP_ACCESS_TOKEN and WHATSAPP_PHONE_NUMBER_ID set, the rest the WhatsApp door needs: the webhook's
+    two secrets, and PUBLIC_URL (Meta posts to it; ticket QRs link to its /t/<code> page)."""
+    if not settings.whatsapp_enabled:
+        return
+    hints = {"WHATSAPP_APP_SECRET": "App Dashboard → App settings → Basic → App secret",
+             "WHATSAPP_VERIFY_TOKEN": "any secret string; type the same into the App Dashboard's webhook form",
+             "PUBLIC_URL": "the public https address Meta posts webhooks to (/whatsapp/webhook)"}
+    values = {"WHATSAPP_APP_SECRET": settings.whatsapp_app_secret,
+              "WHATSAPP_VERIFY_TOKEN": settings.whatsapp_verify_token, "PUBLIC_URL": settings.public_url}
+    missing = [name for name, value in values.items() if value is None]
+    if missing:
+        raise ConfigError("Cannot open the WhatsApp door: " + ", ".join(missing) + " not set.\n"
+                          + "\n".join(f"  {name}: {hints[name]}" for name in missing))
+
+
+def open_whatsapp(services: Services, settings: Settings) -> object | None:
+    """The WhatsApp door (handlers/whatsapp/wiring.py) when it is configured: its notifier joins the services'
+    ChannelRouter, and its webhook's routes go on the aiohttp app (`add_routes`)."""
+    if not settings.whatsapp_enabled:
+        return None
+    from handlers.whatsapp.wiring import WhatsAppProcess
+    from storage.whatsapp_inbox import WhatsAppInbox
+
+    return WhatsAppProcess(services, settings, inbox=WhatsAppInbox(services.store.db))
 
 
 def build_application(settings: Settings, token: str, *, webhook: bool) -> Application:
@@ -336,34 +369,53 @@ async def serve(
     refuses, a PUBLIC_URL Telegram will not take, or a PORT that cannot be listened on."""
     token, server_key = require_credentials(settings)
     mode = Mode.WEBHOOK if settings.public_url else Mode.POLLING
-    secrets = [token, server_key, telegram_webhook.webhook_secret_token(token), telegram_webhook.webhook_path(token)]
-    if settings.mongodb_uri is not None:
-        secrets.append(settings.mongodb_uri.get_secret_value())
+    secrets = [server_key]
+    if token is not None:
+        secrets += [token, telegram_webhook.webhook_secret_token(token), telegram_webhook.webhook_path(token)]
+    for secret in (settings.mongodb_uri, settings.whatsapp_access_token, settings.whatsapp_app_secret,
+                   settings.whatsapp_verify_token):
+        if secret is not None:
+            secrets.append(secret.get_secret_value())
     stop = stop or asyncio.Event()
     with _quiet_and_redacted_logs(secrets), _signals(stop):
         async with open_services(settings) as services, AsyncExitStack() as stack:
-            application = build_application(settings, token, webhook=mode is Mode.WEBHOOK)
-            attach_front_door(application, services)
-            replay_unhandled = _durable_updates(application, services, mode)
-            extra = telegram_webhook.routes(application, bot_token=token) if mode is Mode.WEBHOOK else None
+            application = build_application(settings, token, webhook=mode is Mode.WEBHOOK) if token else None
+            whatsapp: Any = open_whatsapp(services, settings)
+            doors = tuple(name for name, door in (("telegram", application), ("whatsapp", whatsapp)) if door)
+            replay_unhandled: Callable[[], Awaitable[int]] | None = None
+            if application is not None:
+                attach_front_door(application, services)
+                replay_unhandled = _durable_updates(application, services, mode)
+            telegram_routes = (telegram_webhook.routes(application, bot_token=token)
+                               if application is not None and token and mode is Mode.WEBHOOK else None)
+
+            def extra(app: web.Application) -> None:
+                if telegram_routes is not None:
+                    telegram_routes(app)
+                if whatsapp is not None:
+                    whatsapp.add_routes(app)  # POST/GET /whatsapp/webhook, its inbox and workers
+
             web_app = create_app(services, services.payments, services.delivery, extra_routes=extra)
 
-            try:
-                with _quiet_bot_api_errors():
-                    await application.initialize()  # getMe: checks the token
-            except BaseException as exc:
-                await application.bot.shutdown()  # the HTTP clients it opened before getMe failed
-                failure = telegram_start_failure(exc, settings, token)
-                if failure is not None:
-                    raise failure from None
-                raise
-            stack.push_async_callback(application.shutdown)
-            services.links.telegram_username = application.bot.username  # the ticket page's Telegram button
+            if application is not None and token is not None:
+                try:
+                    with _quiet_bot_api_errors():
+                        await application.initialize()  # getMe: checks the token
+                except BaseException as exc:
+                    await application.bot.shutdown()  # the HTTP clients it opened before getMe failed
+                    failure = telegram_start_failure(exc, settings, token)
+                    if failure is not None:
+                        raise failure from None
+                    raise
+                stack.push_async_callback(application.shutdown)
+                services.links.telegram_username = application.bot.username  # the ticket page's Telegram button
             await qr.start_worker()  # the first buyer's tickets do not wait for it
             stack.callback(qr.stop_worker)
-            await application.start()  # update processing
-            stack.push_async_callback(application.stop)
-            await replay_unhandled()  # what a process that died had received but not handled
+            if application is not None:
+                await application.start()  # update processing
+                stack.push_async_callback(application.stop)
+            if replay_unhandled is not None:
+                await replay_unhandled()  # what a process that died had received but not handled
             jobs = DomainJobs(services, settings)
             await jobs.start()
             stack.push_async_callback(jobs.stop)  # before the Application stops and the store closes
@@ -376,22 +428,27 @@ async def serve(
             except OSError as exc:
                 raise ConfigError(f"PORT: cannot listen on {host}:{settings.port} ({exc.strerror or exc})") from None
 
-            await set_commands(application, services)
-            if mode is Mode.WEBHOOK:
-                await _set_webhook(application, settings, token)
-            else:
-                assert application.updater is not None
-                # start_polling's bootstrap calls deleteWebhook first, so a webhook left from a deployment
-                # does not keep the updates away from getUpdates.
-                await application.updater.start_polling(
-                    timeout=POLL_TIMEOUT, bootstrap_retries=BOOTSTRAP_RETRIES, allowed_updates=Update.ALL_TYPES,
-                )
-                stack.push_async_callback(application.updater.stop)
+            if application is not None and token is not None:
+                await set_commands(application, services)
+                if mode is Mode.WEBHOOK:
+                    await _set_webhook(application, settings, token)
+                else:
+                    assert application.updater is not None
+                    # start_polling's bootstrap calls deleteWebhook first, so a webhook left from a deployment
+                    # does not keep the updates away from getUpdates.
+                    await application.updater.start_polling(
+                        timeout=POLL_TIMEOUT, bootstrap_retries=BOOTSTRAP_RETRIES, allowed_updates=Update.ALL_TYPES,
+                    )
+                    stack.push_async_callback(application.updater.stop)
 
             url = f"http://{host}:{settings.port}"
             log.info("Karcis is running: %s, %s", mode.value, url)
+            log.info("doors open: %s", ", ".join(
+                f"Telegram ({mode.value})" if door == "telegram" else
+                f"WhatsApp (webhook {settings.public_url.rstrip('/') if settings.public_url else ''}/whatsapp/webhook)"
+                for door in doors))
             if ready is not None:
-                result = ready(Running(mode, url, application, services, web_app, jobs))
+                result = ready(Running(mode, url, application, services, web_app, jobs, doors))
                 if inspect.isawaitable(result):
                     await result
             await stop.wait()

@@ -846,4 +846,91 @@ ID: dict[str, str] = {
     ),
 }
 
+# ---- the WhatsApp door (handlers/whatsapp/): only what differs from Telegram (no slash commands, no inline
+# keyboards; WhatsApp shows *bold* itself, handlers/whatsapp/texts.py turns <b> into it) ----
+WA_EN: dict[str, str] = {
+    "wa.menu": (
+        "🎫 <b>Karcis</b>\nSend <b>events</b> to see what is on sale, <b>tickets</b> for your tickets, "
+        "<b>orders</b> for unpaid orders, <b>bahasa</b> for Indonesian."),
+    "wa.staff_menu": "Door staff: send <b>checkin CODE</b> or a photo of the QR; <b>stats</b> for sales figures.",
+    "wa.language": "Language: English. Send <b>bahasa</b> for Indonesian.",
+    "wa.btn.events": "Events",
+    "wa.btn.more": "More events",
+    "wa.btn.more_desc": "Page {page} of {pages}",
+    "wa.btn.choose": "Choose",
+    "wa.btn.buy": "Buy tickets",
+    "wa.btn.add": "Add tickets",
+    "wa.btn.checkout": "Continue",
+    "wa.btn.cancel": "Cancel",
+    "wa.btn.use_last": "Use these",
+    "wa.btn.new_details": "Other details",
+    "wa.btn.confirm": "Confirm",
+    "wa.btn.change": "Change details",
+    "wa.btn.pay": "Pay {total}",
+    "wa.btn.tickets": "My tickets",
+    "wa.btn.orders": "My orders",
+    "wa.btn.language": "Bahasa Indonesia",
+    "wa.tiers": "🎟 Which ticket for <b>{title}</b>?",
+    "wa.qty": "How many <b>{tier}</b> ({price} each)?",
+    "wa.qty_row": "{n} × {tier}",
+    "wa.cart": "🛒 <b>{title}</b>\n{lines}\n<b>Total: {total}</b>",
+    "wa.cart_empty": "Choose a ticket first.",
+    "wa.draft_gone": "That purchase is no longer open. Send <b>events</b> to start again.",
+    "wa.confirming": "⏳ Order already confirmed: send <b>orders</b> to see it.",
+    "wa.hint": "Send <b>events</b> to see the events, <b>tickets</b> for your tickets, <b>orders</b> for orders.",
+    "wa.checkin.usage": "Send <b>checkin CODE</b> (the code under the QR), or a photo of the QR.",
+    "wa.scan.none": "⚠️ I could not read a QR code in that photo. Try again closer, or type <b>checkin CODE</b>.",
+    "wa.orders.none": "You have no unpaid orders.",
+    "wa.order.pay_row": "Pay {total}",
+    "wa.order.cancel_row": "Cancel {order}",
+    "wa.tickets.sending": "🎟 {n} ticket(s): the QR codes follow.",
+    "wa.page": "🎟 Ticket page: {url}",
+    "wa.sale": "🎉 Sale: order <code>{order}</code> for <b>{title}</b>\n{lines}\nTotal {total}",
+    "wa.notice.other": "Karcis: order <code>{order}</code> ({title}): {what}.",
+}
+
+WA_ID: dict[str, str] = {
+    "wa.menu": (
+        "🎫 <b>Karcis</b>\nKirim <b>acara</b> untuk melihat acara yang dijual, <b>tiket</b> untuk tiket Anda, "
+        "<b>pesanan</b> untuk pesanan yang belum dibayar, <b>english</b> for English."),
+    "wa.staff_menu": "Petugas pintu: kirim <b>checkin KODE</b> atau foto QR; <b>stats</b> untuk angka penjualan.",
+    "wa.language": "Bahasa: Indonesia. Send <b>english</b> for English.",
+    "wa.btn.events": "Acara",
+    "wa.btn.more": "Acara lainnya",
+    "wa.btn.more_desc": "Halaman {page} dari {pages}",
+    "wa.btn.choose": "Pilih",
+    "wa.btn.buy": "Beli tiket",
+    "wa.btn.add": "Tambah tiket",
+    "wa.btn.checkout": "Lanjut",
+    "wa.btn.cancel": "Batal",
+    "wa.btn.use_last": "Pakai data ini",
+    "wa.btn.new_details": "Isi data lain",
+    "wa.btn.confirm": "Konfirmasi",
+    "wa.btn.change": "Ubah data",
+    "wa.btn.pay": "Bayar {total}",
+    "wa.btn.tickets": "Tiket saya",
+    "wa.btn.orders": "Pesanan saya",
+    "wa.btn.language": "English",
+    "wa.tiers": "🎟 Tiket mana untuk <b>{title}</b>?",
+    "wa.qty": "Berapa tiket <b>{tier}</b> ({price} per tiket)?",
+    "wa.qty_row": "{n} × {tier}",
+    "wa.cart": "🛒 <b>{title}</b>\n{lines}\n<b>Total: {total}</b>",
+    "wa.cart_empty": "Pilih tiket dulu.",
+    "wa.draft_gone": "Pembelian itu sudah tidak terbuka. Kirim <b>acara</b> untuk mulai lagi.",
+    "wa.confirming": "⏳ Pesanan sudah dikonfirmasi: kirim <b>pesanan</b> untuk melihatnya.",
+    "wa.hint": "Kirim <b>acara</b> untuk melihat acara, <b>tiket</b> untuk tiket Anda, <b>pesanan</b> untuk pesanan.",
+    "wa.checkin.usage": "Kirim <b>checkin KODE</b> (kode di bawah QR), atau foto QR-nya.",
+    "wa.scan.none": "⚠️ Tidak ada kode QR yang terbaca di foto itu. Coba lebih dekat, atau ketik <b>checkin KODE</b>.",
+    "wa.orders.none": "Tidak ada pesanan yang belum dibayar.",
+    "wa.order.pay_row": "Bayar {total}",
+    "wa.order.cancel_row": "Batalkan {order}",
+    "wa.tickets.sending": "🎟 {n} tiket: kode QR menyusul.",
+    "wa.page": "🎟 Halaman tiket: {url}",
+    "wa.sale": "🎉 Terjual: pesanan <code>{order}</code> untuk <b>{title}</b>\n{lines}\nTotal {total}",
+    "wa.notice.other": "Karcis: pesanan <code>{order}</code> ({title}): {what}.",
+}
+
+EN.update(WA_EN)
+ID.update(WA_ID)
+
 CATALOG: dict[str, dict[str, str]] = {"en": EN, "id": ID}

@@ -1,0 +1,375 @@
+"""The buyer's journey on WhatsApp: events (a list, 10 rows, a "more" row), an event card with reply buttons, a
+list of tiers then a list of quantities, contact details typed one at a time (last time's offered), a summary to
+confirm (once, however often it is tapped), the payment link as a call-to-action button, tickets, orders, cancel.
+
+WhatsApp's 3 buttons and 10 rows cannot carry a cart, so the cart lives in the checkout service's draft
+(bot/checkout.py, `set_cart`); every reply id names only one choice (`qty:<event>:<tier>:<n>`) or the draft
+(`confirm:<nonce>`), so a stale or repeated tap acts on nothing newer than it saw.
+"""
+
+from __future__ import annotations
+
+from bot.catalog import sales_open
+from bot.checkout import Awaiting, CheckoutRefusal, CheckoutRefused, ConfirmRefused, Draft
+from bot.errors import InvalidContact, OrderNotFound, OrderNotPending, RefusalReason, ReservationRefused
+from bot.payments import PaymentLinkUnavailable, ReservationOver
+from handlers.formatting import shorten, wib
+from handlers.messages import has
+from handlers.views import lines_text, order_status, price, summary
+from handlers.whatsapp.chat import LIST_ROWS, Chat
+from handlers.whatsapp.texts import plain, say, title
+from handlers.whatsapp.views import (
+    BUY,
+    CANCEL,
+    CHECKOUT,
+    CONFIRM,
+    DROP,
+    EVENT,
+    EVENTS,
+    NEW_DETAILS,
+    ORDERS,
+    PAY,
+    QTY,
+    TICKET,
+    TICKETS,
+    USE_LAST,
+    card_text,
+    cart_text,
+    reply_id,
+    send_ticket,
+)
+from storage.documents import OrderDoc, OrderStatus, TicketStatus
+
+ASKED = (Awaiting.NAME, Awaiting.EMAIL, Awaiting.PHONE)  # the steps a typed message answers
+EVENTS_PER_PAGE = LIST_ROWS - 1  # the tenth row is "more"
+TICKETS_SENT = 10  # QR images re-sent by "tickets" at most (the rest: ask again)
+
+
+# ---- browsing --------------------------------------------------------------------------------------------------
+
+
+async def events(chat: Chat, args: list[str]) -> None:
+    """The events on sale as a list; past nine, the tenth row opens the next page."""
+    on_sale = await chat.services.catalog.on_sale()
+    if not on_sale:
+        await chat.text(say(chat.lang, "events.none"))
+        return
+    pages = -(-len(on_sale) // EVENTS_PER_PAGE)
+    page = min(max(int(args[0]) if args and args[0].isdigit() else 0, 0), pages - 1)
+    shown = on_sale[page * EVENTS_PER_PAGE:(page + 1) * EVENTS_PER_PAGE]
+    rows: list[tuple[str, str, str | None]] = [
+        (reply_id(EVENT, e.id), shorten(e.title, 24), shorten(f"{wib(e.starts_at, chat.lang)} · {e.venue}", 72))
+        for e in shown]
+    if pages > 1:
+        following = (page + 1) % pages
+        rows.append((reply_id(EVENTS, following), title(chat.lang, "wa.btn.more", 24),
+                     title(chat.lang, "wa.btn.more_desc", 72, page=following + 1, pages=pages)))
+    await chat.rows(say(chat.lang, "events.list"), title(chat.lang, "wa.btn.choose"), rows)
+
+
+async def event(chat: Chat, args: list[str]) -> None:
+    """The event card: title, time, venue, tiers and prices; Buy / Events."""
+    listing = await chat.services.catalog.get(args[0]) if args else None
+    if listing is None:
+        await chat.text(say(chat.lang, "event.gone"))
+        return
+    open_ = sales_open(listing.event, chat.services.clock())
+    buttons = [(reply_id(BUY, listing.event.id), title(chat.lang, "wa.btn.buy"))] if open_ else []
+    buttons.append((reply_id(EVENTS, 0), title(chat.lang, "wa.btn.events")))
+    await chat.buttons(card_text(chat.lang, listing, on_sale=open_)[:1024], buttons)
+
+
+async def buy(chat: Chat, args: list[str]) -> None:
+    """The tiers with seats left, as a list."""
+    listing = await chat.services.catalog.get(args[0]) if args else None
+    if listing is None or not sales_open(listing.event, chat.services.clock()):
+        await chat.text(say(chat.lang, "event.gone" if listing is None else "card.sales_closed"))
+        return
+    rows: list[tuple[str, str, str | None]] = [
+        (reply_id(QTY, listing.event.id, tier.code), shorten(tier.name, 24),
+         shorten(f"{price(chat.lang, tier.price)} · {plain(say(chat.lang, 'card.left', n=tier.available))}", 72))
+        for tier in [tier for tier in listing.tiers if tier.available > 0][:LIST_ROWS]]
+    if not rows:
+        await chat.text(say(chat.lang, "refused.sold_out", tier=listing.event.title))
+        return
+    await chat.rows(say(chat.lang, "wa.tiers", title=listing.event.title), title(chat.lang, "wa.btn.choose"), rows)
+
+
+async def quantity(chat: Chat, args: list[str]) -> None:
+    """`qty:<event>:<tier>`: how many, as a list; `qty:<event>:<tier>:<n>`: that many in the purchase's cart
+    (started now, or the one in progress for this event), then the cart with Continue / Add tickets / Cancel."""
+    checkout = chat.services.checkout
+    listing = await chat.services.catalog.get(args[0]) if args else None
+    tier = listing.tier(args[1]) if listing and len(args) > 1 else None
+    if listing is None or tier is None:
+        await chat.text(say(chat.lang, "event.gone"))
+        return
+    most = min(tier.max_per_order, tier.available, LIST_ROWS)
+    if len(args) < 3:
+        rows: list[tuple[str, str, str | None]] = [
+            (reply_id(QTY, listing.event.id, tier.code, n), shorten(say(chat.lang, "wa.qty_row", n=n, tier=tier.name),
+                                                                   24), price(chat.lang, n * tier.price))
+            for n in range(1, most + 1)]
+        if not rows:
+            await chat.text(say(chat.lang, "refused.sold_out", tier=tier.name))
+            return
+        await chat.rows(say(chat.lang, "wa.qty", tier=tier.name, price=price(chat.lang, tier.price)),
+                        title(chat.lang, "wa.btn.choose"), rows)
+        return
+    qty = int(args[2]) if args[2].isdigit() else 0
+    if not 1 <= qty <= most:
+        await chat.text(say(chat.lang, "refused.over_max", tier=tier.name, n=most))
+        return
+    current = await checkout.current(chat.account)
+    try:
+        if current is not None and current.event_id == listing.event.id:
+            draft = await checkout.set_cart(chat.account, current.nonce, {**current.cart, tier.code: qty})
+        else:
+            draft = await checkout.start(chat.account, listing.event.id, {tier.code: qty})
+    except CheckoutRefused as refusal:
+        await chat.text(checkout_refusal_text(chat, refusal))
+        return
+    await chat.buttons(cart_text(chat.lang, draft), [
+        (reply_id(CHECKOUT, draft.nonce), title(chat.lang, "wa.btn.checkout")),
+        (reply_id(BUY, listing.event.id), title(chat.lang, "wa.btn.add")),
+        (reply_id(DROP, draft.nonce), title(chat.lang, "wa.btn.cancel"))])
+
+
+def checkout_refusal_text(chat: Chat, refusal: CheckoutRefused) -> str:
+    match refusal.reason:
+        case CheckoutRefusal.TOO_MANY_PENDING:
+            return say(chat.lang, "refused.too_many_pending", n=refusal.limit or 0)
+        case CheckoutRefusal.RATE_LIMITED:
+            return say(chat.lang, "refused.rate_limited", n=refusal.limit or 0)
+        case CheckoutRefusal.SALES_CLOSED:
+            return say(chat.lang, "card.sales_closed")
+        case CheckoutRefusal.UNKNOWN_EVENT:
+            return say(chat.lang, "event.gone")
+        case CheckoutRefusal.EMPTY_CART:
+            return say(chat.lang, "wa.cart_empty")
+        case _:
+            return say(chat.lang, "wa.draft_gone")
+
+
+# ---- contact details -------------------------------------------------------------------------------------------
+
+
+async def checkout(chat: Chat, args: list[str]) -> None:
+    """Continue from the cart: last time's details offered, or the name asked."""
+    draft = await chat.services.checkout.current(chat.account)
+    if draft is None or not args or draft.nonce != args[0]:
+        await chat.text(say(chat.lang, "wa.draft_gone"))
+        return
+    await show_step(chat, draft)
+
+
+async def show_step(chat: Chat, draft: Draft, problem: str | None = None) -> None:
+    """The step the purchase awaits: last time's details offered, a contact detail asked, or the summary."""
+    if draft.awaiting is Awaiting.CONFIRM:
+        await show_summary(chat, draft)
+    elif draft.awaiting is Awaiting.CHOICE and draft.last is not None:
+        last = draft.last
+        await chat.buttons(say(chat.lang, "contact.use_last", name=last.name, email=last.email, phone=last.phone),
+                           [(reply_id(USE_LAST, draft.nonce), title(chat.lang, "wa.btn.use_last")),
+                            (reply_id(NEW_DETAILS, draft.nonce), title(chat.lang, "wa.btn.new_details")),
+                            (reply_id(DROP, draft.nonce), title(chat.lang, "wa.btn.cancel"))])
+    else:
+        step = draft.awaiting.value if draft.awaiting in ASKED else Awaiting.NAME.value
+        question = say(chat.lang, f"contact.ask.{step}")
+        await chat.text(f"{problem}\n\n{question}" if problem else question)
+
+
+async def use_last(chat: Chat, args: list[str]) -> None:
+    try:
+        draft = await chat.services.checkout.use_last_details(chat.account, args[0] if args else "")
+    except CheckoutRefused as refusal:
+        await chat.text(checkout_refusal_text(chat, refusal))
+        return
+    await show_step(chat, draft)
+
+
+async def new_details(chat: Chat, args: list[str]) -> None:
+    try:
+        draft = await chat.services.checkout.new_details(chat.account, args[0] if args else "")
+    except CheckoutRefused as refusal:
+        await chat.text(checkout_refusal_text(chat, refusal))
+        return
+    await show_step(chat, draft)
+
+
+async def typed(chat: Chat, draft: Draft) -> None:
+    """The contact detail the draft waits for; then the next question, or the summary."""
+    try:
+        updated = await chat.services.checkout.give(chat.account, draft.nonce, chat.message.text or "")
+    except InvalidContact as exc:
+        key = f"contact.error.{exc.field.value}.{exc.problem}"
+        await show_step(chat, draft, say(chat.lang, key if has(key) else f"contact.error.{exc.field.value}.invalid"))
+        return
+    except CheckoutRefused as refusal:
+        await chat.text(checkout_refusal_text(chat, refusal))
+        return
+    await show_step(chat, updated)
+
+
+async def show_summary(chat: Chat, draft: Draft) -> None:
+    if not (draft.name and draft.email and draft.phone):
+        await show_step(chat, draft)
+        return
+    text = plain(summary(chat.lang, draft.event, draft.lines, draft.name, draft.email, draft.phone))
+    await chat.buttons(text[:1024], [(reply_id(CONFIRM, draft.nonce), title(chat.lang, "wa.btn.confirm")),
+                                     (reply_id(NEW_DETAILS, draft.nonce), title(chat.lang, "wa.btn.change")),
+                                     (reply_id(DROP, draft.nonce), title(chat.lang, "wa.btn.cancel"))])
+
+
+async def drop(chat: Chat, args: list[str]) -> None:
+    await chat.services.checkout.abandon(chat.account, args[0] if args else "")
+    await chat.buttons(say(chat.lang, "purchase.dropped"), [(reply_id(EVENTS, 0), title(chat.lang, "wa.btn.events"))])
+
+
+# ---- reserving and paying ----------------------------------------------------------------------------------------
+
+
+async def confirm(chat: Chat, args: list[str]) -> None:
+    """Reserve the draft's seats and send the payment link. The checkout takes the draft atomically, so of any
+    number of taps on Confirm exactly one reserves; the others are told it is done."""
+    try:
+        order = await chat.services.checkout.confirm(chat.account, args[0] if args else "", address=chat.address)
+    except CheckoutRefused as refusal:
+        gone = refusal.reason is CheckoutRefusal.DRAFT_GONE
+        await chat.text(say(chat.lang, "wa.confirming") if gone else checkout_refusal_text(chat, refusal))
+        return
+    except ConfirmRefused as refusal:  # nothing held; the draft is back
+        await chat.text(refusal_text(chat, refusal))
+        return
+    if order.status == OrderStatus.PAID:
+        await chat.text(say(chat.lang, "free.confirmed", order=order.id, lines=lines_text(chat.lang, order.lines)))
+        await chat.services.delivery.deliver(order.id)
+        return
+    await offer_payment(chat, order)
+
+
+def refusal_text(chat: Chat, refusal: ReservationRefused) -> str:
+    n = refusal.limit or 0
+    tier = refusal.tier or ""
+    match refusal.reason:
+        case RefusalReason.SOLD_OUT if refusal.available:
+            return say(chat.lang, "refused.sold_out_left", tier=tier, n=refusal.available)
+        case RefusalReason.SOLD_OUT:
+            return say(chat.lang, "refused.sold_out", tier=tier)
+        case RefusalReason.RATE_LIMITED:
+            return say(chat.lang, "refused.rate_limited", n=n)
+        case RefusalReason.TOO_MANY_PENDING:
+            return say(chat.lang, "refused.too_many_pending", n=n)
+        case RefusalReason.OVER_MAX_PER_ORDER:
+            return say(chat.lang, "refused.over_max", tier=tier, n=n)
+        case RefusalReason.EMPTY_ORDER:
+            return say(chat.lang, "refused.empty")
+        case _:
+            return say(chat.lang, "refused.unknown_event")
+
+
+async def offer_payment(chat: Chat, order: OrderDoc) -> None:
+    """The Midtrans payment page as a call-to-action button (its finish link brings the buyer back here)."""
+    services = chat.services
+    try:
+        finish = services.links.order_finish(order)  # `order <id>` typed into this chat
+        link = await services.payments.payment_link(order.id, chat.account, finish_url=finish)
+    except PaymentLinkUnavailable:
+        await chat.buttons(say(chat.lang, "pay.unavailable", order=order.id, until=wib(order.expires_at, chat.lang)),
+                           [(reply_id(PAY, order.id), title(chat.lang, "btn.try_again")),
+                            (reply_id(CANCEL, order.id), title(chat.lang, "wa.btn.cancel"))])
+        return
+    except ReservationOver:
+        await chat.text(say(chat.lang, "pay.over", order=order.id))
+        return
+    except OrderNotPending:
+        await show_order(chat, [order.id])
+        return
+    body = say(chat.lang, "pay.link", order=order.id, lines=lines_text(chat.lang, order.lines),
+               total=price(chat.lang, order.total), until=wib(order.expires_at, chat.lang))
+    await chat.client.send_cta_url(chat.number, body[:1024], title(chat.lang, "wa.btn.pay",
+                                                                   total=price(chat.lang, order.total)),
+                                   link.redirect_url)
+
+
+async def pay(chat: Chat, args: list[str]) -> None:
+    try:
+        order = await chat.services.orders.get_for_user(args[0] if args else "", chat.account)
+    except OrderNotFound:
+        await chat.text(say(chat.lang, "order.not_found"))
+        return
+    await offer_payment(chat, order)
+
+
+async def cancel(chat: Chat, args: list[str]) -> None:
+    """Cancel a pending order: its seats go back on sale."""
+    try:
+        order = await chat.services.orders.cancel(args[0] if args else "", chat.account)
+    except OrderNotFound:
+        await chat.text(say(chat.lang, "order.not_found"))
+        return
+    except OrderNotPending:
+        await show_order(chat, args)
+        return
+    await chat.text(say(chat.lang, "order.cancelled", order=order.id, lines=lines_text(chat.lang, order.lines)))
+
+
+async def show_order(chat: Chat, args: list[str]) -> None:
+    """Where one order stands (`order <id>`: the payment finish link's text lands here)."""
+    try:
+        order = await chat.services.orders.get_for_user(args[0] if args else "", chat.account)
+    except OrderNotFound:
+        await chat.text(say(chat.lang, "order.not_found"))
+        return
+    listing = await chat.services.catalog.definitions(order.event_id)
+    text = plain(order_status(chat.lang, order, listing.event if listing else None))
+    if order.status == OrderStatus.PENDING:
+        await chat.buttons(text[:1024], [(reply_id(PAY, order.id), title(chat.lang, "wa.btn.pay",
+                                                                          total=price(chat.lang, order.total))),
+                                         (reply_id(CANCEL, order.id), title(chat.lang, "wa.btn.cancel"))])
+    elif order.status == OrderStatus.PAID:
+        await chat.buttons(text[:1024], [(TICKETS, title(chat.lang, "wa.btn.tickets"))])
+    else:
+        await chat.text(text)
+
+
+async def orders(chat: Chat, args: list[str]) -> None:
+    """The unpaid orders as a list: each one's Pay row and Cancel row (five orders at most)."""
+    pending = (await chat.services.orders.pending_for_user(chat.account))[:LIST_ROWS // 2]
+    if not pending:
+        await chat.text(say(chat.lang, "wa.orders.none"))
+        return
+    titles = {e.id: e.title for e in await chat.services.catalog.events()}
+    blocks = [say(chat.lang, "orders.head")]
+    rows: list[tuple[str, str, str | None]] = []
+    for order in pending:
+        blocks.append(say(chat.lang, "orders.item", order=order.id, title=titles.get(order.event_id, order.event_id),
+                          lines=lines_text(chat.lang, order.lines), total=price(chat.lang, order.total),
+                          until=wib(order.expires_at, chat.lang)))
+        rows.append((reply_id(PAY, order.id), title(chat.lang, "wa.order.pay_row", 24,
+                                                    total=price(chat.lang, order.total)), order.id))
+        rows.append((reply_id(CANCEL, order.id), title(chat.lang, "wa.order.cancel_row", 24, order=order.id[-6:]),
+                     order.id))
+    await chat.rows("\n\n".join(blocks)[:4096], title(chat.lang, "wa.btn.choose"), rows)
+
+
+async def tickets(chat: Chat, args: list[str]) -> None:
+    """The buyer's valid tickets as QR images (the template's quick reply after a late payment lands here too)."""
+    mine = [tk for tk in await chat.services.tickets.for_user(chat.account) if tk.status == TicketStatus.VALID]
+    if args:
+        mine = [tk for tk in mine if tk.id == args[0]]
+    if not mine:
+        await chat.text(say(chat.lang, "tickets.none").replace("/start", "events" if chat.lang == "en" else "acara"))
+        return
+    listings = {tk.event_id: await chat.services.catalog.definitions(tk.event_id) for tk in mine}
+    shown = mine[-TICKETS_SENT:]
+    await chat.text(say(chat.lang, "wa.tickets.sending", n=len(shown)))
+    for ticket in shown:
+        listing = listings[ticket.event_id]
+        await send_ticket(chat.client, chat.number, ticket, listing.event if listing else None, chat.lang,
+                          chat.services.links)
+
+
+HANDLERS = {EVENTS: events, EVENT: event, BUY: buy, QTY: quantity, CHECKOUT: checkout, USE_LAST: use_last,
+            NEW_DETAILS: new_details, CONFIRM: confirm, DROP: drop, PAY: pay, CANCEL: cancel, ORDERS: orders,
+            TICKETS: tickets, TICKET: tickets, "order": show_order}
