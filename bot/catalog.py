@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.accounts import account_id_of
 from bot.clock import Clock, utcnow
 from bot.errors import CapacityError
 from bot.event_file import EventSpec, TierSpec
@@ -73,6 +74,7 @@ class Catalog:
         self._checked_at = 0.0
         self._loading: asyncio.Task[_Snapshot] | None = None
         self._generation = 0  # bumped by every local invalidation: a load begun before it is not kept
+        self.on_links: Callable[[list[list[str]]], None] | None = None  # called with the organisers' links
 
     # ---- the definitions cache ---------------------------------------------------------------------------------
 
@@ -114,7 +116,13 @@ class Catalog:
         snapshot = _Snapshot(version, events, listings)
         if generation == self._generation:
             self._snapshot, self._checked_at = snapshot, self._monotonic()
+            self._loaded(events)
         return snapshot
+
+    def _loaded(self, events: list[EventDoc]) -> None:
+        """Tell the listener (the account link table, bot/accounts.py) the events' organiser links."""
+        if self.on_links is not None:
+            self.on_links([group for event in events for group in event.organiser_links])
 
     # ---- importing -------------------------------------------------------------------------------------------
 
@@ -159,7 +167,8 @@ class Catalog:
     def _event_doc(self, spec: EventSpec) -> EventDoc:
         return EventDoc(
             id=spec.id, title=spec.title, description=spec.description, venue=spec.venue,
-            starts_at=spec.starts_at, ends_at=spec.ends_at, organisers=spec.organisers,
+            starts_at=spec.starts_at, ends_at=spec.ends_at, organisers=[account_id_of(o) for o in spec.organisers],
+            organiser_links=[list(o) for o in spec.organisers if len(o) > 1],
             sales_open_at=spec.sales.opens_at, sales_close_at=spec.sales.closes_at, status=spec.status,
             tier_codes=[t.code for t in spec.tiers], updated_at=self._clock(),
         )
@@ -205,5 +214,7 @@ class Catalog:
         now = self._clock()
         return [e for e in (await self._definitions()).events if sales_open(e, now)]
 
-    async def organised_by(self, user_id: int) -> list[EventDoc]:
-        return [e for e in (await self._definitions()).events if user_id in e.organisers]
+    async def organised_by(self, accounts: Collection[str]) -> list[EventDoc]:
+        """The events any of `accounts` (one person's account id and addresses) organises."""
+        names = set(accounts)
+        return [e for e in (await self._definitions()).events if not names.isdisjoint(e.organisers)]

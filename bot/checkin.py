@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from bot.access import AccessService
+from bot.accounts import AccountId
 from bot.catalog import Catalog
 from bot.clock import Clock, utcnow
 from bot.tickets import normalize_code
@@ -33,22 +34,61 @@ class CheckInResult:
         return self.ticket.checked_in_at if self.ticket else None
 
     @property
-    def checked_in_by(self) -> int | None:
+    def checked_in_by(self) -> AccountId | None:
         return self.ticket.checked_in_by if self.ticket else None
 
 
+class Standing(StrEnum):
+    """What a ticket's public page says of it."""
+
+    VALID = "valid"
+    USED = "used"
+    VOID = "void"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class PublicTicket:
+    """A ticket as anyone holding its link may see it: its standing and its event, never who holds it, who
+    bought it or who checked it in (a QR is shown around, photographed and forwarded)."""
+
+    standing: Standing
+    code: str | None = None
+    event_title: str | None = None
+    venue: str | None = None
+    starts_at: datetime | None = None
+    tier_name: str | None = None
+    used_at: datetime | None = None
+
+
 class CheckInService:
-    def __init__(self, store: Store, catalog: Catalog, *, admin_ids: Collection[int] = (),
-                 clock: Clock = utcnow) -> None:
+    def __init__(self, store: Store, catalog: Catalog, access: AccessService, *, clock: Clock = utcnow) -> None:
         self._store = store
         self._catalog = catalog
-        self._admins = frozenset(admin_ids)
+        self._access = access
         self._clock = clock
 
-    def may_check_in(self, event: EventDoc, staff_id: int) -> bool:
-        return staff_id in event.organisers or staff_id in self._admins
+    def may_check_in(self, event: EventDoc, staff_id: AccountId) -> bool:
+        return self._access.door_staff(staff_id, event)
 
-    async def check_in(self, code_or_link: str, staff_id: int, *, read: TicketDoc | None = None) -> CheckInResult:
+    async def public_status(self, code_or_link: str) -> PublicTicket:
+        """Where a ticket stands, for its public page (webhooks/ticket_page.py): reads only, changes nothing."""
+        code = normalize_code(code_or_link)
+        ticket = await self._store.tickets.get(code) if code else None
+        if ticket is None:
+            return PublicTicket(Standing.UNKNOWN)
+        listing = await self._catalog.definitions(ticket.event_id)
+        event = listing.event if listing else None
+        if ticket.status == TicketStatus.VOID:
+            standing = Standing.VOID
+        elif ticket.checked_in_at is not None:
+            standing = Standing.USED
+        else:
+            standing = Standing.VALID
+        return PublicTicket(standing, ticket.id, event.title if event else None, event.venue if event else None,
+                            event.starts_at if event else None, ticket.tier_name, ticket.checked_in_at)
+
+    async def check_in(self, code_or_link: str, staff_id: AccountId, *, read: TicketDoc | None = None) -> CheckInResult:
         """Check a ticket in by code (any case, dashes optional), deep-link payload or whole deep link. `read`:
         that ticket as the caller has just read it (saves reading it again; the check-in itself is conditional)."""
         code = normalize_code(code_or_link)

@@ -11,6 +11,7 @@ from bot.config import Settings
 from bot.errors import CannotStart
 from bot.event_file import EventSpec, load_events_file, past_event_warnings
 from bot.services import Services, build_services
+from storage.migrate import migrate
 from storage.store import Store, close_store, open_store, server_hosts, unreachable_reason
 
 log = logging.getLogger("karcis")
@@ -23,7 +24,8 @@ EMBEDDED_WARNING = (
 
 @asynccontextmanager
 async def open_services(settings: Settings, *, reconcile_settle_seconds: float = 1.0) -> AsyncIterator[Services]:
-    """Open the database, create indexes, load EVENTS_FILE, repair crash drift; close everything on exit."""
+    """Open the database, create indexes, migrate old documents, load EVENTS_FILE, repair crash drift; close
+    everything on exit."""
     uri = settings.mongodb_uri.get_secret_value() if settings.mongodb_uri else None
     store = open_store(uri, settings.mongodb_db)
     if store.embedded:
@@ -31,6 +33,7 @@ async def open_services(settings: Settings, *, reconcile_settle_seconds: float =
     try:
         await _check_reachable(store, uri)
         await store.ensure_indexes()
+        await migrate(store.db)  # documents from before accounts get account ids (once; storage/migrate.py)
         services = build_services(settings, store)
         if settings.events_file is not None:
             specs = load_events_file(settings.events_file)
@@ -38,6 +41,7 @@ async def open_services(settings: Settings, *, reconcile_settle_seconds: float =
             report = await services.catalog.import_events(specs)
             log.info("events file %s: %d created, %d updated", settings.events_file,
                      len(report.created), len(report.updated))
+        await services.catalog.events()  # loads the organisers' address links (bot/accounts.py)
         repaired = await services.reconcile(settle_seconds=0.0 if store.embedded else reconcile_settle_seconds)
         if repaired.changed:
             log.warning("reconcile repaired %d tier(s) at start-up", len(repaired.tiers))

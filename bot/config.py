@@ -9,6 +9,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.accounts import ADDRESS_MAX, InvalidAddress, parse_address, whatsapp_address
+
 # Midtrans Snap's shortest expiry (its docs say 5 minutes on one page and 20 seconds on another: take 5).
 SNAP_MIN_EXPIRY_MINUTES = 5
 
@@ -46,7 +48,9 @@ class Settings(BaseSettings):
     midtrans_api_base_url: str | None = Field(default=None, pattern=r"^https?://")
     public_url: str | None = Field(default=None, pattern=r"^https?://")
     port: int = Field(default=8080, ge=1, le=65535)
-    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    admin_ids: Annotated[tuple[tuple[str, ...], ...], NoDecode] = Field(
+        default=(), description="admins: Telegram ids or addresses, one person's addresses joined by '/'")
+    admin_whatsapp: Annotated[tuple[str, ...], NoDecode] = Field(default=(), description="admins' WhatsApp numbers")
     reservation_minutes: int = Field(default=30, le=24 * 60)
     expiry_sweep_seconds: int = Field(default=60, ge=1, le=3600)
     payment_poll_grace_minutes: int = Field(
@@ -55,17 +59,44 @@ class Settings(BaseSettings):
                     "unconfirmed (admins are told)")
     events_file: Path | None = None
     sale_digest_seconds: int = Field(default=15, ge=1, le=3600, description="a sale digest per chat this often")
+    # the WhatsApp number people chat with, in international format (+6281234567890): the ticket page's
+    # "Check in with WhatsApp" and a WhatsApp order's payment finish link are wa.me links to it (bot/links.py)
+    whatsapp_display_number: str | None = Field(default=None, pattern=r"^\+?[1-9][0-9]{6,14}$")
+
+    @field_validator("whatsapp_display_number", mode="before")
+    @classmethod
+    def _display_number(cls, value: object) -> object:
+        """Blank is unset; spaces and dashes (`+62 812-3456-7890`) are allowed and dropped."""
+        if isinstance(value, str):
+            value = value.replace(" ", "").replace("-", "")
+            return value or None
+        return value
 
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_admin_ids(cls, value: object) -> object:
-        """Accept `ADMIN_IDS=1,2,3` (commas, spaces allowed)."""
+        """Accept `ADMIN_IDS=1,2,3` (Telegram user ids, as always), addresses (`telegram:1`, `whatsapp:+62…`), and
+        one person named by several addresses joined by `/` (`1/whatsapp:+6281234567890`): commas between
+        people, spaces allowed. Also a collection of ints or addresses (tests, overrides)."""
+        return _admin_groups(value)
+
+    @field_validator("admin_whatsapp", mode="before")
+    @classmethod
+    def _split_admin_whatsapp(cls, value: object) -> object:
+        """Accept `ADMIN_WHATSAPP=+6281234567890,+6281111111111`: WhatsApp numbers in international form."""
         if isinstance(value, str):
-            parts = [p.strip() for p in value.split(",") if p.strip()]
-            bad = [p for p in parts if not _is_int(p)]
+            value = [p.strip() for p in value.split(",") if p.strip()]
+        if isinstance(value, list | tuple | set | frozenset):
+            numbers, bad = [], []
+            for part in value:
+                try:
+                    numbers.append(whatsapp_address(str(part).removeprefix("whatsapp:")))
+                except InvalidAddress:
+                    bad.append(str(part)[:ADDRESS_MAX])
             if bad:
-                raise ValueError(f"must be comma-separated Telegram user ids; not a number: {', '.join(bad)}")
-            return frozenset(int(p) for p in parts)
+                raise ValueError("must be comma-separated WhatsApp numbers in international form (e.g. "
+                                 f"+6281234567890); not a valid number: {', '.join(bad)}")
+            return tuple(dict.fromkeys(numbers))
         return value
 
     @field_validator("reservation_minutes")
@@ -107,6 +138,11 @@ class Settings(BaseSettings):
         return value.strip() if isinstance(value, str) else value
 
     @property
+    def admin_groups(self) -> tuple[tuple[str, ...], ...]:
+        """Every admin, as the addresses naming them (ADMIN_IDS, then ADMIN_WHATSAPP)."""
+        return (*self.admin_ids, *((number,) for number in self.admin_whatsapp))
+
+    @property
     def uses_embedded_store(self) -> bool:
         return self.mongodb_uri is None
 
@@ -133,12 +169,28 @@ class Settings(BaseSettings):
         return self.whatsapp_access_token is not None and self.whatsapp_phone_number_id is not None
 
 
-def _is_int(text: str) -> bool:
-    try:
-        int(text)
-    except ValueError:
-        return False
-    return True
+def _admin_groups(value: object) -> object:
+    """ADMIN_IDS as admins, each a tuple of normalised addresses; ValueError naming every entry that is not one."""
+    if isinstance(value, str):
+        entries: list[object] = [p.strip() for p in value.split(",") if p.strip()]
+    elif isinstance(value, set | frozenset):
+        entries = sorted(value, key=str)
+    elif isinstance(value, list | tuple):
+        entries = list(value)
+    else:
+        return value
+    groups, bad = [], []
+    for entry in entries:
+        parts = [p.strip() for p in entry.split("/")] if isinstance(entry, str) else (
+            list(entry) if isinstance(entry, list | tuple) else [entry])
+        try:
+            groups.append(tuple(dict.fromkeys(parse_address(p) for p in parts)))  # type: ignore[arg-type]
+        except InvalidAddress:
+            bad.append(str(entry)[:ADDRESS_MAX])
+    if bad:
+        raise ValueError("must be comma-separated Telegram user ids or addresses (telegram:<id>, "
+                         f"whatsapp:<+number>); not one: {', '.join(bad)}")
+    return tuple(groups)
 
 
 def load_settings(**overrides: object) -> Settings:

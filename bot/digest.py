@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from bot.accounts import AccountId
 from bot.catalog import Catalog
 from bot.clock import Clock, utcnow
 from bot.notifications import Undeliverable
@@ -61,7 +62,7 @@ class DigestEvent:
 class Digest:
     """One digest message: the sales since `since` (the window the message covers)."""
 
-    recipient: int
+    recipient: AccountId
     since: datetime
     orders: int
     events: list[DigestEvent]
@@ -119,7 +120,7 @@ class DigestService:
         self._interval = interval
         self._window = window
 
-    async def add_sale(self, recipient: int, order: OrderDoc) -> bool:
+    async def add_sale(self, recipient: AccountId, order: OrderDoc) -> bool:
         """Owe the paid `order` to the recipient's next digest (stored before this returns). False if it was
         already in one of their digest messages (a repeated delivery)."""
         return await self._store.digests.add(recipient, sale_of(order), now=self._clock())
@@ -132,7 +133,7 @@ class DigestService:
             shown += await self._send(doc.id)
         return shown
 
-    async def _send(self, recipient: int) -> int:
+    async def _send(self, recipient: AccountId) -> int:
         now = self._clock()
         claimed = await self._store.digests.claim(recipient, now=now, until=now + LEASE)
         if claimed is None:
@@ -163,7 +164,7 @@ class DigestService:
         await self._store.digests.sent(recipient, order_ids, window=window, hold_until=self._clock() + self._interval)
         return 1
 
-    async def _digest(self, recipient: int, window: DigestWindow) -> Digest:
+    async def _digest(self, recipient: AccountId, window: DigestWindow) -> Digest:
         events: list[DigestEvent] = []
         for event_id, count in window.events.items():
             listing = await self._catalog.get(event_id)

@@ -10,6 +10,7 @@ import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictInt,
@@ -18,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.accounts import InvalidAddress, parse_address
 from bot.clock import WIB, as_utc
 from bot.errors import EventsFileError
 from storage.documents import EventStatus
@@ -32,6 +34,29 @@ def _wib_if_naive(moment: datetime) -> datetime:
 
 
 Moment = Annotated[datetime, AfterValidator(_wib_if_naive)]
+
+ADDRESSES_PER_ORGANISER = 5
+
+
+def _organiser(value: object) -> tuple[str, ...]:
+    """One organiser: a Telegram user id (as always), an address (`telegram:<id>`, `whatsapp:<+number>`), or a
+    list of addresses naming one person (linked: either address is that organiser)."""
+    entries = value if isinstance(value, list) else [value]
+    if not entries or len(entries) > ADDRESSES_PER_ORGANISER:
+        raise ValueError(f"an organiser is named by 1 to {ADDRESSES_PER_ORGANISER} addresses")
+    out = []
+    for entry in entries:
+        if isinstance(entry, bool) or not isinstance(entry, int | str):
+            raise ValueError("an organiser is a Telegram user id, an address (telegram:<id>, whatsapp:<+number>) "
+                             "or a list of addresses")
+        try:
+            out.append(parse_address(entry))
+        except InvalidAddress as exc:
+            raise ValueError(str(exc)) from None
+    return tuple(dict.fromkeys(out))
+
+
+Organiser = Annotated[tuple[str, ...], BeforeValidator(_organiser)]  # one person's normalised addresses
 
 
 class _Strict(BaseModel):
@@ -58,7 +83,7 @@ class EventSpec(_Strict):
     venue: str = Field(min_length=1, max_length=200)
     starts_at: Moment
     ends_at: Moment
-    organisers: list[StrictInt] = Field(default_factory=list)
+    organisers: list[Organiser] = Field(default_factory=list, max_length=50)
     sales: SalesWindow = Field(default_factory=SalesWindow)
     status: EventStatus = EventStatus.ON_SALE
     tiers: list[TierSpec] = Field(min_length=1, max_length=20)

@@ -50,7 +50,7 @@ class Notice:
     event: EventDoc | None
     tiers: list[TierDoc] = field(default_factory=list)
     tickets: list[TicketDoc] = field(default_factory=list)
-    admin_ids: frozenset[int] = frozenset()
+    admin_ids: frozenset[str] = frozenset()  # account ids
     detail: dict[str, Any] = field(default_factory=dict)
     delivered: frozenset[str] = frozenset()
     sent: Callable[[str], Awaitable[None]] = _nothing_recorded
@@ -64,7 +64,7 @@ class Notifier(Protocol):
 class DeliveryService:
     def __init__(
         self, store: Store, catalog: Catalog, tickets: TicketService, notifier: Notifier, *,
-        admin_ids: Collection[int] = (), clock: Clock = utcnow,
+        admin_ids: Collection[str] = (), clock: Clock = utcnow,
     ) -> None:
         self._store = store
         self._catalog = catalog

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from bot.accounts import AccountId
 from bot.catalog import Catalog, sales_open
 from bot.clock import Clock, utcnow
 from bot.errors import OrderNotFound, OrderNotPending, RefusalReason, ReservationRefused
@@ -101,19 +102,21 @@ class OrderService:
     async def get(self, order_id: str) -> OrderDoc | None:
         return await self._store.orders.get(order_id)
 
-    async def get_for_user(self, order_id: str, user_id: int) -> OrderDoc:
+    async def get_for_user(self, order_id: str, user_id: AccountId) -> OrderDoc:
         order = await self._store.orders.get(order_id)
         if order is None or order.user_id != user_id:
             raise OrderNotFound(order_id)
         return order
 
-    async def pending_for_user(self, user_id: int) -> list[OrderDoc]:
+    async def pending_for_user(self, user_id: AccountId) -> list[OrderDoc]:
         return await self._store.orders.for_user(user_id, [OrderStatus.PENDING])
 
     # ---- reserving -----------------------------------------------------------------------------------------
 
-    async def reserve(self, user_id: int, event_id: str, quantities: Mapping[str, int], buyer: Buyer) -> OrderDoc:
+    async def reserve(self, user_id: AccountId, event_id: str, quantities: Mapping[str, int], buyer: Buyer, *,
+                      address: str | None = None) -> OrderDoc:
         """Hold the seats and create a pending order (or, when it costs nothing, a paid one with tickets).
+        `address`: the address the buyer ordered from (default: the account id, which is an address).
 
         Raises ReservationRefused with the reason; then nothing is held."""
         now = self._clock()
@@ -158,6 +161,7 @@ class OrderService:
                 id=new_order_id(now.strftime("%y%m")), user_id=user_id, event_id=event_id, lines=lines,
                 seats=sum(line.qty for line in lines), total=sum(line.amount for line in lines), buyer=buyer,
                 status=OrderStatus.PENDING, created_at=now, expires_at=now + self._reservation, updated_at=now,
+                buyer_address=address or user_id,
             )
             await self._store.orders.insert(order)
         except BaseException:
@@ -169,7 +173,7 @@ class OrderService:
             return (await self.pay(order.id, note="free order")).order
         return order
 
-    async def _refuse_if_seen_sold_out(self, user_id: int, event_id: str, lines: list[OrderLine]) -> None:
+    async def _refuse_if_seen_sold_out(self, user_id: AccountId, event_id: str, lines: list[OrderLine]) -> None:
         """In a sell-out most attempts find the tier empty. Once this process has seen a hold refused on one of
         the order's tiers, the attempt first reads the event's stock (one query) and, if it cannot fill the order,
         is refused before claiming anything (naming the first short tier), for a buyer clearly within the
@@ -262,7 +266,7 @@ class OrderService:
                 return PayOutcome(PayResult.NEEDS_REFUND, flagged, short_tier=short)
         return await self.pay(order.id, set_fields=set_fields)
 
-    async def cancel(self, order_id: str, user_id: int) -> OrderDoc:
+    async def cancel(self, order_id: str, user_id: AccountId) -> OrderDoc:
         """The buyer gives the seats back. Raises OrderNotFound or OrderNotPending."""
         await self.get_for_user(order_id, user_id)
         order = await self._leave_pending(order_id, OrderStatus.CANCELLED, "cancelled by the buyer")

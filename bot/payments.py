@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from bot.accounts import AccountId
 from bot.clock import Clock, to_wib, utcnow
 from bot.config import SNAP_MIN_EXPIRY_MINUTES
 from bot.errors import KarcisError, OrderNotPending
@@ -256,7 +257,7 @@ class PaymentService:
 
     # ---- payment links ------------------------------------------------------------------------------------
 
-    async def payment_link(self, order_id: str, user_id: int, *, finish_url: str | None = None) -> PaymentLink:
+    async def payment_link(self, order_id: str, user_id: AccountId, *, finish_url: str | None = None) -> PaymentLink:
         """The order's Snap payment link, made once; asking again returns the stored one.
 
         Raises OrderNotFound / OrderNotPending, ReservationOver, or PaymentLinkUnavailable (Midtrans down)."""

@@ -34,7 +34,7 @@ class ReconcileReport:
     tiers: list[TierRepair] = field(default_factory=list)
     tickets_issued: dict[str, int] = field(default_factory=dict)
     tickets_voided: dict[str, int] = field(default_factory=dict)
-    users: dict[int, tuple[int, int]] = field(default_factory=dict)
+    users: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:

@@ -12,13 +12,15 @@ import hashlib
 import logging
 import re
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from bot.access import AccessService
+from bot.accounts import AccountId
 from bot.catalog import Catalog
 from bot.clock import Clock, utcnow
 from bot.errors import KarcisError
@@ -157,24 +159,24 @@ def _record_id_for_report(entry: dict[str, Any]) -> str:
 
 class RefundService:
     def __init__(self, store: Store, catalog: Catalog, gateway: MidtransGateway, *,
-                 admin_ids: Collection[int] = (), clock: Clock = utcnow) -> None:
+                 access: AccessService, clock: Clock = utcnow) -> None:
         self._store = store
         self._catalog = catalog
         self._gateway = gateway
-        self._admins = frozenset(admin_ids)
+        self._access = access
         self._clock = clock
 
     # ---- who may, and what there is ------------------------------------------------------------------------
 
-    async def _order_for(self, order_id: str, by: int, *, admins_only: bool = False) -> OrderDoc:
+    async def _order_for(self, order_id: str, by: AccountId, *, admins_only: bool = False) -> OrderDoc:
         order = await self._store.orders.get(order_id)
         if order is None:
             raise RefundRefused(RefundRefusal.NOT_FOUND, order_id=order_id)
-        if by in self._admins:
+        if self._access.is_admin(by):
             return order
         if not admins_only:
             listing = await self._catalog.get(order.event_id)
-            if listing is not None and by in listing.event.organisers:
+            if listing is not None and self._access.organises(by, listing.event):
                 return order
         raise RefundRefused(RefundRefusal.NOT_ALLOWED)
 
@@ -192,7 +194,7 @@ class RefundService:
         requested = sum(r.amount for r in order.refunds.values() if r.status == RefundState.REQUESTED)
         return max(0, order.total - order.refunded_amount - requested)
 
-    async def view(self, order_id: str, *, by: int) -> RefundView:
+    async def view(self, order_id: str, *, by: AccountId) -> RefundView:
         """Raises RefundRefused(NOT_FOUND | NOT_ALLOWED)."""
         order = await self._order_for(order_id, by)
         tickets = self._tickets(order, await self._store.tickets.for_order(order.id))
@@ -205,7 +207,7 @@ class RefundService:
 
     # ---- refunds from the chat -----------------------------------------------------------------------------
 
-    async def refund(self, order_id: str, ticket_codes: Sequence[str] | None, *, by: int, reason: str,
+    async def refund(self, order_id: str, ticket_codes: Sequence[str] | None, *, by: AccountId, reason: str,
                      confirm_checked_in: bool = False) -> RefundDone:
         """Refund these tickets (None: every valid ticket) through Midtrans; void them when it accepts.
 
@@ -360,7 +362,7 @@ class RefundService:
 
     # ---- refunds Midtrans reported without tickets ----------------------------------------------------------
 
-    async def assign(self, order_id: str, ticket_code: str, *, by: int) -> RefundView:
+    async def assign(self, order_id: str, ticket_code: str, *, by: AccountId) -> RefundView:
         """Void one ticket against the oldest refund Midtrans reported without tickets (admins only).
 
         Raises RefundRefused(NOT_FOUND | NOT_ALLOWED | NOTHING_UNASSIGNED | TICKET_NOT_IN_ORDER | TICKET_VOID |

@@ -3,7 +3,8 @@
     serve(settings)
       ├─ open_services            the store, indexes, EVENTS_FILE, start-up reconcile
       ├─ PTB Application          handlers.register(...); TelegramNotifier delivers what orders owe
-      ├─ JobQueue                 expiry sweep, delivery retries, periodic reconcile
+      ├─ DomainJobs               expiry sweep, delivery retries, digests, payment polling, reconcile
+      │                           (bot/jobs.py, APScheduler: they run whichever doors are open)
       ├─ aiohttp (PORT)           Midtrans notifications, /healthz, /readyz; in webhook mode the Telegram webhook
       └─ updates                  long polling by default; a webhook when PUBLIC_URL is set
 
@@ -11,9 +12,10 @@ Credentials: TELEGRAM_BOT_TOKEN and MIDTRANS_SERVER_KEY are required. MIDTRANS_C
 Snap.js, the in-page popup, and Karcis sends buyers to Snap's `redirect_url`, which the server key creates.
 
 Shutdown (SIGTERM, SIGINT, or the `stop` event) runs in reverse: polling stops, the HTTP server stops (and lets
-deliveries it started finish), the Application handles the updates it already has and stops its jobs, then the
-store closes. In webhook mode the webhook is left registered on purpose: another instance, or this one after a
-restart, keeps receiving on it, and Telegram holds updates while nobody answers.
+deliveries it started finish), the domain jobs stop (a run in progress finishes or is cancelled), the
+Application handles the updates it already has, then the store closes. In webhook mode the webhook is left
+registered on purpose: another instance, or this one after a restart, keeps receiving on it, and Telegram holds
+updates while nobody answers.
 
 Secrets (the bot token, the Midtrans server key, the MongoDB URI, the webhook secrets) are never logged: httpx's
 request log, which would print the token inside Bot API URLs, is silenced, the access log hides the webhook's
@@ -36,13 +38,14 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from yarl import URL
 
 from bot import qr
 from bot.composition import open_services
 from bot.config import ConfigError, Settings
 from bot.errors import CannotStart
+from bot.jobs import DomainJobs
 from bot.services import Services
 from webhooks import telegram as telegram_webhook
 from webhooks.app import create_app
@@ -60,11 +63,6 @@ POLL_TIMEOUT = 30            # getUpdates long poll; PTB adds it to READ_TIMEOUT
 BOOTSTRAP_RETRIES = 3        # deleteWebhook at the start of polling, retried if Telegram is briefly unreachable
 RATE_LIMIT_RETRIES = 3       # a 429 RetryAfter is waited out this many times before the call fails
 
-DELIVERY_INTERVAL = 15.0     # retrying messages orders still owe
-RECONCILE_INTERVAL = 600.0   # repairing crash drift in stock counters
-RECONCILE_SETTLE_SECONDS = 2.0
-PAYMENT_POLL_INTERVAL = 60.0  # asking Midtrans about orders whose notification may be lost (≤ 20 per run)
-
 
 class Mode(StrEnum):
     POLLING = "polling"
@@ -80,6 +78,7 @@ class Running:
     application: Application
     services: Services
     web_app: web.Application
+    jobs: DomainJobs
 
 
 # ---------------------------------------------------------------------------------------------- configuration
@@ -128,11 +127,10 @@ def build_application(settings: Settings, token: str, *, webhook: bool) -> Appli
 
 
 def attach_front_door(application: Application, services: Services) -> None:
-    """The Telegram handlers, and the notifier that delivers what orders owe through this bot."""
+    """The Telegram handlers, and the notifier that delivers what orders owe through this bot (registered by
+    handlers.register into the services' ChannelRouter, beside any other door's)."""
     import handlers
-    from handlers.notifier import TelegramNotifier
 
-    services.delivery.notifier = TelegramNotifier(application.bot, services)
     handlers.register(application, services)
 
 
@@ -220,92 +218,6 @@ def _quiet_bot_api_errors() -> Iterator[None]:
     finally:
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
-
-
-# ---------------------------------------------------------------------------------------------- jobs
-
-
-async def expiry_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Expire the holds that ran out (seats back on sale), then tell those buyers (the outbox expiry wrote)."""
-    services: Services = context.job.data  # type: ignore[union-attr,assignment]
-    try:
-        report = await services.orders.expire_due()
-    except Exception:  # noqa: BLE001 - a job never takes the process down; the next run retries
-        log.exception("expiry sweep failed; the next sweep retries")
-        return
-    if report.orders:
-        per_event = "; ".join(f"{event_id}: {e.orders} order(s), {e.seats} seat(s)"
-                              for event_id, e in sorted(report.per_event.items()))
-        log.info("expiry: %d order(s) expired, %d seat(s) released (%s)", len(report.orders), report.seats,
-                 per_event)
-        await _deliver_due(services)
-
-
-async def payment_poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Ask Midtrans about orders whose notification may have been lost (a bounded batch per run; docs/money.md)."""
-    services: Services = context.job.data  # type: ignore[union-attr,assignment]
-    try:
-        report = await services.payments.poll_due()
-    except Exception:  # noqa: BLE001 - a job never takes the process down; the next run retries
-        log.exception("payment polling failed; the next run retries")
-        return
-    if report.asked:
-        log.info("payment polling: asked Midtrans about %d order(s): %s", report.asked, report.outcomes)
-        await _deliver_due(services)
-
-
-async def delivery_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Retry the messages orders still owe (tickets, expiry notices, organiser and admin alerts)."""
-    await _deliver_due(context.job.data)  # type: ignore[union-attr,arg-type]
-
-
-async def _deliver_due(services: Services) -> None:
-    try:
-        delivered = await services.delivery.deliver_due()
-    except Exception:  # noqa: BLE001 - a job never takes the process down; the next run retries
-        log.exception("delivery run failed; the next run retries")
-        return
-    if delivered:
-        log.info("delivery: %d order(s) fully delivered", delivered)
-
-
-DIGEST_JOB_INTERVAL = 2.0  # how often due digests are looked for (a chat gets one every SALE_DIGEST_SECONDS)
-
-
-async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Send the organisers' sale digests that are due (bot/digest.py)."""
-    services: Services = context.job.data  # type: ignore[union-attr,assignment]
-    try:
-        await services.digests.send_due()
-    except Exception:  # noqa: BLE001 - a job never takes the process down; the next run retries
-        log.exception("sale digest run failed; the next run retries")
-
-
-async def reconcile_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Recompute stock counters from the orders, repairing what a crash between two writes left behind."""
-    services: Services = context.job.data  # type: ignore[union-attr,assignment]
-    try:
-        report = await services.reconcile(settle_seconds=RECONCILE_SETTLE_SECONDS)
-    except Exception:  # noqa: BLE001 - a job never takes the process down; the next run retries
-        log.exception("reconcile failed; the next run retries")
-        return
-    if report.changed:
-        log.warning("reconcile repaired %d tier(s), issued tickets for %d order(s), voided for %d",
-                    len(report.tiers), len(report.tickets_issued), len(report.tickets_voided))
-
-
-def schedule_jobs(application: Application, services: Services, settings: Settings) -> None:
-    queue = application.job_queue
-    if queue is None:
-        raise RuntimeError("PTB's JobQueue is missing: install python-telegram-bot[job-queue]")
-    # The first sweep runs at once: holds that ended while the service was down are released first thing.
-    queue.run_repeating(expiry_job, interval=settings.expiry_sweep_seconds, first=0.5, data=services,
-                        name="expiry-sweep")
-    queue.run_repeating(delivery_job, interval=DELIVERY_INTERVAL, first=2.0, data=services, name="delivery-retry")
-    queue.run_repeating(reconcile_job, interval=RECONCILE_INTERVAL, data=services, name="reconcile")
-    queue.run_repeating(payment_poll_job, interval=PAYMENT_POLL_INTERVAL, first=5.0, data=services,
-                        name="payment-poll")
-    queue.run_repeating(digest_job, interval=DIGEST_JOB_INTERVAL, first=1.0, data=services, name="sale-digest")
 
 
 # ---------------------------------------------------------------------------------------------- logging
@@ -410,7 +322,6 @@ async def serve(
         async with open_services(settings) as services, AsyncExitStack() as stack:
             application = build_application(settings, token, webhook=mode is Mode.WEBHOOK)
             attach_front_door(application, services)
-            schedule_jobs(application, services, settings)
             extra = telegram_webhook.routes(application, bot_token=token) if mode is Mode.WEBHOOK else None
             web_app = create_app(services, services.payments, services.delivery, extra_routes=extra)
 
@@ -424,10 +335,14 @@ async def serve(
                     raise failure from None
                 raise
             stack.push_async_callback(application.shutdown)
+            services.links.telegram_username = application.bot.username  # the ticket page's Telegram button
             await qr.start_worker()  # the first buyer's tickets do not wait for it
             stack.callback(qr.stop_worker)
-            await application.start()  # update processing and the jobs
+            await application.start()  # update processing
             stack.push_async_callback(application.stop)
+            jobs = DomainJobs(services, settings)
+            await jobs.start()
+            stack.push_async_callback(jobs.stop)  # before the Application stops and the store closes
 
             runner = web.AppRunner(web_app, access_log_class=AccessLogger)
             await runner.setup()
@@ -452,7 +367,7 @@ async def serve(
             url = f"http://{host}:{settings.port}"
             log.info("Karcis is running: %s, %s", mode.value, url)
             if ready is not None:
-                result = ready(Running(mode, url, application, services, web_app))
+                result = ready(Running(mode, url, application, services, web_app, jobs))
                 if inspect.isawaitable(result):
                     await result
             await stop.wait()

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
+from bot.access import AccessService
+from bot.accounts import AccountService
 from bot.catalog import Catalog
 from bot.checkin import CheckInService
 from bot.clock import Clock, utcnow
 from bot.config import Settings
+from bot.delivery_router import ChannelRouter
 from bot.digest import DigestService
+from bot.links import Links
 from bot.midtrans import MidtransGateway
 from bot.notifications import DeliveryService, Notice, Notifier
 from bot.orders import OrderService
@@ -22,7 +26,8 @@ from storage.store import Store
 
 
 class NoNotifier:
-    """Until a front door that reaches people is attached, messages stay owed (and are retried later)."""
+    """A notifier that reaches nobody: messages stay owed (and are retried later). build_services uses a
+    ChannelRouter instead (bot/delivery_router.py), which does the same until a door registers its notifier."""
 
     async def notify(self, notice: Notice) -> None:
         raise RuntimeError("no notifier attached yet")
@@ -41,7 +46,10 @@ class Services:
     delivery: DeliveryService
     refunds: RefundService
     digests: DigestService  # organisers' sale digests (bot/digest.py)
+    accounts: AccountService  # addresses → accounts (bot/accounts.py)
+    access: AccessService  # who may do what (bot/access.py)
     clock: Clock = utcnow  # the time every service above uses; the front doors read it too
+    links: Links = field(default_factory=Links)  # ticket QRs, check-in and payment finish links (bot/links.py)
 
     async def reconcile(self, *, settle_seconds: float = 0.0) -> ReconcileReport:
         return await reconcile(self.store, self.tickets, settle_seconds=settle_seconds)
@@ -60,11 +68,14 @@ def build_services(
     notifier: Notifier | None = None,
 ) -> Services:
     catalog = Catalog(store, clock=clock)
+    accounts = AccountService(settings.admin_groups)
+    catalog.on_links = accounts.load  # the organisers' links, loaded with the catalog (at start, on import)
+    access = AccessService(accounts, catalog, admins=settings.admin_groups)
     tickets = TicketService(store, clock=clock)
     orders = OrderService(store, catalog, tickets, clock=clock,
                           reservation=timedelta(minutes=settings.reservation_minutes))
     gateway = gateway or gateway_from_settings(settings)
-    refunds = RefundService(store, catalog, gateway, admin_ids=settings.admin_ids, clock=clock)
+    refunds = RefundService(store, catalog, gateway, access=access, clock=clock)
     payments = PaymentService(store, orders, gateway, clock=clock, refunds=refunds,
                               poll_grace=timedelta(minutes=settings.payment_poll_grace_minutes))
     orders.expiry_check = payments.expiry_check()  # a lost notification is found before the hold is expired
@@ -74,12 +85,15 @@ def build_services(
         catalog=catalog,
         tickets=tickets,
         orders=orders,
-        checkin=CheckInService(store, catalog, admin_ids=settings.admin_ids, clock=clock),
+        checkin=CheckInService(store, catalog, access, clock=clock),
         stats=StatsService(store),
         payments=payments,
-        delivery=DeliveryService(store, catalog, tickets, notifier or NoNotifier(), admin_ids=settings.admin_ids,
+        delivery=DeliveryService(store, catalog, tickets, notifier or ChannelRouter(), admin_ids=access.admins(),
                                  clock=clock),
         refunds=refunds,
         digests=DigestService(store, catalog, clock=clock, interval=timedelta(seconds=settings.sale_digest_seconds)),
+        accounts=accounts,
+        access=access,
         clock=clock,
+        links=Links.from_settings(settings),
     )

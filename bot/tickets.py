@@ -6,6 +6,7 @@ import re
 import secrets
 
 from bot import qr
+from bot.accounts import AccountId
 from bot.clock import Clock, utcnow
 from storage.documents import OrderDoc, OrderStatus, TicketDoc
 from storage.store import Store
@@ -17,6 +18,9 @@ GROUP = 4
 PAYLOAD_PREFIX = "t_"
 _CODE_RE = re.compile(f"^[{ALPHABET}]{{{CODE_LENGTH}}}$")
 _PAYLOAD_RE = re.compile(r"start=([A-Za-z0-9_-]{1,64})")
+_PAGE_RE = re.compile(r"^https?://[^\s?#]*/t/([A-Za-z0-9-]{1,64})/?(?:[?#]\S*)?$")  # PUBLIC_URL/t/<CODE>
+_CHECK_IN_RE = re.compile(r"^/?check-?in(?:@\w+)?\s+", re.IGNORECASE)  # `checkin <code>`, as WhatsApp staff type it
+MAX_INPUT = 512  # nothing longer can be a code or a ticket link: not even looked at
 
 
 def new_code() -> str:
@@ -30,10 +34,17 @@ def format_code(code: str) -> str:
 
 def normalize_code(text: str) -> str | None:
     """The stored code for what a person typed or scanned: the code in any case, with or without dashes or
-    spaces, the deep-link payload, or the whole deep link. None if it cannot be a ticket code."""
-    text = text.strip()
-    link = _PAYLOAD_RE.search(text)
-    if link:
+    spaces, `checkin <code>`, the deep-link payload, the whole deep link (`t.me/<bot>?start=t_<code>`, every QR
+    sold before ticket pages), or the ticket page's link (`PUBLIC_URL/t/<CODE>`). None if it cannot be a
+    ticket code."""
+    if len(text) > MAX_INPUT:
+        return None
+    text = _CHECK_IN_RE.sub("", text.strip())
+    page = _PAGE_RE.match(text)
+    link = None if page else _PAYLOAD_RE.search(text)
+    if page:
+        text = page.group(1)
+    elif link:
         text = link.group(1)
     if text.lower().startswith(PAYLOAD_PREFIX):
         text = text[len(PAYLOAD_PREFIX):]
@@ -46,13 +57,19 @@ def deep_link_payload(code: str) -> str:
 
 
 def deep_link(bot_username: str, code: str) -> str:
-    """What the QR carries: opening it with a phone camera lands in the bot with `/start t_<code>`."""
+    """The Telegram deep link: opening it lands in the bot with `/start t_<code>`. What every QR carried before
+    ticket pages, and still does without PUBLIC_URL (bot/links.py decides what a new QR carries)."""
     return f"https://t.me/{bot_username}?start={deep_link_payload(code)}"
 
 
 async def render_qr(bot_username: str, code: str) -> bytes:
-    """The ticket's QR code as PNG bytes, rendered off the event loop (bot/qr.py)."""
+    """A QR of the Telegram deep link as PNG bytes, rendered off the event loop (bot/qr.py)."""
     return await qr.render(deep_link(bot_username, code))
+
+
+async def render_link_qr(link: str) -> bytes:
+    """A ticket's QR of `link` (bot/links.py `Links.ticket`) as PNG bytes, rendered off the event loop."""
+    return await qr.render(link)
 
 
 class TicketService:
@@ -97,7 +114,7 @@ class TicketService:
     async def for_order(self, order_id: str) -> list[TicketDoc]:
         return await self._store.tickets.for_order(order_id)
 
-    async def for_user(self, user_id: int) -> list[TicketDoc]:
+    async def for_user(self, user_id: AccountId) -> list[TicketDoc]:
         return await self._store.tickets.for_user(user_id)
 
     async def get(self, code_or_link: str) -> TicketDoc | None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, TypeHandler
 
+from bot.delivery_router import ChannelRouter
 from bot.digest import NoDigestSender
+from bot.links import TELEGRAM
 from bot.services import NoNotifier, Services
 from handlers import admin, buyer, organiser, refunds
 from handlers.commands import set_commands
@@ -25,10 +27,14 @@ REMEMBER_GROUP = -1  # runs before every other handler, for every update
 def register(application: Application, services: Services) -> None:
     """Add every handler and the global error handler, and keep `services` in bot_data[SERVICES_KEY].
 
-    If the services still have no notifier, the Telegram one is attached, so free tickets and payment news reach
-    people through this bot."""
+    The Telegram notifier is registered into the services' ChannelRouter (bot/delivery_router.py), so tickets
+    and payment news reach the people on Telegram through this bot (and the others through their own door);
+    services built without a router and without a notifier get the Telegram notifier itself."""
     application.bot_data[SERVICES_KEY] = services
-    if isinstance(services.delivery.notifier, NoNotifier):
+    notifier = services.delivery.notifier
+    if isinstance(notifier, ChannelRouter):
+        notifier.register(TELEGRAM, TelegramNotifier(application.bot, services))
+    elif isinstance(notifier, NoNotifier):
         services.delivery.notifier = TelegramNotifier(application.bot, services)
     if isinstance(services.digests.sender, NoDigestSender):  # the organisers' sale digests
         services.digests.sender = TelegramNotifier(application.bot, services)

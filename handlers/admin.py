@@ -8,13 +8,13 @@ from telegram.ext import Application, CommandHandler
 
 from handlers.formatting import paginate
 from handlers.messages import t
-from handlers.shared import PRIVATE, Context, is_admin, lang, reply, services_of, user_id
+from handlers.shared import PRIVATE, Context, account, is_admin, lang, reply, services_of
 
 
 async def expire_command(update: Update, context: Context) -> None:
     """Expire every hold that has ended, report orders and seats per event, then tell the buyers."""
     services, lang_ = services_of(context), lang(update)
-    if not is_admin(services, user_id(update)):
+    if not is_admin(services, account(update, context)):
         await reply(update, context, t(lang_, "refused.admin_only"))
         return
     report = await services.orders.expire_due()

@@ -22,6 +22,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.accounts import AccountId, telegram_address
 from bot.catalog import EventWithTiers, sales_open
 from bot.contacts import clean_email, clean_name, clean_phone
 from bot.errors import InvalidContact, OrderNotFound, OrderNotPending, RefusalReason, ReservationRefused
@@ -35,6 +36,7 @@ from handlers.shared import (
     NO_PREVIEW,
     PRIVATE,
     Context,
+    account,
     edit,
     is_admin,
     lang,
@@ -86,11 +88,6 @@ CLEANERS = {ContactStep.NAME: clean_name, ContactStep.EMAIL: clean_email, Contac
 
 def new_nonce() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(NONCE_LENGTH))
-
-
-def order_link(bot_username: str, order_id: str) -> str:
-    """Where Midtrans sends the buyer after paying: back into this chat, onto the order."""
-    return f"https://t.me/{bot_username}?start={ORDER_PAYLOAD}{order_id}"
 
 
 def clamp_cart(listing: EventWithTiers, cart: Mapping[str, int]) -> dict[str, int]:
@@ -255,7 +252,7 @@ async def on_checkout(update: Update, context: Context) -> None:
         await query.answer(label(lang_, "alert.cart_empty"), show_alert=True)
         return
     await query.answer()
-    uid = user_id(update)
+    uid = account(update, context)
     user = await services.store.users.get(uid)
     last = user.last_buyer if user else None
     draft = PurchaseDraft(nonce=new_nonce(), event_id=listing.event.id, cart=cart,
@@ -301,8 +298,8 @@ async def show_step(update: Update, context: Context, draft: PurchaseDraft, text
 
 async def remember_prompt(update: Update, context: Context, draft: PurchaseDraft, message_id: int) -> None:
     services = services_of(context)
-    await services.store.drafts.update_purchase(user_id(update), draft.nonce, {"prompt_message_id": message_id},
-                                                at=services.clock())
+    await services.store.drafts.update_purchase(account(update, context), draft.nonce,
+                                                {"prompt_message_id": message_id}, at=services.clock())
 
 
 async def show_result(update: Update, context: Context, text: Html,
@@ -332,7 +329,7 @@ async def ask(update: Update, context: Context, draft: PurchaseDraft, problem: H
                     markup([draft_buttons(lang_, draft.nonce)]))
 
 
-async def current_draft(services: Services, uid: int, nonce: str) -> PurchaseDraft | None:
+async def current_draft(services: Services, uid: AccountId, nonce: str) -> PurchaseDraft | None:
     doc: DraftDoc | None = await services.store.drafts.get(uid)
     return doc.purchase if doc and doc.purchase and doc.purchase.nonce == nonce else None
 
@@ -340,7 +337,7 @@ async def current_draft(services: Services, uid: int, nonce: str) -> PurchaseDra
 async def on_use_last(update: Update, context: Context) -> None:
     """Fill the draft with last time's contact details and show the summary."""
     query, lang_, services = update.callback_query, lang(update), services_of(context)
-    nonce, uid = (args(query.data) or [""])[0], user_id(update)
+    nonce, uid = (args(query.data) or [""])[0], account(update, context)
     user = await services.store.users.get(uid)
     last = user.last_buyer if user else None
     draft = None
@@ -359,7 +356,7 @@ async def on_new_details(update: Update, context: Context) -> None:
     """Start typing the contact details: ask for the name."""
     query, lang_, services = update.callback_query, lang(update), services_of(context)
     draft = await services.store.drafts.update_purchase(
-        user_id(update), (args(query.data) or [""])[0],
+        account(update, context), (args(query.data) or [""])[0],
         {"name": None, "email": None, "phone": None, "awaiting": ContactStep.NAME.value}, at=services.clock())
     if draft is None:
         await query.answer(label(lang_, "alert.draft_gone"), show_alert=True)
@@ -370,7 +367,7 @@ async def on_new_details(update: Update, context: Context) -> None:
 
 async def on_text(update: Update, context: Context) -> None:
     """Take the contact detail the draft waits for; ask for the next one, or show the summary."""
-    services, lang_, uid = services_of(context), lang(update), user_id(update)
+    services, lang_, uid = services_of(context), lang(update), account(update, context)
     doc = await services.store.drafts.get(uid)
     draft = doc.purchase if doc else None
     if draft is None or draft.awaiting is None:
@@ -417,7 +414,7 @@ async def send_summary(update: Update, context: Context, draft: PurchaseDraft) -
 async def on_drop(update: Update, context: Context) -> None:
     """Abandon the purchase draft; nothing was held."""
     query, lang_, services = update.callback_query, lang(update), services_of(context)
-    await services.store.drafts.drop_purchase(user_id(update), (args(query.data) or [""])[0])
+    await services.store.drafts.drop_purchase(account(update, context), (args(query.data) or [""])[0])
     await query.answer()
     await edit(query, t(lang_, "purchase.dropped"), markup([[button(label(lang_, "btn.events"), EVENTS, "0")]]))
 
@@ -428,7 +425,7 @@ async def on_drop(update: Update, context: Context) -> None:
 async def on_confirm(update: Update, context: Context) -> None:
     """Reserve the confirmed draft's seats; then the payment link, or the tickets at once when free."""
     query, lang_, services = update.callback_query, lang(update), services_of(context)
-    uid = user_id(update)
+    uid = account(update, context)
     draft = await services.store.drafts.take_purchase(uid, (args(query.data) or [""])[0])
     buyer = draft.buyer if draft else None
     if draft is None or buyer is None:
@@ -436,7 +433,8 @@ async def on_confirm(update: Update, context: Context) -> None:
         return
     await query.answer()
     try:
-        order = await services.orders.reserve(uid, draft.event_id, draft.cart, buyer)
+        order = await services.orders.reserve(uid, draft.event_id, draft.cart, buyer,
+                                              address=telegram_address(user_id(update)))
     except ReservationRefused as refusal:
         await services.store.drafts.restore_purchase(uid, draft, at=services.clock())
         await show_result(update, context, *await refusal_message(services, lang_, refusal, draft))
@@ -490,8 +488,8 @@ async def offer_payment(update: Update, context: Context, order: OrderDoc) -> No
     place of the pressed message (the summary, a retry, an order's Pay)."""
     services, lang_ = services_of(context), lang(update)
     try:
-        link = await services.payments.payment_link(order.id, order.user_id,
-                                                     finish_url=order_link(context.bot.username, order.id))
+        finish = services.links.order_finish(order, telegram_username=context.bot.username)  # back to this chat
+        link = await services.payments.payment_link(order.id, order.user_id, finish_url=finish)
     except PaymentLinkUnavailable:
         keyboard = markup([[button(label(lang_, "btn.try_again"), PAY, order.id)],
                            [button(label(lang_, "btn.cancel_order"), CANCEL, order.id)]])
@@ -515,7 +513,7 @@ async def on_pay(update: Update, context: Context) -> None:
     """Make (or fetch) the payment link of a pending order."""
     query, lang_, services = update.callback_query, lang(update), services_of(context)
     try:
-        order = await services.orders.get_for_user((args(query.data) or [""])[0], user_id(update))
+        order = await services.orders.get_for_user((args(query.data) or [""])[0], account(update, context))
     except OrderNotFound:
         await query.answer(label(lang_, "alert.order_gone"), show_alert=True)
         return
@@ -526,7 +524,7 @@ async def on_pay(update: Update, context: Context) -> None:
 async def on_cancel(update: Update, context: Context) -> None:
     """Cancel a pending order: its seats go back on sale."""
     query, lang_, services = update.callback_query, lang(update), services_of(context)
-    order_id, uid = (args(query.data) or [""])[0], user_id(update)
+    order_id, uid = (args(query.data) or [""])[0], account(update, context)
     try:
         order = await services.orders.cancel(order_id, uid)
     except OrderNotFound:
@@ -545,11 +543,11 @@ async def on_cancel(update: Update, context: Context) -> None:
 async def show_order(update: Update, context: Context, order_id: str) -> None:
     """Where one of the user's orders stands (the Midtrans finish link lands here)."""
     services, lang_ = services_of(context), lang(update)
-    await reply(update, context, *await order_view(services, lang_, order_id, user_id(update)))
+    await reply(update, context, *await order_view(services, lang_, order_id, account(update, context)))
 
 
 async def order_view(services: Services, lang_: str, order_id: str,
-                     uid: int) -> tuple[Html, InlineKeyboardMarkup | None]:
+                     uid: AccountId) -> tuple[Html, InlineKeyboardMarkup | None]:
     try:
         order = await services.orders.get_for_user(order_id, uid)
     except OrderNotFound:
@@ -571,7 +569,7 @@ async def order_view(services: Services, lang_: str, order_id: str,
 # ---- orders and tickets ----------------------------------------------------------------------------------------
 
 
-async def orders_text(services: Services, lang_: str, uid: int) -> tuple[Html, InlineKeyboardMarkup | None]:
+async def orders_text(services: Services, lang_: str, uid: AccountId) -> tuple[Html, InlineKeyboardMarkup | None]:
     pending = (await services.orders.pending_for_user(uid))[:ORDERS_SHOWN]
     if not pending:
         return t(lang_, "orders.none"), None
@@ -591,7 +589,7 @@ async def orders_text(services: Services, lang_: str, uid: int) -> tuple[Html, I
 
 async def orders_command(update: Update, context: Context) -> None:
     """The user's pending orders, each with Pay and Cancel."""
-    await reply(update, context, *await orders_text(services_of(context), lang(update), user_id(update)))
+    await reply(update, context, *await orders_text(services_of(context), lang(update), account(update, context)))
 
 
 async def on_orders(update: Update, context: Context) -> None:
@@ -600,7 +598,7 @@ async def on_orders(update: Update, context: Context) -> None:
     await orders_command(update, context)
 
 
-async def tickets_page(services: Services, lang_: str, uid: int,
+async def tickets_page(services: Services, lang_: str, uid: AccountId,
                        page: int) -> tuple[Html, InlineKeyboardMarkup | None]:
     """A page of the user's tickets grouped by event, with a button per valid ticket to re-send its QR."""
     tickets = await services.tickets.for_user(uid)
@@ -638,7 +636,7 @@ async def tickets_page(services: Services, lang_: str, uid: int,
 
 async def mytickets_command(update: Update, context: Context) -> None:
     """The user's tickets by event, each with a button that re-sends its QR."""
-    await reply(update, context, *await tickets_page(services_of(context), lang(update), user_id(update), 0))
+    await reply(update, context, *await tickets_page(services_of(context), lang(update), account(update, context), 0))
 
 
 async def on_tickets_page(update: Update, context: Context) -> None:
@@ -646,7 +644,7 @@ async def on_tickets_page(update: Update, context: Context) -> None:
     query = update.callback_query
     await query.answer()
     page = (args(query.data) or ["0"])[0]
-    text, keyboard = await tickets_page(services_of(context), lang(update), user_id(update),
+    text, keyboard = await tickets_page(services_of(context), lang(update), account(update, context),
                                         int(page) if page.isdigit() else 0)
     if query.message is not None and query.message.photo:
         await reply(update, context, text, keyboard)
@@ -658,17 +656,17 @@ async def on_qr(update: Update, context: Context) -> None:
     """Re-send one of the user's tickets as a QR photo."""
     query, lang_, services = update.callback_query, lang(update), services_of(context)
     ticket = await services.store.tickets.get((args(query.data) or [""])[0])
-    if ticket is None or ticket.user_id != user_id(update):
+    if ticket is None or ticket.user_id != account(update, context):
         await query.answer(label(lang_, "alert.not_your_ticket"), show_alert=True)
         return
     await query.answer()
-    await send_ticket(context.bot, query.message.chat.id if query.message else ticket.user_id, ticket,
-                      await services.store.events.get(ticket.event_id), lang_)
+    await send_ticket(context.bot, query.message.chat.id if query.message else user_id(update), ticket,
+                      await services.store.events.get(ticket.event_id), lang_, links=services.links)
 
 
 async def help_command(update: Update, context: Context) -> None:
     """What each command does, for the user's role."""
-    services, lang_, uid = services_of(context), lang(update), user_id(update)
+    services, lang_, uid = services_of(context), lang(update), account(update, context)
     text = t(lang_, "help.buyer")
     if is_admin(services, uid) or await organised_events(services, uid):
         text = Html(text + "\n\n" + t(lang_, "help.organiser"))

@@ -23,6 +23,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.accounts import AccountId, telegram_id
 from bot.clock import to_wib
 from bot.digest import Digest, DigestEvent
 from bot.notifications import Notice, Undeliverable
@@ -35,7 +36,7 @@ from handlers.keyboards import button, encode_cart, fits, markup, url_button
 from handlers.messages import Html, label, lang_of, t
 from handlers.refunds import OPEN as REFUND_OPEN
 from handlers.refunds import codes_text, unassigned_keyboard, unassigned_text
-from handlers.shared import NO_PREVIEW, send, send_ticket
+from handlers.shared import NO_PREVIEW, send, send_ticket, telegram_chat
 from handlers.views import lines_text, payment_actions, payment_instructions, price, ticket_caption
 from storage.documents import OrderDoc, TicketDoc, TicketStatus, VoidReason
 
@@ -95,9 +96,21 @@ class TelegramNotifier:
         except Forbidden as exc:
             raise Undeliverable(exc.message) from exc
 
-    async def _lang(self, uid: int) -> str:
+    async def _lang(self, uid: AccountId) -> str:
         user = await self._services.store.users.get(uid)
         return lang_of(user.language if user else None)
+
+    def _chat(self, who: AccountId) -> int:
+        """The Telegram chat of an account; Undeliverable if it has no Telegram address."""
+        chat = telegram_chat(self._services, who)
+        if chat is None:
+            raise Undeliverable(f"{who} has no Telegram address")
+        return chat
+
+    def _buyer_chat(self, order: OrderDoc) -> int:
+        """The chat the order was placed from (its buyer_address), else the buyer's account's Telegram chat."""
+        placed = telegram_id(order.buyer_address) if order.buyer_address else None
+        return placed if placed is not None else self._chat(order.user_id)
 
     async def _once(self, notice: Notice, part: str, make: Callable[[], Awaitable[object]]) -> None:
         """Send one part of a notice unless an earlier attempt already did; record it when sent."""
@@ -107,10 +120,10 @@ class TelegramNotifier:
         await notice.sent(part)
 
     async def _to_buyer(self, notice: Notice, text: Html, keyboard: InlineKeyboardMarkup | None = None) -> None:
-        await self._once(notice, "buyer", lambda: send(self._bot, notice.order.user_id, text, keyboard))
+        await self._once(notice, "buyer", lambda: send(self._bot, self._buyer_chat(notice.order), text, keyboard))
 
     async def _to_staff(
-        self, notice: Notice, recipients: Iterable[int], render: Callable[[str], Html | Rendered], what: str,
+        self, notice: Notice, recipients: Iterable[AccountId], render: Callable[[str], Html | Rendered], what: str,
     ) -> None:
         """Tell each recipient in their language (`render` gives the text, or the text and its buttons). One who
         blocked the bot is skipped; other failures are raised after everyone else was tried (a retry then tells
@@ -122,7 +135,8 @@ class TelegramNotifier:
             text, keyboard = rendered if isinstance(rendered, tuple) else (rendered, None)
             try:
                 await self._once(notice, f"user:{uid}",
-                                 lambda uid=uid, text=text, keyboard=keyboard: send(self._bot, uid, text, keyboard))
+                                 lambda uid=uid, text=text, keyboard=keyboard: send(self._bot, self._chat(uid), text,
+                                                                                    keyboard))
                 told += 1
             except Undeliverable as exc:
                 log.warning("%s: user %s cannot be reached (%s)", what, uid, exc)
@@ -162,13 +176,14 @@ class TelegramNotifier:
         for ticket in owed:
             first, lead = lead, None
             await self._once(notice, f"ticket:{ticket.id}", lambda ticket=ticket, first=first: send_ticket(
-                self._bot, order.user_id, ticket, notice.event, lang, lead=first, markup=keyboard if first else None))
+                self._bot, self._buyer_chat(order), ticket, notice.event, lang, lead=first,
+                markup=keyboard if first else None, links=self._services.links))
 
     async def _sale(self, notice: Notice) -> None:
         """Add the sale to each organiser's digest (stored before the part is recorded, so the SALE entry is
         marked sent only after every organiser's digest has it); the digest job sends it. An organiser told by
         a per-sale message before digests (`user:<id>` delivered) is not told again."""
-        for uid in sorted(set(notice.event.organisers if notice.event else [])):
+        for uid in sorted(set(self._services.access.organisers(notice.event) if notice.event else [])):
             if f"digest:{uid}" in notice.delivered or f"user:{uid}" in notice.delivered:
                 continue
             await self._services.digests.add_sale(uid, notice.order)
@@ -183,7 +198,7 @@ class TelegramNotifier:
         if edit_message_id is not None:
             try:
                 await self._call(lambda: self._bot.edit_message_text(
-                    text, chat_id=digest.recipient, message_id=edit_message_id, parse_mode=ParseMode.HTML,
+                    text, chat_id=self._chat(digest.recipient), message_id=edit_message_id, parse_mode=ParseMode.HTML,
                     link_preview_options=NO_PREVIEW))
                 return edit_message_id
             except BadRequest as exc:
@@ -191,7 +206,7 @@ class TelegramNotifier:
                     return edit_message_id
                 log.info("digest for %s: message %s cannot be edited (%s); sending a new one", digest.recipient,
                          edit_message_id, exc.message)
-        sent = await self._call(lambda: send(self._bot, digest.recipient, text))
+        sent = await self._call(lambda: send(self._bot, self._chat(digest.recipient), text))
         return sent.message_id
 
     async def _payment_pending(self, notice: Notice) -> None:
@@ -290,7 +305,7 @@ class TelegramNotifier:
         except Undeliverable as exc:
             unreachable = exc
         admins = set(notice.admin_ids)
-        organisers = set(notice.event.organisers if notice.event else []) - admins
+        organisers = set(self._services.access.organisers(notice.event) if notice.event else []) - admins
         failure: Exception | None = None
         for group, contact in ((organisers, False), (admins, True)):
             try:

@@ -15,6 +15,7 @@ from PIL import Image, UnidentifiedImageError
 from telegram import Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
+from bot.accounts import telegram_id
 from bot.checkin import CheckInStatus
 from bot.clock import as_utc
 from bot.tickets import PAYLOAD_PREFIX, normalize_code
@@ -24,6 +25,7 @@ from handlers.messages import t
 from handlers.shared import (
     PRIVATE,
     Context,
+    account,
     is_admin,
     is_staff,
     lang,
@@ -31,7 +33,6 @@ from handlers.shared import (
     reply,
     send_ticket,
     services_of,
-    user_id,
 )
 from handlers.views import checkin_answer, stats_block
 from storage.documents import TicketDoc
@@ -60,17 +61,17 @@ async def refuse(update: Update, context: Context) -> None:
 async def answer_checkin(update: Update, context: Context, code_or_link: str, read: TicketDoc | None = None) -> None:
     """Check one ticket in and answer ✅ holder, tier / ⚠️ already, when, by whom / ❌ why not."""
     services = services_of(context)
-    result = await services.checkin.check_in(code_or_link, user_id(update), read=read)
+    result = await services.checkin.check_in(code_or_link, account(update, context), read=read)
     by_name = None
     if result.status == CheckInStatus.ALREADY_CHECKED_IN and result.checked_in_by is not None:
         staff = await services.store.users.get(result.checked_in_by)
-        by_name = staff.name if staff else None
+        by_name = staff.name if staff and staff.name else str(telegram_id(result.checked_in_by) or "") or None
     await reply(update, context, checkin_answer(lang(update), result, by_name))
 
 
 async def ticket_link(update: Update, context: Context) -> None:
     """`/start t_<code>`: check in for the event's staff; show the ticket to its owner; tell others nothing."""
-    services, uid, lang_ = services_of(context), user_id(update), lang(update)
+    services, uid, lang_ = services_of(context), account(update, context), lang(update)
     payload = context.args[0] if context.args else ""
     ticket = await services.tickets.get(payload)
     listing = await services.catalog.definitions(ticket.event_id) if ticket else None
@@ -78,7 +79,7 @@ async def ticket_link(update: Update, context: Context) -> None:
     if ticket and event and services.checkin.may_check_in(event, uid):
         await answer_checkin(update, context, payload, ticket)
     elif ticket and ticket.user_id == uid:
-        await send_ticket(context.bot, update.effective_chat.id, ticket, event, lang_)
+        await send_ticket(context.bot, update.effective_chat.id, ticket, event, lang_, links=services.links)
     elif await is_staff(services, uid):
         await answer_checkin(update, context, payload)
     else:
@@ -87,7 +88,7 @@ async def ticket_link(update: Update, context: Context) -> None:
 
 async def checkin_command(update: Update, context: Context) -> None:
     """`/checkin CODE` or a pasted ticket link: check it in."""
-    if not await is_staff(services_of(context), user_id(update)):
+    if not await is_staff(services_of(context), account(update, context)):
         await refuse(update, context)
         return
     if not context.args:
@@ -98,7 +99,7 @@ async def checkin_command(update: Update, context: Context) -> None:
 
 async def scan_command(update: Update, context: Context) -> None:
     """Start scan mode: the next photos are QR codes to check in."""
-    services, uid = services_of(context), user_id(update)
+    services, uid = services_of(context), account(update, context)
     if not await is_staff(services, uid):
         await refuse(update, context)
         return
@@ -109,7 +110,7 @@ async def scan_command(update: Update, context: Context) -> None:
 
 async def on_photo(update: Update, context: Context) -> None:
     """A photo from staff in scan mode (or captioned /scan): decode its QR and check the ticket in."""
-    services, uid, lang_ = services_of(context), user_id(update), lang(update)
+    services, uid, lang_ = services_of(context), account(update, context), lang(update)
     message = update.effective_message
     if not await is_staff(services, uid):
         await reply(update, context, t(lang_, "photo.not_expected"))
@@ -133,7 +134,7 @@ async def on_photo(update: Update, context: Context) -> None:
 
 async def stats_command(update: Update, context: Context) -> None:
     """Sales figures per tier: an organiser's own events, or every event for an admin."""
-    services, uid, lang_ = services_of(context), user_id(update), lang(update)
+    services, uid, lang_ = services_of(context), account(update, context), lang(update)
     if is_admin(services, uid):
         stats = await services.stats.stats(None)
     else:
@@ -151,7 +152,7 @@ async def stats_command(update: Update, context: Context) -> None:
 
 async def refresh_menu(update: Update, context: Context) -> None:
     """Give staff their own command menu when they start the bot (Telegram cannot set it before they do)."""
-    services, uid = services_of(context), user_id(update)
+    services, uid = services_of(context), account(update, context)
     if await is_staff(services, uid):
         await set_user_commands(context.bot, services, uid)
 

@@ -28,7 +28,7 @@ from bot.tickets import format_code
 from handlers.formatting import shorten, wib_time
 from handlers.keyboards import args, button, fits, markup, pattern
 from handlers.messages import Html, has, label, t
-from handlers.shared import PRIVATE, Context, edit, lang, reply, services_of, user_id
+from handlers.shared import PRIVATE, Context, account, edit, lang, reply, services_of
 from handlers.views import price
 from storage.documents import EventDoc, OrderDoc, OrderStatus, RefundRecord, RefundSource, RefundState
 
@@ -256,7 +256,7 @@ def already_done(view: RefundView, choice: Choice) -> RefundRecord | None:
 async def show_screen(update: Update, context: Context, order_id: str, choice: Choice | None = None,
                       *, in_place: bool = False) -> None:
     """The refund screen for `order_id`, as a new message or edited into the pressed one."""
-    services, lang_, uid = services_of(context), lang(update), user_id(update)
+    services, lang_, uid = services_of(context), lang(update), account(update, context)
     query = update.callback_query
     try:
         view = await services.refunds.view(order_id, by=uid)
@@ -312,7 +312,7 @@ async def on_close(update: Update, context: Context) -> None:
 async def on_confirm(update: Update, context: Context) -> None:
     """Refund the chosen tickets through Midtrans and say exactly what happened. A second tap on the same
     Confirm asks for the same refund (same tickets, same refund_key): it shows the refund once, never two."""
-    query, services, lang_, uid = update.callback_query, services_of(context), lang(update), user_id(update)
+    query, services, lang_, uid = update.callback_query, services_of(context), lang(update), account(update, context)
     choice = parse_choice(query.data)
     if choice is None or choice.reason_key is None:
         await query.answer(label(lang_, "alert.refund_gone"), show_alert=True)
@@ -403,7 +403,7 @@ def unassigned_keyboard(lang_: str, order: OrderDoc, tickets: Sequence[RefundTic
 
 async def on_assign(update: Update, context: Context) -> None:
     """Void one ticket against the refunded amount; the message then shows what is left (or that it is done)."""
-    query, services, lang_, uid = update.callback_query, services_of(context), lang(update), user_id(update)
+    query, services, lang_, uid = update.callback_query, services_of(context), lang(update), account(update, context)
     parts = args(query.data)
     if len(parts) != 2:
         await query.answer(label(lang_, "alert.refund_gone"), show_alert=True)

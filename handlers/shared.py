@@ -15,8 +15,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes, filters
 
+from bot.accounts import TELEGRAM, AccountId, telegram_address, telegram_id
+from bot.links import Links
 from bot.services import Services
-from bot.tickets import render_qr
+from bot.tickets import render_link_qr
 from handlers.messages import Html, lang_of, t
 from handlers.views import ticket_caption
 from storage.documents import EventDoc, TicketDoc
@@ -42,9 +44,21 @@ def lang(update: Update) -> str:
 
 
 def user_id(update: Update) -> int:
+    """The sender's Telegram user id (to address their chat; the domain knows them by `account`)."""
     if update.effective_user is None:
         raise ValueError("update without a user")
     return update.effective_user.id
+
+
+def account(update: Update, context: Context) -> AccountId:
+    """The sender's account: `telegram:<user id>` resolved through the link table (no MongoDB command)."""
+    return services_of(context).accounts.resolve(telegram_address(user_id(update)))
+
+
+def telegram_chat(services: Services, who: AccountId) -> int | None:
+    """The Telegram chat of an account (its Telegram user id), or None if it has no Telegram address."""
+    address = services.accounts.address_on(who, TELEGRAM)
+    return telegram_id(address) if address else None
 
 
 def display_name(update: Update) -> str | None:
@@ -52,17 +66,17 @@ def display_name(update: Update) -> str | None:
     return user.full_name if user else None
 
 
-def is_admin(services: Services, uid: int) -> bool:
-    return uid in services.settings.admin_ids
+def is_admin(services: Services, who: AccountId) -> bool:
+    return services.access.is_admin(who)
 
 
-async def organised_events(services: Services, uid: int) -> list[EventDoc]:
-    return await services.catalog.organised_by(uid)
+async def organised_events(services: Services, who: AccountId) -> list[EventDoc]:
+    return await services.access.organised_events(who)
 
 
-async def is_staff(services: Services, uid: int) -> bool:
+async def is_staff(services: Services, who: AccountId) -> bool:
     """Organises at least one event, or is an admin: may check tickets in."""
-    return is_admin(services, uid) or bool(await organised_events(services, uid))
+    return await services.access.is_staff(who)
 
 
 async def send(bot: Bot, chat_id: int, text: Html, markup: InlineKeyboardMarkup | None = None) -> Message:
@@ -94,10 +108,12 @@ async def drop_buttons(query: CallbackQuery) -> None:
 
 
 async def send_ticket(bot: Bot, chat_id: int, ticket: TicketDoc, event: EventDoc | None, lang_: str, *,
-                      lead: Html | None = None, markup: InlineKeyboardMarkup | None = None) -> Message:
-    """One ticket: its QR (the deep link a phone camera opens) captioned with event, tier, holder and code, after
-    `lead` (a receipt; the caller checks that the whole caption fits)."""
-    png = await render_qr(bot.username, ticket.id)
+                      lead: Html | None = None, markup: InlineKeyboardMarkup | None = None,
+                      links: Links | None = None) -> Message:
+    """One ticket: its QR (the link a phone camera opens: bot/links.py `Links.ticket`, the ticket page or this
+    bot's deep link) captioned with event, tier, holder and code, after `lead` (a receipt; the caller checks that
+    the whole caption fits)."""
+    png = await render_link_qr((links or Links()).ticket(ticket.id, telegram_username=bot.username))
     caption = ticket_caption(lang_, ticket, event)
     return await bot.send_photo(chat_id, photo=png, caption=Html(f"{lead}\n\n{caption}") if lead else caption,
                                 parse_mode=ParseMode.HTML, filename=f"karcis-{ticket.id}.png", reply_markup=markup)
@@ -136,7 +152,7 @@ async def remember_user(update: Update, context: Context) -> None:
     profiles: WrittenProfiles = context.application.bot_data.setdefault(PROFILES_KEY, WrittenProfiles())
     if profiles.unchanged(user.id, user.language_code, user.full_name):
         return
-    await services_of(context).store.users.remember_user(user.id, language=user.language_code,
+    await services_of(context).store.users.remember_user(account(update, context), language=user.language_code,
                                                          name=user.full_name)
     profiles.written(user.id, user.language_code, user.full_name)
 

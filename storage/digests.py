@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from storage.documents import Document
+from storage.documents import AccountRef, Document
 
 REPORTED_KEPT = 1000  # order ids remembered per chat after their digest went out (a late repeat of an add)
 
@@ -60,7 +60,7 @@ class DigestWindow(BaseModel):
 
 
 class DigestDoc(Document):
-    id: int = Field(alias="_id", description="the recipient's chat (a Telegram user id)")
+    id: AccountRef = Field(alias="_id", description="the recipient (an account id)")
     pending: dict[str, DigestSale] = Field(default_factory=dict)
     reported: list[str] = Field(default_factory=list)
     window: DigestWindow | None = None
@@ -72,10 +72,10 @@ class DigestStore:
     def __init__(self, collection: Any) -> None:
         self._c = collection
 
-    async def get(self, chat_id: int) -> DigestDoc | None:
+    async def get(self, chat_id: str) -> DigestDoc | None:
         return DigestDoc.from_mongo(await self._c.find_one({"_id": chat_id}))
 
-    async def add(self, chat_id: int, sale: DigestSale, *, now: datetime) -> bool:
+    async def add(self, chat_id: str, sale: DigestSale, *, now: datetime) -> bool:
         """Owe `sale` to the chat's next digest. False if that order was already in a digest message."""
         try:
             await self._c.update_one(
@@ -96,7 +96,7 @@ class DigestStore:
         cursor = self._c.find({"due_at": {"$type": "date", "$lte": now}, "hold_until": {"$lte": now}}).limit(limit)
         return [DigestDoc.model_validate(raw) async for raw in cursor]
 
-    async def claim(self, chat_id: int, *, now: datetime, until: datetime) -> DigestDoc | None:
+    async def claim(self, chat_id: str, *, now: datetime, until: datetime) -> DigestDoc | None:
         """Hold the chat's digest until `until` (a send in progress), if nobody holds it; the document."""
         raw = await self._c.find_one_and_update(
             {"_id": chat_id, "hold_until": {"$lte": now}}, {"$set": {"hold_until": until}},
@@ -104,7 +104,7 @@ class DigestStore:
         )
         return DigestDoc.from_mongo(raw)
 
-    async def sent(self, chat_id: int, order_ids: list[str], *, window: DigestWindow | None,
+    async def sent(self, chat_id: str, order_ids: list[str], *, window: DigestWindow | None,
                    hold_until: datetime) -> None:
         """The digest message went out with `order_ids`: they leave `pending` and are remembered as reported."""
         update: dict[str, Any] = {
@@ -117,6 +117,6 @@ class DigestStore:
         await self._c.update_one({"_id": chat_id}, update)
         await self._c.update_one({"_id": chat_id, "pending": {}}, {"$unset": {"due_at": ""}})
 
-    async def release(self, chat_id: int, *, hold_until: datetime) -> None:
+    async def release(self, chat_id: str, *, hold_until: datetime) -> None:
         """A send failed: try again after `hold_until`; what was pending stays pending."""
         await self._c.update_one({"_id": chat_id}, {"$set": {"hold_until": hold_until}})

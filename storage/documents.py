@@ -7,9 +7,21 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+
+def _account_ref(value: object) -> object:
+    """Documents written before accounts name people by Telegram user id: an int reads as `telegram:<id>`."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"telegram:{value}"
+    return value
+
+
+# An account id (bot/accounts.py): a string, the address the person is known by (`telegram:<id>`,
+# `whatsapp:<E.164>`). An integer (today's documents, or a rolling deploy's old process) reads as a Telegram id.
+AccountRef = Annotated[str, BeforeValidator(_account_ref)]
 
 
 class Document(BaseModel):
@@ -39,7 +51,9 @@ class EventDoc(Document):
     venue: str
     starts_at: datetime
     ends_at: datetime
-    organisers: list[int] = Field(default_factory=list)
+    organisers: list[AccountRef] = Field(default_factory=list, description="account ids")
+    organiser_links: list[list[str]] = Field(
+        default_factory=list, description="organisers named by several addresses: each one's addresses")
     sales_open_at: datetime | None = None
     sales_close_at: datetime | None = None
     status: EventStatus = EventStatus.ON_SALE
@@ -133,7 +147,7 @@ class RefundRecord(BaseModel):
     ticket_amount: int = Field(default=0, description="Σ price of `tickets`")
     source: RefundSource
     kind: str = Field(default="refund", description="refund or chargeback")
-    by: int | None = Field(default=None, description="the user who asked for it (None: from Midtrans)")
+    by: AccountRef | None = Field(default=None, description="the account that asked for it (None: from Midtrans)")
     reason: str = ""
     at: datetime
     status: RefundState
@@ -155,7 +169,7 @@ class ReturnedSeats(BaseModel):
 
 class OrderDoc(Document):
     id: str = Field(alias="_id")
-    user_id: int
+    user_id: AccountRef
     event_id: str
     lines: list[OrderLine]
     seats: int
@@ -177,6 +191,8 @@ class OrderDoc(Document):
     refund_claims: list[str] = Field(default_factory=list, description="ticket codes a refund has claimed")
     returned: list[ReturnedSeats] = Field(default_factory=list, description="seats given back while still paid")
     poll_due_at: datetime | None = Field(default=None, description="when the status API should next be asked")
+    buyer_address: str | None = Field(
+        default=None, description="the address the order was placed from (None: before accounts, so Telegram's)")
 
     @property
     def refund_list(self) -> list[RefundRecord]:
@@ -205,11 +221,11 @@ class TicketDoc(Document):
     tier: str
     tier_name: str
     holder_name: str
-    user_id: int
+    user_id: AccountRef
     status: TicketStatus = TicketStatus.VALID
     issued_at: datetime
     checked_in_at: datetime | None = None
-    checked_in_by: int | None = None
+    checked_in_by: AccountRef | None = None
     void_reason: VoidReason | None = None
     voided_at: datetime | None = None
 
@@ -223,7 +239,7 @@ class UserDoc(Document):
     """Per-user counters that keep the purchase limits cheap, the contact details used last time, and what the
     chat needs to address the user (Telegram language code and display name, refreshed on every update)."""
 
-    id: int = Field(alias="_id")
+    id: AccountRef = Field(alias="_id")
     pending_orders: int = 0
     recent_reservations: list[ReservationClaim] = Field(default_factory=list)
     last_buyer: Buyer | None = None
@@ -261,7 +277,7 @@ class PurchaseDraft(BaseModel):
 class DraftDoc(Document):
     """What a chat is in the middle of, per user: a purchase draft, and whether the next photo is a QR scan."""
 
-    id: int = Field(alias="_id")
+    id: AccountRef = Field(alias="_id")
     purchase: PurchaseDraft | None = None
     scan_until: datetime | None = None
     updated_at: datetime

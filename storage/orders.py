@@ -140,7 +140,7 @@ class OrderStore:
         cursor = self._c.find({"status": {"$in": [s.value for s in statuses]}, "refund_claims.0": {"$exists": True}})
         return [OrderDoc.model_validate(raw) async for raw in cursor]
 
-    async def for_user(self, user_id: int, statuses: Iterable[OrderStatus] | None = None) -> list[OrderDoc]:
+    async def for_user(self, user_id: str, statuses: Iterable[OrderStatus] | None = None) -> list[OrderDoc]:
         query: dict[str, Any] = {"user_id": user_id}
         if statuses is not None:
             query["status"] = {"$in": [s.value for s in statuses]}
@@ -177,7 +177,7 @@ class OrderStore:
         rows = await self._c.aggregate(pipeline).to_list(None)
         return {(r["_id"]["event"], r["_id"]["tier"]): r["revenue"] for r in rows}
 
-    async def pending_count_by_user(self) -> dict[int, int]:
+    async def pending_count_by_user(self) -> dict[str, int]:
         pipeline = [
             {"$match": {"status": OrderStatus.PENDING.value}},
             {"$group": {"_id": "$user_id", "n": {"$sum": 1}}},

@@ -33,11 +33,11 @@ class TicketStore:
         cursor = self._c.find({"order_id": order_id}).sort("seq", ASCENDING)
         return [TicketDoc.model_validate(raw) async for raw in cursor]
 
-    async def for_user(self, user_id: int) -> list[TicketDoc]:
+    async def for_user(self, user_id: str) -> list[TicketDoc]:
         cursor = self._c.find({"user_id": user_id}).sort([("event_id", ASCENDING), ("issued_at", ASCENDING)])
         return [TicketDoc.model_validate(raw) async for raw in cursor]
 
-    async def check_in(self, code: str, *, by: int, at: datetime) -> TicketDoc | None:
+    async def check_in(self, code: str, *, by: str, at: datetime) -> TicketDoc | None:
         """Mark a valid, not yet checked-in ticket as checked in; None if it was not (one atomic update)."""
         raw = await self._c.find_one_and_update(
             {"_id": code, "status": TicketStatus.VALID.value, "checked_in_at": None},

@@ -21,11 +21,11 @@ class UserStore:
     def __init__(self, collection: Any) -> None:
         self._c = collection
 
-    async def get(self, user_id: int) -> UserDoc | None:
+    async def get(self, user_id: str) -> UserDoc | None:
         return UserDoc.from_mongo(await self._c.find_one({"_id": user_id}))
 
     async def claim_reservation_slot(
-        self, user_id: int, now: datetime, *, per_minute: int, max_pending: int, claim: str | None = None,
+        self, user_id: str, now: datetime, *, per_minute: int, max_pending: int, claim: str | None = None,
         buyer: Buyer | None = None,
     ) -> SlotRefusal | None:
         """Atomically count one more reservation in the last minute and one more pending order, if both stay
@@ -64,36 +64,36 @@ class UserStore:
             return SlotRefusal.TOO_MANY_PENDING
         return SlotRefusal.RATE_LIMITED
 
-    async def return_reservation_slot(self, user_id: int, claim: str) -> None:
+    async def return_reservation_slot(self, user_id: str, claim: str) -> None:
         """Undo a claim whose reservation did not happen (sold out, say): it counts toward neither limit."""
         await self._c.update_one(
             {"_id": user_id, "recent_reservations.claim": claim},
             {"$inc": {"pending_orders": -1}, "$pull": {"recent_reservations": {"claim": claim}}},
         )
 
-    async def pending_order_closed(self, user_id: int) -> None:
+    async def pending_order_closed(self, user_id: str) -> None:
         await self._c.update_one({"_id": user_id, "pending_orders": {"$gt": 0}}, {"$inc": {"pending_orders": -1}})
 
-    async def set_pending_count(self, user_id: int, count: int) -> None:
+    async def set_pending_count(self, user_id: str, count: int) -> None:
         await self._c.update_one({"_id": user_id}, {"$set": {"pending_orders": count}})
 
-    async def pending_counts(self) -> dict[int, int]:
+    async def pending_counts(self) -> dict[str, int]:
         return {raw["_id"]: raw.get("pending_orders", 0) async for raw in self._c.find({}, {"pending_orders": 1})}
 
-    async def remember_user(self, user_id: int, *, language: str | None, name: str | None) -> None:
+    async def remember_user(self, user_id: str, *, language: str | None, name: str | None) -> None:
         """Record the user's Telegram language code and display name: one upsert, no read (an update that
         changes nothing is a no-op on the server; the caller skips users whose values it wrote recently)."""
         await self._upsert(user_id, {"language": language, "name": name})
 
-    async def remember_buyer(self, user_id: int, buyer: Buyer) -> None:
+    async def remember_buyer(self, user_id: str, buyer: Buyer) -> None:
         await self._upsert(user_id, {"last_buyer": buyer.model_dump()})
 
     @staticmethod
-    def _defaults(user_id: int, *, exclude: set[str]) -> dict[str, Any]:
+    def _defaults(user_id: str, *, exclude: set[str]) -> dict[str, Any]:
         """A new user document's fields (the limit counters too, so a slot claim finds them), but `exclude`."""
         return {k: v for k, v in UserDoc(id=user_id).to_mongo().items() if k not in exclude and k != "_id"}
 
-    async def _upsert(self, user_id: int, fields: dict[str, Any]) -> None:
+    async def _upsert(self, user_id: str, fields: dict[str, Any]) -> None:
         """Set `fields`; a user first seen here gets the other fields' defaults too."""
         update: dict[str, Any] = {"$setOnInsert": self._defaults(user_id, exclude=set(fields))}
         if fields:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 RAW_MAX = 64 * 1024
@@ -39,6 +39,7 @@ InboxKind = Literal["message", "failed"]
 INBOX_INDEXES = [
     IndexModel([("expire_at", ASCENDING)], expireAfterSeconds=0, name="inbox_ttl"),
     IndexModel([("state", ASCENDING), ("received_at", ASCENDING)], name="inbox_pending"),
+    IndexModel([("wa_id", ASCENDING), ("kind", ASCENDING), ("received_at", ASCENDING)], name="inbox_last_from"),
 ]
 STATUS_INDEXES = [IndexModel([("updated_at", ASCENDING)], expireAfterSeconds=int(KEEP_STATUSES.total_seconds()),
                              name="status_ttl")]
@@ -110,6 +111,13 @@ class WhatsAppInbox:
     async def state(self, entry_id: str) -> str | None:
         doc = await self._inbox.find_one({"_id": entry_id}, {"state": 1})
         return doc["state"] if doc else None
+
+    async def last_from(self, wa_id: str) -> datetime | None:
+        """When the person's latest message reached us (None: none in the last 8 days): the start of their
+        24-hour customer-service window, for the notifier (handlers/whatsapp/notifier.py)."""
+        doc = await self._inbox.find_one({"wa_id": wa_id, "kind": "message"}, {"received_at": 1},
+                                         sort=[("received_at", DESCENDING)])
+        return doc.get("received_at") if doc else None
 
     async def record_status(self, message_id: str, status: str, *, at: datetime, recipient: str | None,
                             errors: list[dict[str, Any]], now: datetime) -> None:

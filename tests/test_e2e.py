@@ -585,9 +585,12 @@ async def test_stats_and_expire_for_the_admin_and_a_polite_no_for_a_stranger(tmp
     ) as service:
         people, uid = People(fake), 910010
         fake.add_user(uid, "Lina")
-        [sweep] = service.application.job_queue.get_jobs_by_name("expiry-sweep")
-        await fake.wait_until(lambda: sweep.next_t is not None and sweep.next_t > datetime.now(UTC)
-                              + timedelta(minutes=30), timeout=WAIT)  # the start-up sweep is behind us
+
+        def swept() -> bool:  # the start-up sweep is behind us: the next one is an hour away
+            sweep = service.jobs.get("expiry-sweep")
+            return sweep is not None and sweep.next_run_time > datetime.now(UTC) + timedelta(minutes=30)
+
+        await fake.wait_until(swept, timeout=WAIT)
 
         free = await to_summary(people, uid, GRATIS, {"Community seat": 1}, "Lina Marlina")
         await people.tap_edit(uid, free, "✅ Confirm and hold the seats", starts("🎉 Confirmed!"))

@@ -383,8 +383,8 @@ async def test_the_expiry_job_releases_a_hold_that_ran_out(
         await eventually(expired, timeout=4.0)
         tier = await services.store.inventory.get(tier_key("runtime-gig", "REG"))
         assert tier is not None and (tier.available, tier.pending) == (10, 0)
-        [job] = service.application.job_queue.get_jobs_by_name("expiry-sweep")
-        assert job.job.trigger.interval == timedelta(seconds=1)
+        job = service.jobs.get("expiry-sweep")
+        assert job is not None and job.trigger.interval == timedelta(seconds=1)
 
 
 async def test_a_failing_job_does_not_stop_the_service(

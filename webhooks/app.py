@@ -1,5 +1,5 @@
-"""The aiohttp application factory: Midtrans notifications, health checks, and (added by the Telegram front
-door) the Telegram webhook."""
+"""The aiohttp application factory: Midtrans notifications, health checks, ticket pages (`/t/<code>`), and
+(added by the Telegram front door) the Telegram webhook."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from aiohttp import web
 from bot.notifications import DeliveryService
 from bot.payments import PaymentService
 from bot.services import Services
-from webhooks import health, payment_notifications
+from webhooks import health, payment_notifications, ticket_page
 from webhooks.background import BackgroundTasks
 from webhooks.keys import BACKGROUND, DELIVERY, PAYMENTS, SERVICES
 
@@ -32,6 +32,7 @@ def create_app(
     app.cleanup_ctx.append(_background_tasks)
     health.add_routes(app)
     payment_notifications.add_routes(app)
+    ticket_page.add_routes(app)  # GET /t/<code>: a ticket's public page
     if extra_routes is not None:
         extra_routes(app)
     return app

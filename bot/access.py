@@ -1,0 +1,57 @@
+"""Who may do what, in one place: admins, the organisers of an event, its door staff (docs/channels.md).
+
+Admins come from configuration (`ADMIN_IDS`, `ADMIN_WHATSAPP`), organisers from each event's `organisers` (account
+ids, from the events file). A person is matched by every address their account has, so an organiser named in the
+events file by a WhatsApp number and a Telegram id is recognised through either. Check-in, refunds, stats,
+expire and the doors ask this service; none keeps its own list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from bot.accounts import AccountId, AccountService
+from bot.catalog import Catalog
+from storage.documents import EventDoc
+
+
+class AccessService:
+    def __init__(self, accounts: AccountService, catalog: Catalog, *,
+                 admins: Iterable[Sequence[str]] = ()) -> None:
+        self._accounts = accounts
+        self._catalog = catalog
+        self._admin_addresses = frozenset(a for group in admins for a in group)
+
+    def _names(self, account: AccountId) -> frozenset[str]:
+        """The account's id and all its addresses (what configuration may have named the person by)."""
+        return frozenset(self._accounts.addresses(account))
+
+    def is_admin(self, account: AccountId) -> bool:
+        return not self._admin_addresses.isdisjoint(self._names(account))
+
+    def admins(self) -> frozenset[AccountId]:
+        """Every admin's account id (to notify them)."""
+        return frozenset(self._accounts.resolve(a) for a in self._admin_addresses)
+
+    def organises(self, account: AccountId, event: EventDoc) -> bool:
+        return not self._names(account).isdisjoint(event.organisers)
+
+    def door_staff(self, account: AccountId, event: EventDoc) -> bool:
+        """May check tickets of this event in: its organisers and the admins."""
+        return self.organises(account, event) or self.is_admin(account)
+
+    def organisers(self, event: EventDoc) -> list[AccountId]:
+        """The event's organisers as accounts (each once, in file order), to notify them."""
+        return list(dict.fromkeys(self._accounts.resolve(o) for o in event.organisers))
+
+    async def organised_events(self, account: AccountId) -> list[EventDoc]:
+        return await self._catalog.organised_by(self._names(account))
+
+    async def is_staff(self, account: AccountId) -> bool:
+        """Organises at least one event, or is an admin: may check tickets in, sees the staff menus."""
+        return self.is_admin(account) or bool(await self.organised_events(account))
+
+    async def staff(self) -> set[AccountId]:
+        """Every admin and every organiser of any event, as accounts."""
+        organisers = {o for event in await self._catalog.events() for o in self.organisers(event)}
+        return organisers | set(self.admins())

@@ -1,0 +1,53 @@
+"""What the WhatsApp door shows, built from the shared views (handlers/views.py) and catalog: texts, and the QR
+ticket as an uploaded image. Shared by the door's handlers and its notifier."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot.catalog import EventWithTiers
+from bot.links import Links
+from bot.tickets import render_link_qr
+from handlers.views import cart_lines, event_card, lines_text, price, ticket_caption
+from handlers.whatsapp.client import Sent, WhatsAppClient
+from handlers.whatsapp.texts import plain, say
+from storage.documents import EventDoc, TicketDoc
+
+# Reply ids: what a tapped button or chosen row asks for (`<verb>:<argument>`; ids ≤ 200/256 characters).
+EVENTS, EVENT, BUY, QTY, CHECKOUT, USE_LAST, NEW_DETAILS, CONFIRM, DROP = (
+    "events", "event", "buy", "qty", "checkout", "last", "new", "confirm", "drop")
+PAY, CANCEL, TICKETS, ORDERS, LANGUAGE, TICKET = "pay", "cancel", "tickets", "orders", "lang", "ticket"
+
+
+def reply_id(verb: str, *args: object) -> str:
+    return ":".join([verb, *(str(a) for a in args)])
+
+
+def parse_reply(reply: str | None) -> tuple[str, list[str]]:
+    verb, *args = (reply or "").split(":")
+    return verb, args
+
+
+def card_text(lang: str, listing: EventWithTiers, *, on_sale: bool) -> str:
+    """Title, venue, time, tiers with `Rp150.000` prices and seats left (the shared card, without its Telegram
+    hint about ➕/➖ buttons)."""
+    text = plain(event_card(lang, listing, {}, on_sale=on_sale))
+    hint = plain(say(lang, "card.pick"))
+    return text.removesuffix("\n\n" + hint)
+
+
+def cart_text(lang: str, listing: EventWithTiers, cart: Mapping[str, int]) -> str:
+    lines = cart_lines(listing.tiers, cart)
+    total = sum(line.amount for line in lines)
+    return say(lang, "wa.cart", title=listing.event.title, lines=lines_text(lang, lines), total=price(lang, total))
+
+
+async def send_ticket(client: WhatsAppClient, number: str, ticket: TicketDoc, event: EventDoc | None, lang: str,
+                      links: Links, *, lead: str | None = None) -> Sent:
+    """The ticket's QR (its channel-free link, docs/channels.md "Links") as an uploaded PNG, captioned."""
+    image = await render_link_qr(links.ticket(ticket.id))
+    media_id = await client.upload_image(image, mime_type="image/png", filename=f"{ticket.id}.png")
+    caption = plain(ticket_caption(lang, ticket, event))
+    if lead:
+        caption = f"{lead}\n\n{caption}"
+    return await client.send_image(number, media_id, caption=caption[:1024])
