@@ -326,3 +326,78 @@ async def test_a_whatsapp_chat_looks_and_acts_like_whatsapp(browser: Browser, vi
         for runner in reversed(runners):
             await runner.cleanup()
         sock.close()
+
+
+# ---- across the doors: bought on WhatsApp, checked in on Telegram (needs the service's WhatsApp door)
+
+
+async def wa_tap(page: Page, label: str) -> None:
+    """Press the newest reply button whose title contains `label`."""
+    await see(chat(page).locator(".wa-actions .wa-action", has_text=label))
+    await chat(page).locator(".wa-actions .wa-action", has_text=label).last.click()
+
+
+async def wa_choose(page: Page, button: str, row: str) -> None:
+    """Open the newest list whose button says `button`; choose the row whose title contains `row`."""
+    await see(chat(page).locator(".wa-list-button", has_text=button))
+    await chat(page).locator(".wa-list-button", has_text=button).last.click()
+    await see(page.locator("#wa-sheet[open] .wa-row", has_text=row))
+    await page.locator("#wa-sheet[open] .wa-row", has_text=row).first.click()
+
+
+async def test_bought_on_whatsapp_checked_in_on_telegram(browser: Browser, tmp_path: Path) -> None:
+    from playwright.async_api import expect
+
+    from bot.sandbox.runner import WA_BUYER
+
+    async with running_sandbox() as url:
+        context = await browser.new_context(viewport=PHONE, device_scale_factor=1)
+        page = await context.new_page()
+        hook = await page.request.get(urljoin(url, "whatsapp/sandbox/webhook"))
+        if not (await hook.json())["url"]:
+            await context.close()
+            pytest.skip("the service's WhatsApp door is not wired into `python -m bot run` yet (no webhook)")
+        problems: list[Any] = []
+        page.on("pageerror", lambda error: problems.append(error))
+        await page.goto(url)
+        await page.click(f'.person[data-person="wa:{WA_BUYER.number}"]')
+        await send(page, "acara")
+        await wa_choose(page, "", "Jazz Senja")
+        await shot(page, "wa-10-dewi-event")
+        await wa_tap(page, "Beli")
+        await wa_choose(page, "", "Early Bird")
+        await wa_choose(page, "", "1 ×")
+        await wa_tap(page, "Lanjut")
+        for answer in ("Dewi Lestari", "dewi@example.com", "0812 1111 2222"):
+            await send(page, answer)
+            await see(chat(page).locator(".wa-message.out", has_text=answer))
+        await wa_tap(page, "Konfirmasi")
+        await see(chat(page).locator("a.wa-cta"))
+        await shot(page, "wa-11-dewi-pay-link")
+        async with context.expect_page() as opened:
+            await chat(page).locator("a.wa-cta").last.click()
+        payment = await opened.value
+        await payment.wait_for_load_state()
+        assert "/midtrans/snap/v4/redirection/" in payment.url
+        await payment.locator("button.pay").click()
+        await see(payment.locator(".result.paid"))
+        await payment.close()
+
+        photo = chat(page).locator(".wa-message.in img.photo")
+        await see(photo)
+        await photo.last.scroll_into_view_if_needed()
+        await shot(page, "wa-12-dewi-qr-ticket")
+        qr = await page.request.get(urljoin(url, await photo.last.get_attribute("src") or ""))
+        assert qr.ok
+        ticket = tmp_path / "ticket.png"
+        ticket.write_bytes(await qr.body())
+
+        await be(page, ORGANISER.id)
+        await send(page, "/scan")
+        await see(bot_said(page, "📷"))
+        await page.set_input_files("#photo", str(ticket))
+        await see(bot_said(page, "✅"))
+        await shot(page, "wa-13-budi-checks-in-on-telegram")
+        await expect(bot_said(page, "✅").last).to_contain_text("Dewi Lestari")
+        assert not problems, problems
+        await context.close()

@@ -74,7 +74,9 @@ function select(id) {
   const whatsapp = state.channel === "whatsapp";
   document.body.classList.toggle("wa", whatsapp);
   $("#bot-name").textContent = config.bot.name;
-  $("#status").textContent = whatsapp ? "WhatsApp Business · sandbox" : "bot";
+  $("#status").classList.remove("offline");
+  if (whatsapp) waStatus(); // whatsapp.js
+  else $("#status").textContent = "bot";
   $("#lang").hidden = whatsapp; // WhatsApp tells the bot no language: the person switches it in the chat
   $("#menu-button").hidden = whatsapp;
   $("#lang").value = state.language || "en";
@@ -123,6 +125,7 @@ async function poll() {
 }
 
 function setOnline(online) {
+  if (people.get(current)?.channel === "whatsapp") return; // whatsapp.js says how WhatsApp is
   const status = $("#status");
   status.textContent = online ? "bot" : "not connected — is `python -m bot sandbox` still running?";
   status.classList.toggle("offline", !online);

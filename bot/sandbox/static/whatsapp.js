@@ -28,6 +28,29 @@ function waInit() {
     waPoll(state);
   }
   $("#wa-sheet-close").addEventListener("click", () => $("#wa-sheet").close());
+  waCheckDoor();
+}
+
+// Is the bot's WhatsApp webhook registered with the simulator? If not, nothing will answer: say so.
+let waDoor = "checking";
+async function waCheckDoor() {
+  for (let attempt = 0; attempt < 20 && waDoor !== "open"; attempt += 1) {
+    try {
+      waDoor = (await waApi("GET", "/webhook")).url ? "open" : "closed";
+    } catch (error) {
+      waDoor = "closed";
+    }
+    if (people.get(current)?.channel === "whatsapp") waStatus();
+    if (waDoor !== "open") await sleep(1500);
+  }
+}
+
+function waStatus() {
+  const status = $("#status");
+  status.textContent = waDoor === "closed"
+    ? "WhatsApp Business · the bot's WhatsApp door is not running in this sandbox"
+    : "WhatsApp Business · sandbox";
+  status.classList.toggle("offline", waDoor === "closed");
 }
 
 // One long poll per WhatsApp person (the simulator's chat API is per number).
