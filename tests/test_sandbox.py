@@ -457,3 +457,24 @@ def test_the_sandbox_events_name_budi_by_his_telegram_id_and_his_whatsapp_number
     specs = load_events_file(copy)
     assert specs and all(
         (f"telegram:{ORGANISER.id}", f"whatsapp:{WA_ORGANISER.number}") in spec.organisers for spec in specs)
+
+
+@pytest.mark.skipif(not handlers_ready(), reason=NO_HANDLERS)
+async def test_the_sandbox_hands_the_service_its_whatsapp_secrets_and_never_logs_them(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from bot.sandbox import runner
+
+    secrets = WhatsAppSecrets("EAAKsandboxKnownAccessToken0123456789", "known-app-secret-0123456789abcdef",
+                              "known-verify-token-0123456789")
+    monkeypatch.setattr(runner.WhatsAppSecrets, "fresh", classmethod(lambda cls: secrets))
+    caplog.set_level("DEBUG")
+    async with running_sandbox() as url, aiohttp.ClientSession() as http:
+        async with http.get(f"{url}whatsapp/sandbox/webhook") as response:
+            hooked = (await response.json())["url"]
+        async with http.get(f"{url}whatsapp/sandbox/users") as response:
+            numbers = [u["number"] for u in (await response.json())["users"]]
+    assert numbers == [WA_BUYER.number, WA_ORGANISER.number]
+    assert hooked is None or (hooked.startswith("http://127.0.0.1:") and hooked.endswith("/whatsapp/webhook"))
+    assert "WhatsApp" in caplog.text  # connected, or why not
+    for secret in (secrets.access_token, secrets.app_secret, secrets.verify_token):
+        assert secret not in caplog.text
