@@ -257,7 +257,7 @@ async def test_a_whatsapp_chat_looks_and_acts_like_whatsapp(browser: Browser, vi
                 media_id = (await response.json())["id"]
             to = {"messaging_product": "whatsapp", "to": number[1:]}
             for message in (
-                {"type": "text", "text": {"body": "Halo *Dewi*! _Selamat datang_ di <b>Karcis</b> ~lama~"}},
+                {"type": "text", "text": {"body": "Halo *Dewi*! _Selamat datang_ di <b>Karcis</b> ~lama~ `KRC-TEST1`"}},
                 {"type": "interactive", "interactive": {
                     "type": "list", "body": {"text": "Pilih acara:"}, "action": {"button": "Acara", "sections": [
                         {"title": "Desember", "rows": [
@@ -282,6 +282,7 @@ async def test_a_whatsapp_chat_looks_and_acts_like_whatsapp(browser: Browser, vi
         await expect(text.locator("strong")).to_have_text("Dewi")
         await expect(text.locator("em")).to_have_text("Selamat datang")
         await expect(text.locator("s")).to_have_text("lama")
+        await expect(text.locator("code")).to_have_text("KRC-TEST1")
         await expect(text).to_contain_text("<b>Karcis</b>")  # the bot's HTML is text, never markup
         assert await text.locator("b").count() == 0
         link = log.locator("a.wa-cta")
@@ -345,10 +346,10 @@ async def wa_choose(page: Page, button: str, row: str) -> None:
     await page.locator("#wa-sheet[open] .wa-row", has_text=row).first.click()
 
 
-async def test_bought_on_whatsapp_checked_in_on_telegram(browser: Browser, tmp_path: Path) -> None:
+async def test_bought_on_whatsapp_checked_in_on_telegram_and_the_other_way(browser: Browser, tmp_path: Path) -> None:
     from playwright.async_api import expect
 
-    from bot.sandbox.runner import WA_BUYER
+    from bot.sandbox.runner import WA_BUYER, WA_ORGANISER
 
     async with running_sandbox() as url:
         context = await browser.new_context(viewport=PHONE, device_scale_factor=1)
@@ -399,5 +400,38 @@ async def test_bought_on_whatsapp_checked_in_on_telegram(browser: Browser, tmp_p
         await see(bot_said(page, "✅"))
         await shot(page, "wa-13-budi-checks-in-on-telegram")
         await expect(bot_said(page, "✅").last).to_contain_text("Dewi Lestari")
+
+        # The other way: Sinta buys on Telegram, Budi checks her ticket in on WhatsApp with a photo of its QR.
+        await be(page, BUYER.id)
+        await send(page, "/start")
+        await tap(page, "Jazz Senja")
+        tier = chat(page).locator(".message.in").last.locator(".row", has_text="Early Bird")
+        await tier.locator(".button").nth(2).click()
+        await see(chat(page).locator(".button", has_text="Early Bird · 1"))
+        await tap(page, "Continue")
+        for answer, then in (("Sinta Maharani", "Step 2 of 3"), ("sinta@example.com", "Step 3 of 3"),
+                             ("0812 3456 7890", "sinta@example.com")):
+            await send(page, answer)
+            await see(bot_said(page, then))
+        await tap(page, "Confirm")
+        async with context.expect_page() as opened:
+            await tap(page, "Pay")
+        payment = await opened.value
+        await payment.wait_for_load_state()
+        await payment.locator("button.pay").click()
+        await see(payment.locator(".result.paid"))
+        await payment.close()
+        sinta_qr = chat(page).locator(".message.in img.photo")
+        await see(sinta_qr)
+        qr = await page.request.get(urljoin(url, await sinta_qr.last.get_attribute("src") or ""))
+        assert qr.ok
+        ticket.write_bytes(await qr.body())
+
+        await page.click(f'.person[data-person="wa:{WA_ORGANISER.number}"]')
+        await page.set_input_files("#photo", str(ticket))
+        checked = chat(page).locator(".wa-message.in", has_text="✅")
+        await see(checked)
+        await expect(checked.last).to_contain_text("Sinta Maharani")
+        await shot(page, "wa-14-budi-checks-in-on-whatsapp")
         assert not problems, problems
         await context.close()

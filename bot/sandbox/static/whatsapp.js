@@ -224,8 +224,10 @@ async function waSendPhoto(state, file) {
 
 // ------------------------------------------------------------------------------------------- formatting
 
-// WhatsApp's markup: *bold*, _italic_, ~strike~, ```mono``` (a marker pair inside one line), and http(s) links.
-const WA_MARKUP = /```([^`]+)```|\*([^*\n]+)\*|_([^_\n]+)_|~([^~\n]+)~|(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]])/g;
+// WhatsApp's markup: *bold*, _italic_, ~strike~, ```monospace```, `inline code` (a marker pair inside one line),
+// and http(s) links.
+const WA_MARKUP =
+  /```([^`]+)```|`([^`\n]+)`|\*([^*\n]+)\*|_([^_\n]+)_|~([^~\n]+)~|(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]])/g;
 
 function waText(className, text) {
   const node = el("div", className);
@@ -237,7 +239,8 @@ function waFormat(parent, text) {
   let last = 0;
   for (const match of text.matchAll(WA_MARKUP)) {
     if (match.index > last) parent.append(document.createTextNode(text.slice(last, match.index)));
-    const [, mono, bold, italic, strike, url] = match;
+    const [, block, inline, bold, italic, strike, url] = match;
+    const mono = block || inline;
     if (url) {
       const link = el("a", "", url);
       link.href = url;
