@@ -168,6 +168,7 @@ async def run(args: argparse.Namespace, store: StoreInfo) -> Result:
     telegram = TelegramSimulator()
     telegram.add_user(ORGANISER_ID, "Rani", language_code="en", started=True)
     uids = [FIRST_BUYER_ID + i for i in range(6 + args.sweep_due)]
+    accounts = [f"telegram:{uid}" for uid in uids]
     for uid in uids:
         telegram.add_user(uid, f"Pembeli {uid - FIRST_BUYER_ID}", language_code="id", started=True)
     mail = Mailboxes(telegram)
@@ -192,11 +193,11 @@ async def run(args: argparse.Namespace, store: StoreInfo) -> Result:
             await lane.say(ORGANISER_ID, "/help", "warm")  # the organiser is known to this process
 
             # ---- reserve alone
-            await actions.measure("reserve, 1 tier", services.orders.reserve(uids[0], EVENT, {"GA": 1}, buyer(0)))
+            await actions.measure("reserve, 1 tier", services.orders.reserve(accounts[0], EVENT, {"GA": 1}, buyer(0)))
             await actions.measure("reserve, 2 tiers",
-                                  services.orders.reserve(uids[1], EVENT, {"GA": 1, "VIP": 1}, buyer(1)))
-            await services.orders.reserve(uids[3], EVENT, {"LAST": 1}, buyer(3))  # the last seat
-            for late in uids[4:6]:  # the first learns it from its hold; the next is what a sell-out costs
+                                  services.orders.reserve(accounts[1], EVENT, {"GA": 1, "VIP": 1}, buyer(1)))
+            await services.orders.reserve(accounts[3], EVENT, {"LAST": 1}, buyer(3))  # the last seat
+            for late in accounts[4:6]:  # the first learns it from its hold; the next is what a sell-out costs
                 try:
                     await actions.measure("reserve, sold out", services.orders.reserve(late, EVENT, {"LAST": 1},
                                                                                       buyer(4)))
@@ -228,10 +229,10 @@ async def run(args: argparse.Namespace, store: StoreInfo) -> Result:
             assert paid_link is not None
             if not any(b.get("url", "").startswith(PAY_HOST) for b in paid_link.buttons()):
                 raise RuntimeError(f"no payment link after confirm:\n{telegram.transcript(uid)}")
-            order = (await services.orders.pending_for_user(uid))[0]
+            order = (await services.orders.pending_for_user(accounts[2]))[0]
 
             # ---- a second order of the same buyer, its link not made yet: Pay from /orders
-            await services.orders.reserve(uid, EVENT, {"VIP": 1}, buyer(2))
+            await services.orders.reserve(accounts[2], EVENT, {"VIP": 1}, buyer(2))
             orders_list = await actions.measure("chat: /orders", lane.say(uid, "/orders", "orders"))
             assert orders_list is not None
             await actions.measure("chat: pay button", lane.press(uid, orders_list, PAY, "pay"))
@@ -256,7 +257,7 @@ async def run(args: argparse.Namespace, store: StoreInfo) -> Result:
             # ---- the expiry sweep: exactly `sweep_due` due orders, one seat of one tier each
             for earlier in await services.store.orders.due_for_expiry(services.clock() + timedelta(hours=1), 1000):
                 await services.orders.cancel(earlier.id, earlier.user_id)
-            for i, sweeper in enumerate(uids[6:]):
+            for i, sweeper in enumerate(accounts[6:]):
                 await services.orders.reserve(sweeper, EVENT, {"GA": 1}, buyer(10 + i))
             sweep_name = f"expiry sweep, {args.sweep_due} due"
             report = await actions.measure(sweep_name, services.orders.expire_due(

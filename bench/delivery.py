@@ -39,6 +39,7 @@ from bench.common import (
 )
 from bench.telegram_inproc import in_process_bot
 from bench.webhook import EVENT, PRICE, SERVER_KEY, TIER, seed_pending_orders, serve, settled_notification
+from bot.accounts import telegram_id
 from bot.midtrans import MidtransGateway
 from bot.sandbox.telegram_api import TelegramSimulator
 from bot.tickets import deep_link, new_code
@@ -118,7 +119,8 @@ async def run(args: argparse.Namespace, store: StoreInfo) -> Result:
             first += count
         for orders in batches.values():
             for order in orders:
-                telegram.add_user(order.user_id, f"Pembeli {order.user_id}", language_code="en", started=True)
+                chat = telegram_id(order.user_id)
+                telegram.add_user(chat, f"Pembeli {chat}", language_code="en", started=True)
         bodies = {o.id: settled_notification(midtrans, o) for orders in batches.values() for o in orders}
 
         app = create_app(services, services.payments, services.delivery)
@@ -145,7 +147,7 @@ async def run(args: argparse.Namespace, store: StoreInfo) -> Result:
 
                 async def settle(order: OrderDoc) -> tuple[float, float]:
                     done: asyncio.Future[float] = loop.create_future()
-                    waiting[order.user_id] = (order.seats, done)
+                    waiting[telegram_id(order.user_id)] = (order.seats, done)
                     began = now_perf()
                     async with session.post(base + PATH, data=bodies[order.id],
                                             headers={"Content-Type": "application/json"}) as response:

@@ -57,7 +57,8 @@ async def _seed(store: Store, pending: int, due: int, now: datetime) -> None:
     tier = tier_key(EVENT, TIER)
     await store.db["inventory"].update_one({"_id": tier}, {"$inc": {"available": -pending, "pending": pending}})
     template = OrderDoc(
-        id="x", user_id=0, event_id=EVENT, lines=[OrderLine(tier=TIER, name=f"Tier {TIER}", price=150_000, qty=1)],
+        id="x", user_id="telegram:1", event_id=EVENT,
+        lines=[OrderLine(tier=TIER, name=f"Tier {TIER}", price=150_000, qty=1)],
         seats=1, total=150_000, buyer=buyer(0), status=OrderStatus.PENDING, created_at=now, expires_at=now,
         updated_at=now,
     ).to_mongo()
@@ -72,14 +73,14 @@ async def _seed(store: Store, pending: int, due: int, now: datetime) -> None:
     for i in range(pending):
         doc = copy.copy(template)
         doc["_id"] = f"KRC-{month}-" + "".join(rng.choices(ALPHABET, k=10))
-        doc["user_id"] = FIRST_BUYER_ID + i
+        doc["user_id"] = f"telegram:{FIRST_BUYER_ID + i}"
         created = now - timedelta(minutes=31) if i in due_at else now - timedelta(minutes=10)
         doc["created_at"] = doc["updated_at"] = created
         doc["expires_at"] = created + timedelta(minutes=30)
         doc["history"] = []
         orders.append(doc)
         user = copy.copy(user_template)
-        user["_id"] = FIRST_BUYER_ID + i
+        user["_id"] = f"telegram:{FIRST_BUYER_ID + i}"
         # the reservation's claim as `claim_reservation_slot` records it (`ReservationClaim{at, claim}`)
         user["recent_reservations"] = [ReservationClaim(at=created, claim=f"{i:016x}").model_dump()]
         users.append(user)

@@ -39,9 +39,9 @@ async def run(args: argparse.Namespace, store: StoreInfo) -> Result:
     services = services_for(store.store)
     await add_event(services, EVENT, [TierDef(TIER, 150_000, args.seats, max_per_order=4)])
     outcomes: Counter[str] = Counter()
-    buyers = [(FIRST_BUYER_ID + i, buyer(i)) for i in range(args.buyers)]
+    buyers = [(f"telegram:{FIRST_BUYER_ID + i}", buyer(i)) for i in range(args.buyers)]
 
-    async def attempt(user_id: int, who: object) -> None:
+    async def attempt(user_id: str, who: object) -> None:
         try:
             await services.orders.reserve(user_id, EVENT, {TIER: 1}, who)  # type: ignore[arg-type]
         except ReservationRefused as refusal:

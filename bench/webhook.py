@@ -71,7 +71,7 @@ async def seed_pending_orders(services: Any, store: StoreInfo, count: int, *, pr
                                          {"$inc": {"available": -count * line.qty, "pending": count * line.qty}})
     now = datetime.now(UTC).replace(microsecond=0)
     orders = [OrderDoc(
-        id=f"KRC-{prefix}-{i:07d}", user_id=first_user + i, event_id=event, lines=lines, seats=seats,
+        id=f"KRC-{prefix}-{i:07d}", user_id=f"telegram:{first_user + i}", event_id=event, lines=lines, seats=seats,
         total=sum(line.amount for line in lines), buyer=buyer(i), status=OrderStatus.PENDING, created_at=now,
         expires_at=now + timedelta(minutes=30), updated_at=now,
     ) for i in range(count)]

@@ -210,6 +210,11 @@ class Catalog:
     async def events(self) -> list[EventDoc]:
         return list((await self._definitions()).events)
 
+    async def event(self, event_id: str) -> EventDoc | None:
+        """One event's document from the cache (no query): what a door shows beside an order or a ticket."""
+        listing = (await self._definitions()).listings.get(event_id)
+        return listing.event if listing else None
+
     async def on_sale(self) -> list[EventDoc]:
         now = self._clock()
         return [e for e in (await self._definitions()).events if sales_open(e, now)]

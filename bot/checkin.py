@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.access import AccessService
 from bot.accounts import AccountId
 from bot.catalog import Catalog
-from bot.clock import Clock, utcnow
+from bot.clock import Clock, as_utc, utcnow
 from bot.tickets import normalize_code
 from storage.documents import EventDoc, TicketDoc, TicketStatus
 from storage.store import Store
@@ -110,3 +110,15 @@ class CheckInService:
         if current is not None and current.status == TicketStatus.VOID:
             return CheckInResult(CheckInStatus.VOID, current, event)
         return CheckInResult(CheckInStatus.ALREADY_CHECKED_IN, current, event)
+
+    # ---- scan mode: a staff member's photos are QR codes to check in, for a while ----------------------------
+
+    async def start_scanning(self, staff_id: int, *, window: timedelta) -> None:
+        """Treat the staff member's photos as QR scans for `window` from now (each scan extends it)."""
+        now = self._clock()
+        await self._store.drafts.set_scan_until(staff_id, now + window, at=now)
+
+    async def scanning(self, staff_id: int) -> bool:
+        """Whether the staff member is in scan mode now."""
+        doc = await self._store.drafts.get(staff_id)
+        return doc is not None and doc.scan_until is not None and as_utc(doc.scan_until) > self._clock()

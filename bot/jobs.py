@@ -124,6 +124,7 @@ class DomainJobs:
         self._stop_grace = stop_grace
         self._scheduler: AsyncIOScheduler | None = None
         self._running: set[asyncio.Task[None]] = set()
+        self._stopping = False
 
     @property
     def running(self) -> bool:
@@ -159,8 +160,10 @@ class DomainJobs:
         try:
             await spec.run(self._services)
         except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+            # ours, at shutdown: ended here, so APScheduler does not report it as a job that raised
             log.info("job %s cancelled at shutdown; its next run (after a restart) picks up", spec.name)
-            raise
         except Exception:  # noqa: BLE001 - a job never takes the process down; the next run retries
             log.exception(spec.failed)
         finally:
@@ -176,9 +179,11 @@ class DomainJobs:
         running = set(self._running)
         if running:
             _, late = await asyncio.wait(running, timeout=self._stop_grace)
+            self._stopping = True
             for task in late:
                 task.cancel()
             if late:
                 await asyncio.gather(*late, return_exceptions=True)
         scheduler.shutdown(wait=False)
+        self._stopping = False
         log.info("jobs stopped")

@@ -9,6 +9,7 @@ from bot.access import AccessService
 from bot.accounts import AccountService
 from bot.catalog import Catalog
 from bot.checkin import CheckInService
+from bot.checkout import CheckoutService
 from bot.clock import Clock, utcnow
 from bot.config import Settings
 from bot.delivery_router import ChannelRouter
@@ -18,6 +19,7 @@ from bot.midtrans import MidtransGateway
 from bot.notifications import DeliveryService, Notice, Notifier
 from bot.orders import OrderService
 from bot.payments import PaymentService
+from bot.profiles import ProfileService
 from bot.reconcile import ReconcileReport, reconcile
 from bot.refunds import RefundService
 from bot.stats import StatsService
@@ -46,6 +48,8 @@ class Services:
     delivery: DeliveryService
     refunds: RefundService
     digests: DigestService  # organisers' sale digests (bot/digest.py)
+    checkout: CheckoutService  # a purchase from cart to reserved order (bot/checkout.py)
+    profiles: ProfileService  # language and display name per person (bot/profiles.py)
     accounts: AccountService  # addresses → accounts (bot/accounts.py)
     access: AccessService  # who may do what (bot/access.py)
     clock: Clock = utcnow  # the time every service above uses; the front doors read it too
@@ -92,6 +96,8 @@ def build_services(
                                  clock=clock),
         refunds=refunds,
         digests=DigestService(store, catalog, clock=clock, interval=timedelta(seconds=settings.sale_digest_seconds)),
+        checkout=CheckoutService(store, catalog, orders, clock=clock),
+        profiles=ProfileService(store),
         accounts=accounts,
         access=access,
         clock=clock,

@@ -1,8 +1,9 @@
 """Buyers: browse events, pick tickets, give contact details, confirm, pay; see orders and tickets.
 
-The conversation lives in callback data (the event and the cart ride in the buttons) and in the user's draft in
-MongoDB (contact details being typed, and which message shows the purchase), never in this process: a restart or a
-second instance continues it.
+The conversation lives in callback data (the event and the cart ride in the buttons) and in the purchase draft the
+checkout service keeps (`services.checkout`, bot/checkout.py: contact details being typed, and which message shows
+the purchase), never in this process: a restart or a second instance continues it. This module only parses and
+renders; every checkout step, refusal and the exactly-once confirm are the service's.
 
 One message carries the purchase: the event card becomes the first prompt (or the offer of last time's details),
 each typed answer edits that prompt into the next step, then the summary, then the payment link. The buyer's typed
@@ -14,7 +15,6 @@ answers are their own messages; the bot sends a new message only when it has non
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -24,11 +24,11 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.accounts import AccountId, telegram_address
 from bot.catalog import EventWithTiers, sales_open
-from bot.contacts import clean_email, clean_name, clean_phone
+from bot.checkout import Awaiting, CheckoutRefusal, CheckoutRefused, ConfirmRefused, Draft, DraftRef, clamp_cart
 from bot.errors import InvalidContact, OrderNotFound, OrderNotPending, RefusalReason, ReservationRefused
 from bot.payments import PaymentLinkUnavailable, ReservationOver
 from bot.services import Services
-from bot.tickets import ALPHABET, format_code
+from bot.tickets import format_code
 from handlers.formatting import paginate, shorten, wib, wib_date
 from handlers.keyboards import args, button, decode_cart, encode_cart, fits, markup, pattern, url_button
 from handlers.messages import Html, has, label, t
@@ -56,7 +56,7 @@ from handlers.views import (
     price,
     summary,
 )
-from storage.documents import ContactStep, DraftDoc, EventDoc, OrderDoc, OrderStatus, PurchaseDraft, TicketStatus
+from storage.documents import EventDoc, OrderDoc, OrderStatus, PurchaseDraft, TicketStatus
 
 # ---- callback prefixes -------------------------------------------------------------------------------------------
 EVENTS = "l"        # l|<page>            the events on sale
@@ -81,23 +81,9 @@ TICKET_LINK = filters.Regex(r"^/start(?:@\w+)?\s+t_")  # handled by the organise
 EVENTS_PER_PAGE = 8
 TICKETS_PER_PAGE = 8
 ORDERS_SHOWN = 10
-NONCE_LENGTH = 8
-NEXT_STEP = {ContactStep.NAME: ContactStep.EMAIL, ContactStep.EMAIL: ContactStep.PHONE, ContactStep.PHONE: None}
-CLEANERS = {ContactStep.NAME: clean_name, ContactStep.EMAIL: clean_email, ContactStep.PHONE: clean_phone}
+ASKED = (Awaiting.NAME, Awaiting.EMAIL, Awaiting.PHONE)  # the steps a typed message answers
 
 
-def new_nonce() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(NONCE_LENGTH))
-
-
-def clamp_cart(listing: EventWithTiers, cart: Mapping[str, int]) -> dict[str, int]:
-    """The cart within what can be bought now: known tiers, at most max-per-order and the seats left."""
-    clamped = {}
-    for tier in listing.tiers:
-        qty = min(cart.get(tier.code, 0), tier.max_per_order, tier.available)
-        if qty > 0:
-            clamped[tier.code] = qty
-    return clamped
 
 
 def with_qty(listing: EventWithTiers, cart: Mapping[str, int], code: str, qty: int) -> dict[str, int]:
@@ -235,41 +221,61 @@ async def on_noop(update: Update, context: Context) -> None:
 # ---- contact details -------------------------------------------------------------------------------------------
 
 
+async def refuse_step(update: Update, context: Context, refusal: CheckoutRefused,
+                      event_id: str = "", cart: Mapping[str, int] | None = None) -> None:
+    """A checkout step the service refused: an alert on the pressed button; the two purchase limits (said before
+    any detail is typed) replace the pressed message with the way forward."""
+    query, lang_ = update.callback_query, lang(update)
+    if refusal.reason in (CheckoutRefusal.TOO_MANY_PENDING, CheckoutRefusal.RATE_LIMITED):
+        await query.answer()
+        retry = [button(label(lang_, "btn.try_again"), CHECKOUT, event_id, encode_cart(cart or {}))]
+        if refusal.reason is CheckoutRefusal.TOO_MANY_PENDING:
+            await show_result(update, context, t(lang_, "refused.too_many_pending", n=refusal.limit or 0),
+                              markup([[button(label(lang_, "btn.my_orders"), ORDERS)], retry]))
+        else:
+            await show_result(update, context, t(lang_, "refused.rate_limited", n=refusal.limit or 0),
+                              markup([retry]))
+        return
+    key = {CheckoutRefusal.UNKNOWN_EVENT: "alert.event_gone", CheckoutRefusal.SALES_CLOSED: "alert.sales_closed",
+           CheckoutRefusal.EMPTY_CART: "alert.cart_empty"}.get(refusal.reason, "alert.draft_gone")
+    await query.answer(label(lang_, key), show_alert=True)
+
+
 async def on_checkout(update: Update, context: Context) -> None:
-    """Keep the chosen tickets in a draft and ask for contact details, offering last time's."""
-    query, lang_, services = update.callback_query, lang(update), services_of(context)
+    """Start the purchase of the chosen tickets and ask for contact details, offering last time's."""
+    query, services = update.callback_query, services_of(context)
     parts = args(query.data)
     cart = decode_cart(parts[1]) if len(parts) == 2 else None
-    listing = await services.catalog.get(parts[0]) if cart is not None else None
-    if listing is None or cart is None:
-        await query.answer(label(lang_, "alert.event_gone"), show_alert=True)
+    if cart is None:
+        await query.answer(label(lang(update), "alert.event_gone"), show_alert=True)
         return
-    if not sales_open(listing.event, services.clock()):
-        await query.answer(label(lang_, "alert.sales_closed"), show_alert=True)
-        return
-    cart = clamp_cart(listing, cart)
-    if not cart:
-        await query.answer(label(lang_, "alert.cart_empty"), show_alert=True)
+    try:
+        draft = await services.checkout.start(account(update, context), parts[0], cart,
+                                              prompt_message_id=query.message.message_id if query.message else None)
+    except CheckoutRefused as refusal:
+        await refuse_step(update, context, refusal, parts[0], cart)
         return
     await query.answer()
-    uid = account(update, context)
-    user = await services.store.users.get(uid)
-    last = user.last_buyer if user else None
-    draft = PurchaseDraft(nonce=new_nonce(), event_id=listing.event.id, cart=cart,
-                          awaiting=None if last else ContactStep.NAME,
-                          prompt_message_id=query.message.message_id if query.message else None)
-    await services.store.drafts.start_purchase(uid, draft, at=services.clock())
-    if last is None:
-        await ask(update, context, draft)
-        return
-    keyboard = markup([[button(label(lang_, "btn.use_last"), USE_LAST, draft.nonce)],
-                       [button(label(lang_, "btn.new_details"), NEW_DETAILS, draft.nonce)],
-                       draft_buttons(lang_, draft.nonce)])
-    await show_step(update, context, draft,
-                    t(lang_, "contact.use_last", name=last.name, email=last.email, phone=last.phone), keyboard)
+    await show_draft(update, context, draft)
 
 
-async def show_step(update: Update, context: Context, draft: PurchaseDraft, text: Html,
+async def show_draft(update: Update, context: Context, draft: Draft, problem: Html | None = None) -> None:
+    """The step the purchase awaits: last time's details offered, a contact detail asked, or the summary."""
+    lang_ = lang(update)
+    if draft.awaiting is Awaiting.CONFIRM:
+        await send_summary(update, context, draft)
+    elif draft.awaiting is Awaiting.CHOICE and draft.last is not None:
+        last = draft.last
+        keyboard = markup([[button(label(lang_, "btn.use_last"), USE_LAST, draft.nonce)],
+                           [button(label(lang_, "btn.new_details"), NEW_DETAILS, draft.nonce)],
+                           draft_buttons(lang_, draft.nonce)])
+        await show_step(update, context, draft,
+                        t(lang_, "contact.use_last", name=last.name, email=last.email, phone=last.phone), keyboard)
+    else:
+        await ask(update, context, draft, problem)
+
+
+async def show_step(update: Update, context: Context, draft: Draft, text: Html,
                     keyboard: InlineKeyboardMarkup | None) -> None:
     """Show the purchase's next step in its one message, edited in place: the pressed message (a button), or the
     draft's prompt message (a typed answer). A new message is sent, and its id kept in the draft, only when there
@@ -296,10 +302,8 @@ async def show_step(update: Update, context: Context, draft: PurchaseDraft, text
     await remember_prompt(update, context, draft, sent.message_id)
 
 
-async def remember_prompt(update: Update, context: Context, draft: PurchaseDraft, message_id: int) -> None:
-    services = services_of(context)
-    await services.store.drafts.update_purchase(account(update, context), draft.nonce,
-                                                {"prompt_message_id": message_id}, at=services.clock())
+async def remember_prompt(update: Update, context: Context, draft: Draft, message_id: int) -> None:
+    await services_of(context).checkout.remember_prompt(account(update, context), draft.nonce, message_id)
 
 
 async def show_result(update: Update, context: Context, text: Html,
@@ -320,75 +324,55 @@ async def show_result(update: Update, context: Context, text: Html,
     await reply(update, context, text, keyboard)
 
 
-async def ask(update: Update, context: Context, draft: PurchaseDraft, problem: Html | None = None) -> None:
+async def ask(update: Update, context: Context, draft: Draft, problem: Html | None = None) -> None:
     """Ask for the contact detail the draft is waiting for (after saying what was wrong, if anything)."""
     lang_ = lang(update)
-    step = draft.awaiting or ContactStep.NAME
-    text = t(lang_, f"contact.ask.{step.value}")
+    step = draft.awaiting.value if draft.awaiting in ASKED else Awaiting.NAME.value
+    text = t(lang_, f"contact.ask.{step}")
     await show_step(update, context, draft, Html(f"{problem}\n\n{text}") if problem else text,
                     markup([draft_buttons(lang_, draft.nonce)]))
 
 
-async def current_draft(services: Services, uid: AccountId, nonce: str) -> PurchaseDraft | None:
-    doc: DraftDoc | None = await services.store.drafts.get(uid)
-    return doc.purchase if doc and doc.purchase and doc.purchase.nonce == nonce else None
-
-
 async def on_use_last(update: Update, context: Context) -> None:
     """Fill the draft with last time's contact details and show the summary."""
-    query, lang_, services = update.callback_query, lang(update), services_of(context)
-    nonce, uid = (args(query.data) or [""])[0], account(update, context)
-    user = await services.store.users.get(uid)
-    last = user.last_buyer if user else None
-    draft = None
-    if last is not None:
-        draft = await services.store.drafts.update_purchase(
-            uid, nonce, {"name": last.name, "email": last.email, "phone": last.phone, "awaiting": None},
-            at=services.clock())
-    if draft is None:
-        await query.answer(label(lang_, "alert.draft_gone"), show_alert=True)
+    query, services = update.callback_query, services_of(context)
+    try:
+        draft = await services.checkout.use_last_details(account(update, context), (args(query.data) or [""])[0])
+    except CheckoutRefused as refusal:
+        await refuse_step(update, context, refusal)
         return
     await query.answer()
-    await send_summary(update, context, draft)
+    await show_draft(update, context, draft)
 
 
 async def on_new_details(update: Update, context: Context) -> None:
     """Start typing the contact details: ask for the name."""
-    query, lang_, services = update.callback_query, lang(update), services_of(context)
-    draft = await services.store.drafts.update_purchase(
-        account(update, context), (args(query.data) or [""])[0],
-        {"name": None, "email": None, "phone": None, "awaiting": ContactStep.NAME.value}, at=services.clock())
-    if draft is None:
-        await query.answer(label(lang_, "alert.draft_gone"), show_alert=True)
+    query, services = update.callback_query, services_of(context)
+    try:
+        draft = await services.checkout.new_details(account(update, context), (args(query.data) or [""])[0])
+    except CheckoutRefused as refusal:
+        await refuse_step(update, context, refusal)
         return
     await query.answer()
-    await ask(update, context, draft)
+    await show_draft(update, context, draft)
 
 
 async def on_text(update: Update, context: Context) -> None:
     """Take the contact detail the draft waits for; ask for the next one, or show the summary."""
     services, lang_, uid = services_of(context), lang(update), account(update, context)
-    doc = await services.store.drafts.get(uid)
-    draft = doc.purchase if doc else None
-    if draft is None or draft.awaiting is None:
+    draft = await services.checkout.current(uid)
+    if draft is None or draft.awaiting not in ASKED:
         await reply(update, context, t(lang_, "hint.start"))
         return
-    step = draft.awaiting
     try:
-        value = CLEANERS[step](update.effective_message.text or "")
+        updated = await services.checkout.give(uid, draft.nonce, update.effective_message.text or "")
     except InvalidContact as exc:
         await ask(update, context, draft, problem=contact_problem(lang_, exc))
         return
-    following = NEXT_STEP[step]
-    updated = await services.store.drafts.update_purchase(
-        uid, draft.nonce, {step.value: value, "awaiting": following.value if following else None},
-        at=services.clock(), awaiting=step)
-    if updated is None:
+    except CheckoutRefused:  # moved on meanwhile (another answer, a button)
         await reply(update, context, t(lang_, "hint.start"))
-    elif following is not None:
-        await ask(update, context, updated)
-    else:
-        await send_summary(update, context, updated)
+        return
+    await show_draft(update, context, updated)
 
 
 def contact_problem(lang_: str, exc: InvalidContact) -> Html:
@@ -396,25 +380,23 @@ def contact_problem(lang_: str, exc: InvalidContact) -> Html:
     return t(lang_, key if has(key) else f"contact.error.{exc.field.value}.invalid")
 
 
-async def send_summary(update: Update, context: Context, draft: PurchaseDraft) -> None:
+async def send_summary(update: Update, context: Context, draft: Draft) -> None:
     """Tickets, total and contact details, with Confirm / Change details / Cancel."""
-    services, lang_ = services_of(context), lang(update)
-    listing = await services.catalog.definitions(draft.event_id)  # names and prices: no stock shown here
-    if listing is None or not draft.name or not draft.email or not draft.phone:
+    lang_ = lang(update)
+    if not draft.name or not draft.email or not draft.phone:
         await reply(update, context, t(lang_, "event.gone"))
         return
-    lines = cart_lines(listing.tiers, draft.cart)
     keyboard = markup([[button(label(lang_, "btn.confirm"), CONFIRM, draft.nonce)],
                        [button(label(lang_, "btn.change_details"), NEW_DETAILS, draft.nonce)],
                        draft_buttons(lang_, draft.nonce)])
-    await show_step(update, context, draft, summary(lang_, listing.event, lines, draft.name, draft.email,
+    await show_step(update, context, draft, summary(lang_, draft.event, draft.lines, draft.name, draft.email,
                                                     draft.phone), keyboard)
 
 
 async def on_drop(update: Update, context: Context) -> None:
     """Abandon the purchase draft; nothing was held."""
     query, lang_, services = update.callback_query, lang(update), services_of(context)
-    await services.store.drafts.drop_purchase(account(update, context), (args(query.data) or [""])[0])
+    await services.checkout.abandon(account(update, context), (args(query.data) or [""])[0])
     await query.answer()
     await edit(query, t(lang_, "purchase.dropped"), markup([[button(label(lang_, "btn.events"), EVENTS, "0")]]))
 
@@ -425,23 +407,17 @@ async def on_drop(update: Update, context: Context) -> None:
 async def on_confirm(update: Update, context: Context) -> None:
     """Reserve the confirmed draft's seats; then the payment link, or the tickets at once when free."""
     query, lang_, services = update.callback_query, lang(update), services_of(context)
-    uid = account(update, context)
-    draft = await services.store.drafts.take_purchase(uid, (args(query.data) or [""])[0])
-    buyer = draft.buyer if draft else None
-    if draft is None or buyer is None:
-        await query.answer(label(lang_, "alert.draft_gone"), show_alert=True)
+    try:
+        order = await services.checkout.confirm(account(update, context), (args(query.data) or [""])[0],
+                                                  address=telegram_address(user_id(update)))
+    except CheckoutRefused as refusal:  # the other tap of a double tap, or a stale summary
+        await refuse_step(update, context, refusal)
+        return
+    except ConfirmRefused as refusal:  # nothing held; the draft is back
+        await query.answer()
+        await show_result(update, context, *await refusal_message(services, lang_, refusal, refusal.draft))
         return
     await query.answer()
-    try:
-        order = await services.orders.reserve(uid, draft.event_id, draft.cart, buyer,
-                                              address=telegram_address(user_id(update)))
-    except ReservationRefused as refusal:
-        await services.store.drafts.restore_purchase(uid, draft, at=services.clock())
-        await show_result(update, context, *await refusal_message(services, lang_, refusal, draft))
-        return
-    except Exception:
-        await services.store.drafts.restore_purchase(uid, draft, at=services.clock())  # nothing was held: retry
-        raise
     # the summary becomes the payment link (its Confirm stays pressable until a reservation is made)
     if order.status == OrderStatus.PAID:
         await show_result(update, context, t(lang_, "free.confirmed", order=order.id,
@@ -452,7 +428,7 @@ async def on_confirm(update: Update, context: Context) -> None:
 
 
 async def refusal_message(services: Services, lang_: str, refusal: ReservationRefused,
-                          draft: PurchaseDraft) -> tuple[Html, InlineKeyboardMarkup | None]:
+                          draft: DraftRef | PurchaseDraft) -> tuple[Html, InlineKeyboardMarkup | None]:
     """A clear message for every reason a reservation is refused, with the way forward as buttons."""
     listing = await services.catalog.definitions(draft.event_id)
     tier = listing.tier(refusal.tier) if listing and refusal.tier else None
@@ -533,7 +509,7 @@ async def on_cancel(update: Update, context: Context) -> None:
     except OrderNotPending:
         await query.answer()
         current = await services.orders.get_for_user(order_id, uid)
-        await edit(query, order_status(lang_, current, await services.store.events.get(current.event_id)))
+        await edit(query, order_status(lang_, current, await services.catalog.event(current.event_id)))
         return
     await query.answer(label(lang_, "alert.cancelled"))
     await edit(query, t(lang_, "order.cancelled", order=order.id, lines=lines_text(lang_, order.lines)),
@@ -552,7 +528,7 @@ async def order_view(services: Services, lang_: str, order_id: str,
         order = await services.orders.get_for_user(order_id, uid)
     except OrderNotFound:
         return t(lang_, "order.not_found"), None
-    event = await services.store.events.get(order.event_id)
+    event = await services.catalog.event(order.event_id)
     text = order_status(lang_, order, event)
     rows: list[list[InlineKeyboardButton]] = []
     if order.status == OrderStatus.PENDING:
@@ -655,13 +631,13 @@ async def on_tickets_page(update: Update, context: Context) -> None:
 async def on_qr(update: Update, context: Context) -> None:
     """Re-send one of the user's tickets as a QR photo."""
     query, lang_, services = update.callback_query, lang(update), services_of(context)
-    ticket = await services.store.tickets.get((args(query.data) or [""])[0])
+    ticket = await services.tickets.get((args(query.data) or [""])[0])
     if ticket is None or ticket.user_id != account(update, context):
         await query.answer(label(lang_, "alert.not_your_ticket"), show_alert=True)
         return
     await query.answer()
     await send_ticket(context.bot, query.message.chat.id if query.message else user_id(update), ticket,
-                      await services.store.events.get(ticket.event_id), lang_, links=services.links)
+                      await services.catalog.event(ticket.event_id), lang_, links=services.links)
 
 
 async def help_command(update: Update, context: Context) -> None:

@@ -54,6 +54,16 @@ def retry_seconds(exc: RetryAfter) -> float:
     return delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
 
 
+def delivered(notice: Notice, part: str) -> bool:
+    """Whether the part was sent, also when an old process recorded it by Telegram id (`user:123` for
+    `user:telegram:123`; storage/migrate.py rewrites those it finds at start)."""
+    if part in notice.delivered:
+        return True
+    kind, _, who = part.partition(":")
+    old = telegram_id(who) if who else None
+    return old is not None and f"{kind}:{old}" in notice.delivered
+
+
 class TelegramNotifier:
     """Implements `bot.notifications.Notifier` over a PTB `Bot`."""
 
@@ -97,8 +107,7 @@ class TelegramNotifier:
             raise Undeliverable(exc.message) from exc
 
     async def _lang(self, uid: AccountId) -> str:
-        user = await self._services.store.users.get(uid)
-        return lang_of(user.language if user else None)
+        return lang_of(await self._services.profiles.language(uid))
 
     def _chat(self, who: AccountId) -> int:
         """The Telegram chat of an account; Undeliverable if it has no Telegram address."""
@@ -114,7 +123,7 @@ class TelegramNotifier:
 
     async def _once(self, notice: Notice, part: str, make: Callable[[], Awaitable[object]]) -> None:
         """Send one part of a notice unless an earlier attempt already did; record it when sent."""
-        if part in notice.delivered:
+        if delivered(notice, part):
             return
         await self._call(make)
         await notice.sent(part)
@@ -184,7 +193,7 @@ class TelegramNotifier:
         marked sent only after every organiser's digest has it); the digest job sends it. An organiser told by
         a per-sale message before digests (`user:<id>` delivered) is not told again."""
         for uid in sorted(set(self._services.access.organisers(notice.event) if notice.event else [])):
-            if f"digest:{uid}" in notice.delivered or f"user:{uid}" in notice.delivered:
+            if delivered(notice, f"digest:{uid}") or delivered(notice, f"user:{uid}"):
                 continue
             await self._services.digests.add_sale(uid, notice.order)
             await notice.sent(f"digest:{uid}")

@@ -17,7 +17,6 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.accounts import telegram_id
 from bot.checkin import CheckInStatus
-from bot.clock import as_utc
 from bot.tickets import PAYLOAD_PREFIX, normalize_code
 from handlers.commands import set_user_commands
 from handlers.formatting import paginate
@@ -64,8 +63,8 @@ async def answer_checkin(update: Update, context: Context, code_or_link: str, re
     result = await services.checkin.check_in(code_or_link, account(update, context), read=read)
     by_name = None
     if result.status == CheckInStatus.ALREADY_CHECKED_IN and result.checked_in_by is not None:
-        staff = await services.store.users.get(result.checked_in_by)
-        by_name = staff.name if staff and staff.name else str(telegram_id(result.checked_in_by) or "") or None
+        by_name = (await services.profiles.name(result.checked_in_by)
+                   or str(telegram_id(result.checked_in_by) or "") or None)
     await reply(update, context, checkin_answer(lang(update), result, by_name))
 
 
@@ -103,8 +102,7 @@ async def scan_command(update: Update, context: Context) -> None:
     if not await is_staff(services, uid):
         await refuse(update, context)
         return
-    now = services.clock()
-    await services.store.drafts.set_scan_until(uid, now + SCAN_WINDOW, at=now)
+    await services.checkin.start_scanning(uid, window=SCAN_WINDOW)
     await reply(update, context, t(lang(update), "scan.ready"))
 
 
@@ -115,16 +113,13 @@ async def on_photo(update: Update, context: Context) -> None:
     if not await is_staff(services, uid):
         await reply(update, context, t(lang_, "photo.not_expected"))
         return
-    now = services.clock()
-    doc = await services.store.drafts.get(uid)
-    scanning = doc is not None and doc.scan_until is not None and as_utc(doc.scan_until) > now
-    if not (scanning or SCAN_CAPTION.check_update(update)):
+    if not (await services.checkin.scanning(uid) or SCAN_CAPTION.check_update(update)):
         await reply(update, context, t(lang_, "scan.first"))
         return
     file_id = message.photo[-1].file_id if message.photo else message.document.file_id
     data = await (await context.bot.get_file(file_id)).download_as_bytearray()
     texts = await asyncio.to_thread(decode_qr, bytes(data))
-    await services.store.drafts.set_scan_until(uid, now + SCAN_WINDOW, at=now)
+    await services.checkin.start_scanning(uid, window=SCAN_WINDOW)  # each scan extends scan mode
     if not texts:
         await reply(update, context, t(lang_, "scan.no_code"))
         return

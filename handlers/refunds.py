@@ -272,7 +272,7 @@ async def show_screen(update: Update, context: Context, order_id: str, choice: C
     order = view.order
     if choice is None or choice.picked(len(view.tickets)) is None:
         choice = Choice(order.id, WHOLE if not view.tickets else NOTHING, NO_REASON)
-    event = await services.store.events.get(order.event_id)
+    event = await services.catalog.event(order.event_id)
     text, keyboard = screen_text(lang_, view, event, choice), screen_keyboard(lang_, view, choice)
     if in_place and query is not None:
         await edit(query, text, keyboard)
@@ -338,7 +338,7 @@ async def on_confirm(update: Update, context: Context) -> None:
         asked = []
     elif not asked:  # nothing of this choice can be refunded any more (voided meanwhile): the order as it is now
         await query.answer(label(lang_, "alert.refund_gone_tickets"), show_alert=True)
-        event = await services.store.events.get(view.order.event_id)
+        event = await services.catalog.event(view.order.event_id)
         fresh = Choice(view.order.id, NOTHING, choice.reason)
         await edit(query, screen_text(lang_, view, event, fresh), screen_keyboard(lang_, view, fresh))
         return
@@ -421,7 +421,7 @@ async def on_assign(update: Update, context: Context) -> None:
         answer = label(lang_, "alert.assign_done") if refusal.reason == RefundRefusal.TICKET_VOID else None
         view = await services.refunds.view(order_id, by=uid)  # someone else was quicker: show where it stands
     await query.answer(answer)
-    event = await services.store.events.get(view.order.event_id)
+    event = await services.catalog.event(view.order.event_id)
     title = event.title if event else view.order.event_id
     await edit(query, unassigned_text(lang_, view.order, title, view.tickets, view.unassigned),
                unassigned_keyboard(lang_, view.order, view.tickets, view.unassigned))

@@ -152,8 +152,8 @@ async def remember_user(update: Update, context: Context) -> None:
     profiles: WrittenProfiles = context.application.bot_data.setdefault(PROFILES_KEY, WrittenProfiles())
     if profiles.unchanged(user.id, user.language_code, user.full_name):
         return
-    await services_of(context).store.users.remember_user(account(update, context), language=user.language_code,
-                                                         name=user.full_name)
+    await services_of(context).profiles.remember(account(update, context), language=user.language_code,
+                                                 name=user.full_name)
     profiles.written(user.id, user.language_code, user.full_name)
 
 

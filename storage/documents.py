@@ -191,7 +191,7 @@ class OrderDoc(Document):
     refund_claims: list[str] = Field(default_factory=list, description="ticket codes a refund has claimed")
     returned: list[ReturnedSeats] = Field(default_factory=list, description="seats given back while still paid")
     poll_due_at: datetime | None = Field(default=None, description="when the status API should next be asked")
-    buyer_address: str | None = Field(
+    buyer_address: AccountRef | None = Field(
         default=None, description="the address the order was placed from (None: before accounts, so Telegram's)")
 
     @property

@@ -22,7 +22,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 log = logging.getLogger(__name__)
@@ -76,16 +75,26 @@ async def migrate(db: Any) -> MigrationReport:
 
 
 async def _orders(orders: Any, report: MigrationReport) -> None:
-    """Each old order gets all its fields rewritten in one update (conditional on the old id, so a rerun skips
-    it); sent in batches of BATCH updates per command."""
+    """Old orders in batches: one naming people beyond `user_id` (a refund's `by`, an outbox's delivered parts)
+    is rewritten whole in one update; the others one update per buyer in the batch. Each update is conditional
+    on the old id, so a rerun skips what is done."""
     while True:
         batch = await orders.find({"user_id": OLD}, {"user_id": 1, "refunds": 1, "outbox": 1}).limit(BATCH) \
             .to_list(BATCH)
         if not batch:
             return
-        result = await orders.bulk_write([UpdateOne({"_id": raw["_id"], "user_id": raw["user_id"]},
-                                                    {"$set": _order_fields(raw)}) for raw in batch], ordered=False)
-        report.count("orders", result.modified_count)
+        plain: dict[Any, list[Any]] = {}
+        for raw in batch:
+            fields = _order_fields(raw)
+            if len(fields) > 2:
+                done = await orders.update_one({"_id": raw["_id"], "user_id": raw["user_id"]}, {"$set": fields})
+                report.count("orders", done.modified_count)
+            else:
+                plain.setdefault(raw["user_id"], []).append(raw["_id"])
+        for uid, ids in plain.items():
+            done = await orders.update_many({"_id": {"$in": ids}, "user_id": uid},
+                                            {"$set": {"user_id": account(uid), "buyer_address": account(uid)}})
+            report.count("orders", done.modified_count)
 
 
 def _order_fields(raw: dict[str, Any]) -> dict[str, Any]:

@@ -27,3 +27,8 @@ async def assert_invariant(services: Services) -> None:
     for raw in [t async for t in store.db["tickets"].find({"status": TicketStatus.VALID.value})]:
         order = await store.orders.get(raw["order_id"])
         assert order is not None and order.status == OrderStatus.PAID, raw
+
+
+def acct(uid: int | str) -> str:
+    """The account id of a Telegram user id (tests name people by Telegram ids; services take account ids)."""
+    return uid if isinstance(uid, str) else f"telegram:{uid}"

@@ -31,7 +31,7 @@ from bot.services import Services, build_services
 from storage.documents import OrderDoc, OrderStatus, TicketStatus, tier_key
 from storage.store import Store
 from tests.conftest import ORGANISER_ID, FakeClock
-from tests.helpers import assert_invariant, buyer
+from tests.helpers import acct, assert_invariant, buyer
 
 Pause = Callable[[], Awaitable[None]]
 
@@ -125,13 +125,13 @@ async def _pending_orders(services: Services, event_id: str) -> list[OrderDoc]:
 
 
 async def _orders_of(services: Services, user_id: int) -> list[OrderDoc]:
-    return await services.store.orders.for_user(user_id)
+    return await services.store.orders.for_user(acct(user_id))
 
 
 async def _assert_user_clean(services: Services, user_id: int) -> None:
     """A refused reservation: no order, and the user's slot given back (no pending order, no reservation counted)."""
     assert await _orders_of(services, user_id) == []
-    user = await services.store.users.get(user_id)  # None: refused before claiming anything
+    user = await services.store.users.get(acct(user_id))  # None: refused before claiming anything
     assert user is None or (user.pending_orders, user.recent_reservations) == (0, []), user
 
 
@@ -147,7 +147,7 @@ async def test_2000_buyers_for_100_seats(services: Services, settings: Settings,
     users = list(range(1_000_000, 1_000_000 + buyers))
 
     results = await asyncio.gather(
-        *(racing.orders.reserve(u, event_id, {"GA": 1}, buyer()) for u in users), return_exceptions=True
+        *(racing.orders.reserve(acct(u), event_id, {"GA": 1}, buyer()) for u in users), return_exceptions=True
     )
 
     held = {u: r for u, r in zip(users, results, strict=True) if isinstance(r, OrderDoc)}
@@ -165,9 +165,9 @@ async def test_2000_buyers_for_100_seats(services: Services, settings: Settings,
     assert tier is not None
     assert (tier.capacity, tier.available, tier.pending, tier.sold) == (seats, 0, seats, 0)
     pending = await _pending_orders(services, event_id)
-    assert sorted(o.user_id for o in pending) == sorted(held)
+    assert sorted(o.user_id for o in pending) == sorted(acct(u) for u in held)
     counts = await services.store.users.pending_counts()
-    assert {u: counts.get(u, 0) for u in users} == {u: int(u in held) for u in users}
+    assert {u: counts.get(acct(u), 0) for u in users} == {u: int(u in held) for u in users}
     for user_id in random.Random(7).sample(sorted(refused), 50):
         await _assert_user_clean(services, user_id)
     await assert_invariant(services)
@@ -192,7 +192,7 @@ async def test_2000_buyers_mixed_baskets_over_two_tiers(
         baskets[user_id] = {code: rng.randint(1, 2) for code in kind}
 
     results = await asyncio.gather(
-        *(racing.orders.reserve(u, event_id, baskets[u], buyer()) for u in users), return_exceptions=True
+        *(racing.orders.reserve(acct(u), event_id, baskets[u], buyer()) for u in users), return_exceptions=True
     )
 
     held = {u: r for u, r in zip(users, results, strict=True) if isinstance(r, OrderDoc)}
@@ -228,7 +228,7 @@ async def test_2000_buyers_mixed_baskets_over_two_tiers(
     for user_id in multi_tier_refused + rng.sample(sorted(refused), 30):
         await _assert_user_clean(services, user_id)
     counts = await services.store.users.pending_counts()
-    assert {u: counts.get(u, 0) for u in users} == {u: int(u in held) for u in users}
+    assert {u: counts.get(acct(u), 0) for u in users} == {u: int(u in held) for u in users}
     await assert_invariant(services)
 
 
@@ -249,7 +249,7 @@ async def _race(racing: Services, order: OrderDoc, contenders: list[str], rng: r
         return await calls[name]()
 
     calls = {
-        "cancel": lambda: racing.orders.cancel(order.id, order.user_id),
+        "cancel": lambda: racing.orders.cancel(order.id, acct(order.user_id)),
         "expire": lambda: racing.orders.expire_due(),
         "fail": lambda: racing.orders.fail(order.id, note="payment denied"),
         "pay": lambda: racing.orders.pay(order.id, note="settlement"),
@@ -291,7 +291,7 @@ async def _race_rounds(
     for n in range(rounds):
         racing = _interleaving(services, settings, clock, seed=n)
         user_id = 3_000_000 + n
-        order = await services.orders.reserve(user_id, event_id, {"A": 1, "B": 2}, buyer())
+        order = await services.orders.reserve(acct(user_id), event_id, {"A": 1, "B": 2}, buyer())
         clock.advance(minutes=31)  # past the order's expiry, so expire_due takes part
         order_of_play = contenders[n % len(contenders):] + contenders[:n % len(contenders)]
 
@@ -336,7 +336,7 @@ async def _race_rounds(
             tier = await services.store.inventory.get(tier_key(event_id, code))
             assert tier is not None
             assert (tier.available, tier.pending, tier.sold) == (5 - sold[code], 0, sold[code]), tier
-        user = await services.store.users.get(user_id)
+        user = await services.store.users.get(acct(user_id))
         assert user is not None and user.pending_orders == 0, user
         await assert_invariant(services)
 
@@ -379,7 +379,7 @@ async def test_interleaving_proxy_really_interleaves(
 
     async def reserve(user_id: int) -> None:
         trace.append(f"start {user_id}")
-        await racing.orders.reserve(user_id, "proxy-check", {"A": 1}, buyer())
+        await racing.orders.reserve(acct(user_id), "proxy-check", {"A": 1}, buyer())
         trace.append(f"end {user_id}")
 
     await asyncio.gather(reserve(1), reserve(2))

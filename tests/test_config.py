@@ -20,7 +20,7 @@ def test_defaults_use_the_embedded_store() -> None:
     assert settings.uses_embedded_store
     assert (settings.mongodb_db, settings.port, settings.reservation_minutes, settings.expiry_sweep_seconds) == (
         "karcis", 8080, 30, 60)
-    assert settings.admin_ids == frozenset()
+    assert settings.admin_ids == () and settings.admin_whatsapp == ()
 
 
 def test_environment_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -30,7 +30,7 @@ def test_environment_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MIDTRANS_IS_PRODUCTION", "true")
     settings = load_settings()
     assert not settings.uses_embedded_store
-    assert settings.admin_ids == frozenset({12, 34, 56})
+    assert settings.admin_ids == (("telegram:12",), ("telegram:34",), ("telegram:56",))
     assert settings.reservation_minutes == 15
     assert settings.midtrans_is_production is True
 
@@ -38,7 +38,7 @@ def test_environment_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_dotenv_file_is_read(tmp_path) -> None:
     (tmp_path / ".env").write_text("PORT=9090\nADMIN_IDS=7\n")
     settings = load_settings()
-    assert settings.port == 9090 and settings.admin_ids == frozenset({7})
+    assert settings.port == 9090 and settings.admin_ids == (("telegram:7",),)
 
 
 def test_every_bad_value_is_listed_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -52,6 +52,31 @@ def test_every_bad_value_is_listed_at_once(monkeypatch: pytest.MonkeyPatch) -> N
     for name in ("PORT", "ADMIN_IDS", "RESERVATION_MINUTES", "EVENTS_FILE"):
         assert name in message
     assert "abc" in message
+
+
+def test_admins_are_named_by_telegram_ids_addresses_and_whatsapp_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADMIN_IDS", "12, telegram:34 , whatsapp:+62 812-3456-7890, 56/whatsapp:+6281111111111")
+    monkeypatch.setenv("ADMIN_WHATSAPP", "+6281222333444, +6281222333444")
+    settings = load_settings()
+    assert settings.admin_ids == (("telegram:12",), ("telegram:34",), ("whatsapp:+6281234567890",),
+                                  ("telegram:56", "whatsapp:+6281111111111"))
+    assert settings.admin_whatsapp == ("whatsapp:+6281222333444",)
+    assert settings.admin_groups[-1] == ("whatsapp:+6281222333444",)
+
+
+@pytest.mark.parametrize(("name", "value", "named"), [
+    ("ADMIN_IDS", "12,signal:5", "signal:5"),
+    ("ADMIN_IDS", "telegram:-3", "telegram:-3"),
+    ("ADMIN_IDS", "whatsapp:081234567890", "whatsapp:081234567890"),
+    ("ADMIN_IDS", "12/whatsapp:+620", "12/whatsapp:+620"),
+    ("ADMIN_WHATSAPP", "+6281234567890,081234567890", "081234567890"),
+    ("ADMIN_WHATSAPP", "+1234", "+1234"),
+])
+def test_bad_admin_entries_are_named(monkeypatch: pytest.MonkeyPatch, name: str, value: str, named: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert name in str(caught.value) and named in str(caught.value)
 
 
 def test_secrets_are_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:

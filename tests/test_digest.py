@@ -14,7 +14,7 @@ from bot.services import Services
 from storage.documents import OrderDoc
 from tests.conftest import BUYER_ID, ORGANISER_ID
 from tests.handlers_kit import JAZZ, Bot
-from tests.helpers import buyer
+from tests.helpers import acct, buyer
 
 OTHER_ORGANISER = 900000099
 
@@ -25,7 +25,7 @@ class Recorder:
     def __init__(self) -> None:
         self.shown: list[tuple[Digest, int | None]] = []
         self.fail_next = 0
-        self.unreachable: set[int] = set()
+        self.unreachable: set[str] = set()
         self._next_id = 100
 
     async def send_digest(self, digest: Digest, *, edit_message_id: int | None) -> int:
@@ -73,11 +73,11 @@ async def test_a_burst_of_fifty_sales_is_one_message_per_interval_with_every_sal
 ) -> None:
     orders = await paid_orders(services, 50)
     for order in orders[:30]:
-        assert await services.digests.add_sale(ORGANISER_ID, order)
+        assert await services.digests.add_sale(acct(ORGANISER_ID), order)
 
     assert await services.digests.send_due() == 1
     for order in orders[30:]:  # the burst goes on while the first digest is out
-        await services.digests.add_sale(ORGANISER_ID, order)
+        await services.digests.add_sale(acct(ORGANISER_ID), order)
     assert await services.digests.send_due() == 0  # within the quiet interval: nothing more
     clock.advance(seconds=15)
     assert await services.digests.send_due() == 1
@@ -94,7 +94,7 @@ async def test_a_burst_of_fifty_sales_is_one_message_per_interval_with_every_sal
     assert (early.qty, early.sold, early.capacity) == (75, 75, 100)
     assert len(last.latest) == LISTED and last.unlisted == 50 - LISTED
     assert [s.order_id for s in last.latest] == [o.id for o in orders[-LISTED:]]  # the newest, by name and id
-    doc = await services.store.digests.get(ORGANISER_ID)
+    doc = await services.store.digests.get(acct(ORGANISER_ID))
     assert doc.pending == {} and doc.due_at is None and set(doc.reported) == {o.id for o in orders}
 
 
@@ -103,11 +103,11 @@ async def test_a_failed_send_keeps_every_sale_pending_and_is_retried(
 ) -> None:
     orders = await paid_orders(services, 5)
     for order in orders:
-        await services.digests.add_sale(ORGANISER_ID, order)
+        await services.digests.add_sale(acct(ORGANISER_ID), order)
     recorder.fail_next = 1
 
     assert await services.digests.send_due() == 0
-    assert set((await services.store.digests.get(ORGANISER_ID)).pending) == {o.id for o in orders}
+    assert set((await services.store.digests.get(acct(ORGANISER_ID))).pending) == {o.id for o in orders}
     clock.advance(seconds=10)
     assert await services.digests.send_due() == 0  # not before the retry delay
     clock.advance(seconds=30)
@@ -121,9 +121,9 @@ async def test_a_crash_during_a_send_sends_it_again_after_the_lease(
     services: Services, recorder: Recorder, clock,
 ) -> None:
     [order] = await paid_orders(services, 1)
-    await services.digests.add_sale(ORGANISER_ID, order)
+    await services.digests.add_sale(acct(ORGANISER_ID), order)
     now = clock()
-    assert await services.store.digests.claim(ORGANISER_ID, now=now, until=now + LEASE)  # then the process dies
+    assert await services.store.digests.claim(acct(ORGANISER_ID), now=now, until=now + LEASE)  # then the process dies
     assert await services.digests.send_due() == 0  # held by the dead sender
     clock.advance(minutes=2, seconds=1)
     assert await services.digests.send_due() == 1
@@ -134,10 +134,10 @@ async def test_a_sale_added_twice_is_counted_once_before_and_after_its_digest(
     services: Services, recorder: Recorder, clock,
 ) -> None:
     [order] = await paid_orders(services, 1)
-    assert await services.digests.add_sale(ORGANISER_ID, order)
-    assert await services.digests.add_sale(ORGANISER_ID, order)  # a repeated delivery before the digest: same key
+    assert await services.digests.add_sale(acct(ORGANISER_ID), order)
+    assert await services.digests.add_sale(acct(ORGANISER_ID), order)  # a repeated delivery before the digest: same key
     assert await services.digests.send_due() == 1
-    assert not await services.digests.add_sale(ORGANISER_ID, order)  # after it: already reported
+    assert not await services.digests.add_sale(acct(ORGANISER_ID), order)  # after it: already reported
     clock.advance(minutes=1)
     assert await services.digests.send_due() == 0
     [(digest, _)] = recorder.shown
@@ -149,22 +149,22 @@ async def test_each_organiser_has_a_digest_and_an_unreachable_one_does_not_hold_
 ) -> None:
     orders = await paid_orders(services, 3)
     for order in orders:
-        await services.digests.add_sale(ORGANISER_ID, order)
-        await services.digests.add_sale(OTHER_ORGANISER, order)
-    recorder.unreachable.add(OTHER_ORGANISER)
+        await services.digests.add_sale(acct(ORGANISER_ID), order)
+        await services.digests.add_sale(acct(OTHER_ORGANISER), order)
+    recorder.unreachable.add(acct(OTHER_ORGANISER))
 
     assert await services.digests.send_due() == 1
-    assert [d.recipient for d, _ in recorder.shown] == [ORGANISER_ID]
-    other = await services.store.digests.get(OTHER_ORGANISER)
+    assert [d.recipient for d, _ in recorder.shown] == [acct(ORGANISER_ID)]
+    other = await services.store.digests.get(acct(OTHER_ORGANISER))
     assert other.pending == {} and other.due_at is None  # given up on, not retried for ever
 
 
 async def test_a_new_message_once_the_last_one_is_old(services: Services, recorder: Recorder, clock) -> None:
     first, second = await paid_orders(services, 2)
-    await services.digests.add_sale(ORGANISER_ID, first)
+    await services.digests.add_sale(acct(ORGANISER_ID), first)
     await services.digests.send_due()
     clock.advance(minutes=11)
-    await services.digests.add_sale(ORGANISER_ID, second.model_copy(update={"paid_at": clock()}))
+    await services.digests.add_sale(acct(ORGANISER_ID), second.model_copy(update={"paid_at": clock()}))
     await services.digests.send_due()
 
     assert recorder.messages() == 2
@@ -180,7 +180,7 @@ async def test_fifty_sales_reach_the_organiser_as_a_few_messages_naming_every_bu
     for i in range(50):
         uid = BUYER_ID + 1000 + i
         kit.fake.add_user(uid, f"Buyer{i}", started=True)
-        order = await services.orders.reserve(uid, JAZZ, {"REG": 1}, buyer(f"Buyer {i:02d}"))
+        order = await services.orders.reserve(acct(uid), JAZZ, {"REG": 1}, buyer(f"Buyer {i:02d}"))
         kit.clock.advance(seconds=0.1)
         orders.append((await services.orders.pay(order.id)).order)
     # the first digest send is refused with a flood wait longer than the notifier sleeps through: it fails, the
@@ -210,13 +210,13 @@ async def test_fifty_sales_reach_the_organiser_as_a_few_messages_naming_every_bu
     for order in orders:
         stored = await services.orders.get(order.id)
         assert "sale" in stored.sent and stored.notify_due_at is None
-    doc = await services.store.digests.get(ORGANISER_ID)
+    doc = await services.store.digests.get(acct(ORGANISER_ID))
     assert set(doc.reported) == {o.id for o in orders} and doc.pending == {}
 
 
 async def test_an_organiser_who_deleted_the_digest_message_gets_a_new_one(kit: Bot) -> None:
     services = kit.services
-    first = await services.orders.reserve(BUYER_ID, JAZZ, {"REG": 1}, buyer())
+    first = await services.orders.reserve(acct(BUYER_ID), JAZZ, {"REG": 1}, buyer())
     await services.orders.pay(first.id)
     await services.delivery.deliver(first.id)
     await services.digests.send_due()
@@ -224,7 +224,7 @@ async def test_an_organiser_who_deleted_the_digest_message_gets_a_new_one(kit: B
     await kit.fake.call("deleteMessage", {"chat_id": ORGANISER_ID, "message_id": digest.message_id})
     kit.expected_failures.append("message to edit not found")
 
-    second = await services.orders.reserve(BUYER_ID, JAZZ, {"VIP": 1}, buyer())
+    second = await services.orders.reserve(acct(BUYER_ID), JAZZ, {"VIP": 1}, buyer())
     await services.orders.pay(second.id)
     await services.delivery.deliver(second.id)
     kit.clock.advance(seconds=15)
@@ -236,8 +236,8 @@ async def test_an_organiser_who_deleted_the_digest_message_gets_a_new_one(kit: B
 
 async def test_the_digest_is_in_the_organisers_language(kit: Bot) -> None:
     await kit.say(ORGANISER_ID, "/start")
-    await kit.services.store.users.remember_user(ORGANISER_ID, language="id", name="Rani")
-    order = await kit.services.orders.reserve(BUYER_ID, JAZZ, {"EARLY": 2}, buyer())
+    await kit.services.store.users.remember_user(acct(ORGANISER_ID), language="id", name="Rani")
+    order = await kit.services.orders.reserve(acct(BUYER_ID), JAZZ, {"EARLY": 2}, buyer())
     await kit.services.orders.pay(order.id)
     await kit.services.delivery.deliver(order.id)
     await kit.services.digests.send_due()
@@ -249,7 +249,7 @@ async def test_the_digest_is_in_the_organisers_language(kit: Bot) -> None:
 
 async def test_a_sale_is_in_the_digest_before_its_sale_message_is_marked_sent(kit: Bot, monkeypatch) -> None:
     services = kit.services
-    order = await services.orders.reserve(BUYER_ID, JAZZ, {"REG": 1}, buyer())
+    order = await services.orders.reserve(acct(BUYER_ID), JAZZ, {"REG": 1}, buyer())
     await services.orders.pay(order.id)
     real = services.store.orders.__class__.mark_sent
     crashed: list[str] = []
@@ -263,7 +263,7 @@ async def test_a_sale_is_in_the_digest_before_its_sale_message_is_marked_sent(ki
     monkeypatch.setattr(services.store.orders.__class__, "mark_sent", dies_once)
     with pytest.raises(ConnectionError):
         await services.delivery.deliver(order.id)
-    assert list((await services.store.digests.get(ORGANISER_ID)).pending) == [order.id]  # already safe
+    assert list((await services.store.digests.get(acct(ORGANISER_ID))).pending) == [order.id]  # already safe
     kit.clock.advance(minutes=3)  # the dead process's lease runs out
     await services.delivery.deliver_due()  # the retry after the crash
     await services.digests.send_due()

@@ -47,6 +47,7 @@ from bot.tickets import format_code
 from storage.documents import OrderStatus, tier_key
 from storage.store import close_store, open_store
 from tests.conftest import ADMIN_ID, ORGANISER_ID
+from tests.helpers import acct
 from tests.service_runner import running
 from webhooks.payment_notifications import PATH as NOTIFICATION_PATH
 
@@ -410,7 +411,7 @@ async def test_a_free_ticket_comes_at_once(world: World, clean: None) -> None:
                                               timeout=WAIT)
 
     assert photo.photo and photos_after_is_one(people, uid, confirmed.message_id)
-    [ticket] = await world.service.services.tickets.for_user(uid)
+    [ticket] = await world.service.services.tickets.for_user(acct(uid))
     assert ticket_part(photo)[:4] == ["🎟 Workshop Gratis E2E", "Community seat", "👤 Dewi Lestari",
                                               format_code(ticket.id)]
     assert qr_text(people, photo) == f"https://t.me/KarcisBot?start=t_{ticket.id}"
@@ -494,7 +495,7 @@ async def test_two_buyers_race_for_the_last_seat(world: World, clean: None) -> N
     assert answers[refused[0]].buttons()[0]["text"] == "🎟 Change tickets"
     tier = await world.service.services.store.inventory.get(tier_key(LAST, "LAST"))
     assert (tier.available, tier.pending) == (0, 1)
-    assert len(await world.service.services.orders.pending_for_user(refused[0])) == 0
+    assert len(await world.service.services.orders.pending_for_user(acct(refused[0]))) == 0
     card = await people.say(refused[0], f"/start ev_{LAST}", says("🎟 Tickets"))
     assert "• Last seat: Rp75.000 · sold out" in card.text
 

@@ -12,7 +12,7 @@ from bot.errors import CapacityError, EventsFileError
 from bot.event_file import load_events_file, parse_events
 from bot.services import Services
 from tests.conftest import EXAMPLES
-from tests.helpers import assert_invariant, buyer
+from tests.helpers import acct, assert_invariant, buyer
 
 
 def example_data() -> dict:
@@ -128,7 +128,7 @@ async def test_one_bad_event_means_nothing_is_written(services: Services) -> Non
 
 
 async def test_reimport_upserts_and_capacity_moves_available(services: Services) -> None:
-    await services.orders.reserve(1, "jazz-senja-2026", {"EARLY": 3}, buyer())
+    await services.orders.reserve(acct(1), "jazz-senja-2026", {"EARLY": 3}, buyer())
     data = copy.deepcopy(example_data())
     data["events"][0]["title"] = "Jazz Senja 2026 (new line-up)"
     data["events"][0]["tiers"][0]["capacity"] = 120
@@ -142,7 +142,7 @@ async def test_reimport_upserts_and_capacity_moves_available(services: Services)
 
 
 async def test_capacity_below_sold_is_refused_and_nothing_changes(services: Services) -> None:
-    order = await services.orders.reserve(1, "jazz-senja-2026", {"VIP": 2}, buyer())
+    order = await services.orders.reserve(acct(1), "jazz-senja-2026", {"VIP": 2}, buyer())
     await services.orders.pay(order.id)
     data = copy.deepcopy(example_data())
     data["events"][0]["title"] = "Should not be written"

@@ -22,6 +22,7 @@ from storage.documents import Buyer, tier_key
 from storage.store import Store, close_store, open_store
 from storage.users import SlotRefusal
 from tests.conftest import EXAMPLES, FakeClock
+from tests.helpers import acct
 
 JAZZ = "jazz-senja-2026"
 ORIGINAL = "Jazz Senja di Taman: Malam Tahun Baru"
@@ -76,24 +77,24 @@ async def test_a_reservation_takes_its_stock_from_mongodb_not_from_the_cache(ser
     assert tier.available > 0
     assert await services.store.inventory.hold(tier_key(JAZZ, "VIP"), tier.available)  # sold out meanwhile
     with pytest.raises(ReservationRefused) as refused:
-        await services.orders.reserve(7, JAZZ, {"VIP": 1}, buyer())
+        await services.orders.reserve(acct(7), JAZZ, {"VIP": 1}, buyer())
     assert refused.value.reason == RefusalReason.SOLD_OUT
-    user = await services.store.users.get(7)
+    user = await services.store.users.get(acct(7))
     assert (user.pending_orders, user.recent_reservations) == (0, [])  # the claim was given back
 
 
 async def test_once_a_tier_was_seen_short_a_sold_out_attempt_claims_nothing(services: Services) -> None:
     tier = (await services.catalog.get(JAZZ)).tier("VIP")
     assert await services.store.inventory.hold(tier_key(JAZZ, "VIP"), tier.available - 1)
-    await services.orders.reserve(20, JAZZ, {"VIP": 1}, buyer())  # the last seat
+    await services.orders.reserve(acct(20), JAZZ, {"VIP": 1}, buyer())  # the last seat
     for user in (21, 22):  # the first finds out by its hold (and gives its claim back); the second by a read
         with pytest.raises(ReservationRefused) as refused:
-            await services.orders.reserve(user, JAZZ, {"VIP": 1}, buyer())
+            await services.orders.reserve(acct(user), JAZZ, {"VIP": 1}, buyer())
         assert (refused.value.reason, refused.value.available) == (RefusalReason.SOLD_OUT, 0)
-    assert (await services.store.users.get(21)).pending_orders == 0
-    assert await services.store.users.get(22) is None  # nothing was claimed, nothing written
+    assert (await services.store.users.get(acct(21))).pending_orders == 0
+    assert await services.store.users.get(acct(22)) is None  # nothing was claimed, nothing written
     assert await services.store.inventory.release(tier_key(JAZZ, "VIP"), 2)  # seats come back
-    order = await services.orders.reserve(23, JAZZ, {"VIP": 2}, buyer())
+    order = await services.orders.reserve(acct(23), JAZZ, {"VIP": 2}, buyer())
     assert order.seats == 2
 
 
@@ -102,21 +103,21 @@ async def test_a_sold_out_refusal_names_the_first_short_tier_of_the_order(servic
     for code in ("EARLY", "VIP"):
         assert await services.store.inventory.hold(tier_key(JAZZ, code), listing.tier(code).available)
     with pytest.raises(ReservationRefused):
-        await services.orders.reserve(24, JAZZ, {"VIP": 1}, buyer())  # the process has seen VIP short, not EARLY
+        await services.orders.reserve(acct(24), JAZZ, {"VIP": 1}, buyer())  # the process has seen VIP short, not EARLY
     with pytest.raises(ReservationRefused) as refused:
-        await services.orders.reserve(25, JAZZ, {"EARLY": 1, "VIP": 1}, buyer())
+        await services.orders.reserve(acct(25), JAZZ, {"EARLY": 1, "VIP": 1}, buyer())
     assert (refused.value.reason, refused.value.tier) == (RefusalReason.SOLD_OUT, "EARLY")
 
 
 async def test_a_buyer_over_a_limit_hears_the_limit_even_when_the_tier_is_sold_out(services: Services) -> None:
     for _ in range(MAX_PENDING_ORDERS):
-        await services.orders.reserve(30, JAZZ, {"REG": 1}, buyer())
+        await services.orders.reserve(acct(30), JAZZ, {"REG": 1}, buyer())
     tier = (await services.catalog.get(JAZZ)).tier("VIP")
     assert await services.store.inventory.hold(tier_key(JAZZ, "VIP"), tier.available)
     with pytest.raises(ReservationRefused):
-        await services.orders.reserve(31, JAZZ, {"VIP": 1}, buyer())  # the process sees VIP short
+        await services.orders.reserve(acct(31), JAZZ, {"VIP": 1}, buyer())  # the process sees VIP short
     with pytest.raises(ReservationRefused) as refused:
-        await services.orders.reserve(30, JAZZ, {"VIP": 1}, buyer())
+        await services.orders.reserve(acct(30), JAZZ, {"VIP": 1}, buyer())
     assert refused.value.reason == RefusalReason.TOO_MANY_PENDING
 
 
@@ -210,7 +211,7 @@ async def test_warm_reads_of_definitions_send_no_command(counted: tuple[Services
     await services.catalog.events()  # loads
     commands.take()
     assert (await services.catalog.definitions(JAZZ)).event.id == JAZZ
-    assert await services.catalog.on_sale() and await services.catalog.organised_by(0) == []
+    assert await services.catalog.on_sale() and await services.catalog.organised_by(["telegram:1"]) == []
     assert commands.take() == []
     assert (await services.catalog.get(JAZZ)).tier("REG") is not None
     assert commands.take() == ["find inventory"]  # the stock, and nothing else
@@ -220,7 +221,7 @@ async def test_a_reservation_is_a_claim_a_hold_per_tier_and_an_insert(counted: t
     services, commands = counted
     await services.catalog.events()
     commands.take()
-    await services.orders.reserve(8, JAZZ, {"REG": 1}, buyer())
+    await services.orders.reserve(acct(8), JAZZ, {"REG": 1}, buyer())
     assert commands.take() == ["update users", "update inventory", "insert orders"]
-    await services.orders.reserve(9, JAZZ, {"REG": 1, "VIP": 2}, buyer())
+    await services.orders.reserve(acct(9), JAZZ, {"REG": 1, "VIP": 2}, buyer())
     assert commands.take() == ["update users", "update inventory", "update inventory", "insert orders"]

@@ -13,7 +13,7 @@ from bot.sandbox.telegram_api import MessageRecord
 from storage.documents import ContactStep, OrderStatus, tier_key
 from tests.conftest import BUYER_ID, ORGANISER_ID
 from tests.handlers_kit import JAZZ, PAY_HOST, STRANGER_ID, WORKSHOP, Bot, build_app
-from tests.helpers import assert_invariant, buyer
+from tests.helpers import acct, assert_invariant, buyer
 
 EARLY_PLUS = f"c|{JAZZ}|EARLY:1"
 
@@ -120,7 +120,7 @@ async def test_the_buy_path_ends_with_a_payment_link_button_and_the_hold_end(kit
 
     pay = await kit.tap(BUYER_ID, summary, "✅ Confirm and hold the seats")
 
-    [order] = await kit.services.orders.pending_for_user(BUYER_ID)
+    [order] = await kit.services.orders.pending_for_user(acct(BUYER_ID))
     assert pay.message_id == summary.message_id  # the payment link replaced the summary
     assert {(line.tier, line.qty) for line in order.lines} == {("EARLY", 2), ("VIP", 1)}
     assert order.buyer.phone == "+6281234567890"
@@ -132,7 +132,7 @@ async def test_the_buy_path_ends_with_a_payment_link_button_and_the_hold_end(kit
     assert kit.midtrans.transaction(order.id).finish_url == f"https://t.me/KarcisBot?start=o_{order.id}"
     assert not any(d.startswith("y|") for d in kit.now(BUYER_ID, summary).callback_data())  # no second confirm
     assert [m.message_id for m in kit.sent(BUYER_ID)] == [card.message_id]  # one bot message for the purchase
-    assert (await kit.services.store.drafts.get(BUYER_ID)).purchase is None
+    assert (await kit.services.store.drafts.get(acct(BUYER_ID))).purchase is None
     await assert_invariant(kit.services)
 
 
@@ -165,7 +165,7 @@ async def test_the_same_mistake_twice_gets_a_new_prompt_and_the_draft_follows_it
     again = await kit.step(BUYER_ID, "12345")  # editing the prompt would change nothing: Telegram refuses that
 
     assert again.message_id != first.message_id and again.text.startswith("⚠️ A name needs letters.")
-    assert (await kit.services.store.drafts.get(BUYER_ID)).purchase.prompt_message_id == again.message_id
+    assert (await kit.services.store.drafts.get(acct(BUYER_ID))).purchase.prompt_message_id == again.message_id
     email_q = await kit.step(BUYER_ID, "Sinta")
     assert email_q.message_id == again.message_id and "Step 2 of 3" in email_q.text
     kit.expected_failures.append("message is not modified")
@@ -185,7 +185,7 @@ async def test_a_deleted_prompt_is_replaced_by_a_new_message(kit: Bot) -> None:
 async def test_a_draft_from_before_the_prompt_was_kept_gets_a_new_message(kit: Bot) -> None:
     card = await choose(kit, await open_card(kit), EARLY_PLUS)
     await kit.press(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
-    await kit.services.store.db["drafts"].update_one({"_id": BUYER_ID},
+    await kit.services.store.db["drafts"].update_one({"_id": acct(BUYER_ID)},
                                                       {"$unset": {"purchase.prompt_message_id": ""}})
 
     [email_q] = await kit.say(BUYER_ID, "Sinta")
@@ -211,8 +211,8 @@ async def test_a_restart_in_the_middle_continues_where_the_buyer_was(kit: Bot) -
 
 
 async def previous_purchase(kit: Bot, name: str = "Sinta Maharani") -> None:
-    order = await kit.services.orders.reserve(BUYER_ID, JAZZ, {"REG": 1}, buyer(name))
-    await kit.services.orders.cancel(order.id, BUYER_ID)
+    order = await kit.services.orders.reserve(acct(BUYER_ID), JAZZ, {"REG": 1}, buyer(name))
+    await kit.services.orders.cancel(order.id, acct(BUYER_ID))
 
 
 async def test_the_details_from_last_time_are_offered_and_used(kit: Bot) -> None:
@@ -224,7 +224,7 @@ async def test_the_details_from_last_time_are_offered_and_used(kit: Bot) -> None
     summary = await kit.tap(BUYER_ID, offer, "✅ Use these details")
     assert "👤 Sinta <Lama> & Co" in summary.text
     await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
-    [order] = await kit.services.orders.pending_for_user(BUYER_ID)
+    [order] = await kit.services.orders.pending_for_user(acct(BUYER_ID))
     assert order.buyer.name == "Sinta <Lama> & Co"
 
 
@@ -244,7 +244,7 @@ async def test_confirming_twice_makes_one_order(kit: Bot) -> None:
     second = await kit.fake.press_button(BUYER_ID, summary.message_id, data)  # a double tap on a slow network
     await kit.pump()
 
-    assert len(await kit.services.orders.pending_for_user(BUYER_ID)) == 1
+    assert len(await kit.services.orders.pending_for_user(acct(BUYER_ID))) == 1
     answers = [kit.fake.callback_query(q.id).answer_text for q in (first, second)]
     assert answers == [None, "This purchase is no longer open. Start again from the event."]
     assert len([m for m in kit.sent(BUYER_ID) if "Seats held!" in (m.text or "")]) == 1
@@ -257,7 +257,7 @@ async def test_cancelling_the_draft_reserves_nothing(kit: Bot) -> None:
     assert kit.now(BUYER_ID, asked).text == "Purchase cancelled. Nothing was reserved."
     [hint] = await kit.say(BUYER_ID, "Sinta")
     assert hint.text.startswith("Send /start to see the events")
-    assert await kit.services.orders.pending_for_user(BUYER_ID) == []
+    assert await kit.services.orders.pending_for_user(acct(BUYER_ID)) == []
 
 
 async def test_a_free_order_gives_tickets_at_once_through_the_notifier(kit: Bot) -> None:
@@ -267,7 +267,7 @@ async def test_a_free_order_gives_tickets_at_once_through_the_notifier(kit: Bot)
     [photo] = await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
 
     assert kit.now(BUYER_ID, summary).text.startswith("🎉 Confirmed!")  # the summary became the confirmation
-    [ticket] = await kit.services.tickets.for_user(BUYER_ID)
+    [ticket] = await kit.services.tickets.for_user(acct(BUYER_ID))
     code = f"{ticket.id[:4]}-{ticket.id[4:8]}-{ticket.id[8:]}"
     receipt, caption = photo.caption.split("\n\n")
     assert receipt.startswith("🎉 Your free tickets") and "1 × Community seat (free)" in receipt
@@ -294,34 +294,56 @@ async def test_sold_out_names_the_tier_and_the_seats_left_and_keeps_the_draft(ki
                             "Change the quantity and try again.")
     await kit.press(BUYER_ID, refused, "🎟 Change tickets")
     assert "1 × VIP (front lawn, welcome drink)" in kit.now(BUYER_ID, refused).text
-    assert (await kit.services.store.drafts.get(BUYER_ID)).purchase.cart == {"VIP": 2}
+    assert (await kit.services.store.drafts.get(acct(BUYER_ID))).purchase.cart == {"VIP": 2}
 
 
-async def test_too_many_pending_orders_points_at_the_orders(kit: Bot) -> None:
+async def test_too_many_pending_orders_is_said_before_the_details_and_points_at_the_orders(kit: Bot) -> None:
     for _ in range(3):
-        await kit.services.orders.reserve(BUYER_ID, JAZZ, {"REG": 1}, buyer())
+        await kit.services.orders.reserve(acct(BUYER_ID), JAZZ, {"REG": 1}, buyer())
+    card = await choose(kit, await open_card(kit), EARLY_PLUS)
+
+    refused = await kit.tap(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")  # before any detail is typed
+
+    assert refused.text == "🧾 You already have 3 unpaid orders. Pay or cancel one of them first."
+    assert await kit.services.checkout.current(acct(BUYER_ID)) is None
+    [orders] = await kit.press(BUYER_ID, refused, "🧾 My orders")
+    assert orders.text.startswith("🧾 Unpaid orders") and len(orders.inline_keyboard) == 3
+    await kit.press(BUYER_ID, orders, orders.inline_keyboard[0][1]["callback_data"])  # cancel one
+    offer = await kit.tap(BUYER_ID, refused, "🔁 Try again")
+    summary = await kit.tap(BUYER_ID, offer, "✅ Use these details")
+    await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+    assert len(await kit.services.orders.pending_for_user(acct(BUYER_ID))) == 3
+
+
+async def test_a_limit_reached_while_typing_is_refused_at_confirm_and_keeps_the_draft(kit: Bot) -> None:
+    for _ in range(2):
+        await kit.services.orders.reserve(acct(BUYER_ID), JAZZ, {"REG": 1}, buyer())
     summary = await checkout_to_summary(kit)
+    await kit.services.orders.reserve(acct(BUYER_ID), JAZZ, {"REG": 1}, buyer())  # another chat was faster
 
     refused = await kit.tap(BUYER_ID, summary, "✅ Confirm and hold the seats")
 
     assert refused.text == "🧾 You already have 3 unpaid orders. Pay or cancel one of them first."
     [orders] = await kit.press(BUYER_ID, refused, "🧾 My orders")
-    assert orders.text.startswith("🧾 Unpaid orders") and len(orders.inline_keyboard) == 3
     await kit.press(BUYER_ID, orders, orders.inline_keyboard[0][1]["callback_data"])  # cancel one
-    await kit.press(BUYER_ID, refused, "🔁 Try again")
-    assert len(await kit.services.orders.pending_for_user(BUYER_ID)) == 3
+    await kit.press(BUYER_ID, refused, "🔁 Try again")  # the same draft, put back
+    assert len(await kit.services.orders.pending_for_user(acct(BUYER_ID))) == 3
+    assert "Seats held!" in kit.now(BUYER_ID, refused).text
 
 
 async def test_rate_limit_and_closed_sales_have_their_own_messages(kit: Bot) -> None:
     for _ in range(5):
-        order = await kit.services.orders.reserve(BUYER_ID, JAZZ, {"REG": 1}, buyer())
-        await kit.services.orders.cancel(order.id, BUYER_ID)
-    summary = await checkout_to_summary(kit)
-    refused = await kit.tap(BUYER_ID, summary, "✅ Confirm and hold the seats")
+        order = await kit.services.orders.reserve(acct(BUYER_ID), JAZZ, {"REG": 1}, buyer())
+        await kit.services.orders.cancel(order.id, acct(BUYER_ID))
+    card = await choose(kit, await open_card(kit), EARLY_PLUS)
+    refused = await kit.tap(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")  # said before the details
     assert refused.text.startswith("⏳ Too many reservations in one minute (at most 5).")
 
+    kit.clock.advance(minutes=2)
+    offer = await kit.tap(BUYER_ID, refused, "🔁 Try again")
+    summary = await kit.tap(BUYER_ID, offer, "✅ Use these details")
     kit.clock.advance(days=31)  # past the sales window
-    closed = await kit.tap(BUYER_ID, refused, "🔁 Try again")
+    closed = await kit.tap(BUYER_ID, summary, "✅ Confirm and hold the seats")
     assert closed.text == "⛔ Ticket sales for Jazz Senja di Taman: Malam Tahun Baru are closed."
     [card] = await kit.say(BUYER_ID, f"/start ev_{JAZZ}")
     assert "Ticket sales for this event are closed." in card.text and card.callback_data() == ["l|0"]
@@ -350,7 +372,7 @@ async def test_payment_link_unavailable_keeps_the_seats_and_offers_a_retry(kit: 
     sorry = await kit.tap(BUYER_ID, summary, "✅ Confirm and hold the seats")
 
     assert "the payment link is unavailable right now" in sorry.text
-    [order] = await kit.services.orders.pending_for_user(BUYER_ID)
+    [order] = await kit.services.orders.pending_for_user(acct(BUYER_ID))
     monkeypatch.setattr(kit.services.payments, "payment_link", real)
     pay = await kit.tap(BUYER_ID, sorry, "🔁 Try again")
     assert pay.button("💳 Pay Rp150.000")["url"].startswith(PAY_HOST)
@@ -360,7 +382,7 @@ async def test_payment_link_unavailable_keeps_the_seats_and_offers_a_retry(kit: 
 async def test_cancelling_an_order_releases_its_seats(kit: Bot) -> None:
     summary = await checkout_to_summary(kit)
     pay = await kit.tap(BUYER_ID, summary, "✅ Confirm and hold the seats")
-    [order] = await kit.services.orders.pending_for_user(BUYER_ID)
+    [order] = await kit.services.orders.pending_for_user(acct(BUYER_ID))
 
     await kit.press(BUYER_ID, pay, "✖ Cancel order")
 
@@ -374,7 +396,7 @@ async def test_orders_lists_pending_orders_with_pay_and_cancel(kit: Bot) -> None
     assert empty.text.startswith("You have no unpaid orders")
     summary = await checkout_to_summary(kit)
     await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
-    [order] = await kit.services.orders.pending_for_user(BUYER_ID)
+    [order] = await kit.services.orders.pending_for_user(acct(BUYER_ID))
 
     [listing] = await kit.say(BUYER_ID, "/orders")
 
@@ -386,7 +408,7 @@ async def test_orders_lists_pending_orders_with_pay_and_cancel(kit: Bot) -> None
 async def test_the_finish_link_shows_the_order_to_its_owner_only(kit: Bot) -> None:
     summary = await checkout_to_summary(kit)
     await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
-    [order] = await kit.services.orders.pending_for_user(BUYER_ID)
+    [order] = await kit.services.orders.pending_for_user(acct(BUYER_ID))
 
     [mine] = await kit.say(BUYER_ID, f"/start o_{order.id}")
     assert "Waiting for payment until Tue, 1 Dec 2026 10:30 WIB" in mine.text
@@ -400,9 +422,9 @@ async def test_the_finish_link_shows_the_order_to_its_owner_only(kit: Bot) -> No
 
 async def test_mytickets_groups_by_event_pages_and_resends_a_qr(kit: Bot) -> None:
     for _ in range(3):
-        order = await kit.services.orders.reserve(BUYER_ID, JAZZ, {"EARLY": 4}, buyer())
+        order = await kit.services.orders.reserve(acct(BUYER_ID), JAZZ, {"EARLY": 4}, buyer())
         await kit.services.orders.pay(order.id)
-    free = await kit.services.orders.reserve(BUYER_ID, WORKSHOP, {"FREE": 1}, buyer())
+    free = await kit.services.orders.reserve(acct(BUYER_ID), WORKSHOP, {"FREE": 1}, buyer())
 
     [page1] = await kit.say(BUYER_ID, "/mytickets")
 
@@ -417,7 +439,7 @@ async def test_mytickets_groups_by_event_pages_and_resends_a_qr(kit: Bot) -> Non
 
 
 async def test_a_ticket_button_from_someone_else_is_refused(kit: Bot) -> None:
-    order = await kit.services.orders.reserve(BUYER_ID, WORKSHOP, {"FREE": 1}, buyer())
+    order = await kit.services.orders.reserve(acct(BUYER_ID), WORKSHOP, {"FREE": 1}, buyer())
     [ticket] = await kit.services.tickets.for_order(order.id)
     [stranger_list] = await kit.say(STRANGER_ID, "/mytickets")
     assert stranger_list.text.startswith("You have no tickets yet")
@@ -433,5 +455,5 @@ async def test_contact_steps_survive_in_the_draft_document(kit: Bot) -> None:
     card = await choose(kit, await open_card(kit), EARLY_PLUS)
     await kit.press(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
     await kit.say(BUYER_ID, "Sinta Maharani")
-    draft = (await kit.services.store.drafts.get(BUYER_ID)).purchase
+    draft = (await kit.services.store.drafts.get(acct(BUYER_ID))).purchase
     assert draft.awaiting == ContactStep.EMAIL and draft.name == "Sinta Maharani" and draft.cart == {"EARLY": 1}

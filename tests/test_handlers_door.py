@@ -22,11 +22,11 @@ from tests.handlers_kit import (
     event_yaml,
     png_of,
 )
-from tests.helpers import buyer
+from tests.helpers import acct, buyer
 
 
 async def paid_ticket(kit: Bot, tier: str = "EARLY", uid: int = BUYER_ID, name: str = "Sinta Maharani") -> TicketDoc:
-    order = await kit.services.orders.reserve(uid, JAZZ, {tier: 1}, buyer(name))
+    order = await kit.services.orders.reserve(acct(uid), JAZZ, {tier: 1}, buyer(name))
     outcome = await kit.services.orders.pay(order.id)
     return outcome.tickets[0]
 
@@ -138,8 +138,8 @@ async def test_scan_mode_survives_a_restart(kit: Bot) -> None:
 async def test_stats_for_an_organiser_an_admin_and_a_second_organiser(kit: Bot) -> None:
     await kit.services.catalog.import_events(event_yaml())
     ticket = await paid_ticket(kit, "EARLY")
-    await kit.services.orders.reserve(BUYER_ID, JAZZ, {"REG": 2}, buyer())
-    await kit.services.checkin.check_in(ticket.id, ORGANISER_ID)
+    await kit.services.orders.reserve(acct(BUYER_ID), JAZZ, {"REG": 2}, buyer())
+    await kit.services.checkin.check_in(ticket.id, acct(ORGANISER_ID))
 
     [own] = await kit.say(ORGANISER_ID, "/stats")
     assert "📊 Jazz Senja di Taman: Malam Tahun Baru · Thu, 31 Dec 2026 19:00 WIB" in own.text
@@ -155,9 +155,9 @@ async def test_stats_for_an_organiser_an_admin_and_a_second_organiser(kit: Bot) 
 
 
 async def test_expire_is_for_admins_reports_per_event_and_tells_the_buyers(kit: Bot) -> None:
-    jazz = await kit.services.orders.reserve(BUYER_ID, JAZZ, {"EARLY": 2, "VIP": 1}, buyer())
+    jazz = await kit.services.orders.reserve(acct(BUYER_ID), JAZZ, {"EARLY": 2, "VIP": 1}, buyer())
     await kit.say(INDO_ID, "/start")  # the bot learns each user's language from their messages
-    await kit.services.orders.reserve(INDO_ID, WORKSHOP, {"PRO": 1}, buyer())
+    await kit.services.orders.reserve(acct(INDO_ID), WORKSHOP, {"PRO": 1}, buyer())
     kit.clock.advance(minutes=31)
 
     [refused] = await kit.say(STRANGER_ID, "/expire")

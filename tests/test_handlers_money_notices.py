@@ -17,15 +17,15 @@ from handlers.notifier import TelegramNotifier
 from storage.documents import OrderDoc, OrderStatus, TicketStatus
 from tests.conftest import ADMIN_ID, BUYER_ID, ORGANISER_ID
 from tests.handlers_kit import INDO_ID, JAZZ, Bot
-from tests.helpers import buyer
+from tests.helpers import acct, buyer
 from tests.test_handlers_refunds import assert_invariant, button_starting, tickets_of
 
 TITLE = "Jazz Senja di Taman: Malam Tahun Baru"
 
 
 async def reserved(kit: Bot, uid: int = BUYER_ID, cart: dict[str, int] | None = None) -> OrderDoc:
-    order = await kit.services.orders.reserve(uid, JAZZ, cart or {"EARLY": 2}, buyer())
-    await kit.services.payments.payment_link(order.id, uid)
+    order = await kit.services.orders.reserve(acct(uid), JAZZ, cart or {"EARLY": 2}, buyer())
+    await kit.services.payments.payment_link(order.id, acct(uid))
     return order
 
 
@@ -106,7 +106,7 @@ async def test_an_expiry_midtrans_could_not_confirm_reaches_each_admin_in_their_
     since = datetime(2026, 12, 1, 3, 30, tzinfo=UTC)
 
     await notifier.notify(Notice(Message.EXPIRED_UNCONFIRMED, order, await kit.services.store.events.get(JAZZ),
-                                 admin_ids=frozenset({ADMIN_ID, INDO_ID}), detail={"since": since}))
+                                 admin_ids=frozenset({acct(ADMIN_ID), acct(INDO_ID)}), detail={"since": since}))
 
     assert kit.sent(ADMIN_ID)[-1].text.startswith(
         f"⚠️ Expired unconfirmed: order {order.id} ({TITLE}), Rp300.000\nMidtrans could not be reached to confirm "

@@ -19,12 +19,12 @@ from handlers.notifier import TelegramNotifier
 from storage.documents import OrderDoc, OrderStatus, tier_key
 from tests.conftest import ADMIN_ID, BUYER_ID, ORGANISER_ID
 from tests.handlers_kit import INDO_ID, JAZZ, Bot, event_yaml
-from tests.helpers import buyer
+from tests.helpers import acct, buyer
 
 
 async def order_with_link(kit: Bot, uid: int = BUYER_ID, cart: dict[str, int] | None = None) -> OrderDoc:
-    order = await kit.services.orders.reserve(uid, JAZZ, cart or {"EARLY": 2}, buyer())
-    await kit.services.payments.payment_link(order.id, uid)
+    order = await kit.services.orders.reserve(acct(uid), JAZZ, cart or {"EARLY": 2}, buyer())
+    await kit.services.payments.payment_link(order.id, acct(uid))
     return order
 
 
@@ -78,8 +78,8 @@ async def test_a_receipt_too_long_for_a_caption_is_its_own_message(kit: Bot) -> 
     tiers = [{"code": f"T{i}", "name": f"Tier {i} " + "panjang " * 7, "price": 10000, "capacity": 5}
              for i in range(10)]  # an order of ten long-named tiers, at a long-named event and venue
     await kit.services.catalog.import_events(event_yaml(title="Malam " * 33, venue="Gedung " * 28, tiers=tiers))
-    order = await kit.services.orders.reserve(BUYER_ID, "malam-puisi", {f"T{i}": 1 for i in range(10)}, buyer())
-    await kit.services.payments.payment_link(order.id, BUYER_ID)
+    order = await kit.services.orders.reserve(acct(BUYER_ID), "malam-puisi", {f"T{i}": 1 for i in range(10)}, buyer())
+    await kit.services.payments.payment_link(order.id, acct(BUYER_ID))
 
     await midtrans_says(kit, order.id, "settlement", payment_type="bank_transfer")
 
@@ -108,7 +108,7 @@ async def test_a_buyer_who_blocked_the_bot_is_given_up_on_and_keeps_the_tickets(
 
     stored = await kit.services.orders.get(order.id)
     assert set(stored.sent) == {"paid", "sale"} and stored.outbox == {} and stored.notify_due_at is None
-    assert list((await kit.services.store.digests.get(ORGANISER_ID)).pending) == [order.id]  # still told
+    assert list((await kit.services.store.digests.get(acct(ORGANISER_ID))).pending) == [order.id]  # still told
     kit.fake.unblock(BUYER_ID)
     [listing] = await kit.say(BUYER_ID, "/mytickets")
     assert len([d for d in listing.callback_data() if d.startswith("q|")]) == 2
@@ -234,7 +234,7 @@ async def test_one_blocked_organiser_does_not_stop_the_others(kit: Bot) -> None:
     order = await order_with_link(kit)
     paid = await kit.services.orders.pay(order.id)
     event = await kit.services.store.events.get(JAZZ)
-    event.organisers = [424242, ORGANISER_ID]  # 424242 never started the bot
+    event.organisers = [acct(424242), acct(ORGANISER_ID)]  # 424242 never started the bot
     notifier = TelegramNotifier(kit.app.bot, kit.services)
     kit.fake.add_user(424242, "Never")
 

@@ -16,7 +16,7 @@ from handlers.keyboards import MAX_CALLBACK_BYTES
 from storage.documents import OrderDoc, OrderStatus, TicketDoc, TicketStatus, tier_key
 from tests.conftest import ADMIN_ID, BUYER_ID, ORGANISER_ID
 from tests.handlers_kit import INDO_ID, JAZZ, OTHER_ORGANISER_ID, STRANGER_ID, Bot, event_yaml
-from tests.helpers import buyer
+from tests.helpers import acct, buyer
 from tests.test_handlers_notifier import midtrans_says
 
 EARLY = 150000
@@ -24,8 +24,8 @@ EARLY = 150000
 
 async def paid_order(kit: Bot, cart: dict[str, int] | None = None, *, uid: int = BUYER_ID,
                      payment_type: str = "gopay", event: str = JAZZ) -> OrderDoc:
-    order = await kit.services.orders.reserve(uid, event, cart or {"EARLY": 2}, buyer())
-    await kit.services.payments.payment_link(order.id, uid)
+    order = await kit.services.orders.reserve(acct(uid), event, cart or {"EARLY": 2}, buyer())
+    await kit.services.payments.payment_link(order.id, acct(uid))
     assert await midtrans_says(kit, order.id, "settlement", payment_type=payment_type) == Outcome.PAID
     return await kit.services.orders.get(order.id)
 
@@ -229,8 +229,8 @@ async def test_the_refund_screen_in_indonesian(kit: Bot) -> None:
 
 
 async def test_the_late_payment_notice_opens_the_refund_screen(kit: Bot) -> None:
-    order = await kit.services.orders.reserve(BUYER_ID, JAZZ, {"VIP": 2}, buyer())
-    await kit.services.payments.payment_link(order.id, BUYER_ID)
+    order = await kit.services.orders.reserve(acct(BUYER_ID), JAZZ, {"VIP": 2}, buyer())
+    await kit.services.payments.payment_link(order.id, acct(BUYER_ID))
     kit.clock.advance(minutes=31)
     await kit.services.orders.expire_due()
     await kit.services.delivery.deliver(order.id)

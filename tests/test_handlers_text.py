@@ -18,6 +18,7 @@ from handlers.views import payment_actions, payment_instructions
 from storage.documents import OrderDoc, tier_key
 from tests.conftest import BUYER_ID, ORGANISER_ID
 from tests.handlers_kit import INDO_ID, JAZZ, Bot, event_yaml
+from tests.helpers import acct
 from tests.helpers import buyer as a_buyer
 
 HANDLERS = Path(__file__).resolve().parent.parent / "handlers"
@@ -180,7 +181,7 @@ async def test_indonesian_users_get_indonesian_and_english_users_english(kit: Bo
     [hello] = await kit.say(BUYER_ID, f"/start ev_{JAZZ}")
     assert "🗓 Thu, 31 Dec 2026 19:00 WIB" in hello.text and "· sold out" in hello.text
 
-    user = await kit.services.store.users.get(INDO_ID)
+    user = await kit.services.store.users.get(acct(INDO_ID))
     assert user.language == "id" and user.name == "Budi"
     await kit.press(INDO_ID, kartu, f"c|{JAZZ}|EARLY:1")
     tanya = await kit.tap(INDO_ID, kit.now(INDO_ID, kartu), f"k|{JAZZ}|EARLY:1")
@@ -202,7 +203,7 @@ async def test_a_title_full_of_markup_and_emoji_is_shown_literally(kit: Bot) -> 
     assert "📍 Bar <Ujung> & Co" in card.text and "• <General> & \"all\": Rp50.000 · 40 left" in card.text
     assert card.button("<General> & \"all\"")
 
-    order = await kit.services.orders.reserve(BUYER_ID, "jazz-blues", {"GA": 1}, a_buyer("<Sinta> & co"))
+    order = await kit.services.orders.reserve(acct(BUYER_ID), "jazz-blues", {"GA": 1}, a_buyer("<Sinta> & co"))
     await kit.services.orders.pay(order.id)
     await kit.services.delivery.deliver(order.id)
     photo = kit.sent(BUYER_ID)[-1]

@@ -141,7 +141,7 @@ async def test_stopping_waits_for_a_run_in_progress(services: Services, settings
 
 
 async def test_stopping_cancels_a_run_that_outlasts_the_grace(
-    services: Services, settings: Settings,
+    services: Services, settings: Settings, caplog: pytest.LogCaptureFixture,
 ) -> None:
     started = asyncio.Event()
     outcome: list[str] = []
@@ -158,6 +158,9 @@ async def test_stopping_cancels_a_run_that_outlasts_the_grace(
                       stop_grace=0.05)
     await jobs.start()
     await asyncio.wait_for(started.wait(), 10)
-    await asyncio.wait_for(jobs.stop(), 10)
+    with caplog.at_level(logging.INFO):
+        await asyncio.wait_for(jobs.stop(), 10)
     assert outcome == ["cancelled"]
     assert not jobs.running
+    assert "job stuck cancelled at shutdown" in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # a clean stop, not a job that raised

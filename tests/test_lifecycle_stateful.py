@@ -34,15 +34,15 @@ from bot.tickets import deep_link, format_code
 from storage.documents import OrderDoc, OrderStatus, TicketDoc, TicketStatus, tier_key
 from storage.store import close_store, open_store
 from tests.conftest import ADMIN_ID, ORGANISER_ID, FakeClock, make_services
-from tests.helpers import assert_invariant, buyer
+from tests.helpers import acct, assert_invariant, buyer
 
 T = TypeVar("T")
 
 EVENT_ID = "tiny-gig"
 CAPACITY = {"A": 3, "B": 2}
 MAX_PER_ORDER = {"A": 3, "B": 2}
-USERS = (501, 502, 503)
-STRANGER = 504  # neither organiser nor admin
+USERS = ("telegram:501", "telegram:502", "telegram:503")  # account ids
+STRANGER = "telegram:504"  # neither organiser nor admin
 RESERVATION = timedelta(minutes=30)
 
 TINY_EVENT = {"events": [{
@@ -116,7 +116,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         window_start = self.clock() - timedelta(minutes=1)
         users = {}
         for user_id in (*USERS, STRANGER):
-            user = await self.store.users.get(user_id)
+            user = await self.store.users.get(acct(user_id))
             in_window = [r for r in user.recent_reservations if r.at > window_start] if user else []
             users[user_id] = (user.pending_orders if user else 0, in_window)
         return await self._tiers(), orders, tickets, users
@@ -182,7 +182,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             expected = RefusalReason.SOLD_OUT
 
         try:
-            order = self.run(self.services.orders.reserve(user, EVENT_ID, quantities, buyer()))
+            order = self.run(self.services.orders.reserve(acct(user), EVENT_ID, quantities, buyer()))
         except ReservationRefused as refused:
             event(f"reserve: {refused.reason}")
             assert refused.reason == expected, (refused, expected)
@@ -249,7 +249,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         user = owner if by_owner else next(u for u in USERS if u != owner)
         status = self.status[order_id]
         try:
-            cancelled = self.run(self.services.orders.cancel(order_id, user))
+            cancelled = self.run(self.services.orders.cancel(order_id, acct(user)))
         except OrderNotFound:
             event("cancel: someone else's order")
             assert not by_owner
@@ -320,7 +320,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         ticket = data.draw(st.sampled_from(pool), label="ticket")
         typed = {"code": ticket.id, "dashed-lower": format_code(ticket.id).lower(),
                  "link": deep_link("KarcisBot", ticket.id)}[form]
-        result = self.run(self.services.checkin.check_in(typed, staff))
+        result = self.run(self.services.checkin.check_in(typed, acct(staff)))
         event(f"check-in: {result.status}")
         if staff == STRANGER:
             assert result.status is CheckInStatus.NOT_YOUR_EVENT
@@ -331,7 +331,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             assert result.checked_in_at == ticket.checked_in_at
         else:
             assert result.status is CheckInStatus.CHECKED_IN
-            assert result.checked_in_by == staff and result.checked_in_at == self.clock()
+            assert result.checked_in_by == acct(staff) and result.checked_in_at == self.clock()
         after = self.run(self.store.tickets.get(ticket.id))
         assert after is not None and after.status == ticket.status, "checking in voided or revived a ticket"
 
@@ -450,14 +450,14 @@ async def test_refused_reservation_keeps_the_earlier_reservation_in_the_rate_win
     """Giving back a refused reservation's slot removes that claim only, even when an earlier reservation of the
     same user carries the same timestamp (claims are named, not matched by time)."""
     users = mem_services.store.users
-    await mem_services.orders.reserve(USERS[0], "jazz-senja-2026", {"VIP": 2}, buyer())
+    await mem_services.orders.reserve(acct(USERS[0]), "jazz-senja-2026", {"VIP": 2}, buyer())
     for n in range(24):  # the other 48 VIP seats
-        await mem_services.orders.reserve(600 + n, "jazz-senja-2026", {"VIP": 2}, buyer())
+        await mem_services.orders.reserve(acct(600 + n), "jazz-senja-2026", {"VIP": 2}, buyer())
     before = await users.get(USERS[0])
     assert before is not None and [r.at for r in before.recent_reservations] == [clock()]
 
     with pytest.raises(ReservationRefused) as refused:  # same user, same millisecond: sold out
-        await mem_services.orders.reserve(USERS[0], "jazz-senja-2026", {"VIP": 1}, buyer())
+        await mem_services.orders.reserve(acct(USERS[0]), "jazz-senja-2026", {"VIP": 1}, buyer())
     assert refused.value.reason is RefusalReason.SOLD_OUT
 
     after = await users.get(USERS[0])

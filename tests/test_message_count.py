@@ -9,7 +9,7 @@ from collections import Counter
 from bot.sandbox.telegram_api import ApiCall
 from tests.conftest import BUYER_ID, ORGANISER_ID
 from tests.handlers_kit import JAZZ, Bot
-from tests.helpers import buyer
+from tests.helpers import acct, buyer
 
 MESSAGE_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "editMessageText", "editMessageCaption",
                              "editMessageReplyMarkup"})
@@ -40,7 +40,7 @@ async def purchase(kit: Bot, seats: int) -> None:
             await kit.say(BUYER_ID, answer)
     summary = [m for m in kit.sent(BUYER_ID) if m.from_bot and "Order summary" in (m.text or "")][-1]
     await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
-    [order] = await kit.services.orders.pending_for_user(BUYER_ID)
+    [order] = await kit.services.orders.pending_for_user(acct(BUYER_ID))
     await kit.midtrans.set_status(order.id, "settlement", payment_type="bank_transfer")
     body = kit.midtrans.state.notification_body(order.id)
     await kit.services.payments.handle_notification(json.dumps(body).encode())
@@ -73,8 +73,8 @@ async def test_a_first_time_buyer_of_one_ticket(kit: Bot) -> None:
 
 
 async def test_a_returning_buyer_of_one_ticket(kit: Bot) -> None:
-    order = await kit.services.orders.reserve(BUYER_ID, JAZZ, {"REG": 1}, buyer())
-    await kit.services.orders.cancel(order.id, BUYER_ID)
+    order = await kit.services.orders.reserve(acct(BUYER_ID), JAZZ, {"REG": 1}, buyer())
+    await kit.services.orders.cancel(order.id, acct(BUYER_ID))
     assert await count(kit, 1) == (6, 1)  # the offer of last time's details and the summary replace the prompts
 
 

@@ -20,7 +20,7 @@ from bot.refunds import RefundRefusal, RefundRefused
 from storage.documents import Buyer, OrderDoc, OrderStatus, RefundState, TicketStatus, VoidReason
 from storage.store import Store
 from tests.conftest import ADMIN_ID, FakeClock
-from tests.helpers import assert_invariant, buyer
+from tests.helpers import acct, assert_invariant, buyer
 from tests.payment_stack import SERVER_KEY, PaymentStack, payment_stack
 
 JAZZ = "jazz-senja-2026"
@@ -37,8 +37,8 @@ async def stack(store: Store, settings: Settings, clock: FakeClock) -> AsyncIter
 
 
 async def reserve_with_link(stack: PaymentStack, user: int = 7, wanted: dict | None = None) -> OrderDoc:
-    order = await stack.services.orders.reserve(user, JAZZ, wanted or {"EARLY": 2}, buyer())
-    await stack.services.payments.payment_link(order.id, user, finish_url="https://t.me/KarcisBot?start=o_x")
+    order = await stack.services.orders.reserve(acct(user), JAZZ, wanted or {"EARLY": 2}, buyer())
+    await stack.services.payments.payment_link(order.id, acct(user), finish_url="https://t.me/KarcisBot?start=o_x")
     return order
 
 
@@ -114,7 +114,7 @@ async def test_midtrans_unreachable_keeps_the_hold_until_the_grace_then_admins_a
 ) -> None:
     async with payment_stack(store, settings, clock, gateway_timeout=0.5) as down:
         order = await reserve_with_link(down)
-        no_link = await down.services.orders.reserve(8, JAZZ, {"EARLY": 1}, buyer())
+        no_link = await down.services.orders.reserve(acct(8), JAZZ, {"EARLY": 1}, buyer())
         await down.sim.stop()
         down.clock.advance(minutes=31)
         report = await down.services.orders.expire_due()
@@ -137,7 +137,7 @@ async def test_midtrans_unreachable_keeps_the_hold_until_the_grace_then_admins_a
 async def test_the_polling_job_finds_a_payment_and_a_late_one_and_costs_what_it_should(stack: PaymentStack) -> None:
     pending = await reserve_with_link(stack)
     late = await reserve_with_link(stack, user=8)
-    await stack.services.orders.reserve(9, JAZZ, {"EARLY": 1}, buyer())  # no link: never polled
+    await stack.services.orders.reserve(acct(9), JAZZ, {"EARLY": 1}, buyer())  # no link: never polled
     paid_by_notification = await paid_order(stack)
     calls = count_status_calls(stack)
     await stack.sim.simulate_payment(pending.id, "pay", payment_type="gopay", notify=False)
@@ -193,7 +193,7 @@ async def test_an_unpaid_order_with_a_link_costs_twelve_status_calls_in_all(stac
 async def test_an_indomaret_reversal_voids_the_tickets_and_tells_everyone(stack: PaymentStack) -> None:
     order = await paid_order(stack, "cstore", store="indomaret")
     [first, _] = await stack.services.tickets.for_order(order.id)
-    await stack.services.checkin.check_in(first.id, ORGANISER)
+    await stack.services.checkin.check_in(first.id, acct(ORGANISER))
     await stack.sim.reverse(order.id)
     await stack.settle()
     reversed_ = await stack.services.orders.get(order.id)
@@ -270,16 +270,16 @@ async def test_a_dashboard_partial_refund_keeps_tickets_until_admins_assign_them
     assert [o for _, o in await log_of(stack, order.id)][-2:] == ["refund_unassigned", "duplicate"]
 
     with pytest.raises(RefundRefused) as refused:
-        await stack.services.refunds.assign(order.id, "XXXX", by=ORGANISER)
+        await stack.services.refunds.assign(order.id, "XXXX", by=acct(ORGANISER))
     assert refused.value.reason == RefundRefusal.NOT_ALLOWED
-    view = await stack.services.refunds.view(order.id, by=ADMIN_ID)
+    view = await stack.services.refunds.view(order.id, by=acct(ADMIN_ID))
     early = next(t for t in view.tickets if t.tier == "EARLY")
-    view = await stack.services.refunds.assign(order.id, early.code, by=ADMIN_ID)
+    view = await stack.services.refunds.assign(order.id, early.code, by=acct(ADMIN_ID))
     assert view.unassigned == 0
     assert (await tickets_of(stack, order.id))[early.code] == TicketStatus.VOID
     assert await tier(stack) == (99, 0, 1)
     with pytest.raises(RefundRefused) as refused:
-        await stack.services.refunds.assign(order.id, view.valid_tickets[0].code, by=ADMIN_ID)
+        await stack.services.refunds.assign(order.id, view.valid_tickets[0].code, by=acct(ADMIN_ID))
     assert refused.value.reason == RefundRefusal.NOTHING_UNASSIGNED
     await stack.services.delivery.deliver_due()
     [told] = stack.notifier.sent(Message.PARTIAL_REFUND)
@@ -300,7 +300,7 @@ async def test_a_dashboard_partial_refund_keeps_tickets_until_admins_assign_them
 async def test_refunding_one_ticket_from_the_chat_voids_exactly_that_one(stack: PaymentStack) -> None:
     order = await paid_order(stack, "gopay")
     first, second = await stack.services.tickets.for_order(order.id)
-    done = await stack.services.refunds.refund(order.id, [first.id.lower()], by=ORGANISER, reason="cannot come")
+    done = await stack.services.refunds.refund(order.id, [first.id.lower()], by=acct(ORGANISER), reason="cannot come")
     assert done.voided == [first.id] and not done.fully_refunded and not done.reused
     [midtrans_refund] = stack.sim.refunds(order.id)
     assert midtrans_refund["refund_key"] == done.refund.refund_key and midtrans_refund["refund_amount"] == "150000.00"
@@ -313,9 +313,9 @@ async def test_refunding_one_ticket_from_the_chat_voids_exactly_that_one(stack: 
     assert len(stack.notifier.sent(Message.PARTIAL_REFUND)) == 1
     assert stack.notifier.sent(Message.REFUND_UNASSIGNED) == []  # Midtrans's notifications name our refund_key
 
-    again = await stack.services.refunds.refund(order.id, [first.id], by=ORGANISER, reason="cannot come")
+    again = await stack.services.refunds.refund(order.id, [first.id], by=acct(ORGANISER), reason="cannot come")
     assert again.reused and len(stack.sim.refunds(order.id)) == 1  # a double tap refunds once
-    rest = await stack.services.refunds.refund(order.id, None, by=ADMIN_ID, reason="event moved")
+    rest = await stack.services.refunds.refund(order.id, None, by=acct(ADMIN_ID), reason="event moved")
     assert rest.fully_refunded and rest.voided == [second.id]
     await stack.settle()
     assert (await stack.services.orders.get(order.id)).status == OrderStatus.REFUNDED
@@ -327,7 +327,7 @@ async def test_a_double_tap_refunds_once(stack: PaymentStack) -> None:
     order = await paid_order(stack, "gopay")
     codes = list(await tickets_of(stack, order.id))
     results = await asyncio.gather(
-        *(stack.services.refunds.refund(order.id, codes[:1], by=ADMIN_ID, reason="x") for _ in range(2)),
+        *(stack.services.refunds.refund(order.id, codes[:1], by=acct(ADMIN_ID), reason="x") for _ in range(2)),
         return_exceptions=True)
     assert len(stack.sim.refunds(order.id)) == 1
     assert any(not isinstance(r, Exception) for r in results)
@@ -340,7 +340,7 @@ async def test_a_double_tap_refunds_once(stack: PaymentStack) -> None:
 async def test_a_refund_midtrans_refuses_changes_nothing(stack: PaymentStack) -> None:
     order = await paid_order(stack, "bank_transfer")  # Midtrans's refund API does not serve bank transfers
     with pytest.raises(RefundRefused) as refused:
-        await stack.services.refunds.refund(order.id, None, by=ADMIN_ID, reason="x")
+        await stack.services.refunds.refund(order.id, None, by=acct(ADMIN_ID), reason="x")
     assert refused.value.reason == RefundRefusal.MIDTRANS_REFUSED and refused.value.detail["status"] == 412
     assert "cannot modify" in refused.value.detail["message"]
     current = await stack.services.orders.get(order.id)
@@ -354,31 +354,31 @@ async def test_who_may_refund_and_what(stack: PaymentStack) -> None:
     first, _ = await stack.services.tickets.for_order(order.id)
     for by, reason in ((STRANGER, RefundRefusal.NOT_ALLOWED),):
         with pytest.raises(RefundRefused) as refused:
-            await stack.services.refunds.refund(order.id, None, by=by, reason="x")
+            await stack.services.refunds.refund(order.id, None, by=acct(by), reason="x")
         assert refused.value.reason == reason
     with pytest.raises(RefundRefused) as refused:
-        await stack.services.refunds.refund("KRC-0000-NOSUCHORDER", None, by=ADMIN_ID, reason="x")
+        await stack.services.refunds.refund("KRC-0000-NOSUCHORDER", None, by=acct(ADMIN_ID), reason="x")
     assert refused.value.reason == RefundRefusal.NOT_FOUND
     other = await paid_order(stack, "gopay")
     other_ticket = (await stack.services.tickets.for_order(other.id))[0]
     with pytest.raises(RefundRefused) as refused:
-        await stack.services.refunds.refund(order.id, [other_ticket.id], by=ADMIN_ID, reason="x")
+        await stack.services.refunds.refund(order.id, [other_ticket.id], by=acct(ADMIN_ID), reason="x")
     assert refused.value.reason == RefundRefusal.TICKET_NOT_IN_ORDER
-    await stack.services.checkin.check_in(first.id, ORGANISER)
+    await stack.services.checkin.check_in(first.id, acct(ORGANISER))
     with pytest.raises(RefundRefused) as refused:
-        await stack.services.refunds.refund(order.id, [first.id], by=ORGANISER, reason="x")
+        await stack.services.refunds.refund(order.id, [first.id], by=acct(ORGANISER), reason="x")
     assert refused.value.reason == RefundRefusal.CHECKED_IN_NEEDS_CONFIRM and refused.value.detail["codes"] == [
         first.id]
     assert stack.sim.refunds(order.id) == []
-    done = await stack.services.refunds.refund(order.id, [first.id], by=ORGANISER, reason="x",
+    done = await stack.services.refunds.refund(order.id, [first.id], by=acct(ORGANISER), reason="x",
                                                confirm_checked_in=True)
     assert done.voided == [first.id]
     with pytest.raises(RefundRefused) as refused:
-        await stack.services.refunds.refund(order.id, [first.id, _.id], by=ORGANISER, reason="x")
+        await stack.services.refunds.refund(order.id, [first.id, _.id], by=acct(ORGANISER), reason="x")
     assert refused.value.reason == RefundRefusal.TICKET_VOID
     pending = await reserve_with_link(stack, user=8)
     with pytest.raises(RefundRefused) as refused:
-        await stack.services.refunds.refund(pending.id, None, by=ADMIN_ID, reason="x")
+        await stack.services.refunds.refund(pending.id, None, by=acct(ADMIN_ID), reason="x")
     assert refused.value.reason == RefundRefusal.NOT_PAID
 
 
@@ -396,14 +396,14 @@ async def test_a_refund_whose_answer_was_lost_is_finished_by_asking_again(stack:
     gateway.refund = answer_lost  # type: ignore[method-assign]
     url, stack.sim.notification_url = stack.sim.notification_url, None  # and its notifications are lost too
     with pytest.raises(RefundRefused) as refused:
-        await stack.services.refunds.refund(order.id, codes[:1], by=ADMIN_ID, reason="x")
+        await stack.services.refunds.refund(order.id, codes[:1], by=acct(ADMIN_ID), reason="x")
     assert refused.value.reason == RefundRefusal.MIDTRANS_UNAVAILABLE
     requested = await stack.services.orders.get(order.id)
     assert [r.status for r in requested.refunds.values()] == [RefundState.REQUESTED]
     assert set((await tickets_of(stack, order.id)).values()) == {TicketStatus.VALID}
     gateway.refund = real  # type: ignore[method-assign]
     stack.sim.notification_url = url
-    done = await stack.services.refunds.refund(order.id, codes[:1], by=ADMIN_ID, reason="x")
+    done = await stack.services.refunds.refund(order.id, codes[:1], by=acct(ADMIN_ID), reason="x")
     assert done.voided == codes[:1] and len(stack.sim.refunds(order.id)) == 1  # Midtrans: 406, already refunded
     assert (await tickets_of(stack, order.id))[codes[0]] == TicketStatus.VOID
 
@@ -448,12 +448,12 @@ async def test_a_hung_status_api_gets_a_503_within_the_budget(stack: PaymentStac
 
 
 async def test_a_hung_snap_api_gives_try_again_within_the_link_budget(stack: PaymentStack, hung_url: str) -> None:
-    order = await stack.services.orders.reserve(7, JAZZ, {"EARLY": 1}, buyer())
+    order = await stack.services.orders.reserve(acct(7), JAZZ, {"EARLY": 1}, buyer())
     payments = stack.services.payments
     payments._gateway = MidtransGateway(SERVER_KEY, snap_base_url=hung_url)  # noqa: SLF001
     payments._link_budget = 1.0  # noqa: SLF001
     with pytest.raises(PaymentLinkUnavailable):
-        await asyncio.wait_for(payments.payment_link(order.id, 7), 10)
+        await asyncio.wait_for(payments.payment_link(order.id, acct(7)), 10)
     assert (await stack.services.orders.get(order.id)).status == OrderStatus.PENDING
 
 
@@ -478,8 +478,8 @@ async def test_a_foreign_phone_and_a_long_name_still_pay_by_bni_and_bca(stack: P
     long_buyer = Buyer(name="Raden Ajeng Kartini Djojo Adhiningrat Sosroningrat", email="k@example.com",
                        phone="+14155550123")
     for bank, user in (("bni", 7), ("bca", 8)):
-        order = await stack.services.orders.reserve(user, JAZZ, {"EARLY": 1}, long_buyer)
-        await stack.services.payments.payment_link(order.id, user)
+        order = await stack.services.orders.reserve(acct(user), JAZZ, {"EARLY": 1}, long_buyer)
+        await stack.services.payments.payment_link(order.id, acct(user))
         request = stack.sim.transaction(order.id).request_body
         assert "phone" not in request["customer_details"] and len(request["customer_details"]["first_name"]) <= 30
         await stack.sim.simulate_payment(order.id, "pay", payment_type="bank_transfer", bank=bank)
@@ -526,7 +526,7 @@ async def test_poll_grace_is_configurable(store: Store, clock: FakeClock) -> Non
 
 async def test_stats_keep_refunds_and_reversals_apart(stack: PaymentStack) -> None:
     refunded = await paid_order(stack, "gopay")
-    await stack.services.refunds.refund(refunded.id, list(await tickets_of(stack, refunded.id))[:1], by=ADMIN_ID,
+    await stack.services.refunds.refund(refunded.id, list(await tickets_of(stack, refunded.id))[:1], by=acct(ADMIN_ID),
                                         reason="x")
     reversed_ = await paid_order(stack, "cstore", store="indomaret")
     await stack.sim.reverse(reversed_.id)
@@ -546,14 +546,14 @@ async def test_a_late_payment_whose_seats_are_gone_is_refunded_from_the_chat(sta
     stack.clock.advance(minutes=31)
     await stack.services.orders.expire_due()
     for user in range(20, 45):  # the VIP tier sells out meanwhile
-        await stack.services.orders.pay((await stack.services.orders.reserve(user, JAZZ, {"VIP": 2}, buyer())).id)
+        await stack.services.orders.pay((await stack.services.orders.reserve(acct(user), JAZZ, {"VIP": 2}, buyer())).id)
     await stack.sim.set_status(order.id, "settlement", payment_type="gopay")  # the buyer paid in time after all
     assert await stack.sim.notify(None, order.id) == [200]
     await stack.settle()
     assert (await stack.services.orders.get(order.id)).status == OrderStatus.NEEDS_REFUND
-    view = await stack.services.refunds.view(order.id, by=ADMIN_ID)
+    view = await stack.services.refunds.view(order.id, by=acct(ADMIN_ID))
     assert view.tickets == [] and view.refundable == 1_500_000
-    done = await stack.services.refunds.refund(order.id, None, by=ADMIN_ID, reason="sold out")
+    done = await stack.services.refunds.refund(order.id, None, by=acct(ADMIN_ID), reason="sold out")
     assert done.fully_refunded and done.voided == []
     await stack.settle()
     refunded = await stack.services.orders.get(order.id)
@@ -591,7 +591,7 @@ async def test_a_refund_whose_answer_and_notifications_were_lost_is_found_by_pol
     gateway.refund = answer_lost  # type: ignore[method-assign]
     stack.sim.notification_url = None  # Midtrans's refund notifications are lost as well
     with pytest.raises(RefundRefused):
-        await stack.services.refunds.refund(order.id, codes[:1], by=ADMIN_ID, reason="x")
+        await stack.services.refunds.refund(order.id, codes[:1], by=acct(ADMIN_ID), reason="x")
     assert (await tickets_of(stack, order.id))[codes[0]] == TicketStatus.VALID
     stack.clock.advance(minutes=5)
     report = await stack.services.payments.poll_due()

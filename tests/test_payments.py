@@ -20,7 +20,7 @@ from storage.documents import OrderDoc, OrderStatus, TicketStatus
 from storage.orders import OrderStore
 from storage.store import Store
 from tests.conftest import FakeClock
-from tests.helpers import assert_invariant, buyer
+from tests.helpers import acct, assert_invariant, buyer
 from tests.payment_stack import PaymentStack, payment_stack
 
 JAZZ = "jazz-senja-2026"
@@ -35,8 +35,8 @@ async def stack(store: Store, settings: Settings, clock: FakeClock) -> AsyncIter
 
 
 async def reserve_with_link(stack: PaymentStack, user: int = 7, wanted: dict | None = None) -> OrderDoc:
-    order = await stack.services.orders.reserve(user, JAZZ, wanted or {"EARLY": 2}, buyer())
-    await stack.services.payments.payment_link(order.id, user, finish_url="https://t.me/KarcisBot?start=o_x")
+    order = await stack.services.orders.reserve(acct(user), JAZZ, wanted or {"EARLY": 2}, buyer())
+    await stack.services.payments.payment_link(order.id, acct(user), finish_url="https://t.me/KarcisBot?start=o_x")
     return order
 
 
@@ -55,9 +55,9 @@ async def log_outcomes(stack: PaymentStack, order_id: str) -> list[str]:
 # ---- payment links ---------------------------------------------------------------------------------------------
 
 async def test_payment_link_is_made_once_with_the_order_details(stack: PaymentStack) -> None:
-    order = await stack.services.orders.reserve(7, JAZZ, {"EARLY": 2, "VIP": 1}, buyer())
-    link = await stack.services.payments.payment_link(order.id, 7, finish_url="https://t.me/KarcisBot?start=o_1")
-    again = await stack.services.payments.payment_link(order.id, 7)
+    order = await stack.services.orders.reserve(acct(7), JAZZ, {"EARLY": 2, "VIP": 1}, buyer())
+    link = await stack.services.payments.payment_link(order.id, acct(7), finish_url="https://t.me/KarcisBot?start=o_1")
+    again = await stack.services.payments.payment_link(order.id, acct(7))
     assert again.redirect_url == link.redirect_url and again.reused and not link.reused
     assert len(stack.sim.transactions) == 1
     request = stack.sim.transaction(order.id).request_body
@@ -78,9 +78,9 @@ def snap_end(request: dict) -> datetime:
 
 
 async def test_the_snap_page_ends_exactly_when_the_hold_ends(stack: PaymentStack) -> None:
-    order = await stack.services.orders.reserve(7, JAZZ, {"EARLY": 1}, buyer())
+    order = await stack.services.orders.reserve(acct(7), JAZZ, {"EARLY": 1}, buyer())
     stack.clock.advance(minutes=18, seconds=30, microseconds=250_000)
-    await stack.services.payments.payment_link(order.id, 7)
+    await stack.services.payments.payment_link(order.id, acct(7))
     request = stack.sim.transaction(order.id).request_body
     assert request["expiry"]["unit"] == "minute" and request["expiry"]["duration"] == 12
     start = datetime.strptime(request["expiry"]["start_time"], "%Y-%m-%d %H:%M:%S %z")
@@ -90,32 +90,32 @@ async def test_the_snap_page_ends_exactly_when_the_hold_ends(stack: PaymentStack
 
 
 async def test_snap_is_never_asked_for_less_than_five_minutes(stack: PaymentStack) -> None:
-    order = await stack.services.orders.reserve(7, JAZZ, {"EARLY": 1}, buyer())
+    order = await stack.services.orders.reserve(acct(7), JAZZ, {"EARLY": 1}, buyer())
     stack.clock.advance(minutes=27, seconds=40)
-    await stack.services.payments.payment_link(order.id, 7)
+    await stack.services.payments.payment_link(order.id, acct(7))
     request = stack.sim.transaction(order.id).request_body
     assert request["expiry"]["duration"] == 5 and snap_end(request) >= order.expires_at
-    other = await stack.services.orders.reserve(8, JAZZ, {"EARLY": 1}, buyer())
+    other = await stack.services.orders.reserve(acct(8), JAZZ, {"EARLY": 1}, buyer())
     stack.clock.advance(minutes=29, seconds=30)
     with pytest.raises(ReservationOver):  # under a minute left: no link, the hold is about to end
-        await stack.services.payments.payment_link(other.id, 8)
+        await stack.services.payments.payment_link(other.id, acct(8))
 
 
 async def test_no_link_for_an_order_that_is_no_longer_pending(stack: PaymentStack) -> None:
-    order = await stack.services.orders.reserve(7, JAZZ, {"EARLY": 1}, buyer())
-    await stack.services.orders.cancel(order.id, 7)
+    order = await stack.services.orders.reserve(acct(7), JAZZ, {"EARLY": 1}, buyer())
+    await stack.services.orders.cancel(order.id, acct(7))
     with pytest.raises(OrderNotPending):
-        await stack.services.payments.payment_link(order.id, 7)
+        await stack.services.payments.payment_link(order.id, acct(7))
 
 
 async def test_midtrans_down_while_making_the_link_keeps_the_reservation(
     store: Store, settings: Settings, clock: FakeClock,
 ) -> None:
     async with payment_stack(store, settings, clock, gateway_timeout=0.5) as down:
-        order = await down.services.orders.reserve(7, JAZZ, {"EARLY": 2}, buyer())
+        order = await down.services.orders.reserve(acct(7), JAZZ, {"EARLY": 2}, buyer())
         await down.sim.stop()  # Midtrans unreachable: connection refused on every attempt
         with pytest.raises(PaymentLinkUnavailable):
-            await down.services.payments.payment_link(order.id, 7)
+            await down.services.payments.payment_link(order.id, acct(7))
         stored = await down.services.orders.get(order.id)
         assert stored.status == OrderStatus.PENDING and "redirect_url" not in stored.payment
         assert (await down.services.store.inventory.get(f"{JAZZ}:EARLY")).pending == 2
@@ -123,11 +123,11 @@ async def test_midtrans_down_while_making_the_link_keeps_the_reservation(
 
 
 async def test_a_lost_snap_answer_is_retried_under_a_new_midtrans_order_id(stack: PaymentStack) -> None:
-    order = await stack.services.orders.reserve(7, JAZZ, {"EARLY": 1}, buyer())
+    order = await stack.services.orders.reserve(acct(7), JAZZ, {"EARLY": 1}, buyer())
     # an earlier attempt reached Midtrans but its answer was lost: the order id is used up there
     await stack.services.payments._gateway.create_transaction({  # noqa: SLF001
         "transaction_details": {"order_id": order.id, "gross_amount": order.total}})
-    link = await stack.services.payments.payment_link(order.id, 7)
+    link = await stack.services.payments.payment_link(order.id, acct(7))
     midtrans_id = (await stack.services.orders.get(order.id)).payment["midtrans_order_id"]
     assert midtrans_id == f"{order.id}~2" and link.redirect_url
     await stack.sim.simulate_payment(midtrans_id, "pay", payment_type="gopay")
@@ -164,7 +164,7 @@ async def test_card_capture_accepted_is_paid(stack: PaymentStack) -> None:
 
 
 async def test_free_order_needs_no_midtrans_call(stack: PaymentStack) -> None:
-    order = await stack.services.orders.reserve(7, "workshop-ui-bandung", {"FREE": 1}, buyer())
+    order = await stack.services.orders.reserve(acct(7), "workshop-ui-bandung", {"FREE": 1}, buyer())
     assert order.status == OrderStatus.PAID
     assert await stack.services.delivery.deliver(order.id)
     assert stack.sim.transactions == {} and len(stack.notifier.sent(Message.PAID)) == 1
@@ -332,7 +332,7 @@ async def test_settlement_after_expiry_without_seats_needs_refund(stack: Payment
     stack.clock.advance(minutes=31)
     await stack.services.orders.expire_due()
     for user in range(25):
-        await stack.services.orders.reserve(100 + user, JAZZ, {"VIP": 2}, buyer())
+        await stack.services.orders.reserve(acct(100 + user), JAZZ, {"VIP": 2}, buyer())
     await stack.sim.set_status(order.id, "settlement", payment_type="bank_transfer")
     assert await stack.sim.notify(None, order.id) == [200]
     await stack.settle()
@@ -420,7 +420,7 @@ async def test_blocked_buyer_is_given_up_on_but_keeps_the_tickets(stack: Payment
     await stack.settle()
     done = await stack.services.orders.get(order.id)
     assert done.outbox == {} and len(stack.notifier.sent(Message.SALE)) == 1
-    assert len(await stack.services.tickets.for_user(7)) == 2
+    assert len(await stack.services.tickets.for_user(acct(7))) == 2
 
 
 async def test_health_and_readiness(stack: PaymentStack, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -27,7 +27,7 @@ from bot.runtime import Mode, serve
 from bot.sandbox.midtrans import MidtransSimulator
 from bot.sandbox.telegram_api import FakeTelegram
 from storage.documents import OrderStatus, tier_key
-from tests.helpers import buyer
+from tests.helpers import acct, buyer
 from tests.service_runner import running
 from webhooks.telegram import SECRET_HEADER, webhook_path, webhook_secret_token
 
@@ -371,7 +371,7 @@ async def test_the_expiry_job_releases_a_hold_that_ran_out(
     settings = service_settings(fake, midtrans, expiry_sweep_seconds=1, events_file=_events_file(tmp_path))
     async with running(settings) as service:
         services = service.services
-        order = await services.orders.reserve(900000001, "runtime-gig", {"REG": 2}, buyer())
+        order = await services.orders.reserve(acct(900000001), "runtime-gig", {"REG": 2}, buyer())
         assert order.status == OrderStatus.PENDING
         ended = datetime.now(UTC) - timedelta(minutes=1)
         await services.store.db["orders"].update_one({"_id": order.id}, {"$set": {"expires_at": ended}})
@@ -444,6 +444,23 @@ async def test_sigterm_stops_python_m_bot_run_promptly(fake: FakeTelegram, midtr
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_the_ticket_page_is_served_and_offers_this_bot_for_check_in(
+    fake: FakeTelegram, midtrans: MidtransSimulator, tmp_path: Path
+) -> None:
+    settings = service_settings(fake, midtrans, public_url="https://karcis.example",
+                                events_file=_events_file(tmp_path),
+                                whatsapp_display_number="+6281234567890")
+    async with running(settings) as service:
+        order = await service.services.orders.reserve(900000001, "runtime-gig", {"REG": 1}, buyer())
+        [ticket] = (await service.services.orders.pay(order.id)).tickets
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session, \
+                session.get(f"http://127.0.0.1:{settings.port}/t/{ticket.id}") as response:
+            body = await response.text()
+        assert response.status == 200 and "Valid ticket" in body
+        assert f"https://t.me/{fake.bot_username}?start=t_{ticket.id}" in body  # the username getMe gave
+        assert f"https://wa.me/6281234567890?text=checkin%20{ticket.id}" in body
 
 
 def test_a_start_failure_at_telegrams_own_address_names_it_and_never_the_token() -> None:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from bot.services import Services
 from tests.conftest import ORGANISER_ID
-from tests.helpers import buyer
+from tests.helpers import acct, buyer
 
 
 async def test_stats_count_stock_revenue_and_check_ins(services: Services) -> None:
-    paid = await services.orders.reserve(1, "jazz-senja-2026", {"EARLY": 2, "VIP": 1}, buyer())
+    paid = await services.orders.reserve(acct(1), "jazz-senja-2026", {"EARLY": 2, "VIP": 1}, buyer())
     tickets = (await services.orders.pay(paid.id)).tickets
-    await services.orders.reserve(2, "jazz-senja-2026", {"REG": 3}, buyer())
-    refunded = await services.orders.reserve(3, "jazz-senja-2026", {"EARLY": 1}, buyer())
+    await services.orders.reserve(acct(2), "jazz-senja-2026", {"REG": 3}, buyer())
+    refunded = await services.orders.reserve(acct(3), "jazz-senja-2026", {"EARLY": 1}, buyer())
     await services.orders.pay(refunded.id)
     await services.orders.refund(refunded.id)
-    await services.checkin.check_in(tickets[0].id, ORGANISER_ID)
+    await services.checkin.check_in(tickets[0].id, acct(ORGANISER_ID))
 
     jazz = (await services.stats.stats(["jazz-senja-2026"]))[0]
     rows = {t.code: (t.capacity, t.available, t.pending, t.sold, t.revenue, t.checked_in) for t in jazz.tiers}

@@ -12,7 +12,7 @@ from PIL import Image
 
 from bot.services import Services
 from bot.tickets import ALPHABET, CODE_LENGTH, deep_link, format_code, new_code, normalize_code, render_qr
-from tests.helpers import assert_invariant, buyer
+from tests.helpers import acct, assert_invariant, buyer
 
 
 def test_codes_carry_at_least_60_bits_from_an_alphabet_without_look_alikes() -> None:
@@ -52,7 +52,7 @@ async def test_qr_png_decodes_to_the_deep_link() -> None:
 
 
 async def test_issuing_twice_never_makes_extra_tickets(services: Services) -> None:
-    order = await services.orders.reserve(7, "jazz-senja-2026", {"EARLY": 2, "VIP": 1}, buyer("Budi"))
+    order = await services.orders.reserve(acct(7), "jazz-senja-2026", {"EARLY": 2, "VIP": 1}, buyer("Budi"))
     outcome = await services.orders.pay(order.id)
     again = await services.tickets.issue(outcome.order)
     assert [t.id for t in again] == [t.id for t in outcome.tickets]
@@ -63,17 +63,17 @@ async def test_issuing_twice_never_makes_extra_tickets(services: Services) -> No
 
 
 async def test_tickets_are_only_issued_for_paid_orders(services: Services) -> None:
-    order = await services.orders.reserve(7, "jazz-senja-2026", {"EARLY": 1}, buyer())
+    order = await services.orders.reserve(acct(7), "jazz-senja-2026", {"EARLY": 1}, buyer())
     with pytest.raises(ValueError, match="only issued for paid orders"):
         await services.tickets.issue(order)
 
 
 async def test_a_code_collision_draws_another_code(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
-    first = await services.orders.reserve(7, "jazz-senja-2026", {"EARLY": 1}, buyer())
+    first = await services.orders.reserve(acct(7), "jazz-senja-2026", {"EARLY": 1}, buyer())
     taken = (await services.orders.pay(first.id)).tickets[0].id
     draws = iter([taken, "ABCDEFGHJKMN"])
     monkeypatch.setattr("bot.tickets.new_code", lambda: next(draws))
-    second = await services.orders.reserve(8, "jazz-senja-2026", {"EARLY": 1}, buyer())
+    second = await services.orders.reserve(acct(8), "jazz-senja-2026", {"EARLY": 1}, buyer())
     assert [t.id for t in (await services.orders.pay(second.id)).tickets] == ["ABCDEFGHJKMN"]
 
 

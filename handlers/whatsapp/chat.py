@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.accounts import AccountId, whatsapp_address
+from bot.accounts import AccountId, InvalidAddress, whatsapp_address
+from bot.links import WHATSAPP
 from bot.services import Services
 from handlers.whatsapp.client import ListRow, ListSection, ReplyButton, Sent, WhatsAppClient
 from handlers.whatsapp.texts import language_for
@@ -33,14 +34,17 @@ class Chat:
     @classmethod
     async def open(cls, services: Services, client: WhatsAppClient, message: InboundMessage) -> Chat:
         number = "+" + message.wa_id.lstrip("+")
-        address = whatsapp_address(number)
+        try:
+            address = whatsapp_address(number)
+        except InvalidAddress:  # Meta's wa_id decides who wrote; a number phonenumbers does not know stays as is
+            address = f"{WHATSAPP}:{number}"
         account = services.accounts.resolve(address)
         user = await services.store.users.get(account)
         return cls(services, client, message, number, account, language_for(number, user.language if user else None))
 
     @property
     def address(self) -> str:
-        return whatsapp_address(self.number)
+        return f"{WHATSAPP}:{self.number}"
 
     # ---- answering ------------------------------------------------------------------------------------------
 
