@@ -165,11 +165,11 @@ class AccountService:
                     merged[target].append(a)
         account: dict[str, AccountId] = {}
         addresses: dict[AccountId, tuple[str, ...]] = {}
-        for group in merged:
-            if group:
-                aid = account_id_of(group)
-                addresses[aid] = tuple(group)
-                account.update(dict.fromkeys(group, aid))
+        for person in merged:
+            if person:
+                aid = account_id_of(person)
+                addresses[aid] = tuple(person)
+                account.update(dict.fromkeys(person, aid))
         self._account, self._addresses = account, addresses
 
     def resolve(self, address: str) -> AccountId:

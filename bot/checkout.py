@@ -221,9 +221,10 @@ class CheckoutService:
         step = ContactStep(str(field_))
         return await self._update(account, nonce, {"awaiting": step.value})
 
-    async def give(self, account: Account, nonce: str, text: str) -> Draft:
+    async def give(self, account: Account, nonce: str | None, text: str) -> Draft:
         """The detail the draft awaits, cleaned (InvalidContact with the field and a reason per mistake, and then
-        nothing changes); the draft then awaits the next missing detail, or CONFIRM."""
+        nothing changes); the draft then awaits the next missing detail, or CONFIRM. `nonce` None: whatever draft
+        the account has (a typed message names no draft; this saves the door a read)."""
         purchase = await self._purchase(account, nonce)
         step = purchase.awaiting
         if step is None:
@@ -232,7 +233,7 @@ class CheckoutService:
         given = {f: getattr(purchase, f.value) for f in FIELDS} | {step: value}
         following = next((f for f in FIELDS if not given[f]), None)
         # only while it still awaits this step: of two answers typed at once, one fills it
-        return await self._update(account, nonce, {step.value: value,
+        return await self._update(account, purchase.nonce, {step.value: value,
                                                    "awaiting": following.value if following else None},
                                   awaiting=step)
 
@@ -287,9 +288,9 @@ class CheckoutService:
 
     # ---- inside --------------------------------------------------------------------------------------------
 
-    async def _purchase(self, account: Account, nonce: str) -> PurchaseDraft:
+    async def _purchase(self, account: Account, nonce: str | None) -> PurchaseDraft:
         doc = await self._store.drafts.get(account)
-        if doc is None or doc.purchase is None or doc.purchase.nonce != nonce:
+        if doc is None or doc.purchase is None or (nonce is not None and doc.purchase.nonce != nonce):
             raise CheckoutRefused(CheckoutRefusal.DRAFT_GONE)
         return doc.purchase
 

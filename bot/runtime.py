@@ -2,7 +2,9 @@
 
     serve(settings)
       ├─ open_services            the store, indexes, EVENTS_FILE, start-up reconcile
-      ├─ PTB Application          handlers.register(...); TelegramNotifier delivers what orders owe
+      ├─ PTB Application          handlers.register(...); TelegramNotifier delivers what orders owe;
+      │                           chats run concurrently, each in order (handlers/updates.py), and every Bot API
+      │                           call is paced per chat and per bot, replies first (handlers/rate_limit.py)
       ├─ DomainJobs               expiry sweep, delivery retries, digests, payment polling, reconcile
       │                           (bot/jobs.py, APScheduler: they run whichever doors are open)
       ├─ aiohttp (PORT)           Midtrans notifications, /healthz, /readyz; in webhook mode the Telegram webhook
@@ -33,12 +35,13 @@ from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 from yarl import URL
 
 from bot import qr
@@ -54,14 +57,19 @@ log = logging.getLogger("karcis")
 
 SANDBOX_HINT = "To try Karcis without any accounts, run: python -m bot sandbox"
 
-# Every Bot API call has a timeout (seconds). Sending a QR photo is an upload: it gets the longest write.
-CONNECT_TIMEOUT = 10.0
-READ_TIMEOUT = 15.0
-WRITE_TIMEOUT = 30.0
-POOL_TIMEOUT = 10.0
-POLL_TIMEOUT = 30            # getUpdates long poll; PTB adds it to READ_TIMEOUT for that call
+# Every Bot API call has a timeout (seconds), sized for a person waiting in the chat: Telegram answers a call in
+# well under a second, so a reply that has not gone in a few seconds will not go; the handler fails into the
+# error handler, and a delivery is retried by the delivery job. Uploading a QR photo (~2 KB) may take longer to
+# write, but is bounded too. (Time spent queueing in the rate limiter is not counted here: it has its own cap,
+# handlers/rate_limit.MAX_WAIT_SECONDS.) At worst an interactive call gives up after 3 + 3 + 5 + 2 = 13 s.
+CONNECT_TIMEOUT = 3.0
+READ_TIMEOUT = 5.0
+WRITE_TIMEOUT = 3.0
+MEDIA_WRITE_TIMEOUT = 15.0   # sendPhoto: an upload
+POOL_TIMEOUT = 2.0           # waiting for one of the pool's connections (PTB's pool holds 256)
+POLL_TIMEOUT = 30            # getUpdates long poll; PTB adds it to GET_UPDATES_READ_TIMEOUT for that call
+GET_UPDATES_READ_TIMEOUT = 10.0
 BOOTSTRAP_RETRIES = 3        # deleteWebhook at the start of polling, retried if Telegram is briefly unreachable
-RATE_LIMIT_RETRIES = 3       # a 429 RetryAfter is waited out this many times before the call fails
 
 
 class Mode(StrEnum):
@@ -75,29 +83,34 @@ class Running:
 
     mode: Mode
     url: str
-    application: Application
+    application: Application | None  # None: the Telegram door is not open (a WhatsApp-only run)
     services: Services
     web_app: web.Application
     jobs: DomainJobs
+    doors: tuple[str, ...] = ("telegram",)
 
 
 # ---------------------------------------------------------------------------------------------- configuration
 
 
-def require_credentials(settings: Settings) -> tuple[str, str]:
-    """The bot token and the Midtrans server key; ConfigError naming each one missing (never a value)."""
+def require_credentials(settings: Settings) -> tuple[str | None, str]:
+    """The bot token (None: no Telegram door, WhatsApp only) and the Midtrans server key; ConfigError naming each
+    one missing (never a value). TELEGRAM_BOT_TOKEN is required unless the WhatsApp door is configured."""
     hints = {
         "TELEGRAM_BOT_TOKEN": "the token BotFather gave your bot",
         "MIDTRANS_SERVER_KEY": "Midtrans dashboard → Settings → Access Keys (sandbox keys start with SB-Mid-server-)",
     }
     values = {"TELEGRAM_BOT_TOKEN": settings.telegram_bot_token, "MIDTRANS_SERVER_KEY": settings.midtrans_server_key}
+    if settings.whatsapp_enabled and settings.telegram_bot_token is None:
+        del values["TELEGRAM_BOT_TOKEN"]  # a WhatsApp-only run
     missing = [name for name, value in values.items() if value is None]
     if missing:
         lines = [f"  {name}: {hints[name]}" for name in missing]
         verb = "is" if len(missing) == 1 else "are"
         raise ConfigError(f"Cannot start Karcis: {' and '.join(missing)} {verb} not set.\n" + "\n".join(lines)
                           + f"\n{SANDBOX_HINT}")
-    token = settings.telegram_bot_token.get_secret_value()  # type: ignore[union-attr]
+    require_whatsapp(settings)
+    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
     server_key = settings.midtrans_server_key.get_secret_value()  # type: ignore[union-attr]
     sandbox_key = server_key.startswith("SB-")
     if settings.midtrans_is_production and sandbox_key:
@@ -107,15 +120,46 @@ def require_credentials(settings: Settings) -> tuple[str, str]:
     return token, server_key
 
 
+def require_whatsapp(settings: Settings) -> None:
+    """With WHATSAPP_ACCESS_TOKEN and WHATSAPP_PHONE_NUMBER_ID set, the rest the WhatsApp door needs: the webhook's
+    two secrets, and PUBLIC_URL (Meta posts to it; ticket QRs link to its /t/<code> page)."""
+    if not settings.whatsapp_enabled:
+        return
+    hints = {"WHATSAPP_APP_SECRET": "App Dashboard → App settings → Basic → App secret",
+             "WHATSAPP_VERIFY_TOKEN": "any secret string; type the same into the App Dashboard's webhook form",
+             "PUBLIC_URL": "the public https address Meta posts webhooks to (/whatsapp/webhook)"}
+    values = {"WHATSAPP_APP_SECRET": settings.whatsapp_app_secret,
+              "WHATSAPP_VERIFY_TOKEN": settings.whatsapp_verify_token, "PUBLIC_URL": settings.public_url}
+    missing = [name for name, value in values.items() if value is None]
+    if missing:
+        raise ConfigError("Cannot open the WhatsApp door: " + ", ".join(missing) + " not set.\n"
+                          + "\n".join(f"  {name}: {hints[name]}" for name in missing))
+
+
+def open_whatsapp(services: Services, settings: Settings) -> object | None:
+    """The WhatsApp door (handlers/whatsapp/wiring.py) when it is configured: its notifier joins the services'
+    ChannelRouter, and its webhook's routes go on the aiohttp app (`add_routes`)."""
+    if not settings.whatsapp_enabled:
+        return None
+    from handlers.whatsapp.wiring import WhatsAppProcess
+
+    return WhatsAppProcess(services, settings)
+
+
 def build_application(settings: Settings, token: str, *, webhook: bool) -> Application:
-    """The PTB Application: rate-limited, every call with a timeout; no Updater in webhook mode."""
+    """The PTB Application: chats concurrently and each in order, paced to Telegram's limits with replies first,
+    every call with a timeout; no Updater in webhook mode."""
+    from handlers.rate_limit import KarcisRateLimiter
+    from handlers.updates import ChatOrderedUpdateProcessor
+
     builder = (
         ApplicationBuilder()
         .token(token)
-        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .concurrent_updates(ChatOrderedUpdateProcessor())
+        .rate_limiter(KarcisRateLimiter())
         .connect_timeout(CONNECT_TIMEOUT).read_timeout(READ_TIMEOUT)
-        .write_timeout(WRITE_TIMEOUT).pool_timeout(POOL_TIMEOUT)
-        .get_updates_connect_timeout(CONNECT_TIMEOUT).get_updates_read_timeout(READ_TIMEOUT)
+        .write_timeout(WRITE_TIMEOUT).media_write_timeout(MEDIA_WRITE_TIMEOUT).pool_timeout(POOL_TIMEOUT)
+        .get_updates_connect_timeout(CONNECT_TIMEOUT).get_updates_read_timeout(GET_UPDATES_READ_TIMEOUT)
         .get_updates_write_timeout(WRITE_TIMEOUT).get_updates_pool_timeout(POOL_TIMEOUT)
     )
     if settings.telegram_api_base_url:
@@ -314,32 +358,49 @@ async def serve(
     refuses, a PUBLIC_URL Telegram will not take, or a PORT that cannot be listened on."""
     token, server_key = require_credentials(settings)
     mode = Mode.WEBHOOK if settings.public_url else Mode.POLLING
-    secrets = [token, server_key, telegram_webhook.webhook_secret_token(token), telegram_webhook.webhook_path(token)]
-    if settings.mongodb_uri is not None:
-        secrets.append(settings.mongodb_uri.get_secret_value())
+    secrets = [server_key]
+    if token is not None:
+        secrets += [token, telegram_webhook.webhook_secret_token(token), telegram_webhook.webhook_path(token)]
+    for secret in (settings.mongodb_uri, settings.whatsapp_access_token, settings.whatsapp_app_secret,
+                   settings.whatsapp_verify_token):
+        if secret is not None:
+            secrets.append(secret.get_secret_value())
     stop = stop or asyncio.Event()
     with _quiet_and_redacted_logs(secrets), _signals(stop):
         async with open_services(settings) as services, AsyncExitStack() as stack:
-            application = build_application(settings, token, webhook=mode is Mode.WEBHOOK)
-            attach_front_door(application, services)
-            extra = telegram_webhook.routes(application, bot_token=token) if mode is Mode.WEBHOOK else None
+            application = build_application(settings, token, webhook=mode is Mode.WEBHOOK) if token else None
+            whatsapp: Any = open_whatsapp(services, settings)
+            doors = tuple(name for name, door in (("telegram", application), ("whatsapp", whatsapp)) if door)
+            if application is not None:
+                attach_front_door(application, services)
+            telegram_routes = (telegram_webhook.routes(application, bot_token=token)
+                               if application is not None and token and mode is Mode.WEBHOOK else None)
+
+            def extra(app: web.Application) -> None:
+                if telegram_routes is not None:
+                    telegram_routes(app)
+                if whatsapp is not None:
+                    whatsapp.add_routes(app)  # POST/GET /whatsapp/webhook, its inbox and workers
+
             web_app = create_app(services, services.payments, services.delivery, extra_routes=extra)
 
-            try:
-                with _quiet_bot_api_errors():
-                    await application.initialize()  # getMe: checks the token
-            except BaseException as exc:
-                await application.bot.shutdown()  # the HTTP clients it opened before getMe failed
-                failure = telegram_start_failure(exc, settings, token)
-                if failure is not None:
-                    raise failure from None
-                raise
-            stack.push_async_callback(application.shutdown)
-            services.links.telegram_username = application.bot.username  # the ticket page's Telegram button
+            if application is not None and token is not None:
+                try:
+                    with _quiet_bot_api_errors():
+                        await application.initialize()  # getMe: checks the token
+                except BaseException as exc:
+                    await application.bot.shutdown()  # the HTTP clients it opened before getMe failed
+                    failure = telegram_start_failure(exc, settings, token)
+                    if failure is not None:
+                        raise failure from None
+                    raise
+                stack.push_async_callback(application.shutdown)
+                services.links.telegram_username = application.bot.username  # the ticket page's Telegram button
             await qr.start_worker()  # the first buyer's tickets do not wait for it
             stack.callback(qr.stop_worker)
-            await application.start()  # update processing
-            stack.push_async_callback(application.stop)
+            if application is not None:
+                await application.start()  # update processing
+                stack.push_async_callback(application.stop)
             jobs = DomainJobs(services, settings)
             await jobs.start()
             stack.push_async_callback(jobs.stop)  # before the Application stops and the store closes
@@ -352,22 +413,27 @@ async def serve(
             except OSError as exc:
                 raise ConfigError(f"PORT: cannot listen on {host}:{settings.port} ({exc.strerror or exc})") from None
 
-            await set_commands(application, services)
-            if mode is Mode.WEBHOOK:
-                await _set_webhook(application, settings, token)
-            else:
-                assert application.updater is not None
-                # start_polling's bootstrap calls deleteWebhook first, so a webhook left from a deployment
-                # does not keep the updates away from getUpdates.
-                await application.updater.start_polling(
-                    timeout=POLL_TIMEOUT, bootstrap_retries=BOOTSTRAP_RETRIES, allowed_updates=Update.ALL_TYPES,
-                )
-                stack.push_async_callback(application.updater.stop)
+            if application is not None and token is not None:
+                await set_commands(application, services)
+                if mode is Mode.WEBHOOK:
+                    await _set_webhook(application, settings, token)
+                else:
+                    assert application.updater is not None
+                    # start_polling's bootstrap calls deleteWebhook first, so a webhook left from a deployment
+                    # does not keep the updates away from getUpdates.
+                    await application.updater.start_polling(
+                        timeout=POLL_TIMEOUT, bootstrap_retries=BOOTSTRAP_RETRIES, allowed_updates=Update.ALL_TYPES,
+                    )
+                    stack.push_async_callback(application.updater.stop)
 
             url = f"http://{host}:{settings.port}"
             log.info("Karcis is running: %s, %s", mode.value, url)
+            log.info("doors open: %s", ", ".join(
+                f"Telegram ({mode.value})" if door == "telegram" else
+                f"WhatsApp (webhook {settings.public_url.rstrip('/') if settings.public_url else ''}/whatsapp/webhook)"
+                for door in doors))
             if ready is not None:
-                result = ready(Running(mode, url, application, services, web_app, jobs))
+                result = ready(Running(mode, url, application, services, web_app, jobs, doors))
                 if inspect.isawaitable(result):
                     await result
             await stop.wait()

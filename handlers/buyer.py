@@ -360,16 +360,16 @@ async def on_new_details(update: Update, context: Context) -> None:
 async def on_text(update: Update, context: Context) -> None:
     """Take the contact detail the draft waits for; ask for the next one, or show the summary."""
     services, lang_, uid = services_of(context), lang(update), account(update, context)
-    draft = await services.checkout.current(uid)
-    if draft is None or draft.awaiting not in ASKED:
+    try:
+        updated = await services.checkout.give(uid, None, update.effective_message.text or "")
+    except InvalidContact as exc:
+        draft = await services.checkout.current(uid)
+        if draft is not None:
+            await ask(update, context, draft, problem=contact_problem(lang_, exc))
+            return
         await reply(update, context, t(lang_, "hint.start"))
         return
-    try:
-        updated = await services.checkout.give(uid, draft.nonce, update.effective_message.text or "")
-    except InvalidContact as exc:
-        await ask(update, context, draft, problem=contact_problem(lang_, exc))
-        return
-    except CheckoutRefused:  # moved on meanwhile (another answer, a button)
+    except CheckoutRefused:  # no draft, none waiting for a detail, or moved on meanwhile (another answer, a button)
         await reply(update, context, t(lang_, "hint.start"))
         return
     await show_draft(update, context, updated)

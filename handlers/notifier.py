@@ -34,6 +34,8 @@ from handlers.buyer import CART, TICKETS
 from handlers.formatting import CAPTION_LIMIT, TEXT_LIMIT, shorten, visible_length, wib
 from handlers.keyboards import button, encode_cart, fits, markup, url_button
 from handlers.messages import Html, label, lang_of, t
+from handlers.rate_limit import MAX_WAIT_SECONDS as LIMITER_MAX_WAIT
+from handlers.rate_limit import Priority, WaitCapped, sending_as
 from handlers.refunds import OPEN as REFUND_OPEN
 from handlers.refunds import codes_text, unassigned_keyboard, unassigned_text
 from handlers.shared import NO_PREVIEW, send, send_ticket, telegram_chat
@@ -44,7 +46,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Rendered = tuple[Html, InlineKeyboardMarkup | None]
-MAX_WAIT_SECONDS = 60.0  # a longer flood wait is not slept through: the delivery job retries later
+# A longer flood wait is not slept through: the delivery job retries later. The same cap as the rate limiter's
+# (handlers/rate_limit.py), which raises RetryAfter instead of waiting past it.
+MAX_WAIT_SECONDS = LIMITER_MAX_WAIT
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -62,6 +66,13 @@ def delivered(notice: Notice, part: str) -> bool:
     kind, _, who = part.partition(":")
     old = telegram_id(who) if who else None
     return old is not None and f"{kind}:{old}" in notice.delivered
+
+
+# What goes first when the bot is busy (handlers/rate_limit.py): a reply to someone waiting (set by the update
+# processor), then what buyers are owed, then notices to staff.
+PRIORITIES = {Message.SALE: Priority.STAFF, Message.AMOUNT_MISMATCH: Priority.STAFF,
+              Message.PAYMENT_REVIEW: Priority.STAFF, Message.REFUND_UNASSIGNED: Priority.STAFF,
+              Message.EXPIRED_UNCONFIRMED: Priority.STAFF}
 
 
 class TelegramNotifier:
@@ -88,7 +99,8 @@ class TelegramNotifier:
             Message.REFUND_UNASSIGNED: self._refund_unassigned,
             Message.EXPIRED_UNCONFIRMED: self._expired_unconfirmed,
         }
-        await handlers[notice.message](notice)
+        with sending_as(PRIORITIES.get(notice.message, Priority.BUYER)):
+            await handlers[notice.message](notice)
 
     # ---- sending -------------------------------------------------------------------------------------------
 
@@ -99,7 +111,7 @@ class TelegramNotifier:
                 return await make()
             except RetryAfter as exc:
                 wait = retry_seconds(exc)
-                if wait > self._max_wait:
+                if wait > self._max_wait or isinstance(exc, WaitCapped):  # the rate limiter already waited
                     raise
                 await asyncio.sleep(wait)
                 return await make()

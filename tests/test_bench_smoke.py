@@ -25,6 +25,9 @@ TINY: dict[str, tuple[list[str], set[str]]] = {
     "expiry": (["--sizes", "200/2,600/6"], {"seconds_per_sweep", "per_due_order_ms", "per_due_order_ratio"}),
     "commands": (["--sweep-due", "2"], {"actions", "purchase_commands", "purchase_minimum", "max_ratio",
                                        "catalog_load_commands", "target_met"}),
+    "onsale": (["--buyers", "6", "--tickets", "2", "--window", "2"],
+               {"link_s", "tickets_s", "http_429", "http_429_max_per_minute", "messages_per_purchase",
+                "mongodb_commands_per_purchase", "ratio", "floor_s", "max_inversion_s", "oversold"}),
 }
 WIRE_ONLY = {"commands"}  # counted on the wire: a mongoeco server by default
 
@@ -46,6 +49,9 @@ def test_benchmark_runs_and_reports_its_fields(name: str) -> None:
     if name == "reserve":
         assert result["oversold"] == 0
         assert result["reserved"] == 20 and result["attempts"] == 60
+    if name == "onsale":  # every buyer paid and got both tickets, nothing oversold, nothing left owed
+        assert result["oversold"] == 0 and result["paid"] == 6 and result["orders_paid"] == 6
+        assert result["tickets_short"] == 0 and result["still_owed"] == 0
     if name == "checkin":
         assert result["checked_in_once"] is True and result["double_scan_ok"] is True
     if name == "commands":

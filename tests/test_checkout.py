@@ -296,3 +296,12 @@ async def test_a_limit_reached_after_start_is_still_refused_at_confirm(services:
 
     assert caught.value.reason == RefusalReason.TOO_MANY_PENDING
     assert await services.checkout.current(ME) == draft
+
+
+async def test_give_without_a_nonce_answers_the_current_draft(services: Services) -> None:
+    await refused(CheckoutRefusal.DRAFT_GONE, services.checkout.give(ME, None, "Sinta"))  # no draft at all
+    draft = await services.checkout.start(ME, JAZZ, {"REG": 1})
+
+    draft = await services.checkout.give(ME, None, "Sinta")  # a typed message names no draft
+
+    assert draft.awaiting is Awaiting.EMAIL and draft.name == "Sinta"

@@ -525,7 +525,7 @@ async def test_check_in_by_code_by_photo_and_by_deep_link_then_the_double_scan(w
     ok = await people.say(ORGANISER_ID, f"/start {payload}", starts("✅"))
     assert ok.text == welcome
     tickets = {t.id: t for t in await world.service.services.tickets.for_order(order_id_in(pay))}
-    assert all(t.checked_in_at is not None and t.checked_in_by == ORGANISER_ID for t in tickets.values())
+    assert all(t.checked_in_at is not None and t.checked_in_by == acct(ORGANISER_ID) for t in tickets.values())
 
     # Each again, the same way: ⚠️ with when (WIB) and by whom.
     for ticket_id, again in (

@@ -2,22 +2,20 @@
 list of tiers then a list of quantities, contact details typed one at a time (last time's offered), a summary to
 confirm (once, however often it is tapped), the payment link as a call-to-action button, tickets, orders, cancel.
 
-WhatsApp's 3 buttons and 10 rows cannot carry a cart, so the cart lives in the account's purchase draft; every
-reply id names only one choice (`qty:<tier>:<n>`) or the draft (`confirm:<nonce>`), so a stale or repeated tap
-acts on nothing newer than it saw.
+WhatsApp's 3 buttons and 10 rows cannot carry a cart, so the cart lives in the checkout service's draft
+(bot/checkout.py, `set_cart`); every reply id names only one choice (`qty:<event>:<tier>:<n>`) or the draft
+(`confirm:<nonce>`), so a stale or repeated tap acts on nothing newer than it saw.
 """
 
 from __future__ import annotations
 
-import secrets
-
 from bot.catalog import sales_open
-from bot.contacts import clean_email, clean_name, clean_phone
+from bot.checkout import Awaiting, CheckoutRefusal, CheckoutRefused, ConfirmRefused, Draft
 from bot.errors import InvalidContact, OrderNotFound, OrderNotPending, RefusalReason, ReservationRefused
 from bot.payments import PaymentLinkUnavailable, ReservationOver
 from handlers.formatting import shorten, wib
 from handlers.messages import has
-from handlers.views import cart_lines, lines_text, order_status, price, summary
+from handlers.views import lines_text, order_status, price, summary
 from handlers.whatsapp.chat import LIST_ROWS, Chat
 from handlers.whatsapp.texts import plain, say, title
 from handlers.whatsapp.views import (
@@ -40,16 +38,11 @@ from handlers.whatsapp.views import (
     reply_id,
     send_ticket,
 )
-from storage.documents import ContactStep, OrderDoc, OrderStatus, PurchaseDraft, TicketStatus
+from storage.documents import OrderDoc, OrderStatus, TicketStatus
 
-NEXT_STEP = {ContactStep.NAME: ContactStep.EMAIL, ContactStep.EMAIL: ContactStep.PHONE, ContactStep.PHONE: None}
-CLEANERS = {ContactStep.NAME: clean_name, ContactStep.EMAIL: clean_email, ContactStep.PHONE: clean_phone}
+ASKED = (Awaiting.NAME, Awaiting.EMAIL, Awaiting.PHONE)  # the steps a typed message answers
 EVENTS_PER_PAGE = LIST_ROWS - 1  # the tenth row is "more"
 TICKETS_SENT = 10  # QR images re-sent by "tickets" at most (the rest: ask again)
-
-
-def _nonce() -> str:
-    return secrets.token_urlsafe(6)
 
 
 # ---- browsing --------------------------------------------------------------------------------------------------
@@ -87,16 +80,13 @@ async def event(chat: Chat, args: list[str]) -> None:
 
 
 async def buy(chat: Chat, args: list[str]) -> None:
-    """The tiers with seats left, as a list (a draft for this event is started, or kept if it is this event's)."""
+    """The tiers with seats left, as a list."""
     listing = await chat.services.catalog.get(args[0]) if args else None
     if listing is None or not sales_open(listing.event, chat.services.clock()):
         await chat.text(say(chat.lang, "event.gone" if listing is None else "card.sales_closed"))
         return
-    draft = await chat.draft()
-    if draft is None or draft.event_id != listing.event.id:
-        await chat.start_draft(PurchaseDraft(nonce=_nonce(), event_id=listing.event.id, cart={}))
     rows: list[tuple[str, str, str | None]] = [
-        (reply_id(QTY, tier.code), shorten(tier.name, 24),
+        (reply_id(QTY, listing.event.id, tier.code), shorten(tier.name, 24),
          shorten(f"{price(chat.lang, tier.price)} · {plain(say(chat.lang, 'card.left', n=tier.available))}", 72))
         for tier in listing.tiers if tier.available > 0][:LIST_ROWS]
     if not rows:
@@ -106,118 +96,133 @@ async def buy(chat: Chat, args: list[str]) -> None:
 
 
 async def quantity(chat: Chat, args: list[str]) -> None:
-    """`qty:<tier>`: how many, as a list; `qty:<tier>:<n>`: that many in the cart, then the cart."""
-    draft = await chat.draft()
-    listing = await chat.services.catalog.get(draft.event_id) if draft else None
-    tier = listing.tier(args[0]) if listing and args else None
-    if draft is None or listing is None or tier is None:
-        await chat.text(say(chat.lang, "wa.draft_gone"))
+    """`qty:<event>:<tier>`: how many, as a list; `qty:<event>:<tier>:<n>`: that many in the purchase's cart
+    (started now, or the one in progress for this event), then the cart with Continue / Add tickets / Cancel."""
+    checkout = chat.services.checkout
+    listing = await chat.services.catalog.get(args[0]) if args else None
+    tier = listing.tier(args[1]) if listing and len(args) > 1 else None
+    if listing is None or tier is None:
+        await chat.text(say(chat.lang, "event.gone"))
         return
     most = min(tier.max_per_order, tier.available, LIST_ROWS)
-    if len(args) < 2:
+    if len(args) < 3:
         rows: list[tuple[str, str, str | None]] = [
-            (reply_id(QTY, tier.code, n), shorten(say(chat.lang, "wa.qty_row", n=n, tier=tier.name), 24),
-             price(chat.lang, n * tier.price)) for n in range(1, most + 1)]
+            (reply_id(QTY, listing.event.id, tier.code, n), shorten(say(chat.lang, "wa.qty_row", n=n, tier=tier.name),
+                                                                   24), price(chat.lang, n * tier.price))
+            for n in range(1, most + 1)]
         if not rows:
             await chat.text(say(chat.lang, "refused.sold_out", tier=tier.name))
             return
         await chat.rows(say(chat.lang, "wa.qty", tier=tier.name, price=price(chat.lang, tier.price)),
                         title(chat.lang, "wa.btn.choose"), rows)
         return
-    qty = int(args[1]) if args[1].isdigit() else 0
+    qty = int(args[2]) if args[2].isdigit() else 0
     if not 1 <= qty <= most:
         await chat.text(say(chat.lang, "refused.over_max", tier=tier.name, n=most))
         return
-    cart = {t.code: qty if t.code == tier.code else draft.cart.get(t.code, 0) for t in listing.tiers}
-    cart = {code: n for code, n in cart.items() if n > 0}
-    updated = await chat.update_draft(draft.nonce, {"cart": cart})
-    if updated is None:
-        await chat.text(say(chat.lang, "wa.draft_gone"))
+    current = await checkout.current(chat.account)
+    try:
+        if current is not None and current.event_id == listing.event.id:
+            draft = await checkout.set_cart(chat.account, current.nonce, {**current.cart, tier.code: qty})
+        else:
+            draft = await checkout.start(chat.account, listing.event.id, {tier.code: qty})
+    except CheckoutRefused as refusal:
+        await chat.text(checkout_refusal_text(chat, refusal))
         return
-    await chat.buttons(cart_text(chat.lang, listing, cart), [
-        (reply_id(CHECKOUT, updated.nonce), title(chat.lang, "wa.btn.checkout")),
+    await chat.buttons(cart_text(chat.lang, draft), [
+        (reply_id(CHECKOUT, draft.nonce), title(chat.lang, "wa.btn.checkout")),
         (reply_id(BUY, listing.event.id), title(chat.lang, "wa.btn.add")),
-        (DROP, title(chat.lang, "wa.btn.cancel"))])
+        (reply_id(DROP, draft.nonce), title(chat.lang, "wa.btn.cancel"))])
+
+
+def checkout_refusal_text(chat: Chat, refusal: CheckoutRefused) -> str:
+    match refusal.reason:
+        case CheckoutRefusal.TOO_MANY_PENDING:
+            return say(chat.lang, "refused.too_many_pending", n=refusal.limit or 0)
+        case CheckoutRefusal.RATE_LIMITED:
+            return say(chat.lang, "refused.rate_limited", n=refusal.limit or 0)
+        case CheckoutRefusal.SALES_CLOSED:
+            return say(chat.lang, "card.sales_closed")
+        case CheckoutRefusal.UNKNOWN_EVENT:
+            return say(chat.lang, "event.gone")
+        case CheckoutRefusal.EMPTY_CART:
+            return say(chat.lang, "wa.cart_empty")
+        case _:
+            return say(chat.lang, "wa.draft_gone")
 
 
 # ---- contact details -------------------------------------------------------------------------------------------
 
 
 async def checkout(chat: Chat, args: list[str]) -> None:
-    """Offer last time's details, or ask for the name."""
-    draft = await chat.draft()
-    if draft is None or not args or draft.nonce != args[0] or not draft.cart:
-        await chat.text(say(chat.lang, "wa.draft_gone" if draft is None or not args or draft.nonce != args[0]
-                            else "wa.cart_empty"))
+    """Continue from the cart: last time's details offered, or the name asked."""
+    draft = await chat.services.checkout.current(chat.account)
+    if draft is None or not args or draft.nonce != args[0]:
+        await chat.text(say(chat.lang, "wa.draft_gone"))
         return
-    user = await chat.services.store.users.get(chat.account)
-    last = user.last_buyer if user else None
-    if last is None:
-        await ask(chat, await chat.update_draft(draft.nonce, {"awaiting": ContactStep.NAME.value}))
-        return
-    await chat.buttons(say(chat.lang, "contact.use_last", name=last.name, email=last.email, phone=last.phone), [
-        (reply_id(USE_LAST, draft.nonce), title(chat.lang, "wa.btn.use_last")),
-        (reply_id(NEW_DETAILS, draft.nonce), title(chat.lang, "wa.btn.new_details")),
-        (DROP, title(chat.lang, "wa.btn.cancel"))])
+    await show_step(chat, draft)
+
+
+async def show_step(chat: Chat, draft: Draft, problem: str | None = None) -> None:
+    """The step the purchase awaits: last time's details offered, a contact detail asked, or the summary."""
+    if draft.awaiting is Awaiting.CONFIRM:
+        await show_summary(chat, draft)
+    elif draft.awaiting is Awaiting.CHOICE and draft.last is not None:
+        last = draft.last
+        await chat.buttons(say(chat.lang, "contact.use_last", name=last.name, email=last.email, phone=last.phone),
+                           [(reply_id(USE_LAST, draft.nonce), title(chat.lang, "wa.btn.use_last")),
+                            (reply_id(NEW_DETAILS, draft.nonce), title(chat.lang, "wa.btn.new_details")),
+                            (reply_id(DROP, draft.nonce), title(chat.lang, "wa.btn.cancel"))])
+    else:
+        step = draft.awaiting.value if draft.awaiting in ASKED else Awaiting.NAME.value
+        question = say(chat.lang, f"contact.ask.{step}")
+        await chat.text(f"{problem}\n\n{question}" if problem else question)
 
 
 async def use_last(chat: Chat, args: list[str]) -> None:
-    user = await chat.services.store.users.get(chat.account)
-    last = user.last_buyer if user else None
-    draft = None
-    if last is not None and args:
-        draft = await chat.update_draft(args[0], {"name": last.name, "email": last.email, "phone": last.phone,
-                                                  "awaiting": None})
-    await show_summary(chat, draft)
+    try:
+        draft = await chat.services.checkout.use_last_details(chat.account, args[0] if args else "")
+    except CheckoutRefused as refusal:
+        await chat.text(checkout_refusal_text(chat, refusal))
+        return
+    await show_step(chat, draft)
 
 
 async def new_details(chat: Chat, args: list[str]) -> None:
-    draft = await chat.update_draft(args[0], {"name": None, "email": None, "phone": None,
-                                              "awaiting": ContactStep.NAME.value}) if args else None
-    await ask(chat, draft)
-
-
-async def ask(chat: Chat, draft: PurchaseDraft | None, problem: str | None = None) -> None:
-    if draft is None:
-        await chat.text(say(chat.lang, "wa.draft_gone"))
-        return
-    question = say(chat.lang, f"contact.ask.{(draft.awaiting or ContactStep.NAME).value}")
-    await chat.text(f"{problem}\n\n{question}" if problem else question)
-
-
-async def typed(chat: Chat, draft: PurchaseDraft) -> None:
-    """The contact detail the draft waits for; then the next question, or the summary."""
-    step = draft.awaiting or ContactStep.NAME
     try:
-        value = CLEANERS[step](chat.message.text or "")
+        draft = await chat.services.checkout.new_details(chat.account, args[0] if args else "")
+    except CheckoutRefused as refusal:
+        await chat.text(checkout_refusal_text(chat, refusal))
+        return
+    await show_step(chat, draft)
+
+
+async def typed(chat: Chat, draft: Draft) -> None:
+    """The contact detail the draft waits for; then the next question, or the summary."""
+    try:
+        updated = await chat.services.checkout.give(chat.account, draft.nonce, chat.message.text or "")
     except InvalidContact as exc:
         key = f"contact.error.{exc.field.value}.{exc.problem}"
-        await ask(chat, draft, say(chat.lang, key if has(key) else f"contact.error.{exc.field.value}.invalid"))
+        await show_step(chat, draft, say(chat.lang, key if has(key) else f"contact.error.{exc.field.value}.invalid"))
         return
-    following = NEXT_STEP[step]
-    updated = await chat.update_draft(draft.nonce, {step.value: value,
-                                                    "awaiting": following.value if following else None},
-                                      awaiting=step)
-    if updated is None or following is not None:
-        await ask(chat, updated)
-    else:
-        await show_summary(chat, updated)
+    except CheckoutRefused as refusal:
+        await chat.text(checkout_refusal_text(chat, refusal))
+        return
+    await show_step(chat, updated)
 
 
-async def show_summary(chat: Chat, draft: PurchaseDraft | None) -> None:
-    listing = await chat.services.catalog.definitions(draft.event_id) if draft else None
-    if draft is None or listing is None or not (draft.name and draft.email and draft.phone):
-        await chat.text(say(chat.lang, "wa.draft_gone"))
+async def show_summary(chat: Chat, draft: Draft) -> None:
+    if not (draft.name and draft.email and draft.phone):
+        await show_step(chat, draft)
         return
-    text = plain(summary(chat.lang, listing.event, cart_lines(listing.tiers, draft.cart), draft.name, draft.email,
-                         draft.phone))
+    text = plain(summary(chat.lang, draft.event, draft.lines, draft.name, draft.email, draft.phone))
     await chat.buttons(text[:1024], [(reply_id(CONFIRM, draft.nonce), title(chat.lang, "wa.btn.confirm")),
                                      (reply_id(NEW_DETAILS, draft.nonce), title(chat.lang, "wa.btn.change")),
-                                     (DROP, title(chat.lang, "wa.btn.cancel"))])
+                                     (reply_id(DROP, draft.nonce), title(chat.lang, "wa.btn.cancel"))])
 
 
 async def drop(chat: Chat, args: list[str]) -> None:
-    await chat.drop_draft()
+    await chat.services.checkout.abandon(chat.account, args[0] if args else "")
     await chat.buttons(say(chat.lang, "purchase.dropped"), [(reply_id(EVENTS, 0), title(chat.lang, "wa.btn.events"))])
 
 
@@ -225,23 +230,17 @@ async def drop(chat: Chat, args: list[str]) -> None:
 
 
 async def confirm(chat: Chat, args: list[str]) -> None:
-    """Reserve the draft's seats and send the payment link. The draft is taken atomically, so of any number of
-    taps on Confirm exactly one reserves; the others are told it is done."""
-    draft = await chat.take_draft(args[0]) if args else None
-    buyer = draft.buyer if draft else None
-    if draft is None or buyer is None:
-        await chat.text(say(chat.lang, "wa.confirming"))
-        return
+    """Reserve the draft's seats and send the payment link. The checkout takes the draft atomically, so of any
+    number of taps on Confirm exactly one reserves; the others are told it is done."""
     try:
-        order = await chat.services.orders.reserve(chat.account, draft.event_id, draft.cart, buyer,
-                                                   address=chat.address)
-    except ReservationRefused as refusal:
-        await chat.restore_draft(draft)
+        order = await chat.services.checkout.confirm(chat.account, args[0] if args else "", address=chat.address)
+    except CheckoutRefused as refusal:
+        gone = refusal.reason is CheckoutRefusal.DRAFT_GONE
+        await chat.text(say(chat.lang, "wa.confirming") if gone else checkout_refusal_text(chat, refusal))
+        return
+    except ConfirmRefused as refusal:  # nothing held; the draft is back
         await chat.text(refusal_text(chat, refusal))
         return
-    except Exception:
-        await chat.restore_draft(draft)  # nothing was held: the buyer can tap Confirm again
-        raise
     if order.status == OrderStatus.PAID:
         await chat.text(say(chat.lang, "free.confirmed", order=order.id, lines=lines_text(chat.lang, order.lines)))
         await chat.services.delivery.deliver(order.id)

@@ -1,14 +1,13 @@
 """One inbound WhatsApp message as the door's handlers see it: who wrote (account, number, language), what they
 sent, and how to answer them (the client, bound to their number).
 
-The chat's memory is the account's purchase draft and its language choice. Until the checkout seam
-(`services.checkout`, docs/channels.md) lands on this branch, those are read and written here, in one place,
-through the same draft and user documents the Telegram door uses.
+The chat's memory is the account's purchase in progress (`services.checkout`) and its language choice
+(`services.profiles`); nothing here touches the store.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.accounts import AccountId, InvalidAddress, whatsapp_address
@@ -17,7 +16,6 @@ from bot.services import Services
 from handlers.whatsapp.client import ListRow, ListSection, ReplyButton, Sent, WhatsAppClient
 from handlers.whatsapp.texts import language_for
 from handlers.whatsapp.updates import InboundMessage
-from storage.documents import PurchaseDraft
 
 LIST_ROWS = 10  # "a maximum of 10 rows across all sections" (client.py checks it before sending)
 
@@ -39,8 +37,8 @@ class Chat:
         except InvalidAddress:  # Meta's wa_id decides who wrote; a number phonenumbers does not know stays as is
             address = f"{WHATSAPP}:{number}"
         account = services.accounts.resolve(address)
-        user = await services.store.users.get(account)
-        return cls(services, client, message, number, account, language_for(number, user.language if user else None))
+        chosen = await services.profiles.language(account)
+        return cls(services, client, message, number, account, language_for(number, chosen))
 
     @property
     def address(self) -> str:
@@ -63,27 +61,5 @@ class Chat:
     # ---- memory ---------------------------------------------------------------------------------------------
 
     async def remember_language(self, lang: str) -> None:
-        await self.services.store.users.remember_user(self.account, language=lang, name=self.message.profile_name)
+        await self.services.profiles.remember(self.account, language=lang, name=self.message.profile_name)
         self.lang = lang
-
-    async def draft(self) -> PurchaseDraft | None:
-        doc = await self.services.store.drafts.get(self.account)
-        return doc.purchase if doc else None
-
-    async def start_draft(self, draft: PurchaseDraft) -> None:
-        await self.services.store.drafts.start_purchase(self.account, draft, at=self.services.clock())
-
-    async def update_draft(self, nonce: str, fields: Mapping[str, object], *,
-                           awaiting: object = ...) -> PurchaseDraft | None:
-        """Set fields of the draft `nonce` (only while it awaits `awaiting`, if given); None if it moved on."""
-        return await self.services.store.drafts.update_purchase(self.account, nonce, dict(fields),
-                                                                at=self.services.clock(), awaiting=awaiting)
-
-    async def take_draft(self, nonce: str) -> PurchaseDraft | None:
-        return await self.services.store.drafts.take_purchase(self.account, nonce)
-
-    async def restore_draft(self, draft: PurchaseDraft) -> None:
-        await self.services.store.drafts.restore_purchase(self.account, draft, at=self.services.clock())
-
-    async def drop_draft(self) -> None:
-        await self.services.store.drafts.drop_purchase(self.account)

@@ -72,8 +72,8 @@ class WhatsAppDoor:
             verb = ALONE.get(word, WORDS[word]) if not args else WORDS[word]
             await self._run(chat, verb, args)
             return
-        draft = await chat.draft()
-        if draft is not None and draft.awaiting is not None:
+        draft = await self._services.checkout.current(chat.account)
+        if draft is not None and draft.awaiting in buyer.ASKED:
             await buyer.typed(chat, draft)
             return
         await self.menu(chat)

@@ -88,8 +88,7 @@ class WhatsAppNotifier:
         return whatsapp_number(address) if address else None
 
     async def _lang(self, account: AccountId, number: str) -> str:
-        user = await self._services.store.users.get(account)
-        return language_for(number, user.language if user else None)
+        return language_for(number, await self._services.profiles.language(account))
 
     async def _window_open(self, number: str) -> bool:
         last = await self._last_from(number.lstrip("+"))

@@ -35,8 +35,7 @@ async def check_in(chat: Chat, code_or_link: str) -> None:
     result = await chat.services.checkin.check_in(code_or_link, chat.account)
     by_name = None
     if result.status == CheckInStatus.ALREADY_CHECKED_IN and result.checked_in_by is not None:
-        staff = await chat.services.store.users.get(result.checked_in_by)
-        by_name = staff.name if staff and staff.name else result.checked_in_by
+        by_name = await chat.services.profiles.name(result.checked_in_by) or result.checked_in_by
     await chat.text(plain(checkin_answer(chat.lang, result, by_name)))
 
 

@@ -3,12 +3,11 @@ ticket as an uploaded image. Shared by the door's handlers and its notifier."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from bot.catalog import EventWithTiers
+from bot.checkout import Draft
 from bot.links import Links
 from bot.tickets import render_link_qr
-from handlers.views import cart_lines, event_card, lines_text, price, ticket_caption
+from handlers.views import event_card, lines_text, price, ticket_caption
 from handlers.whatsapp.client import Sent, WhatsAppClient
 from handlers.whatsapp.texts import plain, say
 from storage.documents import EventDoc, TicketDoc
@@ -36,10 +35,9 @@ def card_text(lang: str, listing: EventWithTiers, *, on_sale: bool) -> str:
     return text.removesuffix("\n\n" + hint)
 
 
-def cart_text(lang: str, listing: EventWithTiers, cart: Mapping[str, int]) -> str:
-    lines = cart_lines(listing.tiers, cart)
-    total = sum(line.amount for line in lines)
-    return say(lang, "wa.cart", title=listing.event.title, lines=lines_text(lang, lines), total=price(lang, total))
+def cart_text(lang: str, draft: Draft) -> str:
+    return say(lang, "wa.cart", title=draft.event.title, lines=lines_text(lang, draft.lines),
+               total=price(lang, draft.total))
 
 
 async def send_ticket(client: WhatsAppClient, number: str, ticket: TicketDoc, event: EventDoc | None, lang: str,
