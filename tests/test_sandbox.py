@@ -474,7 +474,22 @@ async def test_the_sandbox_hands_the_service_its_whatsapp_secrets_and_never_logs
         async with http.get(f"{url}whatsapp/sandbox/users") as response:
             numbers = [u["number"] for u in (await response.json())["users"]]
     assert numbers == [WA_BUYER.number, WA_ORGANISER.number]
-    assert hooked is None or (hooked.startswith("http://127.0.0.1:") and hooked.endswith("/whatsapp/webhook"))
-    assert "WhatsApp" in caplog.text  # connected, or why not
+    assert hooked is not None and hooked.startswith("http://127.0.0.1:") and hooked.endswith("/whatsapp/webhook")
+    assert "the WhatsApp simulator delivers to the service's webhook" in caplog.text
     for secret in (secrets.access_token, secrets.app_secret, secrets.verify_token):
         assert secret not in caplog.text
+
+
+def test_the_sandbox_s_whatsapp_door_needs_no_public_url_but_a_real_one_does(tmp_path: Any) -> None:
+    """Meta must reach PUBLIC_URL; the sandbox's simulator posts to the service over loopback instead."""
+    from bot.runtime import require_credentials
+
+    events = tmp_path / "events.yaml"
+    events.write_text("events: []\n")
+    settings = sandbox_settings(token="1234567890:AAsandboxTestTokenTestTokenTestToken12", server_key="SB-Mid-server-x",
+                                base_url="http://127.0.0.1:8000", service_port=8001, events_file=events,
+                                whatsapp=WhatsAppSecrets.fresh())
+    assert settings.public_url is None
+    require_credentials(settings)  # no ConfigError
+    with pytest.raises(ConfigError, match="PUBLIC_URL"):
+        require_credentials(settings.model_copy(update={"whatsapp_api_base_url": "https://graph.facebook.com/v23.0"}))
