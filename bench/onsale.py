@@ -81,7 +81,7 @@ TIER = "GA"
 PRICE = 150_000
 SERVER_KEY = "SB-Mid-server-karcis-onsale"
 PAY_HOST = "https://pay.karcis-bench.example"
-DELIVERY_INTERVAL = 15.0  # bot/runtime.py's delivery job
+DELIVERY_INTERVAL = 15.0  # bot/jobs.py's delivery job
 FLOOR_RATE = 30.0
 GIVE_UP_AFTER = 4 * 3600.0  # virtual seconds: a run that has not finished by then reports what it has
 
@@ -501,7 +501,10 @@ async def run(args: argparse.Namespace, store: StoreInfo) -> Result:
         began = loop.time()
         jobs = [loop.create_task(onsale.job(stop, DELIVERY_INTERVAL, services.delivery.deliver_due))]
         if hasattr(services, "digests"):  # the organisers' sale digest, where the product has one
-            from bot.runtime import DIGEST_JOB_INTERVAL
+            try:
+                from bot.jobs import DIGEST_JOB_INTERVAL  # the domain's jobs (bot/jobs.py)
+            except ImportError:  # a product from before bot/jobs.py
+                from bot.runtime import DIGEST_JOB_INTERVAL  # type: ignore[attr-defined,no-redef]
 
             jobs.append(loop.create_task(onsale.job(stop, DIGEST_JOB_INTERVAL, services.digests.send_due)))
         shoppers = asyncio.gather(*(onsale.buy(b) for b in buyers))
