@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -12,7 +13,7 @@ from bot.checkin import CheckInService
 from bot.checkout import CheckoutService
 from bot.clock import Clock, utcnow
 from bot.config import Settings
-from bot.delivery_router import ChannelRouter
+from bot.delivery_router import ChannelRouter, default_addresses
 from bot.digest import DigestService
 from bot.links import Links
 from bot.midtrans import MidtransGateway
@@ -67,6 +68,11 @@ def gateway_from_settings(settings: Settings) -> MidtransGateway:
     )
 
 
+def _addresses_of(accounts: AccountService) -> Callable[[int | str], Sequence[str]]:
+    """Where the router reaches a person: their account's addresses (a bare int, from an old caller, is Telegram's)."""
+    return lambda who: accounts.addresses(who) if isinstance(who, str) else default_addresses(who)
+
+
 def build_services(
     settings: Settings, store: Store, *, clock: Clock = utcnow, gateway: MidtransGateway | None = None,
     notifier: Notifier | None = None,
@@ -92,7 +98,8 @@ def build_services(
         checkin=CheckInService(store, catalog, access, clock=clock),
         stats=StatsService(store),
         payments=payments,
-        delivery=DeliveryService(store, catalog, tickets, notifier or ChannelRouter(), admin_ids=access.admins(),
+        delivery=DeliveryService(store, catalog, tickets, notifier or ChannelRouter(addresses=_addresses_of(accounts)),
+                                 admin_ids=access.admins(),
                                  clock=clock),
         refunds=refunds,
         digests=DigestService(store, catalog, clock=clock, interval=timedelta(seconds=settings.sale_digest_seconds)),
