@@ -113,12 +113,12 @@ class CheckInService:
 
     # ---- scan mode: a staff member's photos are QR codes to check in, for a while ----------------------------
 
-    async def start_scanning(self, staff_id: int, *, window: timedelta) -> None:
+    async def start_scanning(self, staff_id: AccountId, *, window: timedelta) -> None:
         """Treat the staff member's photos as QR scans for `window` from now (each scan extends it)."""
         now = self._clock()
         await self._store.drafts.set_scan_until(staff_id, now + window, at=now)
 
-    async def scanning(self, staff_id: int) -> bool:
+    async def scanning(self, staff_id: AccountId) -> bool:
         """Whether the staff member is in scan mode now."""
         doc = await self._store.drafts.get(staff_id)
         return doc is not None and doc.scan_until is not None and as_utc(doc.scan_until) > self._clock()

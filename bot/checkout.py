@@ -22,6 +22,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
+from bot.accounts import AccountId
 from bot.catalog import Catalog, EventWithTiers, sales_open
 from bot.clock import Clock, as_utc, utcnow
 from bot.contacts import clean_email, clean_name, clean_phone
@@ -31,7 +32,7 @@ from bot.tickets import ALPHABET
 from storage.documents import Buyer, ContactStep, EventDoc, OrderDoc, OrderLine, PurchaseDraft, UserDoc
 from storage.store import Store
 
-Account = int  # whom a draft belongs to: the user id the rest of the domain uses
+Account = AccountId  # whom a draft belongs to (bot/accounts.py)
 
 NONCE_LENGTH = 8
 FIELDS = (ContactStep.NAME, ContactStep.EMAIL, ContactStep.PHONE)

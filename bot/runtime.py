@@ -153,8 +153,9 @@ def open_whatsapp(services: Services, settings: Settings) -> object | None:
     if not settings.whatsapp_enabled:
         return None
     from handlers.whatsapp.wiring import WhatsAppProcess
+    from storage.whatsapp_inbox import WhatsAppInbox
 
-    return WhatsAppProcess(services, settings)
+    return WhatsAppProcess(services, settings, inbox=WhatsAppInbox(services.store.db))
 
 
 def build_application(settings: Settings, token: str, *, webhook: bool) -> Application:

@@ -84,8 +84,6 @@ ORDERS_SHOWN = 10
 ASKED = (Awaiting.NAME, Awaiting.EMAIL, Awaiting.PHONE)  # the steps a typed message answers
 
 
-
-
 def with_qty(listing: EventWithTiers, cart: Mapping[str, int], code: str, qty: int) -> dict[str, int]:
     """The cart with one tier's quantity changed, in the event's tier order (one cart, one callback data)."""
     return {t.code: qty if t.code == code else cart.get(t.code, 0) for t in listing.tiers}
@@ -409,7 +407,7 @@ async def on_confirm(update: Update, context: Context) -> None:
     query, lang_, services = update.callback_query, lang(update), services_of(context)
     try:
         order = await services.checkout.confirm(account(update, context), (args(query.data) or [""])[0],
-                                                  address=telegram_address(user_id(update)))
+                                                address=telegram_address(user_id(update)))
     except CheckoutRefused as refusal:  # the other tap of a double tap, or a stale summary
         await refuse_step(update, context, refusal)
         return

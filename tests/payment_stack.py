@@ -31,7 +31,7 @@ class RecordingNotifier:
 
     notices: list[Notice] = field(default_factory=list)
     failures_left: int = 0
-    blocked: set[int] = field(default_factory=set)
+    blocked: set[str] = field(default_factory=set)  # account ids
     slow: dict[Message, float] = field(default_factory=dict)
 
     async def notify(self, notice: Notice) -> None:

@@ -12,11 +12,12 @@ from bot.errors import ContactField, InvalidContact, RefusalReason
 from bot.services import Services
 from storage.documents import OrderStatus, tier_key
 from tests.conftest import FakeClock
-from tests.helpers import assert_invariant, buyer
+from tests.helpers import acct, assert_invariant, buyer
 
 JAZZ = "jazz-senja-2026"
 WORKSHOP = "workshop-ui-bandung"
-ME = 7
+ME = acct(7)
+OTHER = acct(8)
 
 
 async def typed_through(services: Services, draft: Draft, name: str = "Sinta Maharani",
@@ -256,8 +257,8 @@ async def test_a_stale_nonce_is_refused_everywhere_and_spares_the_newer_draft(se
 
 async def test_drafts_are_per_account(services: Services) -> None:
     mine = await services.checkout.start(ME, JAZZ, {"REG": 1})
-    await refused(CheckoutRefusal.DRAFT_GONE, services.checkout.give(8, mine.nonce, "Mallory"))
-    assert await services.checkout.current(8) is None and await services.checkout.current(ME) == mine
+    await refused(CheckoutRefusal.DRAFT_GONE, services.checkout.give(OTHER, mine.nonce, "Mallory"))
+    assert await services.checkout.current(OTHER) is None and await services.checkout.current(ME) == mine
 
 
 async def test_too_many_unpaid_orders_is_said_before_the_details(services: Services) -> None:

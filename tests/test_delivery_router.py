@@ -14,11 +14,12 @@ from bot.outbox import Message
 from bot.services import Services
 from storage.documents import Buyer, EventDoc, OrderDoc, OrderLine, OrderStatus
 from tests.conftest import ADMIN_ID, ORGANISER_ID
-from tests.helpers import buyer
+from tests.helpers import acct, buyer
 from tests.payment_stack import RecordingNotifier
 
 WA_BUYER = "whatsapp:+6281111111111"
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+ORGANISER, OTHER, ADMIN = acct(ORGANISER_ID), acct(55), acct(ADMIN_ID)  # account ids
 
 
 def order(address: str | None = None) -> OrderDoc:
@@ -30,10 +31,10 @@ def order(address: str | None = None) -> OrderDoc:
     return doc if address is None else doc.model_copy(update={"buyer_address": address})
 
 
-EVENT = EventDoc(_id="gig", title="Gig", venue="Hall", starts_at=NOW, ends_at=NOW, organisers=[ORGANISER_ID, 55])
+EVENT = EventDoc(_id="gig", title="Gig", venue="Hall", starts_at=NOW, ends_at=NOW, organisers=[ORGANISER, OTHER])
 
 
-def notice(message: Message, address: str | None = None, *, admins: frozenset[int] = frozenset({ADMIN_ID}),
+def notice(message: Message, address: str | None = None, *, admins: frozenset[str] = frozenset({ADMIN}),
            delivered: frozenset[str] = frozenset()) -> Notice:
     return Notice(message, order(address), EVENT, admin_ids=admins, delivered=delivered)
 
@@ -55,20 +56,20 @@ async def test_a_buyer_message_goes_to_the_channel_the_order_was_placed_from() -
 
 async def test_staff_are_told_on_their_first_reachable_address_and_a_person_on_both_channels_once() -> None:
     addresses: dict[int | str, Sequence[str]] = {
-        ORGANISER_ID: (f"telegram:{ORGANISER_ID}", "whatsapp:+6282222222222"),  # on both: told on Telegram
-        55: ("whatsapp:+6283333333333",),
-        ADMIN_ID: ("whatsapp:+6284444444444", f"telegram:{ADMIN_ID}"),           # on both: told on WhatsApp
+        ORGANISER: (f"telegram:{ORGANISER_ID}", "whatsapp:+6282222222222"),  # on both: told on Telegram
+        OTHER: ("whatsapp:+6283333333333",),
+        ADMIN: ("whatsapp:+6284444444444", f"telegram:{ADMIN_ID}"),           # on both: told on WhatsApp
     }
     telegram, whatsapp = RecordingNotifier(), RecordingNotifier()
     router = ChannelRouter({"telegram": telegram, "whatsapp": whatsapp}, addresses=addresses.__getitem__)
     await router.notify(notice(Message.REVERSED, "telegram:7"))  # buyer, organisers and admins
     [on_telegram], [on_whatsapp] = telegram.notices, whatsapp.notices
-    assert on_telegram.event is not None and on_telegram.event.organisers == [ORGANISER_ID]
+    assert on_telegram.event is not None and on_telegram.event.organisers == [ORGANISER]
     assert on_telegram.admin_ids == frozenset() and "buyer" not in on_telegram.delivered
-    assert on_whatsapp.event is not None and on_whatsapp.event.organisers == [55]
-    assert on_whatsapp.admin_ids == frozenset({ADMIN_ID})
+    assert on_whatsapp.event is not None and on_whatsapp.event.organisers == [OTHER]
+    assert on_whatsapp.admin_ids == frozenset({ADMIN})
     assert "buyer" in on_whatsapp.delivered  # the buyer is on Telegram: WhatsApp sends them nothing
-    assert EVENT.organisers == [ORGANISER_ID, 55]  # the original is not narrowed
+    assert EVENT.organisers == [ORGANISER, OTHER]  # the original is not narrowed
 
 
 async def test_a_channel_with_nobody_to_tell_is_not_called() -> None:
@@ -85,16 +86,16 @@ async def test_a_missing_channel_raises_after_the_others_are_served(caplog: pyte
     with pytest.raises(ChannelMissing, match="whatsapp"):
         await router.notify(notice(Message.NEEDS_REFUND, WA_BUYER))
     [told] = telegram.notices  # the admins (Telegram) were told; the WhatsApp buyer is still owed
-    assert told.admin_ids == frozenset({ADMIN_ID}) and "buyer" in told.delivered
+    assert told.admin_ids == frozenset({ADMIN}) and "buyer" in told.delivered
     assert "no notifier in this process" in caplog.text and "whatsapp" in caplog.text
     with pytest.raises(ChannelMissing):
         await ChannelRouter().notify(notice(Message.PAID))  # no door attached yet: owed, as before
 
 
 async def test_an_ordinary_failure_wins_over_undeliverable() -> None:
-    telegram, whatsapp = RecordingNotifier(failures_left=1), RecordingNotifier(blocked={7})
+    telegram, whatsapp = RecordingNotifier(failures_left=1), RecordingNotifier(blocked={acct(7)})
     router = ChannelRouter({"telegram": telegram, "whatsapp": whatsapp},
-                           addresses=lambda p: ("telegram:1",) if p == ADMIN_ID else ("whatsapp:+62",))
+                           addresses=lambda p: ("telegram:1",) if p == ADMIN else ("whatsapp:+62",))
     with pytest.raises(ConnectionError):
         await router.notify(notice(Message.NEEDS_REFUND, WA_BUYER))
     with pytest.raises(Undeliverable):
@@ -108,7 +109,7 @@ async def test_through_the_delivery_service_a_missing_channel_leaves_the_message
     Telegram notifier is registered, then go once."""
     router = mem_services.delivery.notifier
     assert isinstance(router, ChannelRouter) and router.channels == frozenset()
-    placed = await mem_services.orders.reserve(7, "jazz-senja-2026", {"REG": 1}, buyer())
+    placed = await mem_services.orders.reserve(acct(7), "jazz-senja-2026", {"REG": 1}, buyer())
     await mem_services.orders.pay(placed.id)
     assert await mem_services.delivery.deliver(placed.id) is False
     owed = await mem_services.orders.get(placed.id)

@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.qr import render_png
 from tests.conftest import ADMIN_ID, BUYER_ID, ORGANISER_ID
 from tests.handlers_kit import JAZZ, WORKSHOP, Bot, png_of
-from tests.helpers import buyer
+from tests.helpers import acct, buyer
 from tests.test_handlers_buyer import checkout_to_summary
 
 PUBLIC = "https://karcis.example"
@@ -34,7 +34,7 @@ def photo_of(link: str) -> bytes:
 async def test_a_new_ticket_qr_carries_the_ticket_page(kit: Bot) -> None:
     summary = await checkout_to_summary(kit, event=WORKSHOP, presses=(f"c|{WORKSHOP}|FREE:1",))
     [photo] = await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
-    [ticket] = await kit.services.tickets.for_user(BUYER_ID)
+    [ticket] = await kit.services.tickets.for_user(acct(BUYER_ID))
     [qr] = zxingcpp.read_barcodes(Image.open(io.BytesIO(kit.fake.file_bytes(photo.photo_file_id))))
     assert qr.text == f"{PUBLIC}/t/{ticket.id}"
 
@@ -42,7 +42,7 @@ async def test_a_new_ticket_qr_carries_the_ticket_page(kit: Bot) -> None:
 async def test_the_page_link_and_the_old_deep_link_both_check_in_at_the_telegram_door(kit: Bot) -> None:
     tickets = []
     for _ in range(3):
-        order = await kit.services.orders.reserve(BUYER_ID, JAZZ, {"EARLY": 1}, buyer())
+        order = await kit.services.orders.reserve(acct(BUYER_ID), JAZZ, {"EARLY": 1}, buyer())
         tickets.extend((await kit.services.orders.pay(order.id)).tickets)
     new, old, typed = tickets
     await kit.say(ORGANISER_ID, "/scan")

@@ -20,7 +20,7 @@ from bot.services import Services, build_services
 from storage.documents import OrderStatus
 from storage.store import Store
 from tests.conftest import FakeClock, make_services
-from tests.helpers import buyer
+from tests.helpers import acct, buyer
 from tests.payment_stack import RecordingNotifier
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +50,7 @@ async def test_the_expiry_sweep_and_delivery_run_without_any_telegram_applicatio
     from bot.event_file import load_events_file
     from tests.conftest import EXAMPLES
     await services.catalog.import_events(load_events_file(EXAMPLES))
-    order = await services.orders.reserve(7, JAZZ, {"REG": 2}, buyer())
+    order = await services.orders.reserve(acct(7), JAZZ, {"REG": 2}, buyer())
     clock.advance(minutes=31)
     jobs = DomainJobs(services, settings)
     await jobs.start()

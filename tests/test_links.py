@@ -16,7 +16,7 @@ from bot.services import Services
 from bot.tickets import MAX_INPUT, normalize_code
 from storage.documents import TicketStatus
 from tests.conftest import ORGANISER_ID, FakeClock
-from tests.helpers import buyer
+from tests.helpers import acct, buyer
 from webhooks.app import create_app
 
 CODE = "K7QF9MZTXW3P"
@@ -24,7 +24,7 @@ JAZZ = "jazz-senja-2026"
 
 
 async def paid_ticket(services: Services, name: str = "Budi Santoso"):
-    order = await services.orders.reserve(7, JAZZ, {"REG": 1}, buyer(name))
+    order = await services.orders.reserve(acct(7), JAZZ, {"REG": 1}, buyer(name))
     [ticket] = (await services.orders.pay(order.id)).tickets
     return ticket
 
@@ -84,9 +84,9 @@ def test_normalize_code_refuses_what_cannot_be_a_code(text: str) -> None:
 
 async def test_an_old_format_telegram_qr_and_a_new_page_link_both_check_in(services: Services) -> None:
     old, new = await paid_ticket(services), await paid_ticket(services)
-    result = await services.checkin.check_in(f"https://t.me/KarcisBot?start=t_{old.id}", ORGANISER_ID)
+    result = await services.checkin.check_in(f"https://t.me/KarcisBot?start=t_{old.id}", acct(ORGANISER_ID))
     assert result.status == CheckInStatus.CHECKED_IN and result.ticket.id == old.id  # type: ignore[union-attr]
-    result = await services.checkin.check_in(f"https://karcis.example/t/{new.id}", ORGANISER_ID)
+    result = await services.checkin.check_in(f"https://karcis.example/t/{new.id}", acct(ORGANISER_ID))
     assert result.status == CheckInStatus.CHECKED_IN and result.ticket.id == new.id  # type: ignore[union-attr]
 
 
@@ -100,7 +100,7 @@ async def test_public_status_valid_used_void_unknown(services: Services, clock: 
     valid = await services.checkin.public_status(f"https://karcis.example/t/{ticket.id}")
     assert (valid.standing, valid.code, valid.event_title, valid.starts_at, valid.tier_name) == (
         Standing.VALID, ticket.id, listing.event.title, listing.event.starts_at, "Reguler")
-    await services.checkin.check_in(ticket.id, ORGANISER_ID)
+    await services.checkin.check_in(ticket.id, acct(ORGANISER_ID))
     used = await services.checkin.public_status(ticket.id)
     assert (used.standing, used.used_at) == (Standing.USED, clock.now)
     await services.store.db["tickets"].update_one({"_id": ticket.id}, {"$set": {"status": TicketStatus.VOID.value}})
@@ -108,7 +108,7 @@ async def test_public_status_valid_used_void_unknown(services: Services, clock: 
     assert (await services.checkin.public_status("23456789ABCD")).standing == Standing.UNKNOWN
     assert (await services.checkin.public_status("nonsense")).standing == Standing.UNKNOWN
     stored = await services.store.tickets.get(ticket.id)
-    assert stored is not None and stored.checked_in_by == ORGANISER_ID  # reading changed nothing
+    assert stored is not None and stored.checked_in_by == acct(ORGANISER_ID)  # reading changed nothing
 
 
 # ---------------------------------------------------------------------------------------------- the page
@@ -145,7 +145,7 @@ async def test_the_page_of_a_used_ticket_says_when_in_wib_and_in_indonesian(
 ) -> None:
     client, services = page
     ticket = await paid_ticket(services)
-    await services.checkin.check_in(ticket.id, ORGANISER_ID)
+    await services.checkin.check_in(ticket.id, acct(ORGANISER_ID))
     body = await (await client.get(f"/t/{ticket.id}", headers={"Accept-Language": "id-ID,id;q=0.9"})).text()
     assert "Sudah dipakai" in body and "WIB" in body and str(ORGANISER_ID) not in body
 

@@ -415,7 +415,7 @@ async def test_instructions_not_yet_sent_when_the_payment_lands_are_dropped(stac
 
 async def test_blocked_buyer_is_given_up_on_but_keeps_the_tickets(stack: PaymentStack) -> None:
     order = await reserve_with_link(stack)
-    stack.notifier.blocked.add(7)
+    stack.notifier.blocked.add(acct(7))
     await stack.sim.simulate_payment(order.id, "pay", payment_type="credit_card")
     await stack.settle()
     done = await stack.services.orders.get(order.id)

@@ -24,6 +24,7 @@ from bot.sandbox.whatsapp import FakeWhatsApp, WaMessage
 from bot.services import Services, build_services
 from handlers.whatsapp.wiring import WhatsAppProcess
 from storage.store import Store
+from storage.whatsapp_inbox import WhatsAppInbox
 from tests.conftest import ADMIN_ID, BUYER_ID, EXAMPLES, ORGANISER_ID, FakeClock
 from tests.payment_stack import SERVER_KEY
 from webhooks.app import create_app
@@ -119,7 +120,7 @@ async def whatsapp_stack(store: Store, clock: FakeClock, *, templates: bool = Tr
         for event in data["events"]:  # Dewi organises every example event from WhatsApp, beside Telegram's
             event["organisers"].append(f"whatsapp:{DEWI}")
         await services.catalog.import_events(parse_events(data))
-        process = WhatsAppProcess(services, settings, sweep_seconds=None)
+        process = WhatsAppProcess(services, settings, inbox=WhatsAppInbox(store.db), sweep_seconds=None)
         app = create_app(services, services.payments, services.delivery, extra_routes=process.add_routes)
         runner = web.AppRunner(app)
         await runner.setup()

@@ -16,18 +16,18 @@ from handlers.whatsapp.client import WhatsAppClient, client_from_settings, templ
 from handlers.whatsapp.door import WhatsAppDoor
 from handlers.whatsapp.notifier import WhatsAppNotifier
 from handlers.whatsapp.updates import StatusUpdate
-from storage.whatsapp_inbox import WhatsAppInbox
+from storage.whatsapp_inbox import WhatsAppInbox  # the type; the composition root builds it over the store
 from webhooks.whatsapp import WhatsAppWebhook, webhook_from_settings
 
 log = logging.getLogger(__name__)
 
 
 class WhatsAppProcess:
-    def __init__(self, services: Services, settings: Settings, *, client: WhatsAppClient | None = None,
-                 **webhook_options: Any) -> None:
+    def __init__(self, services: Services, settings: Settings, *, inbox: WhatsAppInbox,
+                 client: WhatsAppClient | None = None, **webhook_options: Any) -> None:
         self.services = services
         self.client = client or client_from_settings(settings)
-        self.inbox = WhatsAppInbox(services.store.db)
+        self.inbox = inbox
         self.door = WhatsAppDoor(services, self.client)
         self.notifier = WhatsAppNotifier(services, self.client, templates_from_settings(settings),
                                          last_from=self.inbox.last_from)
