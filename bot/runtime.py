@@ -131,10 +131,21 @@ def require_whatsapp(settings: Settings) -> None:
              "PUBLIC_URL": "the public https address Meta posts webhooks to (/whatsapp/webhook)"}
     values = {"WHATSAPP_APP_SECRET": settings.whatsapp_app_secret,
               "WHATSAPP_VERIFY_TOKEN": settings.whatsapp_verify_token, "PUBLIC_URL": settings.public_url}
+    if whatsapp_api_is_local(settings):
+        del values["PUBLIC_URL"]
     missing = [name for name, value in values.items() if value is None]
     if missing:
         raise ConfigError("Cannot open the WhatsApp door: " + ", ".join(missing) + " not set.\n"
                           + "\n".join(f"  {name}: {hints[name]}" for name in missing))
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def whatsapp_api_is_local(settings: Settings) -> bool:
+    """WHATSAPP_API_BASE_URL on this machine (the sandbox's Cloud API simulator): that "Meta" posts its webhooks
+    to the service over loopback, so no PUBLIC_URL is needed for them (QRs then carry the t.me link)."""
+    return URL(settings.whatsapp_api_base_url).host in LOOPBACK_HOSTS
 
 
 def open_whatsapp(services: Services, settings: Settings) -> object | None:

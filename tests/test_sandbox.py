@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
+import hmac
+import json
 import socket
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,8 +16,25 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from bot.clock import utcnow
 from bot.config import ConfigError
-from bot.sandbox.runner import ADMIN, BUYER, MIDTRANS, ORGANISER, TELEGRAM, _listen, create_sandbox_app, run_sandbox
+from bot.sandbox.runner import (
+    ADMIN,
+    BUYER,
+    MIDTRANS,
+    ORGANISER,
+    TELEGRAM,
+    WA_BUYER,
+    WA_ORGANISER,
+    WHATSAPP,
+    WHATSAPP_PHONE_NUMBER_ID,
+    WhatsAppSecrets,
+    _listen,
+    create_sandbox_app,
+    run_sandbox,
+    sandbox_settings,
+    with_whatsapp_organiser,
+)
 from bot.sandbox.telegram_api import FakeTelegram, TelegramApiError, TelegramSimulator
 from tests.sandbox_stack import BANNER, NO_HANDLERS, handlers_ready, running_sandbox
 
@@ -298,3 +318,178 @@ def test_sandbox_settings_take_the_hold_length_from_the_environment(monkeypatch:
     settings = sandbox_settings(token="123456789:AA" + "x" * 33, server_key="SB-Mid-server-x",
                                 base_url="http://127.0.0.1:1", service_port=2, events_file=Path(EXAMPLE_EVENTS))
     assert (settings.reservation_minutes, settings.expiry_sweep_seconds) == (6, 5)
+
+
+# ------------------------------------------------------------------------------- the WhatsApp people
+
+
+async def test_whatsapp_people_are_listed_and_their_page_parts_served(
+        sandbox_app: tuple[str, web.Application]) -> None:
+    base, app = sandbox_app
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{base}/config.json") as response:
+            config = await response.json()
+        for name, kind in (("whatsapp.js", "text/javascript"), ("whatsapp.css", "text/css")):
+            async with http.get(f"{base}/static/{name}") as response:
+                assert response.status == 200 and response.content_type == kind
+        async with http.get(f"{base}/whatsapp/sandbox/users") as response:
+            users = {u["number"]: u for u in (await response.json())["users"]}
+    assert config["whatsapp"]["api"] == "/whatsapp/sandbox"
+    assert [(p["number"], p["first_name"], p["role"]) for p in config["whatsapp"]["people"]] == [
+        (WA_BUYER.number, "Dewi", "buyer"), (WA_ORGANISER.number, "Budi", "organiser")]
+    assert users[WA_BUYER.number]["name"] == "Dewi" and WA_ORGANISER.number in users
+    assert app[WHATSAPP].base_url == f"{base}/whatsapp"
+
+
+async def test_other_sites_cannot_act_as_a_whatsapp_person(sandbox_app: tuple[str, web.Application]) -> None:
+    base, app = sandbox_app
+    send = f"{base}/whatsapp/sandbox/users/{WA_BUYER.number}/messages"
+    async with aiohttp.ClientSession() as http:
+        async with http.post(send, json={"text": "halo"}, headers={"Origin": "https://evil.example"}) as response:
+            assert response.status == 403
+        async with http.get(f"{base}/whatsapp/sandbox/users", headers={"Host": "attacker.example"}) as response:
+            assert response.status == 403
+        hook = {"url": "http://127.0.0.1:9/", "verify_token": "x"}
+        async with http.post(f"{base}/whatsapp/sandbox/webhook", json=hook,
+                             headers={"Origin": "https://evil.example"}) as response:
+            assert response.status == 403
+    assert app[WHATSAPP].chat(WA_BUYER.number) == []
+
+
+class FakeDoor:
+    """Stands where the service's WhatsApp webhook is: answers Meta's handshake, keeps every signed update."""
+
+    def __init__(self, app_secret: str, verify_token: str) -> None:
+        self.app_secret, self.verify_token = app_secret, verify_token
+        self.messages: list[dict[str, Any]] = []
+
+    async def verify(self, request: web.Request) -> web.Response:
+        if request.query.get("hub.verify_token") != self.verify_token:
+            return web.Response(status=403)
+        return web.Response(text=request.query["hub.challenge"])
+
+    async def receive(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        expected = "sha256=" + hmac.new(self.app_secret.encode(), body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(request.headers.get("X-Hub-Signature-256", ""), expected):
+            return web.Response(status=401)
+        for entry in json.loads(body)["entry"]:
+            for change in entry["changes"]:
+                self.messages.extend(change["value"].get("messages", []))
+        return web.Response()
+
+
+async def test_a_button_press_and_a_list_choice_in_the_web_chat_reach_the_bot(
+        sandbox_app: tuple[str, web.Application], unused_tcp_port: int) -> None:
+    """The bot's interactive messages are served to the web chat; what the person taps there arrives at the bot's
+    webhook as Meta's signed button_reply / list_reply with the ids the bot gave."""
+    base, app = sandbox_app
+    wa = app[WHATSAPP]
+    door = FakeDoor(wa.app_secret, "sandbox-verify")
+    door_app = web.Application()
+    door_app.router.add_get("/whatsapp/webhook", door.verify)
+    door_app.router.add_post("/whatsapp/webhook", door.receive)
+    door_runner = web.AppRunner(door_app)
+    await door_runner.setup()
+    await web.TCPSite(door_runner, "127.0.0.1", unused_tcp_port).start()
+    api, graph = f"{base}/whatsapp/sandbox", f"{base}/whatsapp/v23.0/{WHATSAPP_PHONE_NUMBER_ID}/messages"
+    number = WA_BUYER.number
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{api}/webhook", json={"url": f"http://127.0.0.1:{unused_tcp_port}/whatsapp/webhook",
+                                                         "verify_token": "sandbox-verify"}) as response:
+                assert response.status == 200
+            async with http.post(f"{api}/users/{number}/messages", json={"text": "acara"}) as response:
+                assert response.status == 200
+            auth = {"Authorization": f"Bearer {wa.access_token}"}
+            buttons = {"messaging_product": "whatsapp", "to": number[1:], "type": "interactive", "interactive": {
+                "type": "button", "body": {"text": "*Jazz Senja* — how many?"},
+                "action": {"buttons": [{"type": "reply", "reply": {"id": "qty:1", "title": "1 ticket"}},
+                                       {"type": "reply", "reply": {"id": "qty:2", "title": "2 tickets"}}]}}}
+            rows = {"messaging_product": "whatsapp", "to": number[1:], "type": "interactive", "interactive": {
+                "type": "list", "body": {"text": "Choose a tier"}, "action": {"button": "Tiers", "sections": [
+                    {"title": "Jazz Senja", "rows": [{"id": "tier:reg", "title": "Regular",
+                                                      "description": "Rp150.000 · 40 left"}]}]}}}
+            for payload in (buttons, rows):
+                async with http.post(graph, json=payload, headers=auth) as response:
+                    assert response.status == 200, await response.text()
+            async with http.get(f"{api}/users/{number}/messages", params={"after": 0}) as response:
+                served = (await response.json())["messages"]
+            assert [m["from_bot"] for m in served] == [False, True, True]
+            button_message, list_message = served[1], served[2]
+            assert [b["title"] for b in button_message["buttons"]] == ["1 ticket", "2 tickets"]
+            assert list_message["rows"] == [{"id": "tier:reg", "title": "Regular",
+                                             "description": "Rp150.000 · 40 left"}]
+            for body in ({"message_id": button_message["id"], "button_id": "qty:2"},
+                         {"message_id": list_message["id"], "row_id": "tier:reg"}):
+                async with http.post(f"{api}/users/{number}/replies", json=body, headers={"Origin": base}) as r:
+                    assert r.status == 200, await r.text()
+            await wa.wait_until(lambda: len(door.messages) == 3)
+    finally:
+        await door_runner.cleanup()
+    replies = [m["interactive"] for m in door.messages if m["type"] == "interactive"]
+    assert replies[0]["button_reply"] == {"id": "qty:2", "title": "2 tickets"}
+    assert replies[1]["list_reply"]["id"] == "tier:reg"
+    assert all(m["from"] == number[1:] for m in door.messages)
+
+
+def test_the_service_is_configured_for_the_whatsapp_simulator_with_fresh_secrets(tmp_path: Any) -> None:
+    events = tmp_path / "events.yaml"
+    events.write_text("events: []\n")
+    one, two = WhatsAppSecrets.fresh(), WhatsAppSecrets.fresh()
+    assert len({one.access_token, two.access_token}) == 2 and len({one.app_secret, two.app_secret}) == 2
+    settings = sandbox_settings(token="1234567890:AAsandboxTestTokenTestTokenTestToken12", server_key="SB-Mid-server-x",
+                                base_url="http://127.0.0.1:8000", service_port=8001, events_file=events, whatsapp=one)
+    assert settings.whatsapp_enabled
+    assert settings.whatsapp_api_base_url == "http://127.0.0.1:8000/whatsapp/v23.0"
+    assert settings.whatsapp_access_token is not None
+    assert settings.whatsapp_access_token.get_secret_value() == one.access_token
+    assert one.access_token not in repr(settings) and one.app_secret not in repr(settings)
+
+
+def test_the_sandbox_events_name_budi_by_his_telegram_id_and_his_whatsapp_number(tmp_path: Any) -> None:
+    from bot.event_file import load_events_file
+    from bot.sandbox.runner import EXAMPLE_EVENTS
+    from bot.sandbox.sample_events import on_sale_copy
+
+    copy, _ = on_sale_copy(EXAMPLE_EVENTS, tmp_path, utcnow())
+    with_whatsapp_organiser(copy)
+    specs = load_events_file(copy)
+    assert specs and all(
+        (f"telegram:{ORGANISER.id}", f"whatsapp:{WA_ORGANISER.number}") in spec.organisers for spec in specs)
+
+
+@pytest.mark.skipif(not handlers_ready(), reason=NO_HANDLERS)
+async def test_the_sandbox_hands_the_service_its_whatsapp_secrets_and_never_logs_them(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from bot.sandbox import runner
+
+    secrets = WhatsAppSecrets("EAAKsandboxKnownAccessToken0123456789", "known-app-secret-0123456789abcdef",
+                              "known-verify-token-0123456789")
+    monkeypatch.setattr(runner.WhatsAppSecrets, "fresh", classmethod(lambda cls: secrets))
+    caplog.set_level("DEBUG")
+    async with running_sandbox() as url, aiohttp.ClientSession() as http:
+        async with http.get(f"{url}whatsapp/sandbox/webhook") as response:
+            hooked = (await response.json())["url"]
+        async with http.get(f"{url}whatsapp/sandbox/users") as response:
+            numbers = [u["number"] for u in (await response.json())["users"]]
+    assert numbers == [WA_BUYER.number, WA_ORGANISER.number]
+    assert hooked is not None and hooked.startswith("http://127.0.0.1:") and hooked.endswith("/whatsapp/webhook")
+    assert "the WhatsApp simulator delivers to the service's webhook" in caplog.text
+    for secret in (secrets.access_token, secrets.app_secret, secrets.verify_token):
+        assert secret not in caplog.text
+
+
+def test_the_sandbox_s_whatsapp_door_needs_no_public_url_but_a_real_one_does(tmp_path: Any) -> None:
+    """Meta must reach PUBLIC_URL; the sandbox's simulator posts to the service over loopback instead."""
+    from bot.runtime import require_credentials
+
+    events = tmp_path / "events.yaml"
+    events.write_text("events: []\n")
+    settings = sandbox_settings(token="1234567890:AAsandboxTestTokenTestTokenTestToken12", server_key="SB-Mid-server-x",
+                                base_url="http://127.0.0.1:8000", service_port=8001, events_file=events,
+                                whatsapp=WhatsAppSecrets.fresh())
+    assert settings.public_url is None
+    require_credentials(settings)  # no ConfigError
+    with pytest.raises(ConfigError, match="PUBLIC_URL"):
+        require_credentials(settings.model_copy(update={"whatsapp_api_base_url": "https://graph.facebook.com/v23.0"}))

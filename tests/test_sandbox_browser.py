@@ -197,3 +197,241 @@ async def test_buy_pay_check_in_and_see_stats_in_a_browser(browser: Browser, tmp
         assert not problems, problems
         await context.close()
     assert len(list(SCREENSHOTS.glob("*.png"))) >= 10
+
+
+# ---- WhatsApp in the web chat (a scripted bot behind the simulator's webhook; the service is not started)
+
+LAPTOP = {"width": 1280, "height": 800}
+
+
+@pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["375px", "1280px"])
+async def test_a_whatsapp_chat_looks_and_acts_like_whatsapp(browser: Browser, viewport: dict[str, int],
+                                                            unused_tcp_port: int, tmp_path: Path) -> None:
+    """Dewi types, the bot's text (WhatsApp formatting, HTML shown as text), list, reply buttons, cta_url and
+    QR image are drawn as WhatsApp draws them; the list sheet, a reply button and a photo reach the bot signed."""
+    import aiohttp
+    from aiohttp import web
+    from playwright.async_api import expect
+
+    from bot import qr
+    from bot.sandbox.runner import WA_BUYER, WHATSAPP, WHATSAPP_PHONE_NUMBER_ID, _listen, create_sandbox_app
+    from tests.test_sandbox import FakeDoor
+
+    sock = _listen(0)
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    app = create_sandbox_app(base, token="123456:AAsandboxTest", server_key="SB-Mid-server-test",
+                             notification_url="http://127.0.0.1:9/api/payment/notification")
+    wa = app[WHATSAPP]
+    door = FakeDoor(wa.app_secret, "verify-me")
+    door_app = web.Application()
+    door_app.router.add_get("/whatsapp/webhook", door.verify)
+    door_app.router.add_post("/whatsapp/webhook", door.receive)
+    runners = [web.AppRunner(app, shutdown_timeout=1.0), web.AppRunner(door_app)]
+    for runner in runners:
+        await runner.setup()
+    await web.SockSite(runners[0], sock).start()
+    await web.TCPSite(runners[1], "127.0.0.1", unused_tcp_port).start()
+    number, width = WA_BUYER.number, viewport["width"]
+    try:
+        await wa.configure_webhook(f"http://127.0.0.1:{unused_tcp_port}/whatsapp/webhook", "verify-me")
+        context = await browser.new_context(viewport=viewport, device_scale_factor=1)
+        page = await context.new_page()
+        problems: list[Any] = []
+        page.on("pageerror", lambda error: problems.append(error))
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        await page.goto(f"{base}/")
+        await page.click(f'.person[data-person="wa:{number}"]')
+        await expect(page.locator("body")).to_have_class("wa")
+        await send(page, "halo")
+        await wa.wait_until(lambda: len(door.messages) == 1)
+        assert door.messages[0]["text"]["body"] == "halo"
+
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {wa.access_token}"}) as http:
+            graph = f"{base}/whatsapp/v23.0/{WHATSAPP_PHONE_NUMBER_ID}"
+            form = aiohttp.FormData()
+            form.add_field("messaging_product", "whatsapp")
+            form.add_field("type", "image/png")
+            form.add_field("file", qr.render_png("https://karcis.example/t/KRC-TEST1"), filename="qr.png",
+                           content_type="image/png")
+            async with http.post(f"{graph}/media", data=form) as response:
+                media_id = (await response.json())["id"]
+            to = {"messaging_product": "whatsapp", "to": number[1:]}
+            for message in (
+                {"type": "text", "text": {"body": "Halo *Dewi*! _Selamat datang_ di <b>Karcis</b> ~lama~ `KRC-TEST1`"}},
+                {"type": "interactive", "interactive": {
+                    "type": "list", "body": {"text": "Pilih acara:"}, "action": {"button": "Acara", "sections": [
+                        {"title": "Desember", "rows": [
+                            {"id": "event:jazz", "title": "Jazz Senja", "description": "31 Des · Rp150.000"},
+                            {"id": "event:ui", "title": "Workshop Desain UI", "description": "Sab 12 Des"}]}]}}},
+                {"type": "interactive", "interactive": {
+                    "type": "button", "body": {"text": "Berapa tiket?"}, "footer": {"text": "Early Bird"},
+                    "action": {"buttons": [{"type": "reply", "reply": {"id": "qty:1", "title": "1 tiket"}},
+                                           {"type": "reply", "reply": {"id": "qty:2", "title": "2 tiket"}}]}}},
+                {"type": "interactive", "interactive": {
+                    "type": "cta_url", "body": {"text": "Bayar Rp300.000"}, "action": {
+                        "name": "cta_url", "parameters": {"display_text": "Bayar",
+                                                          "url": f"{base}/midtrans/snap/v4/redirection/x"}}}},
+                {"type": "image", "image": {"id": media_id, "caption": "Tiket KRC-TEST1"}},
+            ):
+                async with http.post(f"{graph}/messages", json={**to, **message}) as response:
+                    assert response.status == 200, await response.text()
+
+        log = chat(page)
+        text = log.locator(".wa-message.in .text").first
+        await see(text)
+        await expect(text.locator("strong")).to_have_text("Dewi")
+        await expect(text.locator("em")).to_have_text("Selamat datang")
+        await expect(text.locator("s")).to_have_text("lama")
+        await expect(text.locator("code")).to_have_text("KRC-TEST1")
+        await expect(text).to_contain_text("<b>Karcis</b>")  # the bot's HTML is text, never markup
+        assert await text.locator("b").count() == 0
+        link = log.locator("a.wa-cta")
+        await see(link)
+        assert await link.get_attribute("target") == "_blank"
+        photo = log.locator(".wa-message.in img.photo")
+        await see(photo)
+        await photo.scroll_into_view_if_needed()
+        await page.wait_for_function("() => [...document.querySelectorAll('.wa-message.in img.photo')]"
+                                     ".some((img) => img.complete && img.naturalWidth > 0)", timeout=STEP_TIMEOUT)
+        await shot(page, f"wa-01-dewi-chat-{width}")
+
+        await log.locator(".wa-list-button", has_text="Acara").click()
+        sheet = page.locator("#wa-sheet[open]")
+        await see(sheet.locator(".wa-row", has_text="Jazz Senja"))
+        await expect(sheet.locator(".wa-section")).to_have_text("Desember")
+        await expect(sheet.locator(".wa-row-description").first).to_have_text("31 Des · Rp150.000")
+        await shot(page, f"wa-02-list-sheet-{width}")
+        await sheet.locator(".wa-row", has_text="Jazz Senja").click()
+        await wa.wait_until(lambda: len(door.messages) == 2)
+        await log.locator(".wa-action", has_text="2 tiket").click()
+        await wa.wait_until(lambda: len(door.messages) == 3)
+        await see(log.locator(".wa-message.out", has_text="2 tiket"))
+        ticket = tmp_path / "ticket.png"
+        ticket.write_bytes(qr.render_png("https://karcis.example/t/KRC-TEST1"))
+        await page.set_input_files("#photo", str(ticket))
+        await wa.wait_until(lambda: len(door.messages) == 4)
+        await see(log.locator(".wa-message.out img.photo"))
+        await shot(page, f"wa-03-replies-and-photo-{width}")
+        interactive = [m["interactive"] for m in door.messages if m["type"] == "interactive"]
+        assert interactive[0]["list_reply"]["id"] == "event:jazz"
+        assert interactive[1]["button_reply"] == {"id": "qty:2", "title": "2 tiket"}
+        assert door.messages[3]["type"] == "image"
+
+        # The Telegram chats are as they were: blue, with the menu button.
+        await be(page, BUYER.id)
+        await expect(page.locator("body")).not_to_have_class("wa")
+        await see(page.locator("#menu-button"))
+        assert not problems, problems
+        await context.close()
+    finally:
+        for runner in reversed(runners):
+            await runner.cleanup()
+        sock.close()
+
+
+# ---- across the doors: bought on WhatsApp, checked in on Telegram, and the other way
+
+
+async def wa_tap(page: Page, label: str) -> None:
+    """Press the newest reply button whose title contains `label`."""
+    await see(chat(page).locator(".wa-actions .wa-action", has_text=label))
+    await chat(page).locator(".wa-actions .wa-action", has_text=label).last.click()
+
+
+async def wa_choose(page: Page, prompt: str, row: str) -> None:
+    """Open the list of the newest bot message saying `prompt`; choose the row whose title contains `row`."""
+    message = chat(page).locator(".wa-message.in", has_text=prompt).last
+    await see(message.locator(".wa-list-button"))
+    await message.locator(".wa-list-button").click()
+    await see(page.locator("#wa-sheet[open] .wa-row", has_text=row))
+    await page.locator("#wa-sheet[open] .wa-row", has_text=row).first.click()
+    await page.locator("#wa-sheet[open]").wait_for(state="detached")
+
+
+async def test_bought_on_whatsapp_checked_in_on_telegram_and_the_other_way(browser: Browser, tmp_path: Path) -> None:
+    from playwright.async_api import expect
+
+    from bot.sandbox.runner import WA_BUYER, WA_ORGANISER
+
+    async with running_sandbox() as url:
+        context = await browser.new_context(viewport=PHONE, device_scale_factor=1)
+        page = await context.new_page()
+        hook = await page.request.get(urljoin(url, "whatsapp/sandbox/webhook"))
+        assert (await hook.json())["url"], "the service's WhatsApp webhook did not answer Meta's handshake"
+        problems: list[Any] = []
+        page.on("pageerror", lambda error: problems.append(error))
+        await page.goto(url)
+        await page.click(f'.person[data-person="wa:{WA_BUYER.number}"]')
+        await send(page, "acara")
+        await wa_choose(page, "Acara yang dijual", "Jazz Senja")
+        await shot(page, "wa-10-dewi-event")
+        await wa_tap(page, "Beli")
+        await wa_choose(page, "Tiket mana", "Early Bird")
+        await wa_choose(page, "Berapa tiket", "1 ×")
+        await wa_tap(page, "Lanjut")
+        for answer in ("Dewi Lestari", "dewi@example.com", "0812 1111 2222"):
+            await send(page, answer)
+            await see(chat(page).locator(".wa-message.out", has_text=answer))
+        await wa_tap(page, "Konfirmasi")
+        await see(chat(page).locator("a.wa-cta"))
+        await shot(page, "wa-11-dewi-pay-link")
+        async with context.expect_page() as opened:
+            await chat(page).locator("a.wa-cta").last.click()
+        payment = await opened.value
+        await payment.wait_for_load_state()
+        assert "/midtrans/snap/v4/redirection/" in payment.url
+        await payment.locator("button.pay").click()
+        await see(payment.locator(".result.paid"))
+        await payment.close()
+
+        photo = chat(page).locator(".wa-message.in img.photo")
+        await see(photo)
+        await photo.last.scroll_into_view_if_needed()
+        await shot(page, "wa-12-dewi-qr-ticket")
+        qr = await page.request.get(urljoin(url, await photo.last.get_attribute("src") or ""))
+        assert qr.ok
+        ticket = tmp_path / "ticket.png"
+        ticket.write_bytes(await qr.body())
+
+        await be(page, ORGANISER.id)
+        await send(page, "/scan")
+        await see(bot_said(page, "📷"))
+        await page.set_input_files("#photo", str(ticket))
+        await see(bot_said(page, "✅"))
+        await shot(page, "wa-13-budi-checks-in-on-telegram")
+        await expect(bot_said(page, "✅").last).to_contain_text("Dewi Lestari")
+
+        # The other way: Sinta buys on Telegram, Budi checks her ticket in on WhatsApp with a photo of its QR.
+        await be(page, BUYER.id)
+        await send(page, "/start")
+        await tap(page, "Jazz Senja")
+        tier = chat(page).locator(".message.in").last.locator(".row", has_text="Early Bird")
+        await tier.locator(".button").nth(2).click()
+        await see(chat(page).locator(".button", has_text="Early Bird · 1"))
+        await tap(page, "Continue")
+        for answer, then in (("Sinta Maharani", "Step 2 of 3"), ("sinta@example.com", "Step 3 of 3"),
+                             ("0812 3456 7890", "sinta@example.com")):
+            await send(page, answer)
+            await see(bot_said(page, then))
+        await tap(page, "Confirm")
+        async with context.expect_page() as opened:
+            await tap(page, "Pay")
+        payment = await opened.value
+        await payment.wait_for_load_state()
+        await payment.locator("button.pay").click()
+        await see(payment.locator(".result.paid"))
+        await payment.close()
+        sinta_qr = chat(page).locator(".message.in img.photo")
+        await see(sinta_qr)
+        qr = await page.request.get(urljoin(url, await sinta_qr.last.get_attribute("src") or ""))
+        assert qr.ok
+        ticket.write_bytes(await qr.body())
+
+        await page.click(f'.person[data-person="wa:{WA_ORGANISER.number}"]')
+        await page.set_input_files("#photo", str(ticket))
+        checked = chat(page).locator(".wa-message.in", has_text="✅")
+        await see(checked)
+        await expect(checked.last).to_contain_text("Sinta Maharani")
+        await shot(page, "wa-14-budi-checks-in-on-whatsapp")
+        assert not problems, problems
+        await context.close()

@@ -5,6 +5,7 @@ One process, everything on 127.0.0.1, one URL to open:
     http://127.0.0.1:<port>/              the web chat (webchat.py): chat as a buyer, an organiser or an admin
     http://127.0.0.1:<port>/telegram/     the fake Bot API (telegram_api.py), which the bot long-polls
     http://127.0.0.1:<port>/midtrans/     the Midtrans simulator (midtrans.py): Snap, status API, payment page
+    http://127.0.0.1:<port>/whatsapp/     the WhatsApp Cloud API simulator (whatsapp/): Graph API, /sandbox/...
     http://127.0.0.1:<service port>/      the real service, `bot.runtime.serve`: Midtrans notifications, health
 
 The bot is the real one: the same handlers, services and jobs as `python -m bot run`, on the embedded store (or
@@ -19,6 +20,13 @@ The sandbox's fake is told to accept exactly one local prefix, this run's Midtra
 new tab; Pay / Fail / Let expire there send signed notifications to the service's real endpoint. (That page's
 "Back to the merchant" is the bot's finish link, https://t.me/<bot>?start=o_<order>; the sandbox maps it to its own
 web chat, ``http://127.0.0.1:<port>/?start=o_<order>``, which sends `/start o_<order>` as Telegram would.)
+
+WhatsApp: the same process serves the WhatsApp Cloud API simulator under /whatsapp/ (its Graph API at
+/whatsapp/v23.0, its user-acting /whatsapp/sandbox/... routes for the web chat). The service's WHATSAPP_* settings
+point at it, with an access token, app secret and verify token made up at every start (never logged); once the
+service is up, the simulator registers the service's webhook with Meta's verification handshake. Dewi is a
+WhatsApp buyer; Budi has a WhatsApp number too, linked to his Telegram account as the sample events' organiser, so
+a ticket bought on one channel checks in on the other.
 """
 
 from __future__ import annotations
@@ -31,10 +39,12 @@ import socket
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Final
 
+import yaml
 from aiohttp import web
 from yarl import URL
 
@@ -44,7 +54,13 @@ from bot.errors import CannotStart, EventsFileError
 from bot.sandbox.midtrans import MIDTRANS_STATE, MidtransState, create_midtrans_app
 from bot.sandbox.sample_events import on_sale_copy
 from bot.sandbox.telegram_api import TelegramSimulator, create_telegram_app
-from bot.sandbox.webchat import Person, WebChatConfig, create_webchat_app
+from bot.sandbox.webchat import Person, WebChatConfig, WhatsAppPerson, create_webchat_app
+from bot.sandbox.whatsapp import (
+    GRAPH_VERSION,
+    WebhookVerificationError,
+    WhatsAppSimulator,
+    create_whatsapp_app,
+)
 from webhooks.payment_notifications import PATH as NOTIFICATION_PATH
 
 log = logging.getLogger(__name__)
@@ -52,6 +68,9 @@ log = logging.getLogger(__name__)
 HOST: Final = "127.0.0.1"
 TELEGRAM_PREFIX: Final = "/telegram"
 MIDTRANS_PREFIX: Final = "/midtrans"
+WHATSAPP_PREFIX: Final = "/whatsapp"
+WHATSAPP_WEBHOOK_PATH: Final = "/whatsapp/webhook"  # the service's (webhooks/whatsapp.py PATH)
+WHATSAPP_PHONE_NUMBER_ID: Final = "106540352242922"
 SANDBOX_DB: Final = "karcis_sandbox"
 EXAMPLE_EVENTS: Final = Path(__file__).resolve().parents[2] / "examples" / "events.yaml"
 BOT_NAME: Final = "Karcis"
@@ -63,8 +82,27 @@ ADMIN: Final = Person(900000003, "Admin", "Admin", "admin", "en")
 PEOPLE: Final = (BUYER, ORGANISER, ADMIN)
 """The organiser's id is the one examples/events.yaml lists; the admin's goes into ADMIN_IDS."""
 
+WA_BUYER: Final = WhatsAppPerson("+6281234500001", "Dewi", "Dewi (WhatsApp)", "buyer")
+WA_ORGANISER: Final = WhatsAppPerson("+6281234500002", "Budi", "Budi (WhatsApp)", "organiser")
+WA_PEOPLE: Final = (WA_BUYER, WA_ORGANISER)
+"""Budi's WhatsApp number is linked to his Telegram id in the sandbox's copy of the events (with_whatsapp_organiser)."""
+
 TELEGRAM: Final = web.AppKey("sandbox_telegram", TelegramSimulator)
 MIDTRANS: Final = web.AppKey("sandbox_midtrans", MidtransState)
+WHATSAPP: Final = web.AppKey("sandbox_whatsapp", WhatsAppSimulator)
+
+
+@dataclass(frozen=True)
+class WhatsAppSecrets:
+    """What the service and the simulator share, made up at every start (never logged)."""
+
+    access_token: str
+    app_secret: str
+    verify_token: str
+
+    @classmethod
+    def fresh(cls) -> WhatsAppSecrets:
+        return cls(f"EAAKsandbox{secrets.token_urlsafe(32)}", secrets.token_hex(16), secrets.token_urlsafe(24))
 
 
 def banner(url: str, *, hold_minutes: int | None = None) -> str:
@@ -77,8 +115,9 @@ def banner(url: str, *, hold_minutes: int | None = None) -> str:
         "\n"
         f"      {url}\n"
         "\n"
-        "  Chat as Sinta (buyer), Budi (organiser) or Admin. The Telegram server, Midtrans and the store are\n"
-        "  local stand-ins: this is a sandbox and no real money moves. Press Ctrl-C to stop.\n"
+        "  Chat as Sinta (buyer), Budi (organiser) or Admin on Telegram, or as Dewi (buyer) or Budi on WhatsApp.\n"
+        "  Telegram, WhatsApp, Midtrans and the store are local stand-ins: this is a sandbox and no real money\n"
+        "  moves. Press Ctrl-C to stop.\n"
         f"  Seats are held for {minutes} minutes (RESERVATION_MINUTES); to watch a hold expire, start it with\n"
         "  RESERVATION_MINUTES=5 python -m bot sandbox (5 is the shortest hold).\n"
     )
@@ -119,6 +158,7 @@ def _free_port() -> int:
 
 def sandbox_settings(
     *, token: str, server_key: str, base_url: str, service_port: int, events_file: Path,
+    whatsapp: WhatsAppSecrets | None = None,
 ) -> Settings:
     """The service's settings: everything that points outside is pointed at this process; `.env` is ignored.
 
@@ -139,7 +179,30 @@ def sandbox_settings(
         port=service_port,
         admin_ids=frozenset({ADMIN.id}),
         events_file=events_file,
+        **(_whatsapp_settings(whatsapp, base_url) if whatsapp is not None else {}),
     )
+
+
+def _whatsapp_settings(whatsapp: WhatsAppSecrets, base_url: str) -> dict[str, object]:
+    return {
+        "whatsapp_access_token": whatsapp.access_token,
+        "whatsapp_phone_number_id": WHATSAPP_PHONE_NUMBER_ID,
+        "whatsapp_app_secret": whatsapp.app_secret,
+        "whatsapp_verify_token": whatsapp.verify_token,
+        "whatsapp_api_base_url": f"{base_url}{WHATSAPP_PREFIX}/{GRAPH_VERSION}",
+    }
+
+
+def with_whatsapp_organiser(events_file: Path) -> None:
+    """In the sandbox's own copy of the events: the organiser Budi (his Telegram id) is also his WhatsApp number,
+    one person named by two addresses (bot/event_file.py), so either chat of his may check tickets in."""
+    data = yaml.safe_load(events_file.read_text(encoding="utf-8"))
+    for event in data.get("events") or []:
+        organisers = event.get("organisers") or []
+        event["organisers"] = [
+            [f"telegram:{ORGANISER.id}", f"whatsapp:{WA_ORGANISER.number}"] if entry == ORGANISER.id else entry
+            for entry in organisers]
+    events_file.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 def bot_link_to_webchat(base_url: str, url: str) -> str:
@@ -150,23 +213,57 @@ def bot_link_to_webchat(base_url: str, url: str) -> str:
     return url
 
 
-def create_sandbox_app(base_url: str, *, token: str, server_key: str, notification_url: str) -> web.Application:
-    """The web chat at `base_url`, with the fake Bot API and the Midtrans simulator mounted on it.
+def create_sandbox_app(base_url: str, *, token: str, server_key: str, notification_url: str,
+                       whatsapp: WhatsAppSecrets | None = None) -> web.Application:
+    """The web chat at `base_url`, with the fake Bot API, the Midtrans simulator and the WhatsApp simulator mounted.
 
     The three people are added to the fake (as having started the bot); `app[TELEGRAM]` is the fake's simulator
-    and `app[MIDTRANS]` the Midtrans simulator's state."""
+    and `app[MIDTRANS]` the Midtrans simulator's state; `app[WHATSAPP]` the WhatsApp simulator, with the WhatsApp
+    people as its users (the service's webhook is registered once it runs: register_whatsapp_webhook)."""
     telegram = TelegramSimulator(token, bot_name=BOT_NAME, bot_username=BOT_USERNAME,
                                  allowed_local_urls=[f"{base_url}{MIDTRANS_PREFIX}/"])
     for person in PEOPLE:
         telegram.add_user(person.id, person.first_name, language_code=person.language_code, started=True)
     midtrans = create_midtrans_app(server_key, public_base_url=base_url, notification_url=notification_url)
     midtrans[MIDTRANS_STATE].finish_link_rewrite = partial(bot_link_to_webchat, base_url)
-    app = create_webchat_app(WebChatConfig(BOT_NAME, BOT_USERNAME, f"{TELEGRAM_PREFIX}/sandbox", PEOPLE))
+    whatsapp = whatsapp or WhatsAppSecrets.fresh()
+    wa = WhatsAppSimulator(access_token=whatsapp.access_token, app_secret=whatsapp.app_secret,
+                           phone_number_id=WHATSAPP_PHONE_NUMBER_ID)
+    wa.base_url = f"{base_url}{WHATSAPP_PREFIX}"  # the media download URLs it hands out
+    for wa_person in WA_PEOPLE:
+        wa.add_user(wa_person.number, wa_person.first_name)
+    app = create_webchat_app(WebChatConfig(BOT_NAME, BOT_USERNAME, f"{TELEGRAM_PREFIX}/sandbox", PEOPLE,
+                                           whatsapp_api=f"{WHATSAPP_PREFIX}/sandbox", whatsapp_people=WA_PEOPLE))
     app[TELEGRAM] = telegram
     app[MIDTRANS] = midtrans[MIDTRANS_STATE]
+    app[WHATSAPP] = wa
     app.add_subapp(TELEGRAM_PREFIX, create_telegram_app(token, simulator=telegram))
     app.add_subapp(MIDTRANS_PREFIX, midtrans)
+    app.add_subapp(WHATSAPP_PREFIX, create_whatsapp_app(wa))
     return app
+
+
+WEBHOOK_ATTEMPTS: Final = 5
+
+
+async def register_whatsapp_webhook(wa: WhatsAppSimulator, url: str, verify_token: str) -> bool:
+    """Meta's verification handshake against the service's webhook (as an operator saving it in the App
+    Dashboard), then the simulator delivers signed updates there. False (and a log line) if the service's
+    WhatsApp door did not answer it: the Telegram chats work on, the WhatsApp ones get no answers."""
+    for attempt in range(WEBHOOK_ATTEMPTS):
+        try:
+            await wa.configure_webhook(url, verify_token)
+            log.info("sandbox: the WhatsApp simulator delivers to the service's webhook")
+            return True
+        except WebhookVerificationError as exc:
+            reason = str(exc).replace(verify_token, "***")
+        except OSError as exc:
+            reason = type(exc).__name__
+        if attempt + 1 < WEBHOOK_ATTEMPTS:
+            await asyncio.sleep(0.5)
+    log.warning("sandbox: the service did not answer the WhatsApp webhook handshake (%s); the WhatsApp chats "
+                "get no answers in this run", reason)
+    return False
 
 
 async def run_sandbox(
@@ -187,6 +284,7 @@ async def run_sandbox(
         with tempfile.TemporaryDirectory(prefix="karcis-sandbox-") as scratch:
             if events_file is None:
                 events_file, weeks = on_sale_copy(EXAMPLE_EVENTS, Path(scratch), utcnow())
+                with_whatsapp_organiser(events_file)
                 if weeks:
                     log.info("sample events moved %d week(s) forward so that they are on sale", weeks)
             await _serve_on(sock, events_file, stop, ready)
@@ -201,19 +299,29 @@ async def _serve_on(
     service_port = _free_port()
     token = f"{secrets.randbelow(9 * 10**9) + 10**9}:AA{secrets.token_urlsafe(24)}"
     server_key = f"SB-Mid-server-sandbox-{secrets.token_urlsafe(18)}"
+    whatsapp = WhatsAppSecrets.fresh()
     settings = sandbox_settings(token=token, server_key=server_key, base_url=base_url, service_port=service_port,
-                                events_file=events_file)
+                                events_file=events_file, whatsapp=whatsapp)
 
-    app = create_sandbox_app(base_url, token=token, server_key=server_key,
+    app = create_sandbox_app(base_url, token=token, server_key=server_key, whatsapp=whatsapp,
                              notification_url=f"http://{HOST}:{service_port}{NOTIFICATION_PATH}")
+    tasks: set[asyncio.Task[bool]] = set()
 
     from bot.runtime import Running, serve  # the Telegram stack: imported only when the sandbox runs
+
+    async def connect_whatsapp() -> bool:
+        connected = await register_whatsapp_webhook(app[WHATSAPP], f"http://{HOST}:{service_port}"
+                                                    f"{WHATSAPP_WEBHOOK_PATH}", whatsapp.verify_token)
+        if ready is not None:
+            ready(f"{base_url}/")
+        return connected
 
     def started(running: Running) -> None:
         log.info("sandbox: the bot is running (%s on the local Telegram stand-in); holds last %d minutes",
                  running.mode.value, settings.reservation_minutes)
-        if ready is not None:
-            ready(f"{base_url}/")
+        task = asyncio.get_running_loop().create_task(connect_whatsapp())
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
 
     runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None)
     await runner.setup()
@@ -223,6 +331,8 @@ async def _serve_on(
         await web.SockSite(runner, sock).start()
         await serve(settings, stop=stop, ready=started, host=HOST)
     finally:
+        for task in tasks:
+            task.cancel()
         service_log.removeFilter(hide)
         await runner.cleanup()
 

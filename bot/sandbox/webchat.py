@@ -1,4 +1,7 @@
-"""The sandbox's web chat: a Telegram-like chat in the browser, over the fake Bot API's ``/sandbox/...`` endpoints.
+"""The sandbox's web chat: a Telegram-like chat in the browser, over the fake Bot API's ``/sandbox/...`` endpoints,
+and WhatsApp-like chats beside it over the WhatsApp simulator's ``/sandbox/...`` endpoints (whatsapp.js: reply
+buttons, list sheets, call-to-action links, images; WhatsApp's *bold* _italic_ ~strike~ ```mono``` built as DOM
+nodes from the message's plain text, never as HTML).
 
 The page is plain HTML, CSS and JavaScript from ``static/`` (no build step, nothing fetched from the internet).
 It reads ``config.json`` (the bot's name, the people one can chat as, where the fake's ``/sandbox`` endpoints
@@ -20,7 +23,8 @@ from typing import Any, Final
 from aiohttp import web
 
 STATIC_DIR: Final = Path(__file__).with_name("static")
-STATIC_FILES: Final = {"chat.css": "text/css", "chat.js": "text/javascript"}
+STATIC_FILES: Final = {"chat.css": "text/css", "chat.js": "text/javascript", "whatsapp.css": "text/css",
+                       "whatsapp.js": "text/javascript"}
 LOCAL_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -48,6 +52,16 @@ class Person:
 
 
 @dataclass(frozen=True)
+class WhatsAppPerson:
+    """Someone the web chat lets you be on WhatsApp: a user of the WhatsApp simulator, by number."""
+
+    number: str  # E.164 with '+'
+    first_name: str
+    label: str
+    role: str
+
+
+@dataclass(frozen=True)
 class WebChatConfig:
     """What the page needs to know; served as ``config.json``."""
 
@@ -55,12 +69,16 @@ class WebChatConfig:
     bot_username: str
     api: str  # where the fake Bot API's /sandbox endpoints are, e.g. "/telegram/sandbox"
     people: Sequence[Person]
+    whatsapp_api: str | None = None  # the WhatsApp simulator's /sandbox endpoints, e.g. "/whatsapp/sandbox"
+    whatsapp_people: Sequence[WhatsAppPerson] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
             "bot": {"name": self.bot_name, "username": self.bot_username},
             "api": self.api,
             "people": [{k: v for k, v in asdict(p).items() if k != "language_code"} for p in self.people],
+            "whatsapp": {"api": self.whatsapp_api, "people": [asdict(p) for p in self.whatsapp_people]}
+            if self.whatsapp_api else None,
         }
 
 

@@ -33,8 +33,8 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ------------------------------------------------------------------------------------------- people
 
-function addPerson(person, languageCode) {
-  const tab = el("button", "person");
+function addPerson(person, languageCode, channel = "telegram") {
+  const tab = el("button", `person ${channel}`);
   tab.type = "button";
   tab.setAttribute("role", "tab");
   tab.dataset.person = person.id;
@@ -50,11 +50,13 @@ function addPerson(person, languageCode) {
   log.setAttribute("role", "log");
   log.dataset.person = person.id;
   log.hidden = true;
-  log.append(el("div", "hint", `You are ${person.first_name}. Send /start to begin.`));
+  log.append(el("div", "hint", channel === "whatsapp"
+    ? `You are ${person.first_name} on WhatsApp (${person.number}). Say hello to begin.`
+    : `You are ${person.first_name}. Send /start to begin.`));
   $("#logs").append(log);
 
   people.set(person.id, {
-    person, tab, badge, log, nodes: new Map(), unread: 0, language: languageCode, keyboard: null,
+    person, tab, badge, log, nodes: new Map(), unread: 0, language: languageCode, keyboard: null, channel,
   });
 }
 
@@ -69,9 +71,17 @@ function select(id) {
   const state = people.get(id);
   state.unread = 0;
   state.badge.hidden = true;
+  const whatsapp = state.channel === "whatsapp";
+  document.body.classList.toggle("wa", whatsapp);
+  $("#bot-name").textContent = config.bot.name;
+  $("#status").classList.remove("offline");
+  if (whatsapp) waStatus(); // whatsapp.js
+  else $("#status").textContent = "bot";
+  $("#lang").hidden = whatsapp; // WhatsApp tells the bot no language: the person switches it in the chat
+  $("#menu-button").hidden = whatsapp;
   $("#lang").value = state.language || "en";
   $("#text").placeholder = `Message as ${state.person.first_name}`;
-  history.replaceState(null, "", `#${id}`);
+  history.replaceState(null, "", `#${encodeURIComponent(id)}`);
   renderReplyKeyboard(state);
   closeMenu();
   scrollToEnd(state.log);
@@ -115,6 +125,7 @@ async function poll() {
 }
 
 function setOnline(online) {
+  if (people.get(current)?.channel === "whatsapp") return; // whatsapp.js says how WhatsApp is
   const status = $("#status");
   status.textContent = online ? "bot" : "not connected — is `python -m bot sandbox` still running?";
   status.classList.toggle("offline", !online);
@@ -267,6 +278,7 @@ function renderReplyKeyboard(state) {
 async function sendText(text) {
   if (!text.trim()) return;
   const state = people.get(current);
+  if (state.channel === "whatsapp") return waSendText(state, text); // whatsapp.js
   try {
     show(state, await api("POST", `/users/${current}/messages`, { text }));
   } catch (error) {
@@ -276,6 +288,7 @@ async function sendText(text) {
 
 async function sendPhoto(file) {
   const state = people.get(current);
+  if (state.channel === "whatsapp") return waSendPhoto(state, file); // whatsapp.js
   const form = new FormData();
   form.append("photo", file, file.name || "photo.jpg");
   const caption = $("#text").value.trim();
@@ -392,7 +405,9 @@ async function main() {
     const user = users.find((u) => u.id === person.id);
     addPerson(person, user ? user.language_code : "en");
   }
-  const wanted = Number(location.hash.slice(1));
+  if (config.whatsapp) waInit(); // whatsapp.js: the WhatsApp people, beside the Telegram ones
+  const hash = decodeURIComponent(location.hash.slice(1));
+  const wanted = people.has(Number(hash)) ? Number(hash) : hash;
   select(people.has(wanted) ? wanted : config.people[0].id);
   // ?start=<payload> works like t.me/<bot>?start=<payload>: the chat opens with /start <payload>.
   const start = new URLSearchParams(location.search).get("start");

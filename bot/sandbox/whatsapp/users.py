@@ -351,6 +351,11 @@ async def _webhook(request: web.Request) -> web.Response:
     return await _sandbox(request, act)
 
 
+async def _webhook_status(request: web.Request) -> web.Response:
+    """Where webhooks go (null until a handshake succeeded): the web chat says when no bot listens."""
+    return web.json_response({"url": request.app[SIMULATOR_KEY].webhook_url})
+
+
 async def _media(request: web.Request) -> web.Response:
     sim = request.app[SIMULATOR_KEY]
     try:
@@ -371,4 +376,5 @@ def add_sandbox_routes(app: web.Application) -> None:
     app.router.add_get("/sandbox/users/{number}/messages", _messages)
     app.router.add_get("/sandbox/media/{media_id}", _media)
     app.router.add_post("/sandbox/webhook", _webhook)
+    app.router.add_get("/sandbox/webhook", _webhook_status)
 
