@@ -7,16 +7,14 @@ Whether a photo is a scan is remembered in the user's draft document (MongoDB), 
 from __future__ import annotations
 
 import asyncio
-import io
 from datetime import timedelta
 
-import zxingcpp
-from PIL import Image, UnidentifiedImageError
 from telegram import Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.accounts import telegram_id
 from bot.checkin import CheckInStatus
+from bot.qr_reading import decode_qr
 from bot.tickets import PAYLOAD_PREFIX, normalize_code
 from handlers.commands import set_user_commands
 from handlers.formatting import paginate
@@ -44,16 +42,6 @@ PLAIN_START = filters.Regex(r"^/start(?:@\w+)?\s*$")
 SCAN_CAPTION = filters.CaptionRegex(r"^\s*/scan\b")
 IMAGES = filters.PHOTO | filters.Document.IMAGE
 
-
-def decode_qr(data: bytes) -> list[str]:
-    """The texts of the QR codes in an image (blocking: run it in a thread)."""
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
-            return [r.text for r in found if r.text]
-    except (UnidentifiedImageError, OSError):
-        return []
 
 
 async def refuse(update: Update, context: Context) -> None:

@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 
 from bot.accounts import telegram_address, whatsapp_address
+from bot.qr_reading import decode_qr
 from bot.sandbox.whatsapp import WaMessage
 from bot.tickets import format_code, render_link_qr, render_qr
-from handlers.whatsapp.organiser import decode_qr
 from storage.documents import Buyer, OrderStatus
 from storage.store import Store
 from tests.conftest import BUYER_ID, ORGANISER_ID, FakeClock

@@ -8,27 +8,13 @@ or the code under it; the check-in service reads them all (bot/tickets.py normal
 from __future__ import annotations
 
 import asyncio
-import io
-
-import zxingcpp
-from PIL import Image, UnidentifiedImageError
 
 from bot.checkin import CheckInStatus
+from bot.qr_reading import decode_qr
 from handlers.views import checkin_answer, stats_block
 from handlers.whatsapp.chat import Chat
 from handlers.whatsapp.client import WhatsAppError
 from handlers.whatsapp.texts import plain, say
-
-
-def decode_qr(data: bytes) -> list[str]:
-    """The texts of the QR codes in an image (blocking: run it in a thread)."""
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
-            return [r.text for r in found if r.text]
-    except (UnidentifiedImageError, OSError):
-        return []
 
 
 async def check_in(chat: Chat, code_or_link: str) -> None:
