@@ -8,6 +8,7 @@ from aiohttp import web
 from pymongo.errors import PyMongoError
 
 from bot.payments import MAX_NOTIFICATION_BYTES
+from webhooks.bodies import read_at_most
 from webhooks.keys import BACKGROUND, DELIVERY, PAYMENTS
 
 log = logging.getLogger(__name__)
@@ -15,24 +16,10 @@ log = logging.getLogger(__name__)
 PATH = "/api/payment/notification"
 
 
-async def _read_body(request: web.Request, limit: int) -> bytes:
-    """Up to `limit` + 1 bytes: enough to tell an oversized body without reading all of it."""
-    if request.content_length is not None and request.content_length > limit:
-        return await request.content.read(limit + 1)
-    chunks: list[bytes] = []
-    size = 0
-    while size <= limit:
-        chunk = await request.content.read(limit + 1 - size)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks)
-
 
 async def payment_notification(request: web.Request) -> web.Response:
     """Verify, confirm and apply one notification; answer 2xx only when it is done (or will never be)."""
-    raw = await _read_body(request, MAX_NOTIFICATION_BYTES)
+    raw = await read_at_most(request, MAX_NOTIFICATION_BYTES)
     try:
         result = await request.app[PAYMENTS].handle_notification(raw)
     except PyMongoError as exc:

@@ -45,6 +45,7 @@ from handlers.whatsapp.updates import (
     values,
 )
 from storage.whatsapp_inbox import RAW_MAX, InboxKind, WhatsAppInbox
+from webhooks.bodies import read_at_most
 
 log = logging.getLogger(__name__)
 
@@ -306,15 +307,8 @@ async def _read_body(request: web.Request, limit: int) -> bytes | None:
     """The body, or None if it is over `limit` bytes (told without reading more than `limit` + 1)."""
     if request.content_length is not None and request.content_length > limit:
         return None
-    chunks: list[bytes] = []
-    size = 0
-    while size <= limit:
-        chunk = await request.content.read(limit + 1 - size)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks) if size <= limit else None
+    raw = await read_at_most(request, limit)
+    return raw if len(raw) <= limit else None
 
 
 def webhook_from_settings(settings: object, inbox: WhatsAppInbox, *, handle: Handle,
