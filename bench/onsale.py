@@ -66,6 +66,7 @@ from bench.common import (
 )
 from bench.telegram_inproc import BASE_URL, FILE_URL, InProcessRequest
 from bench.virtual_time import VirtualTimeLoop
+from bot.jobs import DIGEST_JOB_INTERVAL
 from bot.midtrans import signature_key, signature_valid
 from bot.sandbox.telegram_api import TelegramSimulator
 from bot.services import build_services
@@ -500,13 +501,7 @@ async def run(args: argparse.Namespace, store: StoreInfo) -> Result:
         counter.count = 0
         began = loop.time()
         jobs = [loop.create_task(onsale.job(stop, DELIVERY_INTERVAL, services.delivery.deliver_due))]
-        if hasattr(services, "digests"):  # the organisers' sale digest, where the product has one
-            try:
-                from bot.jobs import DIGEST_JOB_INTERVAL  # the domain's jobs (bot/jobs.py)
-            except ImportError:  # a product from before bot/jobs.py
-                from bot.runtime import DIGEST_JOB_INTERVAL  # type: ignore[attr-defined,no-redef]
-
-            jobs.append(loop.create_task(onsale.job(stop, DIGEST_JOB_INTERVAL, services.digests.send_due)))
+        jobs.append(loop.create_task(onsale.job(stop, DIGEST_JOB_INTERVAL, services.digests.send_due)))
         shoppers = asyncio.gather(*(onsale.buy(b) for b in buyers))
         done, _ = await asyncio.wait({shoppers}, timeout=GIVE_UP_AFTER)
         while loop.time() - began < GIVE_UP_AFTER and (onsale.deliveries or await onsale.owed()):
