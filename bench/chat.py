@@ -1,7 +1,7 @@
 """chat: the buyer's hot path as Telegram updates through the real python-telegram-bot `Application.process_update`
-with the Karcis handlers (`handlers.register`), the Bot API answered in-process by the fake (bench/telegram_inproc.py,
-no HTTP), the Midtrans simulator (on its own event loop in a thread, standing in for a server elsewhere) making the
-payment link over HTTP on 127.0.0.1. Each first-time buyer sends
+with the Karcis handlers (`handlers.telegram.register`), the Bot API answered in-process by the fake
+(bench/telegram_inproc.py, no HTTP), the Midtrans simulator (on its own event loop in a thread, standing in for a
+server elsewhere) making the payment link over HTTP on 127.0.0.1. Each first-time buyer sends
 seven updates: `/start ev_<event>` (the event card) → ➕ one ticket (the card is edited) → checkout → name →
 email → phone (the summary) → confirm (seats held, Snap transaction, the message with the payment link button).
 
@@ -60,11 +60,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _handlers() -> Any:
     try:
-        import handlers
+        import handlers.telegram
     except ImportError as exc:
-        raise SystemExit(f"bench chat needs the Telegram handlers (handlers.register): {exc}") from None
+        raise SystemExit(f"bench chat needs the Telegram handlers (handlers.telegram.register): {exc}") from None
     if not hasattr(handlers, "register"):
-        raise SystemExit("bench chat needs handlers.register(application, services)")
+        raise SystemExit("bench chat needs handlers.telegram.register(application, services)")
     return handlers
 
 
@@ -160,7 +160,7 @@ async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def run(args: argparse.Namespace, store: StoreInfo) -> Result:
     handlers = _handlers()
-    from handlers.buyer import CART, CHECKOUT, CONFIRM
+    from handlers.telegram.buyer import CART, CHECKOUT, CONFIRM
 
     prefixes = {"cart": CART, "checkout": CHECKOUT, "confirm": CONFIRM}
     telegram = TelegramSimulator()
@@ -179,7 +179,7 @@ async def run(args: argparse.Namespace, store: StoreInfo) -> Result:
         # ---- Karcis: a latency pass (one buyer at a time, so no update waits behind another's), then a
         # throughput pass (C buyers at once, so one buyer's wait on Midtrans overlaps another's updates)
         app = build_application(telegram)
-        handlers.register(app, services)
+        handlers.telegram.register(app, services)
         await app.initialize()
         timings: dict[str, list[float]] = defaultdict(list)
         busy: dict[str, list[float]] = defaultdict(list)

@@ -162,8 +162,8 @@ async def run(args: argparse.Namespace, store: StoreInfo) -> Result:
     if store.kind == "memory":
         raise SystemExit("bench commands counts commands on the wire: use --store mongoeco or a MongoDB URI")
     counter: CommandCounter = args.counter
-    from handlers import register
-    from handlers.buyer import CART, CHECKOUT, CONFIRM, PAY
+    from handlers.telegram import register
+    from handlers.telegram.buyer import CART, CHECKOUT, CONFIRM, PAY
 
     telegram = TelegramSimulator()
     telegram.add_user(ORGANISER_ID, "Rani", language_code="en", started=True)

@@ -1,7 +1,7 @@
 """delivery: from a Midtrans settlement arriving (the POST to the notification endpoint on 127.0.0.1) to the last
 QR photo of the order accepted by the fake Bot API — for orders of 1 and of 4 tickets, one order at a time.
 The path is the product's: the endpoint answers Midtrans, the delivery job it starts claims the order's outbox,
-and `handlers.notifier.TelegramNotifier` sends "payment received" and then, per ticket, renders the QR
+and `handlers.telegram.notifier.TelegramNotifier` sends "payment received" and then, per ticket, renders the QR
 (`bot.tickets.render_qr` → `bot.qr.render`: in a worker process, or a thread if none can be had) and sends
 it with `sendPhoto`, through PTB's `Bot` answered in-process by the fake (see bench/telegram_inproc.py). The
 organisers' sale notice follows the photos.
@@ -59,9 +59,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def telegram_notifier(bot: Any, services: Any) -> Any:
     try:
-        from handlers.notifier import TelegramNotifier
+        from handlers.telegram.notifier import TelegramNotifier
     except ImportError as exc:  # the Telegram front door is not there (yet)
-        raise SystemExit(f"bench delivery needs handlers.notifier.TelegramNotifier: {exc}") from None
+        raise SystemExit(f"bench delivery needs handlers.telegram.notifier.TelegramNotifier: {exc}") from None
     return TelegramNotifier(bot, services)
 
 

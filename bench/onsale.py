@@ -2,8 +2,9 @@
 enforces Telegram's limits, all in virtual time (bench/virtual_time.py), so the result does not depend on the
 machine's load.
 
-What runs is the product's: a PTB `Application` with the Karcis handlers (`handlers.register`), the update
-processor (handlers/updates.py) and the rate limiter (handlers/rate_limit.py) that `bot/runtime.py` installs, the
+What runs is the product's: a PTB `Application` with the Karcis handlers (`handlers.telegram.register`), the update
+processor (handlers/telegram/updates.py) and the rate limiter (handlers/telegram/rate_limit.py) that
+`bot/runtime.py` installs, the
 real services on the store given (`--store`, default the embedded one), the delivery service and its retry job
 (every 15 s, as `bot/runtime.py` schedules it), and the Midtrans notification path (`PaymentService.
 handle_notification`, then delivery in the background, as the webhook route does). Stand-ins:
@@ -70,8 +71,8 @@ from bot.jobs import DIGEST_JOB_INTERVAL
 from bot.midtrans import signature_key, signature_valid
 from bot.sandbox.telegram_api import TelegramSimulator
 from bot.services import build_services
-from handlers.rate_limit import KarcisRateLimiter
-from handlers.updates import ChatOrderedUpdateProcessor
+from handlers.telegram.rate_limit import KarcisRateLimiter
+from handlers.telegram.updates import ChatOrderedUpdateProcessor
 from storage.documents import OrderStatus
 
 HELP = "an on-sale: N buyers within seconds through the real chat, against Telegram's limits, in virtual time"
@@ -322,7 +323,7 @@ class OnSale:
         self.tracked, self.snap, self.services, self.rng = tracked, snap, services, rng
         self.mail = Mailboxes(telegram)
         self.deliveries: set[asyncio.Task[Any]] = set()
-        from handlers.buyer import CART, CHECKOUT, CONFIRM
+        from handlers.telegram.buyer import CART, CHECKOUT, CONFIRM
 
         self.cart, self.checkout, self.confirm = CART, CHECKOUT, CONFIRM
 
@@ -453,7 +454,7 @@ async def _placeholder_qr(data: str) -> bytes:
 
 
 async def run(args: argparse.Namespace, store: StoreInfo) -> Result:
-    import handlers
+    import handlers.telegram
     from bot import qr
 
     loop = asyncio.get_running_loop()
@@ -486,7 +487,7 @@ async def run(args: argparse.Namespace, store: StoreInfo) -> Result:
     app = (ApplicationBuilder().token(telegram.token).base_url(BASE_URL).base_file_url(FILE_URL)
            .request(api).get_updates_request(InProcessRequest(telegram)).updater(None).job_queue(None)
            .concurrent_updates(processor).rate_limiter(limiter).build())
-    handlers.register(app, services)
+    handlers.telegram.register(app, services)
 
     _placeholder_qr.png = qr.render_png("https://t.me/karcis_bench_bot?start=t_PLACEHOLDER")  # type: ignore[attr-defined]
     real_render, qr.render = qr.render, _placeholder_qr  # type: ignore[assignment]

@@ -2,9 +2,10 @@
 
     serve(settings)
       ├─ open_services            the store, indexes, EVENTS_FILE, start-up reconcile
-      ├─ PTB Application          handlers.register(...); TelegramNotifier delivers what orders owe;
-      │                           chats run concurrently, each in order (handlers/updates.py), and every Bot API
-      │                           call is paced per chat and per bot, replies first (handlers/rate_limit.py)
+      ├─ PTB Application          handlers.telegram.register(...); TelegramNotifier delivers what orders owe;
+      │                           chats run concurrently, each in order (handlers/telegram/updates.py),
+      │                           and every Bot API call is paced per chat and per bot, replies first
+      │                           (handlers/telegram/rate_limit.py)
       ├─ DomainJobs               expiry sweep, delivery retries, digests, payment polling, reconcile
       │                           (bot/jobs.py, APScheduler: they run whichever doors are open)
       ├─ aiohttp (PORT)           Midtrans notifications, /healthz, /readyz; in webhook mode the Telegram webhook
@@ -162,8 +163,8 @@ def open_whatsapp(services: Services, settings: Settings) -> object | None:
 def build_application(settings: Settings, token: str, *, webhook: bool) -> Application:
     """The PTB Application: chats concurrently and each in order, paced to Telegram's limits with replies first,
     every call with a timeout; no Updater in webhook mode."""
-    from handlers.rate_limit import KarcisRateLimiter
-    from handlers.updates import ChatOrderedUpdateProcessor
+    from handlers.telegram.rate_limit import KarcisRateLimiter
+    from handlers.telegram.updates import ChatOrderedUpdateProcessor
 
     builder = (
         ApplicationBuilder()
@@ -185,16 +186,16 @@ def build_application(settings: Settings, token: str, *, webhook: bool) -> Appli
 
 def attach_front_door(application: Application, services: Services) -> None:
     """The Telegram handlers, and the notifier that delivers what orders owe through this bot (registered by
-    handlers.register into the services' ChannelRouter, beside any other door's)."""
-    import handlers
+    handlers.telegram.register into the services' ChannelRouter, beside any other door's)."""
+    import handlers.telegram
 
-    handlers.register(application, services)
+    handlers.telegram.register(application, services)
 
 
 def _durable_updates(application: Application, services: Services, mode: Mode) -> Callable[[], Awaitable[int]]:
-    """Updates are kept in MongoDB from receipt until handled (handlers/durable_updates.py, docs/faults.md)."""
+    """Updates are kept in MongoDB from receipt until handled (handlers/telegram/durable_updates.py, docs/faults.md)."""
     from bot.inbox import UpdateInbox
-    from handlers.durable_updates import make_durable
+    from handlers.telegram.durable_updates import make_durable
 
     return make_durable(application, UpdateInbox(services.store, clock=services.clock),
                         wait_for_store=mode is Mode.POLLING)
@@ -202,7 +203,7 @@ def _durable_updates(application: Application, services: Services, mode: Mode) -
 
 async def set_commands(application: Application, services: Services) -> None:
     """Each role's command menu; a failure is logged and the bot runs on (the menu is a convenience)."""
-    from handlers.commands import set_commands as set_role_commands
+    from handlers.telegram.commands import set_commands as set_role_commands
 
     try:
         await set_role_commands(application.bot, services)

@@ -16,7 +16,7 @@ from PIL import Image
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder
 
-import handlers
+import handlers.telegram
 from bot.config import Settings
 from bot.event_file import load_events_file, parse_events
 from bot.midtrans import MidtransGateway
@@ -148,7 +148,7 @@ def event_yaml(**overrides: Any) -> list[Any]:
 async def build_app(fake: FakeTelegram, services: Services) -> Application:
     app = (ApplicationBuilder().token(fake.token).base_url(fake.api_url).base_file_url(fake.file_url)
            .updater(None).build())
-    handlers.register(app, services)
+    handlers.telegram.register(app, services)
     await app.initialize()
     return app
 

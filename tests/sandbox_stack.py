@@ -13,18 +13,19 @@ from bot.sandbox.runner import run_sandbox
 BANNER = "Sandbox — no real money moves"
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
-NO_HANDLERS = "the Telegram handlers (handlers.register, handlers.notifier, handlers.commands) are not written yet"
+NO_HANDLERS = ("the Telegram handlers (handlers.telegram.register, handlers.telegram.notifier, "
+               "handlers.telegram.commands) are not written yet")
 
 
 def handlers_ready() -> bool:
     """The Telegram handlers (written alongside) follow the contract `bot.runtime.serve` codes against."""
     try:
-        import handlers
+        import handlers.telegram
     except ImportError:
         return False
     return (callable(getattr(handlers, "register", None))
-            and importlib.util.find_spec("handlers.notifier") is not None
-            and importlib.util.find_spec("handlers.commands") is not None)
+            and importlib.util.find_spec("handlers.telegram.notifier") is not None
+            and importlib.util.find_spec("handlers.telegram.commands") is not None)
 
 
 

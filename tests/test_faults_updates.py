@@ -113,7 +113,7 @@ async def test_an_update_is_kept_before_it_is_queued_and_replayed_until_handled(
     from telegram.ext import ApplicationBuilder
 
     from bot.inbox import UpdateInbox
-    from handlers.durable_updates import make_durable
+    from handlers.telegram.durable_updates import make_durable
 
     application = ApplicationBuilder().token("123456:TEST-token").updater(None).build()
     handled: list[int] = []
@@ -147,7 +147,7 @@ async def test_webhook_mode_does_not_answer_200_when_the_update_cannot_be_kept(
     from telegram.ext import ApplicationBuilder
 
     from bot.inbox import UpdateInbox
-    from handlers.durable_updates import make_durable
+    from handlers.telegram.durable_updates import make_durable
     from storage.updates import UpdateStore
 
     async def down(self: UpdateStore, *args: object) -> bool:

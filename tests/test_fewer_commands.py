@@ -17,7 +17,7 @@ from bot.errors import RefusalReason, ReservationRefused
 from bot.event_file import load_events_file, parse_events
 from bot.orders import MAX_PENDING_ORDERS
 from bot.services import Services, build_services
-from handlers.shared import WrittenProfiles
+from handlers.telegram.shared import WrittenProfiles
 from storage.documents import Buyer, tier_key
 from storage.store import Store, close_store, open_store
 from storage.users import SlotRefusal

@@ -350,7 +350,7 @@ async def test_rate_limit_and_closed_sales_have_their_own_messages(kit: Bot) -> 
 
 
 async def test_every_refusal_reason_has_a_message(kit: Bot) -> None:
-    from handlers.buyer import refusal_message
+    from handlers.telegram.buyer import refusal_message
     from storage.documents import PurchaseDraft
 
     draft = PurchaseDraft(nonce="N", event_id=JAZZ, cart={"VIP": 1})

@@ -9,7 +9,7 @@ from PIL import Image
 
 from bot.qr import render_png
 from bot.tickets import format_code
-from handlers.commands import set_commands
+from handlers.telegram.commands import set_commands
 from storage.documents import OrderStatus, TicketDoc
 from tests.conftest import ADMIN_ID, BUYER_ID, ORGANISER_ID
 from tests.handlers_kit import (
@@ -227,7 +227,7 @@ async def test_a_failing_handler_is_logged_with_context_and_the_user_told_briefl
     [sorry] = await kit.say(ORGANISER_ID, "/stats")
 
     assert sorry.text == "😵 Sorry, something went wrong. Please try again in a moment."
-    [record] = [r for r in caplog.records if r.name == "handlers.shared"]
+    [record] = [r for r in caplog.records if r.name == "handlers.telegram.shared"]
     assert "'user_id': 900000002" in record.getMessage() and "'command': '/stats'" in record.getMessage()
     assert record.exc_info[0] is RuntimeError and "database on fire" not in sorry.text
 

@@ -13,7 +13,7 @@ from bot.notifications import Notice
 from bot.outbox import Message
 from bot.payments import Outcome
 from bot.tickets import format_code
-from handlers.notifier import TelegramNotifier
+from handlers.telegram.notifier import TelegramNotifier
 from storage.documents import OrderDoc, OrderStatus, TicketStatus
 from tests.conftest import ADMIN_ID, BUYER_ID, ORGANISER_ID
 from tests.handlers_kit import INDO_ID, JAZZ, Bot

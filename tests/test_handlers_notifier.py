@@ -15,7 +15,7 @@ from bot.notifications import Notice, Undeliverable
 from bot.outbox import Message
 from bot.payments import Outcome
 from bot.tickets import format_code
-from handlers.notifier import TelegramNotifier
+from handlers.telegram.notifier import TelegramNotifier
 from storage.documents import OrderDoc, OrderStatus, tier_key
 from tests.conftest import ADMIN_ID, BUYER_ID, ORGANISER_ID
 from tests.handlers_kit import INDO_ID, JAZZ, Bot, event_yaml
@@ -144,10 +144,10 @@ async def test_a_second_flood_wait_is_left_to_the_delivery_retries(kit: Bot) -> 
 async def test_a_retry_after_a_failure_half_way_sends_only_what_is_missing(
     kit: Bot, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import handlers.notifier
+    import handlers.telegram.notifier
 
     order = await order_with_link(kit, cart={"EARLY": 3})
-    real_send_ticket, calls = handlers.notifier.send_ticket, []
+    real_send_ticket, calls = handlers.telegram.notifier.send_ticket, []
 
     async def second_photo_fails_once(*args: object, **kwargs: object) -> object:
         calls.append(args)
@@ -155,7 +155,7 @@ async def test_a_retry_after_a_failure_half_way_sends_only_what_is_missing(
             raise ConnectionError("network down between two photos")
         return await real_send_ticket(*args, **kwargs)
 
-    monkeypatch.setattr(handlers.notifier, "send_ticket", second_photo_fails_once)
+    monkeypatch.setattr(handlers.telegram.notifier, "send_ticket", second_photo_fails_once)
     await midtrans_says(kit, order.id, "settlement", payment_type="bank_transfer")
     owed = (await kit.services.orders.get(order.id)).outbox["paid"]
     tickets = await kit.services.tickets.for_order(order.id)

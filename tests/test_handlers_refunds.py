@@ -11,8 +11,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.midtrans import MidtransGateway, MidtransUnavailable
 from bot.payments import Outcome
 from bot.tickets import format_code
-from handlers import refunds
-from handlers.keyboards import MAX_CALLBACK_BYTES
+from handlers.telegram import refunds
+from handlers.telegram.keyboards import MAX_CALLBACK_BYTES
 from storage.documents import OrderDoc, OrderStatus, TicketDoc, TicketStatus, tier_key
 from tests.conftest import ADMIN_ID, BUYER_ID, ORGANISER_ID
 from tests.handlers_kit import INDO_ID, JAZZ, OTHER_ORGANISER_ID, STRANGER_ID, Bot, event_yaml

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.telegram_api import parse_html
-from handlers import admin, buyer, organiser
 from handlers.formatting import paginate, rupiah, visible_length, wib
-from handlers.keyboards import CallbackDataTooLong, cb, decode_cart, encode_cart, pattern
 from handlers.messages import CATALOG, EN, ID, Html, label, lang_of, t
+from handlers.telegram import admin, buyer, organiser
+from handlers.telegram.keyboards import CallbackDataTooLong, cb, decode_cart, encode_cart, pattern
 from handlers.views import payment_actions, payment_instructions
 from storage.documents import OrderDoc, tier_key
 from tests.conftest import BUYER_ID, ORGANISER_ID
@@ -49,7 +49,7 @@ def test_every_template_is_valid_telegram_html_even_with_hostile_values(lang: st
 def test_every_key_the_handlers_use_is_in_the_catalog() -> None:
     used: set[str] = set()
     prefixes: set[str] = set()
-    for path in HANDLERS.glob("*.py"):
+    for path in HANDLERS.rglob("*.py"):
         source = path.read_text(encoding="utf-8")
         used |= set(re.findall(r"\b(?:t|label)\(\s*\w+,\s*\"([a-z_.]+)\"", source))
         prefixes |= set(re.findall(r"\b(?:t|label)\(\s*\w+,\s*f\"([a-z_.]+)\{", source))

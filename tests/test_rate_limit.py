@@ -1,5 +1,5 @@
-"""handlers/rate_limit.py in virtual time (bench/virtual_time.py): every figure below is the loop's clock, exact,
-whatever the machine's load."""
+"""handlers/telegram/rate_limit.py in virtual time (bench/virtual_time.py): every figure below is the loop's clock,
+exact, whatever the machine's load."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from telegram.error import RetryAfter
 
 from bench.virtual_time import run_virtual
-from handlers.rate_limit import KarcisRateLimiter, Priority, retry_seconds, sending_as
+from handlers.telegram.rate_limit import KarcisRateLimiter, Priority, retry_seconds, sending_as
 
 A, B, C, D = 101, 102, 103, 104
 
@@ -231,9 +231,9 @@ def test_a_reply_waits_its_turn_longer_than_a_delivery_may() -> None:
 
 
 def test_the_notifier_does_not_sleep_through_what_the_limiter_refused() -> None:
-    from handlers.notifier import MAX_WAIT_SECONDS as NOTIFIER_MAX_WAIT
-    from handlers.notifier import TelegramNotifier
-    from handlers.rate_limit import MAX_WAIT_SECONDS
+    from handlers.telegram.notifier import MAX_WAIT_SECONDS as NOTIFIER_MAX_WAIT
+    from handlers.telegram.notifier import TelegramNotifier
+    from handlers.telegram.rate_limit import MAX_WAIT_SECONDS
 
     async def main() -> tuple[float, int]:
         limiter, telegram = KarcisRateLimiter(), Telegram()

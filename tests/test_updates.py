@@ -1,5 +1,6 @@
-"""handlers/updates.py: chats run concurrently, each chat's updates in order; one buyer's hung call does not keep
-another buyer waiting. Every wait here is on an event; the timeouts only bound how long a broken build hangs."""
+"""handlers/telegram/updates.py: chats run concurrently, each chat's updates in order; one buyer's hung call does
+not keep another buyer waiting. Every wait here is on an event; the timeouts only bound how long a broken build
+hangs."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ import pytest
 from telegram import Chat, Message, Update, User
 from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, ContextTypes, TypeHandler
 
-import handlers
+import handlers.telegram
 from bench.telegram_inproc import BASE_URL, FILE_URL, InProcessRequest
 from bot.sandbox.telegram_api import TelegramSimulator
-from handlers.rate_limit import Priority, current_priority
-from handlers.updates import ChatOrderedUpdateProcessor, chat_key
+from handlers.telegram.rate_limit import Priority, current_priority
+from handlers.telegram.updates import ChatOrderedUpdateProcessor, chat_key
 from tests.conftest import BUYER_ID
 from tests.handlers_kit import JAZZ, PAY_HOST, STRANGER_ID, Bot
 from tests.test_handlers_buyer import checkout_to_summary
@@ -156,7 +157,7 @@ async def test_a_buyers_hung_midtrans_call_does_not_keep_another_buyer_waiting(
     monkeypatch.setattr(gateway, "create_transaction", hung)
     app = (ApplicationBuilder().token(kit.fake.token).base_url(kit.fake.api_url).base_file_url(kit.fake.file_url)
            .updater(None).job_queue(None).concurrent_updates(ChatOrderedUpdateProcessor()).build())
-    handlers.register(app, kit.services)
+    handlers.telegram.register(app, kit.services)
     await app.initialize()
     await app.start()
     try:
@@ -193,7 +194,7 @@ async def _until(condition: Callable[[], bool]) -> None:
 def test_the_service_runs_chats_concurrently_paced_and_with_short_timeouts() -> None:
     from bot.config import Settings
     from bot.runtime import build_application
-    from handlers.rate_limit import KarcisRateLimiter
+    from handlers.telegram.rate_limit import KarcisRateLimiter
 
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     app = build_application(settings, "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghi", webhook=True)
@@ -206,7 +207,7 @@ def test_the_service_runs_chats_concurrently_paced_and_with_short_timeouts() -> 
 
 def test_a_conversation_keeps_its_rank_until_the_chat_falls_silent() -> None:
     from bench.virtual_time import run_virtual
-    from handlers.updates import SESSION_GAP_SECONDS
+    from handlers.telegram.updates import SESSION_GAP_SECONDS
 
     async def main() -> list[int]:
         processor = ChatOrderedUpdateProcessor()

@@ -30,9 +30,9 @@ from bot.payments import PaymentLinkUnavailable, ReservationOver
 from bot.services import Services
 from bot.tickets import format_code
 from handlers.formatting import paginate, shorten, wib, wib_date
-from handlers.keyboards import args, button, decode_cart, encode_cart, fits, markup, pattern, url_button
 from handlers.messages import Html, has, label, t
-from handlers.shared import (
+from handlers.telegram.keyboards import args, button, decode_cart, encode_cart, fits, markup, pattern, url_button
+from handlers.telegram.shared import (
     NO_PREVIEW,
     PRIVATE,
     Context,

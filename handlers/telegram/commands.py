@@ -12,7 +12,7 @@ from telegram.error import TelegramError
 from bot.accounts import AccountId
 from bot.services import Services
 from handlers.messages import label
-from handlers.shared import telegram_chat
+from handlers.telegram.shared import telegram_chat
 
 log = logging.getLogger(__name__)
 

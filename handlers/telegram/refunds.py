@@ -26,9 +26,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.refunds import RefundDone, RefundRefusal, RefundRefused, RefundTicket, RefundView, refund_key_for
 from bot.tickets import format_code
 from handlers.formatting import shorten, wib_time
-from handlers.keyboards import args, button, fits, markup, pattern
 from handlers.messages import Html, has, label, t
-from handlers.shared import PRIVATE, Context, account, callback_query, edit, lang, reply, services_of
+from handlers.telegram.keyboards import args, button, fits, markup, pattern
+from handlers.telegram.shared import PRIVATE, Context, account, callback_query, edit, lang, reply, services_of
 from handlers.views import price
 from storage.documents import EventDoc, OrderDoc, OrderStatus, RefundRecord, RefundSource, RefundState
 

@@ -8,7 +8,7 @@ from telegram.ext import Application, CommandHandler
 
 from handlers.formatting import paginate
 from handlers.messages import t
-from handlers.shared import PRIVATE, Context, account, is_admin, lang, reply, services_of
+from handlers.telegram.shared import PRIVATE, Context, account, is_admin, lang, reply, services_of
 
 
 async def expire_command(update: Update, context: Context) -> None:

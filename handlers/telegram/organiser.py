@@ -16,10 +16,10 @@ from bot.accounts import telegram_id
 from bot.checkin import CheckInStatus
 from bot.qr_reading import decode_qr
 from bot.tickets import PAYLOAD_PREFIX, normalize_code
-from handlers.commands import set_user_commands
 from handlers.formatting import paginate
 from handlers.messages import t
-from handlers.shared import (
+from handlers.telegram.commands import set_user_commands
+from handlers.telegram.shared import (
     PRIVATE,
     Context,
     account,

@@ -31,15 +31,15 @@ from bot.notifications import Notice, Undeliverable
 from bot.outbox import Message
 from bot.refunds import RefundTicket
 from bot.services import Services
-from handlers.buyer import CART, TICKETS
 from handlers.formatting import CAPTION_LIMIT, TEXT_LIMIT, shorten, visible_length, wib
-from handlers.keyboards import button, encode_cart, fits, markup, url_button
 from handlers.messages import Html, label, lang_of, t
-from handlers.rate_limit import MAX_WAIT_SECONDS as LIMITER_MAX_WAIT
-from handlers.rate_limit import Priority, WaitCapped, sending_as
-from handlers.refunds import OPEN as REFUND_OPEN
-from handlers.refunds import codes_text, unassigned_keyboard, unassigned_text
-from handlers.shared import NO_PREVIEW, send, send_ticket, telegram_chat
+from handlers.telegram.buyer import CART, TICKETS
+from handlers.telegram.keyboards import button, encode_cart, fits, markup, url_button
+from handlers.telegram.rate_limit import MAX_WAIT_SECONDS as LIMITER_MAX_WAIT
+from handlers.telegram.rate_limit import Priority, WaitCapped, sending_as
+from handlers.telegram.refunds import OPEN as REFUND_OPEN
+from handlers.telegram.refunds import codes_text, unassigned_keyboard, unassigned_text
+from handlers.telegram.shared import NO_PREVIEW, send, send_ticket, telegram_chat
 from handlers.views import lines_text, payment_actions, payment_instructions, price, ticket_caption
 from storage.documents import OrderDoc, TicketDoc, TicketStatus, VoidReason
 
@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Rendered = tuple[Html, InlineKeyboardMarkup | None]
 # A longer flood wait is not slept through: the delivery job retries later. The same cap as the rate limiter's
-# (handlers/rate_limit.py), which raises RetryAfter instead of waiting past it.
+# (handlers/telegram/rate_limit.py), which raises RetryAfter instead of waiting past it.
 MAX_WAIT_SECONDS = LIMITER_MAX_WAIT
 
 
@@ -69,7 +69,7 @@ def delivered(notice: Notice, part: str) -> bool:
     return old is not None and f"{kind}:{old}" in notice.delivered
 
 
-# What goes first when the bot is busy (handlers/rate_limit.py): a reply to someone waiting (set by the update
+# What goes first when the bot is busy (handlers/telegram/rate_limit.py): a reply to someone waiting (set by the update
 # processor), then what buyers are owed, then notices to staff.
 PRIORITIES = {Message.SALE: Priority.STAFF, Message.AMOUNT_MISMATCH: Priority.STAFF,
               Message.PAYMENT_REVIEW: Priority.STAFF, Message.REFUND_UNASSIGNED: Priority.STAFF,
@@ -387,7 +387,7 @@ def pending_keyboard(lang: str, order: OrderDoc, instructions: Mapping[str, Any]
 
 
 def refund_button(lang: str, order_id: str) -> InlineKeyboardMarkup | None:
-    """💸 Refund: opens the refund screen under the notice (handlers/refunds.py)."""
+    """💸 Refund: opens the refund screen under the notice (handlers/telegram/refunds.py)."""
     return markup([[button(label(lang, "btn.refund"), REFUND_OPEN, order_id)]])
 
 

@@ -13,8 +13,8 @@ updates: a buyer who types name, email and phone quickly could have the phone ha
   free slots go to the waiting update whose conversation began first (its rank, below), so that late arrivals
   whose replies wait in the rate limiter's queue cannot hold every slot while earlier buyers' next steps wait.
 - While an update runs, what it sends goes out as a reply to a person who is waiting (`Priority.REPLY`, see
-  handlers/rate_limit.py), ahead of ticket photos and organisers' notices, ranked by when the chat's conversation
-  began (its first update after `SESSION_GAP_SECONDS` of silence since its last update arrived or was
+  handlers/telegram/rate_limit.py), ahead of ticket photos and organisers' notices, ranked by when the chat's
+  conversation   began (its first update after `SESSION_GAP_SECONDS` of silence since its last update arrived or was
   answered): first come, first served, through a whole purchase.
 
 PTB creates one task per update in the order the updates were taken from its queue, and the chat's line is joined
@@ -33,7 +33,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-from handlers.rate_limit import Priority, sending_as
+from handlers.telegram.rate_limit import Priority, sending_as
 
 MAX_RUNNING_UPDATES = 256  # handlers running at once (each mostly waits on MongoDB, Midtrans or the Bot API)
 MAX_WAITING_UPDATES = 1_000_000  # PTB's own bound, taken before an update joins its chat's line: no bound here

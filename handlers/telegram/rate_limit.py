@@ -20,12 +20,12 @@ message and sends one in the same chat 50 ms later gets a 429; and after any 429
   below "30 or so" so that no second ever holds 30). Calls without a chat (answering a button press, getMe,
   getUpdates) are not paced: they are not messages.
 - **Priorities.** `REPLY` (what a person who just pressed a button or typed is waiting for: set by
-  handlers/updates.py while an update runs) goes before `BUYER` (tickets and other news to buyers: set by the
+  handlers/telegram/updates.py while an update runs) goes before `BUYER` (tickets and other news to buyers: set by the
   notifier), which goes before `STAFF` (notices to organisers and admins, and anything that says nothing): when
   all three wait, they take 6, 3 and 1 of every 10 turns (`SHARES`), and a priority with nothing waiting leaves its
   turns to the others; so a reply waits for at most a few tickets, and tickets are not starved for the length of
   an on-sale. Within a priority, calls go by rank, then arrival. A reply's rank is when its chat's conversation
-  began (handlers/updates.py), so in an on-sale the buyer who came first is served first through their whole
+  began (handlers/telegram/updates.py), so in an on-sale the buyer who came first is served first through their whole
   purchase, instead of every buyer waiting for everyone at every step; other calls rank by arrival. A chat whose
   bucket is empty does not hold up other chats.
 - **429.** A flood wait delays only the chat it was answered for (its retry is queued again in its old place);
@@ -33,8 +33,8 @@ message and sends one in the same chat 50 ms later gets a 429; and after any 429
 - **The sleep cap.** A delivered message (`BUYER`, `STAFF`) waits at most `MAX_WAIT_SECONDS` in all (queueing
   and flood waits). When it would wait longer, `WaitCapped` (a `RetryAfter`) is raised at once instead: the
   delivery records the failure, the message stays owed in the outbox, and the delivery job sends it later
-  (bot/notifications.py). handlers/notifier.py uses the same figure and raises `WaitCapped` on without sleeping,
-  so it never sleeps through what the limiter refused to wait for.
+  (bot/notifications.py). handlers/telegram/notifier.py uses the same figure and raises `WaitCapped` on
+without sleeping,   so it never sleeps through what the limiter refused to wait for.
   A reply has no outbox to wait in (raising would only lose the buyer's step), so it waits its turn for up to
   `REPLY_MAX_WAIT_SECONDS`; past that, or for a flood wait longer than that, the handler fails into the error
   handler.
