@@ -63,9 +63,9 @@ def _handlers() -> Any:
         import handlers.telegram
     except ImportError as exc:
         raise SystemExit(f"bench chat needs the Telegram handlers (handlers.telegram.register): {exc}") from None
-    if not hasattr(handlers, "register"):
+    if not hasattr(handlers.telegram, "register"):
         raise SystemExit("bench chat needs handlers.telegram.register(application, services)")
-    return handlers
+    return handlers.telegram
 
 
 def build_application(telegram: TelegramSimulator) -> Application:

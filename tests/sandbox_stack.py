@@ -23,7 +23,7 @@ def handlers_ready() -> bool:
         import handlers.telegram
     except ImportError:
         return False
-    return (callable(getattr(handlers, "register", None))
+    return (callable(getattr(handlers.telegram, "register", None))
             and importlib.util.find_spec("handlers.telegram.notifier") is not None
             and importlib.util.find_spec("handlers.telegram.commands") is not None)
 
