@@ -18,6 +18,7 @@ from bot.digest import DigestService
 from bot.links import Links
 from bot.midtrans import MidtransGateway
 from bot.notifications import DeliveryService, Notice, Notifier
+from bot.order_messages import OrderMessages
 from bot.orders import OrderService
 from bot.payments import PaymentService
 from bot.profiles import ProfileService
@@ -53,6 +54,7 @@ class Services:
     profiles: ProfileService  # language and display name per person (bot/profiles.py)
     accounts: AccountService  # addresses → accounts (bot/accounts.py)
     access: AccessService  # who may do what (bot/access.py)
+    order_messages: OrderMessages  # the messages offering actions on an order (bot/order_messages.py)
     clock: Clock = utcnow  # the time every service above uses; the front doors read it too
     links: Links = field(default_factory=Links)  # ticket QRs, check-in and payment finish links (bot/links.py)
 
@@ -107,6 +109,7 @@ def build_services(
         profiles=ProfileService(store),
         accounts=accounts,
         access=access,
+        order_messages=OrderMessages(store, clock=clock),
         clock=clock,
         links=Links.from_settings(settings),
     )

@@ -167,6 +167,22 @@ class ReturnedSeats(BaseModel):
     refund_id: str
 
 
+class MessageView(StrEnum):
+    ORDER = "order"  # the message shows this one order (the payment link, /start o_<order>, instructions)
+    LIST = "list"    # the message is the /orders list this order is in
+
+
+class ActionMessage(BaseModel):
+    """One message in a chat that offers actions on an order (docs/order-messages.md)."""
+
+    key: str = Field(description="<address>/<message id>: the same message recorded twice is one entry")
+    address: str = Field(description="the chat, as an address (telegram:<chat id>)")
+    message_id: str
+    view: MessageView = MessageView.ORDER
+    lang: str = "en"
+    at: datetime
+
+
 class OrderDoc(Document):
     id: str = Field(alias="_id")
     user_id: AccountRef
@@ -193,6 +209,10 @@ class OrderDoc(Document):
     poll_due_at: datetime | None = Field(default=None, description="when the status API should next be asked")
     buyer_address: AccountRef | None = Field(
         default=None, description="the address the order was placed from (None: before accounts, so Telegram's)")
+    # docs/order-messages.md: the door's messages that offer actions on this order (newest last, bounded), edited
+    # when the order leaves pending; and the purchase draft it came from (an old ✖ Cancel of that draft says so)
+    action_messages: list[ActionMessage] = Field(default_factory=list, description="messages offering actions")
+    draft_nonce: str | None = Field(default=None, description="the nonce of the purchase draft confirmed into it")
 
     @property
     def refund_list(self) -> list[RefundRecord]:

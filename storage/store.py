@@ -14,6 +14,7 @@ from storage.digests import DigestStore
 from storage.drafts import DRAFT_TTL_SECONDS, DraftStore
 from storage.events import EventStore
 from storage.inventory import InventoryStore
+from storage.order_messages import OrderMessageStore
 from storage.orders import OrderStore
 from storage.payment_log import PaymentLog
 from storage.tickets import TicketStore
@@ -77,6 +78,10 @@ class Store:
     @property
     def orders(self) -> OrderStore:
         return OrderStore(self.db["orders"])
+
+    @property
+    def order_messages(self) -> OrderMessageStore:
+        return OrderMessageStore(self.db["orders"])
 
     @property
     def tickets(self) -> TicketStore:

@@ -37,6 +37,13 @@ async def give_details(kit: Bot, uid: int = BUYER_ID, *, name: str = "Sinta Maha
     return await kit.step(uid, phone)
 
 
+async def cancel_listed(kit: Bot, listing: MessageRecord, n: int, uid: int = BUYER_ID) -> MessageRecord:
+    """Press "✖ Cancel #n" in an orders list, then the confirming tap; the confirmation message."""
+    [ask] = await kit.press(uid, listing, f"✖ Cancel #{n}")
+    await kit.press(uid, ask, "✖ Yes, cancel it")
+    return kit.now(uid, ask)
+
+
 async def checkout_to_summary(kit: Bot, uid: int = BUYER_ID, event: str = JAZZ,
                               presses: tuple[str, ...] = (EARLY_PLUS,)) -> MessageRecord:
     card = await choose(kit, await open_card(kit, uid, event), *presses, uid=uid)
@@ -307,8 +314,8 @@ async def test_too_many_pending_orders_is_said_before_the_details_and_points_at_
     assert refused.text == "🧾 You already have 3 unpaid orders. Pay or cancel one of them first."
     assert await kit.services.checkout.current(acct(BUYER_ID)) is None
     [orders] = await kit.press(BUYER_ID, refused, "🧾 My orders")
-    assert orders.text.startswith("🧾 Unpaid orders") and len(orders.inline_keyboard) == 3
-    await kit.press(BUYER_ID, orders, orders.inline_keyboard[0][1]["callback_data"])  # cancel one
+    assert orders.text.startswith("🧾 Unpaid orders") and len(orders.inline_keyboard) == 6  # Pay, Cancel per order
+    await cancel_listed(kit, orders, 1)  # cancel one
     offer = await kit.tap(BUYER_ID, refused, "🔁 Try again")
     summary = await kit.tap(BUYER_ID, offer, "✅ Use these details")
     await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
@@ -325,7 +332,7 @@ async def test_a_limit_reached_while_typing_is_refused_at_confirm_and_keeps_the_
 
     assert refused.text == "🧾 You already have 3 unpaid orders. Pay or cancel one of them first."
     [orders] = await kit.press(BUYER_ID, refused, "🧾 My orders")
-    await kit.press(BUYER_ID, orders, orders.inline_keyboard[0][1]["callback_data"])  # cancel one
+    await cancel_listed(kit, orders, 1)  # cancel one
     await kit.press(BUYER_ID, refused, "🔁 Try again")  # the same draft, put back
     assert len(await kit.services.orders.pending_for_user(acct(BUYER_ID))) == 3
     assert "Seats held!" in kit.now(BUYER_ID, refused).text
@@ -385,6 +392,9 @@ async def test_cancelling_an_order_releases_its_seats(kit: Bot) -> None:
     [order] = await kit.services.orders.pending_for_user(acct(BUYER_ID))
 
     await kit.press(BUYER_ID, pay, "✖ Cancel order")
+    assert kit.now(BUYER_ID, pay).text.startswith(f"❓ Cancel order {order.id}?")  # one confirming tap
+    assert (await kit.services.orders.get(order.id)).status == OrderStatus.PENDING
+    await kit.press(BUYER_ID, kit.now(BUYER_ID, pay), "✖ Yes, cancel it")
 
     assert kit.now(BUYER_ID, pay).text.startswith(f"✖ Order {order.id} cancelled; the seats were released.")
     assert (await kit.services.orders.get(order.id)).status == OrderStatus.CANCELLED
@@ -401,8 +411,10 @@ async def test_orders_lists_pending_orders_with_pay_and_cancel(kit: Bot) -> None
     [listing] = await kit.say(BUYER_ID, "/orders")
 
     assert order.id in listing.text and "Total Rp150.000 · pay before Tue, 1 Dec 2026 10:30 WIB" in listing.text
-    pay, cancel = listing.inline_keyboard[0]
-    assert pay["url"] == order.payment["redirect_url"] and cancel["callback_data"] == f"oc|{order.id}"
+    [pay], [cancel] = listing.inline_keyboard
+    assert f"#1 {order.id}" in listing.text  # the id in the message, its number on the buttons
+    assert pay["text"] == "💳 #1 · Pay Rp150.000" and pay["url"] == order.payment["redirect_url"]
+    assert cancel["text"] == "✖ Cancel #1" and cancel["callback_data"] == f"oc|{order.id}|l"
 
 
 async def test_the_finish_link_shows_the_order_to_its_owner_only(kit: Bot) -> None:

@@ -17,21 +17,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.accounts import AccountId, telegram_address
+from bot.accounts import TELEGRAM, AccountId, telegram_address
 from bot.catalog import EventWithTiers, sales_open
 from bot.checkout import Awaiting, CheckoutRefusal, CheckoutRefused, ConfirmRefused, Draft, DraftRef, clamp_cart
 from bot.errors import InvalidContact, OrderNotFound, OrderNotPending, RefusalReason, ReservationRefused
+from bot.order_messages import MessageView, OfferedMessage
 from bot.payments import PaymentLinkUnavailable, ReservationOver
 from bot.services import Services
 from bot.tickets import format_code
 from handlers.formatting import paginate, shorten, wib, wib_date
 from handlers.messages import Html, has, label, t
 from handlers.telegram.keyboards import args, button, decode_cart, encode_cart, fits, markup, pattern, url_button
+from handlers.telegram.order_messages import edit_offered, offered
 from handlers.telegram.shared import (
     NO_PREVIEW,
     PRIVATE,
@@ -70,8 +72,10 @@ USE_LAST = "u"      # u|<draft>           use the contact details from last time
 NEW_DETAILS = "w"   # w|<draft>           type the contact details
 CONFIRM = "y"       # y|<draft>           reserve the seats
 DROP = "x"          # x|<draft>           abandon the purchase
-PAY = "op"          # op|<order>          the payment link (again)
-CANCEL = "oc"       # oc|<order>          cancel a pending order
+PAY = "op"          # op|<order>[|l]      the payment link (again)
+CANCEL = "oc"       # oc|<order>[|l]      cancel a pending order: asks first (l: pressed in the orders list)
+CANCEL_YES = "ok"   # ok|<order>          cancel it: the confirming tap
+LISTED = "l"        # the last part of a Pay/Cancel pressed in the orders list: answered under it
 ORDERS = "mo"       # mo                  my pending orders
 TICKETS = "mt"      # mt|<page>           my tickets
 QR = "q"            # q|<code>            re-send one ticket's QR
@@ -308,21 +312,22 @@ async def remember_prompt(update: Update, context: Context, draft: Draft, messag
 
 
 async def show_result(update: Update, context: Context, text: Html,
-                      keyboard: InlineKeyboardMarkup | None = None) -> None:
+                      keyboard: InlineKeyboardMarkup | None = None) -> int:
     """What a pressed button led to, in place of the pressed message (the summary becomes the payment link); a
-    new message when the update is not a button press, or the pressed message cannot be edited."""
+    new message when the update is not a button press, or the pressed message cannot be edited. The id of the
+    message that shows it."""
     query = update.callback_query
     if query is not None and query.message is not None:
         try:
             await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard,
                                           link_preview_options=NO_PREVIEW)
-            return
+            return query.message.message_id
         except BadRequest as exc:
             if "not modified" in exc.message.lower():
-                return
+                return query.message.message_id
             if "not found" not in exc.message.lower() and "no text" not in exc.message.lower():
                 raise
-    await reply(update, context, text, keyboard)
+    return (await reply(update, context, text, keyboard)).message_id
 
 
 async def ask(update: Update, context: Context, draft: Draft, problem: Html | None = None) -> None:
@@ -397,9 +402,31 @@ async def send_summary(update: Update, context: Context, draft: Draft) -> None:
 async def on_drop(update: Update, context: Context) -> None:
     """Abandon the purchase draft; nothing was held."""
     query, lang_, services = callback_query(update), lang(update), services_of(context)
-    await services.checkout.abandon(account(update, context), (args(query.data) or [""])[0])
-    await query.answer()
-    await edit(query, t(lang_, "purchase.dropped"), markup([[button(label(lang_, "btn.events"), EVENTS, "0")]]))
+    nonce, uid = (args(query.data) or [""])[0], account(update, context)
+    if await services.checkout.abandon(uid, nonce):
+        await query.answer()
+        await edit(query, t(lang_, "purchase.dropped"), markup([[button(label(lang_, "btn.events"), EVENTS, "0")]]))
+        return
+    await drop_closed(update, context, nonce)
+
+
+async def drop_closed(update: Update, context: Context, nonce: str) -> None:
+    """An old ✖ Cancel of a purchase that is no longer open: the truth about what it became."""
+    query, lang_, services = callback_query(update), lang(update), services_of(context)
+    order = await services.order_messages.draft_order(account(update, context), nonce)
+    if order is None:  # abandoned, replaced by a newer purchase (or confirmed by a process that did not say)
+        await query.answer(label(lang_, "purchase.closed"), show_alert=True)
+        await edit(query, t(lang_, "purchase.closed"), markup([[button(label(lang_, "btn.my_orders"), ORDERS)],
+                                                                [button(label(lang_, "btn.events"), EVENTS, "0")]]))
+        return
+    if order.status != OrderStatus.PENDING:
+        await answer_truth(update, context, order)
+        return
+    await query.answer(truth(lang_, order), show_alert=True)
+    text, keyboard, _ = await order_view(services, lang_, order.id, order.user_id)
+    await edit(query, text, keyboard)
+    if query.message is not None:
+        await remember(update, context, order.id, query.message.message_id)
 
 
 # ---- reserving and paying ----------------------------------------------------------------------------------------
@@ -425,7 +452,7 @@ async def on_confirm(update: Update, context: Context) -> None:
                                              lines=lines_text(lang_, order.lines)))
         await services.delivery.deliver(order.id)
         return
-    await offer_payment(update, context, order)
+    await offer_payment(update, context, order, draft=(args(query.data) or [""])[0])
 
 
 async def refusal_message(services: Services, lang_: str, refusal: ReservationRefused,
@@ -460,46 +487,141 @@ async def refusal_message(services: Services, lang_: str, refusal: ReservationRe
             return t(lang_, "refused.unknown_event"), markup([events])
 
 
-async def offer_payment(update: Update, context: Context, order: OrderDoc) -> None:
+async def offer_payment(update: Update, context: Context, order: OrderDoc, *, draft: str | None = None,
+                        in_place: bool = True) -> None:
     """The payment link as a button, when the hold ends, and a cancel button; a retry if Midtrans is down. In
-    place of the pressed message (the summary, a retry, an order's Pay)."""
+    place of the pressed message (the summary, a retry, an order's Pay), or a new one (`in_place=False`: a Pay
+    pressed in the orders list, which stays a list). The message is recorded as offering actions on the order
+    (docs/order-messages.md), with the draft it was confirmed from."""
     services, lang_ = services_of(context), lang(update)
+    show = show_result if in_place else reply_id
     try:
         finish = services.links.order_finish(order, telegram_username=context.bot.username)  # back to this chat
         link = await services.payments.payment_link(order.id, order.user_id, finish_url=finish)
     except PaymentLinkUnavailable:
         keyboard = markup([[button(label(lang_, "btn.try_again"), PAY, order.id)],
                            [button(label(lang_, "btn.cancel_order"), CANCEL, order.id)]])
-        await show_result(update, context, t(lang_, "pay.unavailable", order=order.id,
-                                             until=Html(wib(order.expires_at, lang_))), keyboard)
+        shown = await show(update, context, t(lang_, "pay.unavailable", order=order.id,
+                                              until=Html(wib(order.expires_at, lang_))), keyboard)
+        await remember(update, context, order.id, shown, draft=draft)
         return
     except ReservationOver:
-        await show_result(update, context, t(lang_, "pay.over", order=order.id))
+        await show(update, context, t(lang_, "pay.over", order=order.id))
         return
     except OrderNotPending:
-        await show_result(update, context, *await order_view(services, lang_, order.id, order.user_id))
+        current = await services.orders.get_for_user(order.id, order.user_id)
+        await show(update, context, *await settled_view(services, lang_, current))
         return
     keyboard = markup([[url_button(label(lang_, "btn.pay", total=price(lang_, order.total)), link.redirect_url)],
                        [button(label(lang_, "btn.cancel_order"), CANCEL, order.id)]])
-    await show_result(update, context, t(lang_, "pay.link", order=order.id, lines=lines_text(lang_, order.lines),
-                                         total=Html(price(lang_, order.total)),
-                                         until=Html(wib(order.expires_at, lang_))), keyboard)
+    shown = await show(update, context, t(lang_, "pay.link", order=order.id, lines=lines_text(lang_, order.lines),
+                                          total=Html(price(lang_, order.total)),
+                                          until=Html(wib(order.expires_at, lang_))), keyboard)
+    await remember(update, context, order.id, shown, draft=draft)
+
+
+async def reply_id(update: Update, context: Context, text: Html, keyboard: InlineKeyboardMarkup | None = None) -> int:
+    """A new message in the chat; its id."""
+    return (await reply(update, context, text, keyboard)).message_id
+
+
+async def remember(update: Update, context: Context, order_id: str, message_id: int, *,
+                   view: MessageView = MessageView.ORDER, draft: str | None = None) -> None:
+    """The message offers actions on the order: edit it when the order changes (docs/order-messages.md)."""
+    await services_of(context).order_messages.offered(
+        order_id, offered(chat_id(update), message_id, lang(update), view), draft=draft)
+
+
+def truth(lang_: str, order: OrderDoc) -> str:
+    """What is true of an order an old button points at, for the alert the press is answered with."""
+    return label(lang_, f"order.truth.{order.status.value}", order=order.id, until=wib(order.expires_at, lang_))
+
+
+async def settled_view(services: Services, lang_: str, order: OrderDoc) -> tuple[Html, InlineKeyboardMarkup | None]:
+    """An order that is no longer pending, as a message that offers only what is still possible: the tickets of a
+    paid order; buying again after a release."""
+    text = order_status(lang_, order, await services.catalog.event(order.event_id))
+    rows: list[list[InlineKeyboardButton]] = []
+    if order.status == OrderStatus.PAID:
+        rows = [[button(label(lang_, "btn.my_tickets"), TICKETS, "0")]]
+    elif order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.FAILED):
+        cart = encode_cart({line.tier: line.qty for line in order.lines})
+        if fits(CART, order.event_id, cart):
+            rows.append([button(label(lang_, "btn.buy_again"), CART, order.event_id, cart)])
+        rows.append([button(label(lang_, "btn.events"), EVENTS, "0")])
+    return text, markup(rows)
+
+
+async def refresh_offered(bot: Bot, services: Services, order: OrderDoc, *, skip: str | None = None) -> int:
+    """Edit the messages that offer actions on `order` to show its new state (nothing while it is pending): a
+    one-order message becomes `settled_view`, an orders list is listed again. The number edited."""
+    async def render(message: OfferedMessage) -> tuple[Html, InlineKeyboardMarkup | None]:
+        if message.view == MessageView.LIST:
+            text, keyboard, _ = await orders_text(services, message.lang, order.user_id)
+            return text, keyboard
+        return await settled_view(services, message.lang, order)
+
+    return await edit_offered(bot, services.order_messages.to_update(order, TELEGRAM, skip=skip), render)
+
+
+async def answer_truth(update: Update, context: Context, order: OrderDoc, *, listed: bool = False) -> None:
+    """An old button pointed at an order that is no longer pending: say what is true, and let the pressed message
+    show it (a list is listed again)."""
+    query, lang_, services = callback_query(update), lang(update), services_of(context)
+    await query.answer(truth(lang_, order), show_alert=True)
+    if listed:
+        text, keyboard, _ = await orders_text(services, lang_, order.user_id)
+        await edit(query, text, keyboard)
+    else:
+        await edit(query, *await settled_view(services, lang_, order))
+
+
+def from_list(data: str | None) -> bool:
+    """The button was in the orders list (`op|<order>|l`, `oc|<order>|l`)."""
+    parts = args(data)
+    return len(parts) > 1 and parts[1] == LISTED
 
 
 async def on_pay(update: Update, context: Context) -> None:
-    """Make (or fetch) the payment link of a pending order."""
+    """Make (or fetch) the payment link of a pending order; the truth about one that is not."""
     query, lang_, services = callback_query(update), lang(update), services_of(context)
     try:
         order = await services.orders.get_for_user((args(query.data) or [""])[0], account(update, context))
     except OrderNotFound:
         await query.answer(label(lang_, "alert.order_gone"), show_alert=True)
         return
+    if order.status != OrderStatus.PENDING:
+        await answer_truth(update, context, order, listed=from_list(query.data))
+        return
     await query.answer()
-    await offer_payment(update, context, order)
+    await offer_payment(update, context, order, in_place=not from_list(query.data))
 
 
 async def on_cancel(update: Update, context: Context) -> None:
-    """Cancel a pending order: its seats go back on sale."""
+    """Ask for one confirming tap before cancelling a pending order (in place, or under the orders list)."""
+    query, lang_, services = callback_query(update), lang(update), services_of(context)
+    try:
+        order = await services.orders.get_for_user((args(query.data) or [""])[0], account(update, context))
+    except OrderNotFound:
+        await query.answer(label(lang_, "alert.order_gone"), show_alert=True)
+        return
+    if order.status != OrderStatus.PENDING:
+        await answer_truth(update, context, order, listed=from_list(query.data))
+        return
+    await query.answer()
+    text = t(lang_, "order.cancel_ask", order=order.id, lines=lines_text(lang_, order.lines),
+             total=Html(price(lang_, order.total)))
+    keyboard = markup([[button(label(lang_, "btn.cancel_yes"), CANCEL_YES, order.id)],
+                       [button(label(lang_, "btn.cancel_keep"), PAY, order.id)]])
+    if from_list(query.data):
+        shown = await reply_id(update, context, text, keyboard)
+    else:
+        shown = await show_result(update, context, text, keyboard)
+    await remember(update, context, order.id, shown)
+
+
+async def on_cancel_confirmed(update: Update, context: Context) -> None:
+    """Cancel a pending order: its seats go back on sale; the other messages offering it say so."""
     query, lang_, services = callback_query(update), lang(update), services_of(context)
     order_id, uid = (args(query.data) or [""])[0], account(update, context)
     try:
@@ -508,65 +630,81 @@ async def on_cancel(update: Update, context: Context) -> None:
         await query.answer(label(lang_, "alert.order_gone"), show_alert=True)
         return
     except OrderNotPending:
-        await query.answer()
-        current = await services.orders.get_for_user(order_id, uid)
-        await edit(query, order_status(lang_, current, await services.catalog.event(current.event_id)))
+        await answer_truth(update, context, await services.orders.get_for_user(order_id, uid))
         return
     await query.answer(label(lang_, "alert.cancelled"))
     await edit(query, t(lang_, "order.cancelled", order=order.id, lines=lines_text(lang_, order.lines)),
                markup([[button(label(lang_, "btn.events"), EVENTS, "0")]]))
+    pressed = offered(chat_id(update), query.message.message_id, lang_) if query.message else None
+    await refresh_offered(context.bot, services, order, skip=pressed.key if pressed else None)
 
 
 async def show_order(update: Update, context: Context, order_id: str) -> None:
     """Where one of the user's orders stands (the Midtrans finish link lands here)."""
     services, lang_ = services_of(context), lang(update)
-    await reply(update, context, *await order_view(services, lang_, order_id, account(update, context)))
+    text, keyboard, pending = await order_view(services, lang_, order_id, account(update, context))
+    sent = await reply(update, context, text, keyboard)
+    if pending:
+        await remember(update, context, order_id, sent.message_id)
 
 
 async def order_view(services: Services, lang_: str, order_id: str,
-                     uid: AccountId) -> tuple[Html, InlineKeyboardMarkup | None]:
+                     uid: AccountId) -> tuple[Html, InlineKeyboardMarkup | None, bool]:
+    """One order as its owner sees it, and whether it offers actions (it is pending)."""
     try:
         order = await services.orders.get_for_user(order_id, uid)
     except OrderNotFound:
-        return t(lang_, "order.not_found"), None
-    event = await services.catalog.event(order.event_id)
-    text = order_status(lang_, order, event)
-    rows: list[list[InlineKeyboardButton]] = []
-    if order.status == OrderStatus.PENDING:
-        rows = pay_buttons(lang_, order)
-        instructions = order.payment.get("instructions") or {}
-        if instructions or order.payment.get("transaction_status") == "deny":  # how to finish paying
-            text = Html(text + "\n\n" + payment_instructions(lang_, order, instructions))
-            rows = [[url_button(name, url)] for name, url in payment_actions(lang_, order, instructions)] + rows
-    elif order.status == OrderStatus.PAID:
-        rows = [[button(label(lang_, "btn.my_tickets"), TICKETS, "0")]]
-    return text, markup(rows)
+        return t(lang_, "order.not_found"), None, False
+    if order.status != OrderStatus.PENDING:
+        return *await settled_view(services, lang_, order), False
+    text = order_status(lang_, order, await services.catalog.event(order.event_id))
+    rows = pay_buttons(lang_, order)
+    instructions = order.payment.get("instructions") or {}
+    if instructions or order.payment.get("transaction_status") == "deny":  # how to finish paying
+        text = Html(text + "\n\n" + payment_instructions(lang_, order, instructions))
+        rows = [[url_button(name, url)] for name, url in payment_actions(lang_, order, instructions)] + rows
+    return text, markup(rows), True
 
 
 # ---- orders and tickets ----------------------------------------------------------------------------------------
 
 
-async def orders_text(services: Services, lang_: str, uid: AccountId) -> tuple[Html, InlineKeyboardMarkup | None]:
-    pending = (await services.orders.pending_for_user(uid))[:ORDERS_SHOWN]
-    if not pending:
-        return t(lang_, "orders.none"), None
+async def orders_text(services: Services, lang_: str,
+                      uid: AccountId) -> tuple[Html, InlineKeyboardMarkup | None, list[str]]:
+    """The unpaid orders, numbered, each with Pay and Cancel naming its number (the id is in the text; short
+    labels keep the amount visible on a phone); then the latest paid ones, without buttons. And the ids of the
+    orders whose buttons it shows."""
+    listing = await services.order_messages.listing(uid)
+    if not listing.pending and not listing.paid:
+        return t(lang_, "orders.none"), None, []
     events = {e.id: e for e in await services.catalog.events()}
-    blocks, rows = [t(lang_, "orders.head")], []
-    for order in pending:
+    blocks: list[str] = [t(lang_, "orders.head") if listing.pending else t(lang_, "orders.none_unpaid")]
+    rows: list[list[InlineKeyboardButton]] = []
+    for n, order in enumerate(listing.pending[:ORDERS_SHOWN], start=1):
         event = events.get(order.event_id)
-        blocks.append(t(lang_, "orders.item", order=order.id, title=event.title if event else order.event_id,
+        blocks.append(t(lang_, "orders.item_n", n=n, order=order.id, title=event.title if event else order.event_id,
                         lines=lines_text(lang_, order.lines), total=Html(price(lang_, order.total)),
                         until=Html(wib(order.expires_at, lang_))))
         url = order.payment.get("redirect_url")
-        pay_text = label(lang_, "btn.pay_order", order=order.id[-4:], total=price(lang_, order.total))
-        rows.append([url_button(pay_text, url) if url else button(pay_text, PAY, order.id),
-                     button(label(lang_, "btn.cancel_short"), CANCEL, order.id)])
-    return paginate(blocks)[0], markup(rows)
+        pay_text = label(lang_, "btn.pay_n", n=n, total=price(lang_, order.total))
+        rows.append([url_button(pay_text, url) if url else button(pay_text, PAY, order.id, LISTED)])
+        rows.append([button(label(lang_, "btn.cancel_n", n=n), CANCEL, order.id, LISTED)])
+    if listing.paid:
+        paid = [t(lang_, "orders.paid_item", order=o.id, total=Html(price(lang_, o.total)),
+                  title=events[o.event_id].title if o.event_id in events else o.event_id) for o in listing.paid]
+        blocks.append("\n".join([t(lang_, "orders.paid_head"), *paid]))
+    return paginate(blocks)[0], markup(rows), [o.id for o in listing.pending[:ORDERS_SHOWN]]
 
 
 async def orders_command(update: Update, context: Context) -> None:
-    """The user's pending orders, each with Pay and Cancel."""
-    await reply(update, context, *await orders_text(services_of(context), lang(update), account(update, context)))
+    """The user's unpaid orders, each with Pay and Cancel, and the latest paid ones; the message is recorded on
+    each unpaid order it lists, so it is listed again when one of them changes."""
+    services, lang_ = services_of(context), lang(update)
+    text, keyboard, listed = await orders_text(services, lang_, account(update, context))
+    sent = await reply(update, context, text, keyboard)
+    if listed:
+        await services.order_messages.listed(
+            listed, offered(chat_id(update), sent.message_id, lang_, MessageView.LIST))
 
 
 async def on_orders(update: Update, context: Context) -> None:
@@ -664,7 +802,8 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("help", help_command, filters=PRIVATE))
     for prefix, callback in ((EVENTS, on_events), (CART, on_cart), (NOOP, on_noop), (CHECKOUT, on_checkout),
                              (USE_LAST, on_use_last), (NEW_DETAILS, on_new_details), (CONFIRM, on_confirm),
-                             (DROP, on_drop), (PAY, on_pay), (CANCEL, on_cancel), (ORDERS, on_orders),
+                             (DROP, on_drop), (PAY, on_pay), (CANCEL, on_cancel), (CANCEL_YES, on_cancel_confirmed),
+                             (ORDERS, on_orders),
                              (TICKETS, on_tickets_page), (QR, on_qr)):
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern(prefix)))
     application.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, on_text))

@@ -20,6 +20,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup
+from telegram import Message as TgMessage
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.warnings import PTBDeprecationWarning
@@ -33,8 +34,9 @@ from bot.refunds import RefundTicket
 from bot.services import Services
 from handlers.formatting import CAPTION_LIMIT, TEXT_LIMIT, shorten, visible_length, wib
 from handlers.messages import Html, label, lang_of, t
-from handlers.telegram.buyer import CART, TICKETS
+from handlers.telegram.buyer import CART, TICKETS, refresh_offered
 from handlers.telegram.keyboards import button, encode_cart, fits, markup, url_button
+from handlers.telegram.order_messages import offered
 from handlers.telegram.rate_limit import MAX_WAIT_SECONDS as LIMITER_MAX_WAIT
 from handlers.telegram.rate_limit import Priority, WaitCapped, sending_as
 from handlers.telegram.refunds import OPEN as REFUND_OPEN
@@ -76,6 +78,12 @@ PRIORITIES = {Message.SALE: Priority.STAFF, Message.AMOUNT_MISMATCH: Priority.ST
               Message.EXPIRED_UNCONFIRMED: Priority.STAFF}
 
 
+# The notices of an order leaving pending (or a paid one leaving paid): the messages that offered actions on it are
+# edited to show its new state (handlers/telegram/buyer.py refresh_offered, at the rate limiter's lowest priority).
+SETTLING = frozenset({Message.PAID, Message.FAILED, Message.EXPIRED, Message.REFUNDED, Message.NEEDS_REFUND,
+                      Message.REVERSED})
+
+
 class TelegramNotifier:
     """Implements `bot.notifications.Notifier` over a PTB `Bot`."""
 
@@ -102,6 +110,8 @@ class TelegramNotifier:
         }
         with sending_as(PRIORITIES.get(notice.message, Priority.BUYER)):
             await handlers[notice.message](notice)
+        if notice.message in SETTLING:  # what it owed went out first; then the old buttons (docs/order-messages.md)
+            await refresh_offered(self._bot, self._services, notice.order)
 
     # ---- sending -------------------------------------------------------------------------------------------
 
@@ -239,13 +249,28 @@ class TelegramNotifier:
         text, keyboard = (payment_instructions(lang, notice.order, instructions),
                           pending_keyboard(lang, notice.order, instructions))
         try:
-            await self._to_buyer(notice, text, keyboard)
+            await self._instructions(notice, lang, text, keyboard)
         except BadRequest as exc:  # a button URL from Midtrans that Telegram refuses: the text still goes
             if keyboard is None:
                 raise
             log.warning("order %s: Telegram refused the payment buttons (%s); sending the text alone",
                         notice.order.id, exc.message)
             await self._to_buyer(notice, text)
+
+    async def _instructions(self, notice: Notice, lang: str, text: Html, keyboard: InlineKeyboardMarkup | None) -> None:
+        """Send the payment instructions and record them as offering actions on the order (their buttons pay it),
+        so that they are edited once it is paid or has failed (docs/order-messages.md)."""
+        sent: list[TgMessage] = []
+
+        async def make() -> TgMessage:
+            message = await send(self._bot, self._buyer_chat(notice.order), text, keyboard)
+            sent.append(message)
+            return message
+
+        await self._once(notice, "buyer", make)
+        if sent and keyboard is not None:
+            await self._services.order_messages.offered(
+                notice.order.id, offered(sent[0].chat_id, sent[0].message_id, lang))
 
     async def _released(self, notice: Notice) -> None:
         """The hold ended or the payment failed: the seats were released (with a button to try again)."""
