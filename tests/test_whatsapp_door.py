@@ -84,7 +84,9 @@ async def test_cancel_releases_the_seats(memory_store: Store, clock: FakeClock) 
         summary = await buy_to_payment_link(stack)
         await stack.tap(AYU, summary, "Konfirmasi")
         orders = await stack.say(AYU, "pesanan")
-        cancelled = await stack.tap(AYU, orders, "Batalkan")
+        ask = await stack.tap(AYU, orders, "#1 Batalkan")
+        assert ask.text.startswith("❓ Batalkan pesanan")  # one confirming tap
+        cancelled = await stack.tap(AYU, ask, "Ya, batalkan")
         assert "dibatalkan" in cancelled.text
         listing = await stack.services.catalog.get(JAZZ)
         assert listing.tier("EARLY").pending == 0 and listing.tier("EARLY").available == 100

@@ -41,6 +41,8 @@ from handlers.whatsapp.views import (
 from storage.documents import OrderDoc, OrderStatus, TicketStatus
 
 ASKED = (Awaiting.NAME, Awaiting.EMAIL, Awaiting.PHONE)  # the steps a typed message answers
+SHOW_ORDER = "order"  # order:<id>: where one order stands (also the text the payment finish link sends)
+CANCEL_YES = "cancelok"  # cancelok:<order>: the confirming tap of a cancel
 EVENTS_PER_PAGE = LIST_ROWS - 1  # the tenth row is "more"
 TICKETS_SENT = 10  # QR images re-sent by "tickets" at most (the rest: ask again)
 
@@ -222,8 +224,19 @@ async def show_summary(chat: Chat, draft: Draft) -> None:
 
 
 async def drop(chat: Chat, args: list[str]) -> None:
-    await chat.services.checkout.abandon(chat.account, args[0] if args else "")
-    await chat.buttons(say(chat.lang, "purchase.dropped"), [(reply_id(EVENTS, 0), title(chat.lang, "wa.btn.events"))])
+    """Abandon the purchase; an old Cancel of a purchase that is no longer open tells what it became."""
+    nonce = args[0] if args else ""
+    if await chat.services.checkout.abandon(chat.account, nonce):
+        await chat.buttons(say(chat.lang, "purchase.dropped"),
+                           [(reply_id(EVENTS, 0), title(chat.lang, "wa.btn.events"))])
+        return
+    order = await chat.services.order_messages.draft_order(chat.account, nonce)
+    if order is None:
+        await chat.text(say(chat.lang, "wa.purchase.closed"))
+    elif order.status == OrderStatus.PENDING:
+        await show_order(chat, [order.id], lead=truth(chat, order))
+    else:
+        await tell_truth(chat, order)
 
 
 # ---- reserving and paying ----------------------------------------------------------------------------------------
@@ -245,6 +258,7 @@ async def confirm(chat: Chat, args: list[str]) -> None:
         await chat.text(say(chat.lang, "free.confirmed", order=order.id, lines=lines_text(chat.lang, order.lines)))
         await chat.services.delivery.deliver(order.id)
         return
+    await chat.services.order_messages.confirmed_from(order.id, args[0])  # an old Cancel of the draft says so
     await offer_payment(chat, order)
 
 
@@ -292,30 +306,62 @@ async def offer_payment(chat: Chat, order: OrderDoc) -> None:
                                    link.redirect_url)
 
 
+def truth(chat: Chat, order: OrderDoc) -> str:
+    """What is true of an order an old button points at (WhatsApp cannot edit the message it is on)."""
+    return say(chat.lang, f"order.truth.{order.status.value}", order=order.id,
+               until=wib(order.expires_at, chat.lang))
+
+
+async def tell_truth(chat: Chat, order: OrderDoc) -> None:
+    """An old button pointed at an order that is no longer pending: the truth, then where it stands."""
+    await show_order(chat, [order.id], lead=truth(chat, order))
+
+
 async def pay(chat: Chat, args: list[str]) -> None:
     try:
         order = await chat.services.orders.get_for_user(args[0] if args else "", chat.account)
     except OrderNotFound:
         await chat.text(say(chat.lang, "order.not_found"))
         return
+    if order.status != OrderStatus.PENDING:
+        await tell_truth(chat, order)
+        return
     await offer_payment(chat, order)
 
 
 async def cancel(chat: Chat, args: list[str]) -> None:
-    """Cancel a pending order: its seats go back on sale."""
+    """Ask for one confirming tap before cancelling a pending order (the body names the order: button titles
+    have 20 characters)."""
     try:
-        order = await chat.services.orders.cancel(args[0] if args else "", chat.account)
+        order = await chat.services.orders.get_for_user(args[0] if args else "", chat.account)
+    except OrderNotFound:
+        await chat.text(say(chat.lang, "order.not_found"))
+        return
+    if order.status != OrderStatus.PENDING:
+        await tell_truth(chat, order)
+        return
+    await chat.buttons(say(chat.lang, "order.cancel_ask", order=order.id, lines=lines_text(chat.lang, order.lines),
+                           total=price(chat.lang, order.total))[:1024],
+                       [(reply_id(CANCEL_YES, order.id), title(chat.lang, "wa.btn.cancel_yes")),
+                        (reply_id(SHOW_ORDER, order.id), title(chat.lang, "wa.btn.cancel_keep"))])
+
+
+async def cancel_confirmed(chat: Chat, args: list[str]) -> None:
+    """Cancel a pending order: its seats go back on sale."""
+    order_id = args[0] if args else ""
+    try:
+        order = await chat.services.orders.cancel(order_id, chat.account)
     except OrderNotFound:
         await chat.text(say(chat.lang, "order.not_found"))
         return
     except OrderNotPending:
-        await show_order(chat, args)
+        await tell_truth(chat, await chat.services.orders.get_for_user(order_id, chat.account))
         return
     await chat.text(say(chat.lang, "order.cancelled", order=order.id, lines=lines_text(chat.lang, order.lines)))
 
 
-async def show_order(chat: Chat, args: list[str]) -> None:
-    """Where one order stands (`order <id>`: the payment finish link's text lands here)."""
+async def show_order(chat: Chat, args: list[str], *, lead: str | None = None) -> None:
+    """Where one order stands (`order <id>`: the payment finish link's text lands here); after `lead`, if given."""
     try:
         order = await chat.services.orders.get_for_user(args[0] if args else "", chat.account)
     except OrderNotFound:
@@ -323,6 +369,8 @@ async def show_order(chat: Chat, args: list[str]) -> None:
         return
     listing = await chat.services.catalog.definitions(order.event_id)
     text = plain(order_status(chat.lang, order, listing.event if listing else None))
+    if lead:
+        text = f"{lead}\n\n{text}"
     if order.status == OrderStatus.PENDING:
         await chat.buttons(text[:1024], [(reply_id(PAY, order.id), title(chat.lang, "wa.btn.pay",
                                                                           total=price(chat.lang, order.total))),
@@ -334,23 +382,37 @@ async def show_order(chat: Chat, args: list[str]) -> None:
 
 
 async def orders(chat: Chat, args: list[str]) -> None:
-    """The unpaid orders as a list: each one's Pay row and Cancel row (five orders at most)."""
-    pending = (await chat.services.orders.pending_for_user(chat.account))[:LIST_ROWS // 2]
-    if not pending:
+    """The unpaid orders as a list, numbered: each one's Pay row and Cancel row (five orders at most), the order
+    named in the body and in each row's description; the latest paid orders in the body, without rows."""
+    listing = await chat.services.order_messages.listing(chat.account)
+    pending = listing.pending[:LIST_ROWS // 2]
+    if not pending and not listing.paid:
         await chat.text(say(chat.lang, "wa.orders.none"))
         return
     titles = {e.id: e.title for e in await chat.services.catalog.events()}
-    blocks = [say(chat.lang, "orders.head")]
+    blocks = [say(chat.lang, "orders.head" if pending else "orders.none_unpaid")]
     rows: list[tuple[str, str, str | None]] = []
-    for order in pending:
-        blocks.append(say(chat.lang, "orders.item", order=order.id, title=titles.get(order.event_id, order.event_id),
-                          lines=lines_text(chat.lang, order.lines), total=price(chat.lang, order.total),
-                          until=wib(order.expires_at, chat.lang)))
-        rows.append((reply_id(PAY, order.id), title(chat.lang, "wa.order.pay_row", 24,
+    for n, order in enumerate(pending, start=1):
+        blocks.append(say(chat.lang, "orders.item_n", n=n, order=order.id,
+                          title=titles.get(order.event_id, order.event_id), lines=lines_text(chat.lang, order.lines),
+                          total=price(chat.lang, order.total), until=wib(order.expires_at, chat.lang)))
+        rows.append((reply_id(PAY, order.id), title(chat.lang, "wa.order.pay_n", 24, n=n,
                                                     total=price(chat.lang, order.total)), order.id))
-        rows.append((reply_id(CANCEL, order.id), title(chat.lang, "wa.order.cancel_row", 24, order=order.id[-6:]),
-                     order.id))
-    await chat.rows("\n\n".join(blocks)[:4096], title(chat.lang, "wa.btn.choose"), rows)
+        rows.append((reply_id(CANCEL, order.id), title(chat.lang, "wa.order.cancel_n", 24, n=n), order.id))
+    if listing.paid:
+        blocks.append("\n".join([say(chat.lang, "orders.paid_head").replace("/mytickets", tickets_word(chat)),
+                                 *(say(chat.lang, "orders.paid_item", order=o.id, total=price(chat.lang, o.total),
+                                       title=titles.get(o.event_id, o.event_id)) for o in listing.paid)]))
+    text = "\n\n".join(blocks)[:4096]
+    if rows:
+        await chat.rows(text, title(chat.lang, "wa.btn.choose"), rows)
+    else:
+        await chat.text(text)
+
+
+def tickets_word(chat: Chat) -> str:
+    """What to send for one's tickets on WhatsApp (the catalog's texts name the Telegram command)."""
+    return "tickets" if chat.lang == "en" else "tiket"
 
 
 async def tickets(chat: Chat, args: list[str]) -> None:
@@ -372,4 +434,4 @@ async def tickets(chat: Chat, args: list[str]) -> None:
 
 HANDLERS = {EVENTS: events, EVENT: event, BUY: buy, QTY: quantity, CHECKOUT: checkout, USE_LAST: use_last,
             NEW_DETAILS: new_details, CONFIRM: confirm, DROP: drop, PAY: pay, CANCEL: cancel, ORDERS: orders,
-            TICKETS: tickets, TICKET: tickets, "order": show_order}
+            TICKETS: tickets, TICKET: tickets, SHOW_ORDER: show_order, CANCEL_YES: cancel_confirmed}
