@@ -435,3 +435,48 @@ async def test_bought_on_whatsapp_checked_in_on_telegram_and_the_other_way(brows
         await shot(page, "wa-14-budi-checks-in-on-whatsapp")
         assert not problems, problems
         await context.close()
+
+
+# ---- 375 px: what a Pay button says stays readable (issue 12; docs/order-messages.md)
+
+
+async def truncated_labels(page: Page, text: str) -> list[str]:
+    """The labels of the inline buttons containing `text` that the chat cuts short (its buttons end in "…" via
+    text-overflow when the label is wider than the button)."""
+    return await chat(page).locator(".inline-keyboard .button", has_text=text).evaluate_all(
+        "buttons => buttons.filter(b => b.scrollWidth > b.clientWidth + 1).map(b => b.textContent)")
+
+
+async def test_pay_buttons_keep_their_amount_visible_at_375px(browser: Browser) -> None:
+    async with running_sandbox() as url:
+        context = await browser.new_context(viewport=PHONE, device_scale_factor=2)
+        page = await context.new_page()
+        await page.goto(url)
+        await see(page.get_by_text(BANNER))
+        await send(page, "/start")
+        await tap(page, "Jazz Senja")
+        await see(bot_said(page, "Early Bird"))
+        for quantity in (1, 2, 3, 4):  # the largest amount a tier allows: the longest price
+            tier = chat(page).locator(".message.in").last.locator(".row", has_text="Early Bird")
+            await tier.locator(".button").nth(2).click()
+            await see(chat(page).locator(".button", has_text=f"Early Bird · {quantity}"))
+        await tap(page, "Continue")
+        await see(bot_said(page, "Step 1 of 3"))
+        for answer, then in (("Sinta Maharani", "Step 2 of 3"), ("sinta@example.com", "Step 3 of 3"),
+                             ("0812 3456 7890", "sinta@example.com")):
+            await send(page, answer)
+            await see(bot_said(page, then))
+        await tap(page, "Confirm")
+        await see(chat(page).locator("a.button.url", has_text="Pay"))
+        assert await truncated_labels(page, "Pay") == []
+
+        await send(page, "/orders")
+        await see(bot_said(page, "Unpaid orders"))
+        pay = chat(page).locator(".message.in").last.locator(".inline-keyboard .button", has_text="Pay")
+        await see(pay)
+        assert "Rp600.000" in (await pay.first.text_content() or "")
+        await shot(page, "10-buyer-orders-375px")
+        assert await truncated_labels(page, "Pay") == [], "a Pay button's amount is cut off at 375 px"
+        cancel = chat(page).locator(".message.in").last.locator(".inline-keyboard .button", has_text="Cancel")
+        assert await cancel.count() == 1 and "#1" in (await cancel.first.text_content() or "")  # says which order
+        await context.close()
