@@ -265,7 +265,7 @@ async def confirm(people: People, uid: int, summary: MessageRecord) -> MessageRe
 
 
 def order_id_in(message: MessageRecord) -> str:
-    found = re.search(r"Order (\S+)", message.text or "")
+    found = re.search(r"Order ([\w-]+)", message.text or "")  # "Order KRC-…:" once the message shows it paid
     assert found, message.text
     return found.group(1)
 
@@ -432,7 +432,9 @@ async def test_cancelling_an_order_puts_the_seats_back_on_sale(world: World, cle
     card = await people.say(uid, f"/start ev_{BATAL}", says("🎟 Tickets"))
     assert "• General: Rp50.000 · 3 left" in card.text
 
-    cancelled = await people.tap_edit(uid, pay, "✖ Cancel order")
+    ask = await people.tap_edit(uid, pay, "✖ Cancel order", starts("❓"))  # one confirming tap
+    assert ask.text.startswith(f"❓ Cancel order {order_id}?")
+    cancelled = await people.tap_edit(uid, ask, "✖ Yes, cancel it")
 
     assert cancelled.text.startswith(f"✖ Order {order_id} cancelled; the seats were released.")
     assert (await world.service.services.orders.get(order_id)).status == OrderStatus.CANCELLED
