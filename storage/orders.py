@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
@@ -226,6 +226,52 @@ class OrderStore:
         """Record one part of a message as sent outside a delivery (an older delivery's record, say)."""
         await self._c.update_one({"_id": order_id, f"outbox.{kind}": {"$exists": True}},
                                  {"$addToSet": {f"outbox.{kind}.delivered": part}})
+
+    async def reowe(self, order_id: str, kind: str, *, part: str, person: str, entry: dict[str, Any],
+                    sent_at: datetime, now: datetime, stamp: str | None = None) -> str:
+        """Owe again one person's copy of a message a channel reported failed after sending it (`part` was sent
+        at `sent_at`), unless a delivery holds the order's lease. One conditional update:
+
+        - the message is still owed to everyone (its first delivery is not over): `part` is taken out of
+          `delivered`, so the retry sends it;
+        - it is owed as a re-delivery already: `part` out of `delivered`, `person` added to `redo`;
+        - it was delivered: `entry` (a re-delivery, `redo: [person]`, its `delivered` the person's copies that
+          did arrive) goes back in the outbox, unless it was owed again under `stamp` (default: the part) after
+          `sent_at` (a later report about a copy that re-delivery has replaced; a stamp naming the person says
+          the re-delivery replaces all their copies, as WhatsApp's tickets template does).
+
+        Returns "owed", "covered" (nothing to do), "busy" (a delivery holds the lease: ask again later) or "gone"
+        (no such order). Every case makes the order due now; none can owe the same copy twice."""
+        box = f"outbox.{kind}"
+        free = {"$or": [{"delivery_lease_until": None}, {"delivery_lease_until": {"$lte": now}}]}
+        stamp = f"redone.{kind}.{stamp or part}"
+        due = {"notify_due_at": now}
+        for _ in range(3):
+            result = await self._c.update_one(
+                {"_id": order_id, **free, box: {"$exists": True}, f"{box}.redo.0": {"$exists": False}},
+                {"$pull": {f"{box}.delivered": part}, "$set": due})
+            if result.matched_count:
+                return "owed"
+            result = await self._c.update_one(
+                {"_id": order_id, **free, f"{box}.redo.0": {"$exists": True}},
+                {"$pull": {f"{box}.delivered": part}, "$addToSet": {f"{box}.redo": person}, "$set": due})
+            if result.matched_count:
+                return "owed"
+            result = await self._c.update_one(
+                {"_id": order_id, box: {"$exists": False},
+                 "$and": [free, {"$or": [{stamp: {"$exists": False}}, {stamp: {"$lt": sent_at}}]}]},
+                {"$set": {box: {**entry, "redo": [person]}, stamp: now, **due}})
+            if result.matched_count:
+                return "owed"
+            raw = await self._c.find_one({"_id": order_id}, {"delivery_lease_until": 1, box: 1})
+            if raw is None:
+                return "gone"
+            lease = raw.get("delivery_lease_until")
+            if lease is not None and (lease if lease.tzinfo else lease.replace(tzinfo=UTC)) > now:
+                return "busy"
+            if kind not in raw.get("outbox", {}):
+                return "covered"
+        return "busy"  # the outbox changed under each try: let the caller come back
 
     async def release_delivery(
         self, order_id: str, *, lease: datetime, due: datetime, next_at: datetime | None,

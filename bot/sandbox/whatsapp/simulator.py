@@ -331,6 +331,28 @@ class WhatsAppSimulator(UserActions):
         contact = {"wa_id": message.wa_id} if user is None else {"wa_id": message.wa_id, "user_id": user.bsuid}
         self._enqueue({"contacts": [contact], "statuses": [entry]})
 
+    async def fail_message(self, message_id: str, code: int = 131026) -> WaMessage:
+        """Report a message the business sent, and Meta accepted, as failed after all: a ``failed`` status with
+        ``errors[{code, title, message, error_data.details, href}]``.
+
+        Status messages webhook reference
+        (https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/status/):
+        the webhook is triggered when "Your message is unable to be sent to a WhatsApp user" and when "Your
+        message is unable to be delivered to a WhatsApp user's device", in the same ``statuses`` array as sent,
+        delivered and read, naming the message ``id`` and ``recipient_id``; its errors have the shape of the
+        errors webhooks reference (…/webhooks/reference/messages/errors: ``code``, ``title``, ``message``,
+        ``error_data.details``, ``href``). A message can fail after ``sent`` and even after ``delivered`` was
+        reported (several devices); this is the way to make that happen. A message that already failed, or one
+        the business did not send, is refused (Meta reports a message's failure once)."""
+        message = self._messages.get(message_id)
+        if message is None or message.direction != "out":
+            raise SandboxError(f"no message {message_id!r} sent by the business", status=404)
+        if message.status == "failed":
+            raise SandboxError(f"message {message_id!r} already failed", status=409)
+        self._set_status(message, "failed", rules.by_code(code))
+        await self._notify()
+        return message
+
     # ----------------------------------------------------------------------------------- media
 
     def store_media(self, data: bytes, mime_type: str, *, uploaded: bool) -> Media:
