@@ -14,7 +14,7 @@ from bot.checkout import CheckoutService
 from bot.clock import Clock, utcnow
 from bot.config import Settings
 from bot.delivery_router import ChannelRouter, default_addresses
-from bot.digest import DigestService
+from bot.digest import DigestRouter, DigestService
 from bot.links import Links
 from bot.midtrans import MidtransGateway
 from bot.notifications import DeliveryService, Notice, Notifier
@@ -102,7 +102,8 @@ def build_services(
                                  admin_ids=access.admins(),
                                  clock=clock),
         refunds=refunds,
-        digests=DigestService(store, catalog, clock=clock, interval=timedelta(seconds=settings.sale_digest_seconds)),
+        digests=DigestService(store, catalog, DigestRouter(_addresses_of(accounts)), clock=clock,
+                              interval=timedelta(seconds=settings.sale_digest_seconds)),
         checkout=CheckoutService(store, catalog, orders, clock=clock),
         profiles=ProfileService(store),
         accounts=accounts,

@@ -3,7 +3,9 @@ registered in the ChannelRouter under "whatsapp").
 
 - the buyer: payment received and one QR image per ticket; the hold ended, the payment failed, a refund, and
   the rest of the order notices as one text each;
-- staff (organisers, admins) reached on WhatsApp: a line per sale, and the admins' notices.
+- staff (organisers, admins) reached on WhatsApp: a sale goes into the organiser's sale digest (bot/digest.py),
+  which `send_digest` sends as a new message per interval (WhatsApp cannot edit a sent message); the admins'
+  notices one text each.
 
 The 24-hour rule. Free-form messages reach a person only within 24 hours of their last message (Meta's
 "Customer service windows"); Meta accepts a late one and fails it afterwards (131047), so the notifier decides
@@ -34,13 +36,14 @@ from typing import Protocol
 from bot.accounts import AccountId, whatsapp_number
 from bot.delivery_router import ADMINS, AUDIENCE, BUYER, EVERYONE, ORGANISERS
 from bot.links import WHATSAPP, channel_of
-from bot.notifications import Notice
+from bot.digest import Digest
+from bot.notifications import Notice, Undeliverable
 from bot.outbox import Message
 from bot.services import Services
 from handlers.views import lines_text, price
 from handlers.whatsapp.client import OutsideWindow, Sent, TemplateRef, Templates, WhatsAppClient
 from handlers.whatsapp.texts import language_for, say
-from handlers.whatsapp.views import send_ticket
+from handlers.whatsapp.views import digest_text, send_ticket
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +97,9 @@ class WhatsAppNotifier:
             staff += sorted(notice.admin_ids)
         for account in dict.fromkeys(staff):
             if only is not None and account not in only:
+                continue
+            if notice.message == Message.SALE and account in (notice.event.organisers if notice.event else []):
+                await self._sale(notice, account)
                 continue
             number = self._number(account)
             if number is not None and f"user:{account}" not in notice.delivered:
@@ -198,6 +204,36 @@ class WhatsAppNotifier:
             sent = await send_ticket(self._client, number, ticket, notice.event, lang, self._services.links)
             await self._record(sent, number, notice, BUYER, f"ticket:{ticket.id}")
             await notice.sent(f"ticket:{ticket.id}")
+
+    async def _sale(self, notice: Notice, account: AccountId) -> None:
+        """The sale into the organiser's digest (stored before the part is recorded); the digest job sends it.
+        An organiser told by a per-sale message before (`user:<account>`) is not told again."""
+        if f"digest:{account}" in notice.delivered or f"user:{account}" in notice.delivered:
+            return
+        if self._number(account) is None:
+            return
+        await self._services.digests.add_sale(account, notice.order)
+        await notice.sent(f"digest:{account}")
+
+    async def send_digest(self, digest: Digest, *, edit_message_id: int | None) -> None:
+        """A new message with the digest (WhatsApp cannot edit one: `None`, so the next digest is a new message
+        with the sales since this one); outside the window, the notice template with the digest as one line."""
+        number = self._number(digest.recipient)
+        if number is None:
+            raise Undeliverable(f"{digest.recipient} has no WhatsApp address")
+        text = digest_text(await self._lang(digest.recipient, number), digest)
+        if await self._window_open(number):
+            try:
+                await self._client.send_text(number, text)
+                return None
+            except OutsideWindow:
+                pass
+        if self._templates.notice is None:
+            log.error("sale digest for %s… is outside WhatsApp's 24-hour window and WHATSAPP_TEMPLATE_NOTICE is not "
+                      "configured; it stays pending until they write again", number[:4])
+            raise TemplateMissing("WHATSAPP_TEMPLATE_NOTICE")
+        await self._client.send_template(number, self._templates.notice, [one_line(text)])
+        return None
 
     def _staff_text(self, notice: Notice, lang: str) -> str:
         order = notice.order

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.clock import as_utc
+from bot.digest import DigestRouter
 from bot.links import WHATSAPP
 from bot.outbox import Message
 from bot.services import Services
@@ -50,6 +51,8 @@ class WhatsAppProcess:
         if register is None:
             raise TypeError("the delivery notifier is not a ChannelRouter: the WhatsApp notifier cannot join it")
         register(WHATSAPP, self.notifier)
+        if isinstance(services.digests.sender, DigestRouter):  # organisers on WhatsApp get the sale digest too
+            services.digests.sender.register(WHATSAPP, self.notifier)
 
     def add_routes(self, app: web.Application) -> None:
         """The webhook's routes; with the app: the inbox's indexes, then the webhook's workers (which replay
