@@ -133,10 +133,13 @@ class WhatsAppSimulator(UserActions):
 
     def add_template(
         self, name: str, language: str, body: str, *, header: str | None = None, category: str = "UTILITY",
-        status: TemplateStatus = "APPROVED",
+        status: TemplateStatus = "APPROVED", buttons: tuple[str, ...] = (),
     ) -> Template:
-        """Register an approved template (Meta: only approved templates of the WABA can be sent)."""
-        template = Template(name, language, body, header, category, status)
+        """Register an approved template (Meta: only approved templates of the WABA can be sent), with its
+        quick-reply buttons' labels (at most 10)."""
+        if len(buttons) > rules.MAX_TEMPLATE_BUTTONS:
+            raise ValueError(f"{len(buttons)} buttons, a template has at most {rules.MAX_TEMPLATE_BUTTONS}")
+        template = Template(name, language, body, header, category, status, tuple(buttons))
         self._templates[template.key] = template
         return template
 
@@ -253,8 +256,11 @@ class WhatsAppSimulator(UserActions):
         header = rules.fill(template.header, header_values) if template.header else None
         if header is not None and len(header) > rules.MAX_HEADER_TEXT:
             raise rules.template_text_too_long(f"header is {len(header)} characters, max {rules.MAX_HEADER_TEXT}")
+        payloads = rules.template_button_payloads(spec.get("components"), len(template.buttons))
+        buttons = [{"index": str(i), "text": text, "payload": payloads.get(i, text)}
+                   for i, text in enumerate(template.buttons)]
         return {"name": name, "language": code, "components": spec.get("components") or [],
-                "rendered": rendered if header is None else f"{header}\n{rendered}"}
+                "rendered": rendered if header is None else f"{header}\n{rendered}", "buttons": buttons}
 
     def _delivery_failure(self, wa_id: str, kind: str, now: datetime) -> rules.GraphApiError | None:
         user = self.users.get(wa_id)
