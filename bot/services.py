@@ -81,8 +81,8 @@ def build_services(
     accounts = AccountService(settings.admin_groups)
     catalog.on_links = accounts.load  # the organisers' links, loaded with the catalog (at start, on import)
     access = AccessService(accounts, catalog, admins=settings.admin_groups)
-    tickets = TicketService(store, clock=clock)
-    orders = OrderService(store, catalog, tickets, clock=clock,
+    tickets = TicketService(store, clock=clock, owners=accounts.owners)
+    orders = OrderService(store, catalog, tickets, clock=clock, owners=accounts.owners,
                           reservation=timedelta(minutes=settings.reservation_minutes))
     gateway = gateway or gateway_from_settings(settings)
     refunds = RefundService(store, catalog, gateway, access=access, clock=clock)

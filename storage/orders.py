@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
 
 from storage.documents import OrderDoc, OrderStatus, StatusChange
+
+
+def _one_of(ids: str | Sequence[str]) -> Any:
+    """A `user_id` condition: the id itself, or `$in` several."""
+    if isinstance(ids, str):
+        return ids
+    return ids[0] if len(ids) == 1 else {"$in": list(ids)}
 
 
 class OrderStore:
@@ -151,8 +158,10 @@ class OrderStore:
         cursor = self._c.find({"status": {"$in": [s.value for s in statuses]}, "refund_claims.0": {"$exists": True}})
         return [OrderDoc.model_validate(raw) async for raw in cursor]
 
-    async def for_user(self, user_id: str, statuses: Iterable[OrderStatus] | None = None) -> list[OrderDoc]:
-        query: dict[str, Any] = {"user_id": user_id}
+    async def for_user(self, user_id: str | Sequence[str],
+                       statuses: Iterable[OrderStatus] | None = None) -> list[OrderDoc]:
+        """A person's orders: keyed by `user_id`, or by any of several ids (an account's id and linked addresses)."""
+        query: dict[str, Any] = {"user_id": _one_of(user_id)}
         if statuses is not None:
             query["status"] = {"$in": [s.value for s in statuses]}
         cursor = self._c.find(query).sort("created_at", ASCENDING)
