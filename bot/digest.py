@@ -21,8 +21,7 @@ keeps everything pending and is retried after `retry`; a crash during a send re-
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol

@@ -3,11 +3,12 @@ account id becomes the Telegram address, and what they bought as `whatsapp:+62â€
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
 from bot.accounts import telegram_address, whatsapp_address
-from bot.event_file import parse_events
 from bot.errors import OrderNotFound
+from bot.event_file import parse_events
 from storage.documents import OrderStatus
 from storage.store import Store
 from tests.conftest import BUYER_ID, EXAMPLES, FakeClock
@@ -59,9 +60,5 @@ async def test_a_whatsapp_first_buyers_orders_stay_theirs_after_a_link_to_telegr
         # nobody else gains them
         stranger = services.accounts.resolve(whatsapp_address(JOHN))
         assert await services.tickets.for_user(stranger) == []
-        try:
+        with pytest.raises(OrderNotFound):
             await services.orders.get_for_user(paid.id, stranger)
-        except OrderNotFound:
-            pass
-        else:
-            raise AssertionError("another account read her order")

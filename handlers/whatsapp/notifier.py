@@ -35,8 +35,8 @@ from typing import Protocol
 
 from bot.accounts import AccountId, whatsapp_number
 from bot.delivery_router import ADMINS, AUDIENCE, BUYER, EVERYONE, ORGANISERS
-from bot.links import WHATSAPP, channel_of
 from bot.digest import Digest
+from bot.links import WHATSAPP, channel_of
 from bot.notifications import Notice, Undeliverable
 from bot.outbox import Message
 from bot.services import Services

@@ -10,8 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.config import Settings
 from bot.clock import as_utc
+from bot.config import Settings
 from bot.digest import DigestRouter
 from bot.links import WHATSAPP
 from bot.outbox import Message
