@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.accounts import AccountId
+from bot.accounts import AccountId, Owners, only_itself
 from bot.clock import Clock, utcnow
 from storage.documents import ActionMessage, MessageView, OrderDoc, OrderStatus
 from storage.store import Store
@@ -47,9 +47,10 @@ class OrdersListing:
 
 
 class OrderMessages:
-    def __init__(self, store: Store, *, clock: Clock = utcnow) -> None:
+    def __init__(self, store: Store, *, clock: Clock = utcnow, owners: Owners = only_itself) -> None:
         self._store = store
         self._clock = clock
+        self._owners = owners  # every id a person's orders may be keyed by (bot/accounts.py)
 
     async def offered(self, order_id: str, message: OfferedMessage, *, draft: str | None = None) -> None:
         """`message` offers actions on the order (one command; recording it again changes nothing)."""
@@ -65,12 +66,12 @@ class OrderMessages:
 
     async def draft_order(self, account: AccountId, draft: str) -> OrderDoc | None:
         """The account's order confirmed from the draft named `draft`, if any was recorded."""
-        return await self._store.order_messages.of_draft(account, draft)
+        return await self._store.order_messages.of_draft(self._owners(account), draft)
 
     async def listing(self, account: AccountId) -> OrdersListing:
         """The account's unpaid orders and its latest paid ones, in one query."""
-        orders = await self._store.order_messages.listing(account, [OrderStatus.PENDING, OrderStatus.PAID],
-                                                          LISTED_PENDING + LISTED_PAID)
+        orders = await self._store.order_messages.listing(
+            self._owners(account), [OrderStatus.PENDING, OrderStatus.PAID], LISTED_PENDING + LISTED_PAID)
         pending = sorted((o for o in orders if o.status == OrderStatus.PENDING), key=lambda o: o.created_at)
         paid = [o for o in orders if o.status == OrderStatus.PAID][:LISTED_PAID]
         return OrdersListing(pending[:LISTED_PENDING], paid)

@@ -110,7 +110,7 @@ def build_services(
         profiles=ProfileService(store),
         accounts=accounts,
         access=access,
-        order_messages=OrderMessages(store, clock=clock),
+        order_messages=OrderMessages(store, clock=clock, owners=accounts.owners),
         clock=clock,
         links=Links.from_settings(settings),
     )

@@ -10,6 +10,7 @@ from typing import Any
 from pymongo import DESCENDING
 
 from storage.documents import ActionMessage, OrderDoc, OrderStatus
+from storage.orders import _one_of
 
 
 class OrderMessageStore:
@@ -40,13 +41,15 @@ class OrderMessageStore:
     async def set_draft(self, order_id: str, draft_nonce: str) -> None:
         await self._c.update_one({"_id": order_id}, {"$set": {"draft_nonce": draft_nonce}})
 
-    async def of_draft(self, user_id: str, draft_nonce: str) -> OrderDoc | None:
-        """The user's order confirmed from the draft `draft_nonce` (the user_orders index narrows it to the user)."""
-        return OrderDoc.from_mongo(await self._c.find_one({"user_id": user_id, "draft_nonce": draft_nonce}))
+    async def of_draft(self, user_id: str | Sequence[str], draft_nonce: str) -> OrderDoc | None:
+        """The user's order confirmed from the draft `draft_nonce` (the user_orders index narrows it to the user;
+        `user_id` may be several ids: an account's id and its linked addresses)."""
+        return OrderDoc.from_mongo(await self._c.find_one({"user_id": _one_of(user_id), "draft_nonce": draft_nonce}))
 
-    async def listing(self, user_id: str, statuses: Sequence[OrderStatus], limit: int) -> list[OrderDoc]:
+    async def listing(self, user_id: str | Sequence[str], statuses: Sequence[OrderStatus],
+                      limit: int) -> list[OrderDoc]:
         """The user's orders in `statuses`, by status (descending: `pending` before `paid`), newest first within
         one, at most `limit`: one query over the user_orders index (user_id, status, created_at)."""
-        cursor = (self._c.find({"user_id": user_id, "status": {"$in": [s.value for s in statuses]}})
+        cursor = (self._c.find({"user_id": _one_of(user_id), "status": {"$in": [s.value for s in statuses]}})
                   .sort([("status", DESCENDING), ("created_at", DESCENDING)]).limit(limit))
         return [OrderDoc.model_validate(raw) async for raw in cursor]
