@@ -57,7 +57,7 @@ class _TicketText(filters.MessageFilter):
     """A text message that is a ticket code or link (`K7QF-9MZT-XW3P`, any case, `PUBLIC_URL/t/...`)."""
 
     def filter(self, message: Message) -> bool:
-        return bool(message.text) and normalize_code(message.text) is not None
+        return bool(message.text) and normalize_code(message.text or "") is not None
 
 
 TICKET_TEXT = _TicketText(name="ticket_text")
