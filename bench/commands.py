@@ -180,7 +180,8 @@ async def run(args: argparse.Namespace, store: StoreInfo) -> Result:
         services = services_for(store.store, gateway=gateway)
         await add_event(services, EVENT, [TierDef("GA", 150_000, 100, max_per_order=4),
                                           TierDef("VIP", 450_000, 100, max_per_order=4),
-                                          TierDef("LAST", 900_000, 1, max_per_order=1)])
+                                          TierDef("LAST", 900_000, 1, max_per_order=1)],
+                        starts_in=timedelta(hours=2))  # inside its door window: /start t_ checks in at once
         app = build_application(telegram)
         register(app, services)
         await app.initialize()
