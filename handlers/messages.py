@@ -247,7 +247,9 @@ EN: dict[str, str] = {
     "help.organiser": (
         "<b>Organisers</b>\n/checkin CODE: check a ticket in\n/scan: then send a photo of a QR\n"
         "/stats: sales of your events\n/refund ORDER: refund an order of your event, or some of its tickets\n"
-        "Opening a ticket's QR with your phone camera also checks it in."
+        "Opening a ticket's QR with your phone camera also checks it in; in /scan mode, so does typing its code. "
+        "Outside the event's door window (from a few hours before it starts until it ends) you are asked to "
+        "confirm first."
     ),
     "help.admin": (
         "<b>Admins</b>\n/expire: release now the seats of unpaid orders whose hold has ended (the bot also "
@@ -664,7 +666,8 @@ ID: dict[str, str] = {
     "help.organiser": (
         "<b>Penyelenggara</b>\n/checkin KODE: check-in tiket\n/scan: lalu kirim foto QR\n"
         "/stats: penjualan acara Anda\n/refund PESANAN: refund pesanan acara Anda, atau sebagian tiketnya\n"
-        "Membuka QR tiket dengan kamera HP juga melakukan check-in."
+        "Membuka QR tiket dengan kamera HP juga melakukan check-in; dalam mode /scan, mengetik kodenya juga. "
+        "Di luar jam pintu acara (dari beberapa jam sebelum mulai sampai selesai) Anda diminta konfirmasi dulu."
     ),
     "help.admin": (
         "<b>Admin</b>\n/expire: lepas sekarang kursi pesanan belum dibayar yang penahanannya sudah berakhir "
