@@ -41,6 +41,11 @@ class AccessService:
         """May check tickets of this event in: its organisers and the admins."""
         return self.organises(account, event) or self.is_admin(account)
 
+    def is_owner(self, account: AccountId, owner: AccountId) -> bool:
+        """Whether a document keyed by `owner` (a ticket's or order's `user_id`) is the account's: its id or a
+        linked address (`AccountService.owners`)."""
+        return owner in self._accounts.owners(account)
+
     def may_see(self, account: AccountId, event: EventDoc) -> bool:
         """A draft event only to its organisers and the admins; any other event to anyone."""
         return is_public(event) or self.door_staff(account, event)

@@ -202,7 +202,7 @@ class CheckInService:
         event = listing.event if listing else None
         if ticket is not None and event is not None and self.may_check_in(event, account):
             return LinkAnswer(LinkRole.DOOR, check_in=await self.at_door(ticket.id, account, read=ticket))
-        if ticket is not None and ticket.user_id == account:
+        if ticket is not None and self._access.is_owner(account, ticket.user_id):
             return LinkAnswer(LinkRole.OWNER, ticket=ticket, event=event)
         if await self._access.is_staff(account):
             return LinkAnswer(LinkRole.DOOR, check_in=await self.at_door(code_or_link, account, read=ticket))
