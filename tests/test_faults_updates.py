@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.midtrans import MidtransSimulator
-from bot.sandbox.telegram_api import FakeTelegram
+from bot.sandbox.telegram import FakeTelegram
 from storage.store import close_store, open_store
 from tests.test_runtime import KARCIS_ENV, ROOT, SERVER_KEY, free_port
 

@@ -25,7 +25,7 @@ from telegram.ext import TypeHandler
 from bot.config import ConfigError, Settings
 from bot.runtime import Mode, serve
 from bot.sandbox.midtrans import MidtransSimulator
-from bot.sandbox.telegram_api import FakeTelegram
+from bot.sandbox.telegram import FakeTelegram
 from storage.documents import OrderStatus, tier_key
 from tests.helpers import acct, buyer
 from tests.service_runner import running
