@@ -9,6 +9,7 @@ import ipaddress
 import mimetypes
 import re
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -34,12 +35,13 @@ from bot.sandbox.telegram.rules import (
     NOT_MODIFIED,
     QUERY_INVALID,
     _check_url_host,
-    _Handler,
     _normalize_params,
     _Params,
     _parse_int,
 )
 from bot.sandbox.telegram.state import SimulatorState
+
+_Handler = Callable[[_Params], Awaitable[Any]]
 
 
 class BotApi(SimulatorState):

@@ -10,7 +10,7 @@ from typing import Any
 from bot.sandbox.telegram.errors import HtmlParseError, _bad
 from bot.sandbox.telegram.rules import _BOT_COMMAND_RE, _URL_SCHEME_RE, ENTITY_TYPES, _parse_int
 
-# --------------------------------------------------------------------------------------------------- helpers
+# --------------------------------------------------------------------------------------------------- text and entities
 
 
 def _u16(text: str) -> int:

@@ -305,7 +305,4 @@ class _Flood:
     methods: frozenset[str] | None
 
 
-# --------------------------------------------------------------------------------------------------- simulator
-
-
 Predicate = Callable[[MessageRecord], bool]

@@ -6,7 +6,6 @@ import io
 import ipaddress
 import json
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -226,4 +225,3 @@ def _inspect_image(data: bytes) -> _ImageInfo:
     extension = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp", "BMP": "bmp"}.get(image_format, "jpg")
     mime_type = Image.MIME.get(image_format, "image/jpeg")
     return _ImageInfo(width, height, mime_type, extension, thumbnail, thumbnail_size)
-_Handler = Callable[[_Params], Awaitable[Any]]

@@ -32,7 +32,6 @@ from bot.sandbox.telegram.rules import _TOKEN_RE, DEFAULT_ALLOWED_UPDATES, DEFAU
 class SimulatorState:
     """The state `TelegramSimulator` is made of, and what tests read of it; the mixins add the Bot API and users."""
 
-
     def __init__(
         self,
         token: str = DEFAULT_TOKEN,
