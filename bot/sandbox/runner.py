@@ -4,7 +4,7 @@ One process, everything on 127.0.0.1, one URL to open:
 
     http://127.0.0.1:<port>/              the web chat (webchat.py): chat as a buyer, an organiser or an admin
     http://127.0.0.1:<port>/telegram/     the fake Bot API (telegram/), which the bot long-polls
-    http://127.0.0.1:<port>/midtrans/     the Midtrans simulator (midtrans.py): Snap, status API, payment page
+    http://127.0.0.1:<port>/midtrans/     the Midtrans simulator (midtrans/): Snap, status API, payment page
     http://127.0.0.1:<port>/whatsapp/     the WhatsApp Cloud API simulator (whatsapp/): Graph API, /sandbox/...
     http://127.0.0.1:<service port>/      the real service, `bot.runtime.serve`: Midtrans notifications, health
 
