@@ -42,7 +42,7 @@ from bench.common import (
 )
 from bot.errors import RefusalReason, ReservationRefused
 from bot.midtrans import MidtransGateway
-from bot.sandbox.telegram_api import MessageRecord, TelegramSimulator
+from bot.sandbox.telegram import MessageRecord, TelegramSimulator
 
 HELP = "MongoDB commands per action (reserve, each chat step, settlement, delivery, check-in, sweep) vs the minimum"
 DEFAULT_STORE = "mongoeco"

@@ -42,7 +42,7 @@ from bot.clock import WIB
 from bot.config import Settings
 from bot.runtime import Running
 from bot.sandbox.midtrans import MidtransSimulator
-from bot.sandbox.telegram_api import CallbackQueryRecord, FakeTelegram, MessageRecord, parse_html
+from bot.sandbox.telegram import CallbackQueryRecord, FakeTelegram, MessageRecord, parse_html
 from bot.tickets import format_code
 from storage.documents import OrderStatus, tier_key
 from storage.store import close_store, open_store
