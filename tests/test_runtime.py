@@ -37,6 +37,8 @@ SERVER_KEY = SERVICE_SERVER_KEY  # the `midtrans` fixture's (tests/conftest.py)
 KARCIS_ENV = ("MONGODB_", "TELEGRAM_", "MIDTRANS_", "PUBLIC_URL", "PORT", "ADMIN_IDS", "RESERVATION_MINUTES",
               "EXPIRY_SWEEP_SECONDS", "EVENTS_FILE")
 START_TIMEOUT = 10.0
+# A fresh interpreter importing PTB, motor and aiohttp takes seconds on a loaded CI machine; this only bounds a hang.
+PROCESS_START_TIMEOUT = 45.0
 STOP_TIMEOUT = 5.0
 
 
@@ -410,7 +412,7 @@ async def test_sigterm_stops_python_m_bot_run_promptly(fake: FakeTelegram, midtr
     )
     log: list[str] = []
     try:
-        async with asyncio.timeout(START_TIMEOUT):
+        async with asyncio.timeout(PROCESS_START_TIMEOUT):
             while not any("Karcis is running: polling" in line for line in log):
                 line = await process.stderr.readline()  # type: ignore[union-attr]
                 assert line, "".join(log)
