@@ -621,8 +621,8 @@ async def test_stats_and_expire_for_the_admin_and_a_polite_no_for_a_stranger(tmp
 
         report = await people.say(ADMIN_ID, "/expire", starts("⌛"))
 
-        assert report.text.splitlines() == ["⌛ 1 orders expired, 2 seats released.",
-                                            "• Expiry Night: 1 orders, 2 seats"]
+        assert report.text.splitlines() == ["⌛ 1 order expired, 2 seats released.",
+                                            "• Expiry Night: 1 order, 2 seats"]
         told = await fake.wait_for_message(uid, starts(f"⌛ Order {order_id}"), after=pay.message_id, timeout=WAIT)
         assert "was not paid in time" in told.text
         stats = await people.say(ADMIN_ID, "/stats", starts("📊"))

@@ -170,8 +170,8 @@ async def test_expire_is_for_admins_reports_per_event_and_tells_the_buyers(kit: 
 
     assert report.text.splitlines() == [
         "⌛ 2 orders expired, 4 seats released.",
-        "• Jazz Senja di Taman: Malam Tahun Baru: 1 orders, 3 seats",
-        "• Workshop Desain UI untuk Pemula: 1 orders, 1 seats",
+        "• Jazz Senja di Taman: Malam Tahun Baru: 1 order, 3 seats",
+        "• Workshop Desain UI untuk Pemula: 1 order, 1 seat",
     ]
     told = kit.sent(BUYER_ID)[-1]
     assert told.text.startswith(f"⌛ Order {jazz.id} for Jazz Senja di Taman: Malam Tahun Baru was not paid in time")
