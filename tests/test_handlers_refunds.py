@@ -221,8 +221,8 @@ async def test_the_refund_screen_in_indonesian(kit: Bot) -> None:
     await press_starting(kit, INDO_ID, screen, "○ Permintaan pembeli")
     await press_starting(kit, INDO_ID, screen, "💸 Refund Rp50.000")
     done = kit.now(INDO_ID, screen).text
-    assert done.startswith(f"✅ Refund Rp50.000 berhasil untuk pesanan {order.id}: tiket {format_code(first.id)} "
-                           "tidak berlaku lagi")
+    assert done.startswith(f"✅ Refund Rp50.000 berhasil untuk pesanan {order.id}: 1 tiket "
+                           f"({format_code(first.id)}) tidak berlaku lagi")
     assert done.endswith("Alasan: Permintaan pembeli")
     stored = (await kit.services.orders.get(order.id)).refund_list
     assert [r.reason for r in stored] == ["The buyer asked"]  # what Midtrans and the books get
@@ -329,8 +329,8 @@ async def test_two_taps_handled_at_the_same_time_make_one_refund_and_one_answer(
     await asyncio.gather(*(kit.app.process_update(update) for update in updates))  # both in flight at once
 
     assert len(refunds_made(kit, order.id)) == 1
-    assert kit.now(ADMIN_ID, screen).text.startswith(f"✅ Refunded Rp150.000 for order {order.id}: tickets "
-                                                     f"{format_code(first.id)} are void")
+    assert kit.now(ADMIN_ID, screen).text.startswith(f"✅ Refunded Rp150.000 for order {order.id}: ticket "
+                                                     f"{format_code(first.id)} is void")
     assert [t.status for t in await tickets_of(kit, order.id)] == [TicketStatus.VOID, TicketStatus.VALID]
     assert all(kit.fake.callback_query(q.id).answered for q in queries)
     assert len(kit.sent(ADMIN_ID)) == 1 and len(kit.sent(BUYER_ID)) - told_before == 1  # one screen, one notice
