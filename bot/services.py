@@ -104,7 +104,7 @@ def build_services(
         refunds=refunds,
         digests=DigestService(store, catalog, clock=clock, interval=timedelta(seconds=settings.sale_digest_seconds)),
         checkout=CheckoutService(store, catalog, orders, clock=clock),
-        profiles=ProfileService(store),
+        profiles=ProfileService(store, accounts=accounts, catalog=catalog),
         accounts=accounts,
         access=access,
         clock=clock,

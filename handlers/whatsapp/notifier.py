@@ -35,8 +35,9 @@ from bot.outbox import Message
 from bot.services import Services
 from handlers.views import lines_text, price
 from handlers.whatsapp.client import OutsideWindow, TemplateRef, Templates, WhatsAppClient
-from handlers.whatsapp.texts import language_for, say
+from handlers.whatsapp.texts import ENGLISH, INDONESIAN, language_for, say
 from handlers.whatsapp.views import send_ticket
+from storage.documents import EventDoc
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class WhatsAppNotifier:
         for account in dict.fromkeys(staff):
             number = self._number(account)
             if number is not None and f"user:{account}" not in notice.delivered:
-                text = self._staff_text(notice, await self._lang(account, number))
+                text = self._staff_text(notice, await self._staff_lang(account, number, notice.event))
                 await self._send(number, text, notice, f"user:{account}")
 
     # ---- who and in which language ---------------------------------------------------------------------------
@@ -89,6 +90,14 @@ class WhatsAppNotifier:
 
     async def _lang(self, account: AccountId, number: str) -> str:
         return language_for(number, await self._services.profiles.language(account))
+
+    async def _staff_lang(self, account: AccountId, number: str, event: EventDoc | None) -> str:
+        """An organiser's or admin's language: the one they chose, else the events file's for them, else by
+        their number (+62: Indonesian); bot/profiles.py."""
+        profiles = self._services.profiles
+        chosen = await profiles.language(account)
+        return language_for(number, chosen if chosen in (INDONESIAN, ENGLISH)
+                            else await profiles.file_language(account, [event]))
 
     async def _window_open(self, number: str) -> bool:
         last = await self._last_from(number.lstrip("+"))
