@@ -59,7 +59,9 @@ async def date_placement(element: Locator, clip: Locator | None = None) -> dict[
 
 
 def fully_visible(placed: dict[str, Any]) -> bool:
-    return placed["date"] is not None and placed["from"] >= placed["left"] - 0.5 and placed["to"] <= placed["right"] + 0.5
+    if placed["date"] is None:
+        return False
+    return placed["from"] >= placed["left"] - 0.5 and placed["to"] <= placed["right"] + 0.5
 
 
 async def shot(page: Any, name: str) -> None:
