@@ -826,7 +826,7 @@ ID: dict[str, str] = {
     "alert.refund_not_allowed": "Hanya admin dan penyelenggara acara ini yang bisa me-refund-nya.",
     "alert.refund_gone": "Pesanan ini sudah tidak ditemukan.",
     "alert.assign_done": "Dibatalkan.",
-    "alert.refund_gone_tickets": "Tiket itu sudah tidak bisa di-refund; ini pesanan dalam keadaannya sekarang.",
+    "alert.refund_gone_tickets": "Tiket itu sudah tidak bisa di-refund; ini keadaan pesanannya sekarang.",
     "btn.refund_ask_again": "🔁 Minta Midtrans lagi: {amount}",
     "refund.needs_refund": (
         "⚠️ Dibayar setelah kursinya habis: tidak ada tiket yang diterbitkan, jadi seluruh {total} dikembalikan."
@@ -945,6 +945,22 @@ WA_EN: dict[str, str] = {
     "wa.page": "🎟 Ticket page: {url}",
     "wa.sale": "🎉 Sale: order <code>{order}</code> for <b>{title}</b>\n{lines}\nTotal {total}",
     "wa.notice.other": "Karcis: order <code>{order}</code> ({title}): {what}.",
+    # ---- texts-lists: what happened to an order, in words, for wa.notice.other (never the internal name) ----
+    "wa.what.paid": "payment received",
+    "wa.what.sale": "sold",
+    "wa.what.payment_pending": "waiting for the payment",
+    "wa.what.failed": "the payment failed; the seats were released",
+    "wa.what.expired": "not paid in time; the seats were released",
+    "wa.what.refunded": "refunded; its tickets are void",
+    "wa.what.needs_refund": "paid after the seats were gone: the buyer must be refunded",
+    "wa.what.amount_mismatch": "Midtrans reported a different amount; no tickets were issued",
+    "wa.what.payment_review": "the payment is held for review; check the Midtrans dashboard",
+    "wa.what.reversed": "the payment was taken back; its tickets are void",
+    "wa.what.partial_refund": "part of it was refunded; those tickets are void",
+    "wa.what.refund_unassigned": "Midtrans refunded part of it; choose the tickets to void with /refund on Telegram",
+    "wa.what.expired_unconfirmed": "expired while Midtrans could not be reached; check the Midtrans dashboard",
+    "wa.what.other": "changed; send orders to see it",
+    "wa.qty.free": "How many <b>{tier}</b> (free)?",
 }
 
 WA_ID: dict[str, str] = {
@@ -974,7 +990,7 @@ WA_ID: dict[str, str] = {
     "wa.qty_row": "{n} × {tier}",
     "wa.cart": "🛒 <b>{title}</b>\n{lines}\n<b>Total: {total}</b>",
     "wa.cart_empty": "Pilih tiket dulu.",
-    "wa.draft_gone": "Pembelian itu sudah tidak terbuka. Kirim <b>acara</b> untuk mulai lagi.",
+    "wa.draft_gone": "Pembelian itu sudah tidak aktif. Kirim <b>acara</b> untuk mulai lagi.",
     "wa.confirming": "⏳ Pesanan sudah dikonfirmasi: kirim <b>pesanan</b> untuk melihatnya.",
     "wa.hint": "Kirim <b>acara</b> untuk melihat acara, <b>tiket</b> untuk tiket Anda, <b>pesanan</b> untuk pesanan.",
     "wa.checkin.usage": "Kirim <b>checkin KODE</b> (kode di bawah QR), atau foto QR-nya.",
@@ -986,6 +1002,22 @@ WA_ID: dict[str, str] = {
     "wa.page": "🎟 Halaman tiket: {url}",
     "wa.sale": "🎉 Terjual: pesanan <code>{order}</code> untuk <b>{title}</b>\n{lines}\nTotal {total}",
     "wa.notice.other": "Karcis: pesanan <code>{order}</code> ({title}): {what}.",
+    # ---- texts-lists: apa yang terjadi pada pesanan, untuk wa.notice.other ----
+    "wa.what.paid": "pembayaran diterima",
+    "wa.what.sale": "terjual",
+    "wa.what.payment_pending": "menunggu pembayaran",
+    "wa.what.failed": "pembayaran gagal; kursinya sudah dilepas",
+    "wa.what.expired": "tidak dibayar tepat waktu; kursinya sudah dilepas",
+    "wa.what.refunded": "sudah di-refund; tiketnya tidak berlaku lagi",
+    "wa.what.needs_refund": "dibayar setelah kursi habis: pembeli harus di-refund",
+    "wa.what.amount_mismatch": "Midtrans melaporkan jumlah yang berbeda; tiket tidak diterbitkan",
+    "wa.what.payment_review": "pembayaran ditahan untuk ditinjau; periksa dasbor Midtrans",
+    "wa.what.reversed": "pembayarannya ditarik kembali; tiketnya tidak berlaku lagi",
+    "wa.what.partial_refund": "sebagian di-refund; tiket-tiket itu tidak berlaku lagi",
+    "wa.what.refund_unassigned": "Midtrans me-refund sebagian; pilih tiket yang dibatalkan dengan /refund di Telegram",
+    "wa.what.expired_unconfirmed": "kedaluwarsa saat Midtrans tidak bisa dihubungi; periksa dasbor Midtrans",
+    "wa.what.other": "berubah; kirim pesanan untuk melihatnya",
+    "wa.qty.free": "Berapa tiket <b>{tier}</b> (gratis)?",
 }
 
 EN.update(WA_EN)

@@ -113,7 +113,8 @@ async def quantity(chat: Chat, args: list[str]) -> None:
         if not rows:
             await chat.text(say(chat.lang, "refused.sold_out", tier=tier.name))
             return
-        await chat.rows(say(chat.lang, "wa.qty", tier=tier.name, price=price(chat.lang, tier.price)),
+        await chat.rows(say(chat.lang, "wa.qty" if tier.price else "wa.qty.free", tier=tier.name,
+                            price=price(chat.lang, tier.price)),
                         title(chat.lang, "wa.btn.choose"), rows)
         return
     qty = int(args[2]) if args[2].isdigit() else 0

@@ -35,7 +35,7 @@ from bot.outbox import Message
 from bot.services import Services
 from handlers.views import lines_text, price
 from handlers.whatsapp.client import OutsideWindow, TemplateRef, Templates, WhatsAppClient
-from handlers.whatsapp.texts import ENGLISH, INDONESIAN, language_for, say
+from handlers.whatsapp.texts import ENGLISH, INDONESIAN, language_for, say, what_happened
 from handlers.whatsapp.views import send_ticket
 from storage.documents import EventDoc
 
@@ -147,7 +147,8 @@ class WhatsAppNotifier:
             text = say(lang, key, order=order.id, title=title, lines=lines_text(lang, order.lines),
                        total=price(lang, order.total))
         else:
-            text = say(lang, "wa.notice.other", order=order.id, title=title, what=notice.message.value)
+            text = say(lang, "wa.notice.other", order=order.id, title=title,
+                       what=what_happened(lang, notice.message.value))
         await self._send(number, text, notice, "buyer")
 
     async def _paid(self, notice: Notice, number: str, lang: str, title: str) -> None:
@@ -177,4 +178,4 @@ class WhatsAppNotifier:
         if notice.message == Message.SALE:
             return say(lang, "wa.sale", order=order.id, title=title, lines=lines_text(lang, order.lines),
                        total=price(lang, order.total))
-        return say(lang, "wa.notice.other", order=order.id, title=title, what=notice.message.value)
+        return say(lang, "wa.notice.other", order=order.id, title=title, what=what_happened(lang, notice.message.value))
