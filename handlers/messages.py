@@ -128,7 +128,7 @@ EN: dict[str, str] = {
     "btn.buy_again": "🎟 Buy again",
     # ---- callback answers ----
     "alert.event_gone": "This event is no longer available.",
-    "alert.max_per_order": "That is the most of this ticket in one order.",
+    "alert.max_per_order": "One order can hold no more of this ticket.",
     "alert.no_seats": "No more seats left in this tier.",
     "alert.cart_full": "This order cannot hold another kind of ticket; buy it in a second order.",
     "alert.use_buttons": "Use ➕ and ➖ to choose how many.",
@@ -272,9 +272,11 @@ EN: dict[str, str] = {
     "photo.not_expected": "I can't do anything with photos. /start to see the events.",
     # ---- figures ----
     "stats.head": "📊 <b>{title}</b> · {when}",
-    "stats.tier": "• {tier}: sold {sold}/{capacity} · held {pending} · left {available} · in {checked_in} · {revenue}",
+    "stats.tier": (
+        "• {tier}: sold {sold}/{capacity} · held {pending} · left {available} · checked in {checked_in} · {revenue}"
+    ),
     "stats.total": (
-        "<b>Total</b>: sold {sold}/{capacity} · held {pending} · left {available} · in {checked_in} · "
+        "<b>Total</b>: sold {sold}/{capacity} · held {pending} · left {available} · checked in {checked_in} · "
         "<b>{revenue}</b>"
     ),
     "stats.none": "No events yet.",
@@ -384,7 +386,7 @@ EN: dict[str, str] = {
     ),
     "refund.midtrans_unavailable": (
         "⚠️ <b>Midtrans could not be reached</b>: nothing changed for order <code>{order}</code>, and the tickets "
-        "stay valid. Try again in a moment (the same refund is asked again, never twice)."
+        "stay valid. Try again in a moment: trying again never refunds twice."
     ),
     "refund.refused.not_found": "I can't find the order <code>{order}</code>.",
     "refund.refused.not_allowed": "🙏 Sorry: only admins, and the organisers of its event, can refund this order.",
@@ -791,7 +793,7 @@ ID: dict[str, str] = {
     ),
     "refund.midtrans_unavailable": (
         "⚠️ <b>Midtrans tidak bisa dihubungi</b>: tidak ada yang berubah pada pesanan <code>{order}</code>, dan "
-        "tiketnya tetap berlaku. Coba lagi sebentar lagi (refund yang sama diminta ulang, tidak pernah dua kali)."
+        "tiketnya tetap berlaku. Coba lagi sebentar lagi: mencoba lagi tidak akan me-refund dua kali."
     ),
     "refund.refused.not_found": "Pesanan <code>{order}</code> tidak ditemukan.",
     "refund.refused.not_allowed": "🙏 Maaf: hanya admin dan penyelenggara acaranya yang bisa me-refund pesanan ini.",

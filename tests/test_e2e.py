@@ -599,8 +599,8 @@ async def test_stats_and_expire_for_the_admin_and_a_polite_no_for_a_stranger(tmp
         order_id = order_id_in(pay)
 
         stats = await people.say(ORGANISER_ID, "/stats", starts("📊"))
-        assert "• Community seat: sold 1/20 · held 0 · left 19 · in 0 · Rp0" in stats.text
-        assert "• General: sold 0/6 · held 2 · left 4 · in 0 · Rp0" in stats.text
+        assert "• Community seat: sold 1/20 · held 0 · left 19 · checked in 0 · Rp0" in stats.text
+        assert "• General: sold 0/6 · held 2 · left 4 · checked in 0 · Rp0" in stats.text
         assert "Last Seat Gig" not in stats.text  # not this organiser's event
         everything = await people.say(ADMIN_ID, "/stats", starts("📊"))
         for title in (KONSER_TITLE, "Workshop Gratis E2E", "Last Seat Gig", "Cancel Night", "Expiry Night",
@@ -626,7 +626,7 @@ async def test_stats_and_expire_for_the_admin_and_a_polite_no_for_a_stranger(tmp
         told = await fake.wait_for_message(uid, starts(f"⌛ Order {order_id}"), after=pay.message_id, timeout=WAIT)
         assert "was not paid in time" in told.text
         stats = await people.say(ADMIN_ID, "/stats", starts("📊"))
-        assert "• General: sold 0/6 · held 0 · left 6 · in 0 · Rp0" in stats.text
+        assert "• General: sold 0/6 · held 0 · left 6 · checked in 0 · Rp0" in stats.text
         nothing = await people.say(ADMIN_ID, "/expire")
         assert nothing.text == "Nothing to expire: no hold has ended."
         assert people.failed_calls() == []

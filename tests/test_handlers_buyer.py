@@ -88,7 +88,7 @@ async def test_quantities_are_bounded_by_max_per_order_and_seats_left(kit: Bot) 
 
     assert await kit.answer_to(BUYER_ID, kit.now(BUYER_ID, card), "n|s") == "No more seats left in this tier."
     card = await choose(kit, card, f"c|{JAZZ}|REG:1.VIP:2")
-    assert await kit.answer_to(BUYER_ID, card, "n|m") == "That is the most of this ticket in one order."
+    assert await kit.answer_to(BUYER_ID, card, "n|m") == "One order can hold no more of this ticket."
 
 
 async def test_a_forged_cart_is_clamped_to_what_can_be_bought(kit: Bot) -> None:

@@ -143,9 +143,9 @@ async def test_stats_for_an_organiser_an_admin_and_a_second_organiser(kit: Bot) 
 
     [own] = await kit.say(ORGANISER_ID, "/stats")
     assert "📊 Jazz Senja di Taman: Malam Tahun Baru · Thu, 31 Dec 2026 19:00 WIB" in own.text
-    assert "• Early Bird: sold 1/100 · held 0 · left 99 · in 1 · Rp150.000" in own.text
-    assert "• Reguler: sold 0/400 · held 2 · left 398 · in 0 · Rp0" in own.text
-    assert "Total: sold 1/550 · held 2 · left 547 · in 1 · Rp150.000" in own.text
+    assert "• Early Bird: sold 1/100 · held 0 · left 99 · checked in 1 · Rp150.000" in own.text
+    assert "• Reguler: sold 0/400 · held 2 · left 398 · checked in 0 · Rp0" in own.text
+    assert "Total: sold 1/550 · held 2 · left 547 · checked in 1 · Rp150.000" in own.text
     assert "Workshop Desain UI" in own.text and "Malam Puisi" not in own.text
 
     [other] = await kit.say(OTHER_ORGANISER_ID, "/stats")
