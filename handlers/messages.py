@@ -963,6 +963,7 @@ WA_EN: dict[str, str] = {
     "wa.what.expired_unconfirmed": "expired while Midtrans could not be reached; check the Midtrans dashboard",
     "wa.what.other": "changed; send orders to see it",
     "wa.qty.free": "How many <b>{tier}</b> (free)?",
+    "wa.tickets.none": "You have no tickets yet. Send <b>events</b> to see what is on sale.",
 }
 
 WA_ID: dict[str, str] = {
@@ -1020,6 +1021,7 @@ WA_ID: dict[str, str] = {
     "wa.what.expired_unconfirmed": "kedaluwarsa saat Midtrans tidak bisa dihubungi; periksa dasbor Midtrans",
     "wa.what.other": "berubah; kirim pesanan untuk melihatnya",
     "wa.qty.free": "Berapa tiket <b>{tier}</b> (gratis)?",
+    "wa.tickets.none": "Anda belum punya tiket. Kirim <b>acara</b> untuk melihat acara yang dijual.",
 }
 
 EN.update(WA_EN)

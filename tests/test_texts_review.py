@@ -65,3 +65,12 @@ def test_indonesian_reads_as_indonesian() -> None:
     assert ID["alert.refund_gone_tickets"].endswith("ini keadaan pesanannya sekarang.")
     assert say("id", "wa.notice.other", order="KRC-1", title="Jazz", what=what_happened("id", "needs_refund")) == (
         "Karcis: pesanan `KRC-1` (Jazz): dibayar setelah kursi habis: pembeli harus di-refund.")
+
+
+async def test_whatsapp_says_what_to_send_when_there_are_no_tickets(memory_store: Store, clock: FakeClock) -> None:
+    async with whatsapp_stack(memory_store, clock) as stack:
+        none = await stack.say(JOHN, "tickets")
+        assert none.text == "You have no tickets yet. Send *events* to see what is on sale."
+        none = await stack.say(AYU, "tiket")
+        assert none.text == "Anda belum punya tiket. Kirim *acara* untuk melihat acara yang dijual."
+        assert "/start" not in none.text

@@ -360,7 +360,7 @@ async def tickets(chat: Chat, args: list[str]) -> None:
     if args:
         mine = [tk for tk in mine if tk.id == args[0]]
     if not mine:
-        await chat.text(say(chat.lang, "tickets.none").replace("/start", "events" if chat.lang == "en" else "acara"))
+        await chat.text(say(chat.lang, "wa.tickets.none"))
         return
     listings = {tk.event_id: await chat.services.catalog.definitions(tk.event_id) for tk in mine}
     shown = mine[-TICKETS_SENT:]
