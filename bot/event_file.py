@@ -42,6 +42,10 @@ ADDRESSES_PER_ORGANISER = 5
 LANGUAGES = ("id", "en")  # the languages Karcis speaks (handlers/messages.py)
 
 
+ORGANISER_FORMS = ("an organiser is a Telegram user id, an address (telegram:<id>, whatsapp:<+number>), a list of "
+                   "addresses, or any of those as {address: ..., language: id} (or language: en)")
+
+
 class OrganiserAddresses(tuple[str, ...]):
     """One organiser's addresses, and the language (`id` / `en`) the file gives them, or None: what the notices
     and the sale digest use for someone who has never written to the bot (their own chat's language wins once
@@ -58,9 +62,8 @@ def _organiser(value: object) -> OrganiserAddresses:
     if isinstance(value, dict):
         unknown = sorted(str(k) for k in value if k not in ("address", "language"))
         if unknown or "address" not in value:
-            raise ValueError("an organiser written as a mapping has `address:` (a Telegram id, an address or a list "
-                             "of them) and optionally `language: id` or `language: en`"
-                             + (f"; {', '.join(unknown)} is not one of those" if unknown else ""))
+            raise ValueError(f"{ORGANISER_FORMS}; in a mapping, `address:` is required"
+                             + (f" and {', '.join(unknown)} is not one of its fields" if unknown else ""))
         language = value.get("language")
         if language is not None and language not in LANGUAGES:
             raise ValueError(f"language {_shown(language)} is not one Karcis speaks: write id (Indonesian) or "
@@ -72,8 +75,7 @@ def _organiser(value: object) -> OrganiserAddresses:
     out = []
     for entry in entries:
         if isinstance(entry, bool) or not isinstance(entry, int | str):
-            raise ValueError("an organiser is a Telegram user id, an address (telegram:<id>, whatsapp:<+number>) "
-                             "or a list of addresses")
+            raise ValueError(ORGANISER_FORMS)
         try:
             out.append(parse_address(entry))
         except InvalidAddress as exc:

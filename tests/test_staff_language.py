@@ -32,8 +32,8 @@ def test_the_events_file_takes_a_language_per_organiser_and_refuses_others() -> 
     assert [tuple(o) for o in spec.organisers] == [(f"telegram:{SAYS_ID}",), (f"telegram:{SAYS_EN}",),
                                                    (f"telegram:{SAYS_NOTHING}",)]
     for wrong, says in (({"address": SAYS_ID, "language": "jv"}, 'language "jv" is not one Karcis speaks'),
-                        ({"address": SAYS_ID, "lang": "id"}, "lang is not one of those"),
-                        ({"language": "id"}, "has `address:`")):
+                        ({"address": SAYS_ID, "lang": "id"}, "lang is not one of its fields"),
+                        ({"language": "id"}, "`address:` is required")):
         with pytest.raises(EventsFileError) as refused:
             parse_events(yaml.safe_load(yaml.safe_dump({"events": [{
                 "id": PUISI, "title": "Malam Puisi", "venue": "Kafe", "starts_at": "2026-12-20T19:00:00+07:00",
