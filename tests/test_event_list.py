@@ -25,7 +25,7 @@ async def test_telegram_event_buttons_lead_with_the_date_and_stay_short(kit: Bot
         assert all(re.match(r"\w{3}, \d{1,2} \w{3} \d{4} · ", text) for text in labels), labels
         assert all(len(text) <= BUTTON_MAX for text in labels), labels
         [festival] = [text for text in labels if "Festival" in text]
-        assert festival == f"{date} · Festival Musik Senja Be…"
+        assert festival == f"{date} · Festival Musik Senja…"
 
 
 async def test_whatsapp_event_rows_lead_their_description_with_the_date(memory_store: Store,

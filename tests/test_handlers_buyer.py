@@ -53,7 +53,7 @@ async def test_start_lists_the_events_on_sale_as_buttons(kit: Bot) -> None:
 
     assert "Hi Sinta" in welcome.text and "Events on sale" in welcome.text
     assert welcome.callback_data() == [f"c|{JAZZ}|", f"c|{WORKSHOP}|"]
-    assert welcome.buttons()[0]["text"] == "Thu, 31 Dec 2026 · Jazz Senja di Taman: Ma…"
+    assert welcome.buttons()[0]["text"] == "Thu, 31 Dec 2026 · Jazz Senja di Taman…"
 
     await kit.press(BUYER_ID, welcome, f"c|{JAZZ}|")
     card = kit.now(BUYER_ID, welcome)
