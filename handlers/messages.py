@@ -946,6 +946,8 @@ WA_EN: dict[str, str] = {
     "wa.tickets.sending": "🎟 {n} {n:ticket|tickets}: {n:its QR code follows|the QR codes follow}.",
     "wa.page": "🎟 Ticket page: {url}",
     "wa.sale": "🎉 Sale: order <code>{order}</code> for <b>{title}</b>\n{lines}\nTotal {total}",
+    # wa-leftovers: the sale digest on WhatsApp (a new message per interval: WhatsApp cannot edit one)
+    "wa.digest.more": "… and {n} earlier {n:order|orders} in this digest (<b>stats</b> for the totals)",
     "wa.notice.other": "Karcis: order <code>{order}</code> ({title}): {what}.",
     # ---- texts-lists: what happened to an order, in words, for wa.notice.other (never the internal name) ----
     "wa.what.paid": "payment received",
@@ -1004,6 +1006,8 @@ WA_ID: dict[str, str] = {
     "wa.tickets.sending": "🎟 {n} tiket: kode QR menyusul.",
     "wa.page": "🎟 Halaman tiket: {url}",
     "wa.sale": "🎉 Terjual: pesanan <code>{order}</code> untuk <b>{title}</b>\n{lines}\nTotal {total}",
+    # wa-leftovers: the sale digest on WhatsApp (a new message per interval: WhatsApp cannot edit one)
+    "wa.digest.more": "… dan {n} pesanan sebelumnya dalam ringkasan ini (<b>stats</b> untuk totalnya)",
     "wa.notice.other": "Karcis: pesanan <code>{order}</code> ({title}): {what}.",
     # ---- texts-lists: apa yang terjadi pada pesanan, untuk wa.notice.other ----
     "wa.what.paid": "pembayaran diterima",
