@@ -15,7 +15,7 @@ from tests.conftest import BUYER_ID, FakeClock
 from tests.handlers_kit import Bot, event_yaml
 from tests.helpers import acct, buyer
 from tests.test_handlers_notifier import midtrans_says
-from tests.whatsapp_stack import AYU, JOHN, whatsapp_stack
+from tests.whatsapp_stack import AYU, DEWI, JOHN, whatsapp_stack
 
 SAYS_ID, SAYS_EN, SAYS_NOTHING, WROTE = 900000071, 900000072, 900000073, 900000074  # organisers
 PUISI = "malam-puisi"
@@ -87,13 +87,18 @@ async def test_an_admin_who_never_wrote_is_addressed_in_indonesian_unless_the_fi
 async def test_whatsapp_organisers_who_never_wrote_get_the_files_language(memory_store: Store,
                                                                           clock: FakeClock) -> None:
     async with whatsapp_stack(memory_store, clock) as stack:
-        # John's number is Australian (English by default), the file says Indonesian
+        # John's number is Australian (English by default), the file says Indonesian; Dewi's the other way
         await stack.services.catalog.import_events(
-            events({"address": f"whatsapp:{JOHN}", "language": "id"}))
+            events({"address": f"whatsapp:{JOHN}", "language": "id"},
+                   {"address": f"whatsapp:{DEWI}", "language": "en"}))
         account = stack.services.accounts.resolve(whatsapp_address(AYU))
         order = await stack.services.orders.reserve(account, PUISI, {"GA": 1}, buyer())
         await stack.services.payments.payment_link(order.id, account)
         await stack.midtrans.simulate_payment(order.id, "pay", payment_type="gopay")
         await stack.settle()
-        [sale] = [m for m in stack.wa.messages_for(JOHN) if order.id in (m.text or "")]
-        assert "Terjual" in sale.text and "Sale" not in sale.text
+        assert await stack.services.digests.send_due() >= 1  # the sale reaches John in his digest
+        await stack.settle()
+        [digest] = [m for m in stack.wa.messages_for(JOHN) if order.id in (m.text or "")]
+        assert "Penjualan sejak" in digest.text and "Sales since" not in digest.text
+        [digest] = [m for m in stack.wa.messages_for(DEWI) if order.id in (m.text or "")]  # +62, the file says en
+        assert "Sales since" in digest.text
