@@ -76,9 +76,12 @@ MINIMUM: dict[str, Minimum] = {
     "chat: name": Minimum(2, "read the draft (which detail it waits for decides how the text is read); write it"),
     "chat: email": Minimum(2, "as for the name"),
     "chat: phone (summary)": Minimum(2, "as for the name; the summary's names and prices come from the cache"),
-    "chat: confirm": Minimum(5, "take the draft; reserve (3); store the Snap payment link on the order"),
-    "chat: /orders": Minimum(1, "the user's pending orders (one query)"),
-    "chat: pay button": Minimum(2, "read the order (whose, still pending, any link made already); store the link"),
+    "chat: confirm": Minimum(6, "take the draft; reserve (3); store the Snap payment link on the order; remember "
+                                "the message offering Pay/Cancel and the draft (docs/order-messages.md)"),
+    "chat: /orders": Minimum(2, "the user's unpaid and latest paid orders (one query); remember the list on the "
+                                "unpaid ones (one update_many), so it is edited when one changes"),
+    "chat: pay button": Minimum(3, "read the order (whose, still pending, any link made already); store the link; "
+                                   "remember the message offering it"),
     "settlement notification": Minimum(6, "read the order (unknown orders are refused before asking Midtrans, "
                                           "and its total checked); move it pending→paid; commit its seats per tier; "
                                           "close the buyer's pending slot; insert the tickets (one insert_many); "
