@@ -3,7 +3,7 @@ ticket as an uploaded image. Shared by the door's handlers and its notifier."""
 
 from __future__ import annotations
 
-from bot.catalog import EventWithTiers
+from bot.catalog import EventWithTiers, SalesState
 from bot.checkout import Draft
 from bot.links import Links
 from bot.tickets import render_link_qr
@@ -27,10 +27,10 @@ def parse_reply(reply: str | None) -> tuple[str, list[str]]:
     return verb, args
 
 
-def card_text(lang: str, listing: EventWithTiers, *, on_sale: bool) -> str:
+def card_text(lang: str, listing: EventWithTiers, *, on_sale: bool, sales: SalesState | None = None) -> str:
     """Title, venue, time, tiers with `Rp150.000` prices and seats left (the shared card, without its Telegram
-    hint about ➕/➖ buttons)."""
-    text = plain(event_card(lang, listing, {}, on_sale=on_sale))
+    hint about ➕/➖ buttons); when sales are not open, whether they open later (and when), ended or sold out."""
+    text = plain(event_card(lang, listing, {}, on_sale=on_sale, sales=sales))
     hint = plain(say(lang, "card.pick"))
     return text.removesuffix("\n\n" + hint)
 
