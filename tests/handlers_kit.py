@@ -30,6 +30,7 @@ SERVER_KEY = "SB-Mid-server-handlers-test"
 PAY_HOST = "https://pay.karcis-sim.example"
 JAZZ = "jazz-senja-2026"
 WORKSHOP = "workshop-ui-bandung"
+KECAK = "kecak-uluwatu-2027"  # in Bali: WITA
 INDO_ID = 900000011      # a buyer whose Telegram speaks Indonesian
 STRANGER_ID = 900000012  # neither organiser nor admin
 OTHER_ORGANISER_ID = 900000013
