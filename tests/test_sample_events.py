@@ -30,3 +30,12 @@ def test_past_dates_move_by_whole_weeks_until_sales_are_open(tmp_path: Path) -> 
         assert (new.sales.opens_at is None) or new.sales.opens_at <= now
         assert [t.model_dump() for t in new.tiers] == [t.model_dump() for t in old.tiers]
     assert yaml.safe_load(path.read_text())["events"][0]["title"] == before[0].title
+
+
+def test_a_time_without_offset_is_counted_on_the_events_own_clock() -> None:
+    from bot.sandbox.sample_events import weeks_to_shift
+
+    event = {"starts_at": datetime(2026, 12, 31, 19), "ends_at": datetime(2027, 1, 1, 10)}  # no offsets
+    now = datetime(2027, 1, 1, 2, 0, tzinfo=UTC) - timedelta(weeks=4)
+    assert weeks_to_shift({"events": [{**event, "timezone": "WIT"}]}, now) == 1  # ends 01:00 UTC: an hour short
+    assert weeks_to_shift({"events": [event]}, now) == 0  # WIB: ends 03:00 UTC, an hour to spare
