@@ -199,6 +199,7 @@ def snap_expiry(now: datetime, expires_at: datetime) -> dict[str, Any]:
     end = expires_at if expires_at.microsecond == 0 else expires_at.replace(microsecond=0) + timedelta(seconds=1)
     minutes = max(1, math.ceil((end - now).total_seconds() / 60))
     start = end - timedelta(minutes=minutes)
+    # Midtrans's own format, in Jakarta time whatever the event's zone (docs/time-zones.md)
     return {"start_time": in_zone(start, JAKARTA).strftime("%Y-%m-%d %H:%M:%S +0700"), "unit": "minute",
             "duration": max(minutes, SNAP_MIN_EXPIRY_MINUTES)}
 

@@ -480,6 +480,8 @@ async def refusal_message(services: Services, lang_: str, refusal: ReservationRe
             event = listing.event
             opens = local_when(listing.event.sales_open_at, event.timezone, lang_)
             return t(lang_, "refused.sales_not_open", title=event.title, when=opens), markup([back])
+        case RefusalReason.SALES_NOT_OPEN:
+            return t(lang_, "alert.sales_not_open_soon"), markup([events])
         case _:
             return t(lang_, "refused.unknown_event"), markup([events])
 
