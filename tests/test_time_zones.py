@@ -262,6 +262,7 @@ async def whatsapp_bali_summary(stack: Stack, number: str = AYU) -> Any:
 
 async def test_a_bali_evening_is_shown_in_wita_everywhere_on_whatsapp(memory_store: Store, clock: FakeClock) -> None:
     async with whatsapp_stack(memory_store, clock) as stack:
+        await stack.say(DEWI, "halo")  # the organiser's window is open: the digest is free-form text
         card, summary = await whatsapp_bali_summary(stack)
         assert "Sab, 9 Jan 2027 19:00 WITA" in card.text and "WIB" not in card.text
         assert "Sab, 9 Jan 2027 19:00 WITA" in summary.text and "WIB" not in summary.text
@@ -279,6 +280,11 @@ async def test_a_bali_evening_is_shown_in_wita_everywhere_on_whatsapp(memory_sto
         await stack.settle()
         [image] = stack.images(AYU)
         assert "Sab, 9 Jan 2027 19:00 WITA" in image.text and "WIB" not in image.text
+        clock.advance(seconds=20)
+        assert await stack.services.digests.send_due() >= 1
+        [digest] = [m for m in stack.wa.all_messages_to(DEWI) if m.direction == "out" and order.id in (m.text or "")]
+        assert "Penjualan sejak 11:00 WITA" in digest.text and "🗓 Sab, 9 Jan 2027 19:00 WITA" in digest.text
+        assert "WIB" not in digest.text
 
         [ticket] = await stack.services.tickets.for_order(order.id)
         ok = await stack.say(DEWI, f"checkin {ticket.id}")
