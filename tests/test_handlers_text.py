@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import JAKARTA, JAYAPURA, MAKASSAR
-from bot.sandbox.telegram_api import parse_html
+from bot.sandbox.telegram import parse_html
 from handlers.formatting import local_time, local_when, paginate, rupiah, visible_length
 from handlers.messages import CATALOG, EN, ID, Html, label, lang_of, t
 from handlers.telegram import admin, buyer, organiser

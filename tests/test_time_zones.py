@@ -159,11 +159,14 @@ async def test_a_bali_evening_is_shown_in_wita_everywhere_on_telegram(kit: Bot) 
     assert f"🗓 {BALI_START}" in digest.text and "WIB" not in digest.text
 
     [ticket] = await kit.services.tickets.for_order(order.id)
+    [early] = await kit.say(ORGANISER_ID, f"/checkin {ticket.id}")  # weeks before the door opens
+    assert early.text.startswith(f"⏳ This event starts on {BALI_START}: check in anyway?")
+    kit.clock.now = datetime(2027, 1, 9, 10, 30, tzinfo=UTC)  # 18:30 WITA, at the door
     [ok] = await kit.say(ORGANISER_ID, f"/checkin {ticket.id}")
-    assert ok.text.startswith("✅ Sinta Maharani, Reguler")
+    assert ok.text.startswith("✅") and "Sinta Maharani, Reguler" in ok.text
     kit.clock.advance(minutes=7)
     [again] = await kit.say(ORGANISER_ID, f"/checkin {format_code(ticket.id)}")
-    assert again.text.startswith("⚠️ Already checked in at 11:00 WITA by Rani Organiser")
+    assert again.text.startswith("⚠️ Already checked in at 18:30 WITA by Rani Organiser")
 
     [stats] = await kit.say(ORGANISER_ID, "/stats")
     assert f"📊 Kecak at Sunset, Uluwatu · {BALI_START}" in stats.text
@@ -287,11 +290,14 @@ async def test_a_bali_evening_is_shown_in_wita_everywhere_on_whatsapp(memory_sto
         assert "WIB" not in digest.text
 
         [ticket] = await stack.services.tickets.for_order(order.id)
+        early = await stack.say(DEWI, f"checkin {ticket.id}")  # weeks before the door opens
+        assert early.text.startswith("⏳ *Acara ini mulai Sab, 9 Jan 2027 19:00 WITA*: tetap check-in?")
+        clock.now = datetime(2027, 1, 9, 10, 30, tzinfo=UTC)  # 18:30 WITA, at the door
         ok = await stack.say(DEWI, f"checkin {ticket.id}")
-        assert ok.text.startswith("✅ *Ayu Lestari*, Reguler")
+        assert ok.text.startswith("✅") and "Ayu Lestari, Reguler" in ok.text
         clock.advance(minutes=7)
         again = await stack.say(DEWI, f"checkin {ticket.id}")
-        assert "11:00 WITA" in again.text and "WIB" not in again.text
+        assert "18:30 WITA" in again.text and "WIB" not in again.text
         stats = await stack.say(DEWI, "stats", lambda m: "Kecak" in (m.text or ""))
         assert stats.text.startswith("📊 *Kecak at Sunset, Uluwatu* · Sab, 9 Jan 2027 19:00 WITA")
 
@@ -354,3 +360,14 @@ def test_the_sample_events_include_a_wita_evening_in_bali() -> None:
     assert "Bali" in bali["venue"] and bali["timezone"] == "Asia/Makassar"
     [spec] = parse_events({"events": [bali]})
     assert local_when(spec.starts_at, spec.timezone or "", "en") == BALI_START
+
+
+async def test_a_stranger_opening_a_ticket_link_reads_its_times_in_the_events_zone(services: Services,
+                                                                                   clock: FakeClock) -> None:
+    from handlers.views import public_ticket
+
+    order = await services.orders.reserve(acct(7), KECAK, {"REG": 1}, buyer())
+    [ticket] = (await services.orders.pay(order.id)).tickets
+    await services.checkin.check_in(ticket.id, acct(ORGANISER_ID))
+    text = public_ticket("en", await services.checkin.public_status(ticket.id))
+    assert BALI_START in text and "Tue, 1 Dec 2026 11:00 WITA" in text and "WIB" not in text
