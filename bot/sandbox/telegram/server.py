@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, MultipartReader, hdrs, web
 
+from bot.sandbox.local_site import serve_locally
 from bot.sandbox.telegram.errors import SandboxError, TelegramApiError, _bad
 from bot.sandbox.telegram.records import MessageRecord, UploadedFile
 from bot.sandbox.telegram.rules import _TOKEN_RE, DEFAULT_TOKEN, MAX_REQUEST_BYTES, _parse_int
@@ -362,20 +362,7 @@ class FakeTelegram(TelegramSimulator):
         if self._runner is not None:
             raise RuntimeError("FakeTelegram is already started")
         self.app = create_telegram_app(self.token, bot_username=self.bot_username, simulator=self)
-        runner = web.AppRunner(self.app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None)
-        await runner.setup()
-        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
-            site = web.SockSite(runner, sock)
-            await site.start()
-        except BaseException:
-            sock.close()
-            await runner.cleanup()
-            raise
-        self.port = sock.getsockname()[1]
-        self._runner = runner
+        self._runner, self.port = await serve_locally(self.app, self.host, self.port)
         return self
 
     async def stop(self) -> None:

@@ -18,13 +18,13 @@ See docs/whatsapp-simulator.md.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
+from bot.sandbox.local_site import serve_locally
 from bot.sandbox.whatsapp.graph_api import create_whatsapp_app
 from bot.sandbox.whatsapp.records import (
     Delivery,
@@ -86,20 +86,8 @@ class FakeWhatsApp(WhatsAppSimulator):
         if self._runner is not None:
             raise RuntimeError("FakeWhatsApp is already started")
         self.app = create_whatsapp_app(self)
-        runner = web.AppRunner(self.app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None)
-        await runner.setup()
-        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
-            await web.SockSite(runner, sock).start()
-        except BaseException:
-            sock.close()
-            await runner.cleanup()
-            raise
-        self.port = sock.getsockname()[1]
+        self._runner, self.port = await serve_locally(self.app, self.host, self.port)
         self.base_url = f"http://{self.host}:{self.port}"
-        self._runner = runner
         return self
 
     async def stop(self) -> None:
