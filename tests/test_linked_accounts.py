@@ -7,9 +7,9 @@ import pytest
 import yaml
 
 from bot.accounts import telegram_address, whatsapp_address
-from bot.tickets import format_code
 from bot.errors import OrderNotFound
 from bot.event_file import parse_events
+from bot.tickets import format_code
 from storage.documents import OrderStatus
 from storage.store import Store
 from tests.conftest import BUYER_ID, EXAMPLES, FakeClock
