@@ -1,4 +1,4 @@
-"""bot/sandbox/local_site.py: how the Telegram and WhatsApp stand-ins bind their port, start, and fail."""
+"""bot/sandbox/local_site.py: how the Telegram and WhatsApp stand-ins bind their port, start, stop, and fail."""
 
 from __future__ import annotations
 
@@ -55,3 +55,14 @@ async def test_a_port_in_use_raises_and_leaves_nothing_running() -> None:
             fake.port = 0
             async with fake:
                 assert fake.port not in (0, port)
+
+
+async def test_a_stand_in_starts_once_stops_twice_and_starts_again() -> None:
+    for fake in (FakeTelegram(), FakeWhatsApp()):
+        async with fake:
+            with pytest.raises(RuntimeError, match=f"{type(fake).__name__} is already started"):
+                await fake.start()
+            assert fake.app is not None
+        await fake.stop()  # stopping a stopped one is nothing
+        async with fake, aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{fake.port}/x") as response:
+            assert response.status == 404  # served again
