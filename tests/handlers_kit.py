@@ -22,6 +22,7 @@ from bot.sandbox.telegram import FakeTelegram, MessageRecord, parse_html
 from bot.services import Services
 from storage.store import Store
 from tests.conftest import ADMIN_ID, BUYER_ID, EXAMPLES, ORGANISER_ID, FakeClock
+from tests.helpers import acct
 from tests.stack_parts import TELEGRAM_PEOPLE, add_telegram_people, services_paying_through
 from tests.stack_parts import png_of as png_of  # the kit's own name for it, as the tests import it
 
@@ -157,6 +158,8 @@ async def open_kit(store: Store, settings: Settings, clock: FakeClock) -> AsyncI
         services = services_paying_through(sim, SERVER_KEY, settings, store, clock)
         await services.catalog.import_events(load_events_file(Path(EXAMPLES)))
         add_telegram_people(fake, KIT_PEOPLE)
+        for staff in (ORGANISER_ID, ADMIN_ID, OTHER_ORGANISER_ID):  # staff who have used the bot: the bot knows
+            await services.profiles.remember(acct(staff), language="en", name=None)  # their language (English)
         bot = Bot(fake, await build_app(fake, services), services, sim, clock)
         try:
             yield bot
