@@ -12,9 +12,10 @@ from bot.sandbox.sample_events import on_sale_copy
 from tests.conftest import EXAMPLES
 
 
-def test_file_still_on_sale_is_used_as_it_is(tmp_path: Path) -> None:
+def test_file_still_on_sale_is_copied_as_it_is(tmp_path: Path) -> None:
     path, weeks = on_sale_copy(EXAMPLES, tmp_path, datetime(2026, 11, 22, tzinfo=UTC))
-    assert (path, weeks) == (EXAMPLES, 0)
+    assert weeks == 0 and path != EXAMPLES and path.parent == tmp_path  # the sandbox edits its copy, never the file
+    assert path.read_text(encoding="utf-8") == EXAMPLES.read_text(encoding="utf-8")
 
 
 def test_past_dates_move_by_whole_weeks_until_sales_are_open(tmp_path: Path) -> None:

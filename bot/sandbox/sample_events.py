@@ -69,11 +69,14 @@ def shifted(data: dict[str, Any], weeks: int) -> dict[str, Any]:
 
 
 def on_sale_copy(source: Path, target_dir: Path, now: datetime) -> tuple[Path, int]:
-    """Write the sample file, moved forward if it must be, into `target_dir`; the path and the weeks moved."""
+    """Write the sample file, moved forward if it must be, into `target_dir`; the path and the weeks moved.
+    Always a copy, even when nothing moves: the sandbox adjusts its copy (runner.with_whatsapp_organiser), and the
+    repository's file must never be rewritten by running the sandbox."""
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
     weeks = weeks_to_shift(data, now) if isinstance(data, dict) else 0
-    if weeks == 0:
-        return source, 0
     target = target_dir / source.name
+    if weeks == 0:
+        target.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+        return target, 0
     target.write_text(yaml.safe_dump(shifted(data, weeks), allow_unicode=True, sort_keys=False), encoding="utf-8")
     return target, weeks
