@@ -23,14 +23,14 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.accounts import TELEGRAM, AccountId, telegram_address
-from bot.catalog import EventWithTiers, sales_open
+from bot.catalog import EventWithTiers, SalesState, sales_state
 from bot.checkout import Awaiting, CheckoutRefusal, CheckoutRefused, ConfirmRefused, Draft, DraftRef, clamp_cart
 from bot.errors import InvalidContact, OrderNotFound, OrderNotPending, RefusalReason, ReservationRefused
 from bot.order_messages import MessageView, OfferedMessage
 from bot.payments import PaymentLinkUnavailable, ReservationOver
 from bot.services import Services
 from bot.tickets import format_code
-from handlers.formatting import paginate, shorten, wib, wib_date
+from handlers.formatting import local_date, local_when, paginate, shorten, zone_of
 from handlers.messages import Html, has, label, t
 from handlers.telegram.keyboards import args, button, decode_cart, encode_cart, fits, markup, pattern, url_button
 from handlers.telegram.order_messages import edit_offered, offered
@@ -99,10 +99,16 @@ def with_qty(listing: EventWithTiers, cart: Mapping[str, int], code: str, qty: i
 # ---- keyboards ---------------------------------------------------------------------------------------------------
 
 
-def card_keyboard(lang_: str, listing: EventWithTiers, cart: dict[str, int], on_sale: bool) -> InlineKeyboardMarkup:
-    """Per tier ➖ [name · qty] ➕, bounded by max per order and seats left; then checkout and back."""
+def card_keyboard(lang_: str, listing: EventWithTiers, cart: dict[str, int], on_sale: bool,
+                  sales: SalesState | None = None) -> InlineKeyboardMarkup:
+    """Per tier ➖ [name · qty] ➕, bounded by max per order and seats left; then checkout and back. Before sales
+    open, one button that says when they do."""
     event_id = listing.event.id
     rows: list[list[InlineKeyboardButton]] = []
+    opens = listing.event.sales_open_at
+    if sales is SalesState.NOT_YET_OPEN and opens is not None:
+        when = local_when(opens, listing.event.timezone, lang_)
+        rows.append([button(label(lang_, "btn.sales_open_on", when=when), NOOP, "o")])
     if on_sale:
         for tier in listing.tiers:
             qty = cart.get(tier.code, 0)
@@ -153,7 +159,7 @@ def event_button_text(lang_: str, event: EventDoc) -> str:
     """`Thu, 31 Dec 2026 · Jazz Senja di Taman: Ma…`: the date first. Telegram's clients cut a label too wide for
     its button at the end, with an ellipsis, and a phone at 375 px fits about 40 characters: a date after a long
     title is what gets cut. First, it is always seen; the title (whole on the event's card) is cut to fit."""
-    return f"{wib_date(event.starts_at, lang_)} · {cut_at_a_word(event.title, EVENT_TITLE_IN_BUTTON)}"
+    return f"{local_date(event.starts_at, event.timezone, lang_)} · {cut_at_a_word(event.title, EVENT_TITLE_IN_BUTTON)}"
 
 
 def cut_at_a_word(text: str, limit: int) -> str:
@@ -192,10 +198,11 @@ async def card(services: Services, lang_: str, event_id: str, cart: Mapping[str,
     listing = await services.access.event_for(viewer, event_id)
     if listing is None:
         return None
-    on_sale = sales_open(listing.event, services.clock())
+    sales = sales_state(listing.event, services.clock(), listing.tiers)
+    on_sale = sales in (SalesState.OPEN, SalesState.SOLD_OUT)
     clamped = clamp_cart(listing, cart) if on_sale else {}
-    return (event_card(lang_, listing, clamped, on_sale=on_sale),
-            card_keyboard(lang_, listing, clamped, on_sale))
+    return (event_card(lang_, listing, clamped, on_sale=on_sale, sales=sales),
+            card_keyboard(lang_, listing, clamped, on_sale, sales))
 
 
 async def start(update: Update, context: Context) -> None:
@@ -243,7 +250,8 @@ async def on_noop(update: Update, context: Context) -> None:
     """Explain a button that does nothing (a tier's name, a limit reached)."""
     query, lang_ = callback_query(update), lang(update)
     why = (args(query.data) or [""])[0]
-    key = {"m": "alert.max_per_order", "s": "alert.no_seats", "t": "alert.cart_full"}.get(why, "alert.use_buttons")
+    key = {"m": "alert.max_per_order", "s": "alert.no_seats", "t": "alert.cart_full",
+           "o": "alert.sales_not_open_soon"}.get(why, "alert.use_buttons")
     await query.answer(label(lang_, key))
 
 
@@ -265,9 +273,20 @@ async def refuse_step(update: Update, context: Context, refusal: CheckoutRefused
             await show_result(update, context, t(lang_, "refused.rate_limited", n=refusal.limit or 0),
                               markup([retry]))
         return
+    if refusal.reason is CheckoutRefusal.SALES_NOT_OPEN:
+        await query.answer(await sales_not_open_alert(services_of(context), lang_, event_id), show_alert=True)
+        return
     key = {CheckoutRefusal.UNKNOWN_EVENT: "alert.event_gone", CheckoutRefusal.SALES_CLOSED: "alert.sales_closed",
            CheckoutRefusal.EMPTY_CART: "alert.cart_empty"}.get(refusal.reason, "alert.draft_gone")
     await query.answer(label(lang_, key), show_alert=True)
+
+
+async def sales_not_open_alert(services: Services, lang_: str, event_id: str) -> str:
+    """`Ticket sales have not opened yet: they open on <date time zone>.`"""
+    event = await services.catalog.event(event_id) if event_id else None
+    if event is None or event.sales_open_at is None:
+        return label(lang_, "alert.sales_not_open_soon")
+    return label(lang_, "alert.sales_not_open", when=local_when(event.sales_open_at, event.timezone, lang_))
 
 
 async def on_checkout(update: Update, context: Context) -> None:
@@ -446,7 +465,7 @@ async def drop_closed(update: Update, context: Context, nonce: str) -> None:
     if order.status != OrderStatus.PENDING:
         await answer_truth(update, context, order)
         return
-    await query.answer(truth(lang_, order), show_alert=True)
+    await query.answer(truth(lang_, order, await services.catalog.event(order.event_id)), show_alert=True)
     text, keyboard, _ = await order_view(services, lang_, order.id, order.user_id)
     await edit(query, text, keyboard)
     if query.message is not None:
@@ -507,6 +526,12 @@ async def refusal_message(services: Services, lang_: str, refusal: ReservationRe
         case RefusalReason.SALES_CLOSED:
             title = listing.event.title if listing else draft.event_id
             return t(lang_, "refused.sales_closed", title=title), markup([events])
+        case RefusalReason.SALES_NOT_OPEN if listing and listing.event.sales_open_at:
+            event = listing.event
+            opens = local_when(listing.event.sales_open_at, event.timezone, lang_)
+            return t(lang_, "refused.sales_not_open", title=event.title, when=opens), markup([back])
+        case RefusalReason.SALES_NOT_OPEN:
+            return t(lang_, "alert.sales_not_open_soon"), markup([events])
         case _:
             return t(lang_, "refused.unknown_event"), markup([events])
 
@@ -519,6 +544,7 @@ async def offer_payment(update: Update, context: Context, order: OrderDoc, *, dr
     (docs/order-messages.md), with the draft it was confirmed from."""
     services, lang_ = services_of(context), lang(update)
     show = show_result if in_place else reply_id
+    zone = zone_of(await services.catalog.event(order.event_id))
     try:
         finish = services.links.order_finish(order, telegram_username=context.bot.username)  # back to this chat
         link = await services.payments.payment_link(order.id, order.user_id, finish_url=finish)
@@ -526,7 +552,7 @@ async def offer_payment(update: Update, context: Context, order: OrderDoc, *, dr
         keyboard = markup([[button(label(lang_, "btn.try_again"), PAY, order.id)],
                            [button(label(lang_, "btn.cancel_order"), CANCEL, order.id)]])
         shown = await show(update, context, t(lang_, "pay.unavailable", order=order.id,
-                                              until=Html(wib(order.expires_at, lang_))), keyboard)
+                                              until=Html(local_when(order.expires_at, zone, lang_))), keyboard)
         await remember(update, context, order.id, shown, draft=draft)
         return
     except ReservationOver:
@@ -540,7 +566,7 @@ async def offer_payment(update: Update, context: Context, order: OrderDoc, *, dr
                        [button(label(lang_, "btn.cancel_order"), CANCEL, order.id)]])
     shown = await show(update, context, t(lang_, "pay.link", order=order.id, lines=lines_text(lang_, order.lines),
                                           total=Html(price(lang_, order.total)),
-                                          until=Html(wib(order.expires_at, lang_))), keyboard)
+                                          until=Html(local_when(order.expires_at, zone, lang_))), keyboard)
     await remember(update, context, order.id, shown, draft=draft)
 
 
@@ -556,9 +582,10 @@ async def remember(update: Update, context: Context, order_id: str, message_id: 
         order_id, offered(chat_id(update), message_id, lang(update), view), draft=draft)
 
 
-def truth(lang_: str, order: OrderDoc) -> str:
+def truth(lang_: str, order: OrderDoc, event: EventDoc | None = None) -> str:
     """What is true of an order an old button points at, for the alert the press is answered with."""
-    return label(lang_, f"order.truth.{order.status.value}", order=order.id, until=wib(order.expires_at, lang_))
+    return label(lang_, f"order.truth.{order.status.value}", order=order.id,
+                 until=local_when(order.expires_at, zone_of(event), lang_))
 
 
 async def settled_view(services: Services, lang_: str, order: OrderDoc) -> tuple[Html, InlineKeyboardMarkup | None]:
@@ -592,7 +619,7 @@ async def answer_truth(update: Update, context: Context, order: OrderDoc, *, lis
     """An old button pointed at an order that is no longer pending: say what is true, and let the pressed message
     show it (a list is listed again)."""
     query, lang_, services = callback_query(update), lang(update), services_of(context)
-    await query.answer(truth(lang_, order), show_alert=True)
+    await query.answer(truth(lang_, order, await services.catalog.event(order.event_id)), show_alert=True)
     if listed:
         text, keyboard, _ = await orders_text(services, lang_, order.user_id)
         await edit(query, text, keyboard)
@@ -681,11 +708,12 @@ async def order_view(services: Services, lang_: str, order_id: str,
         return t(lang_, "order.not_found"), None, False
     if order.status != OrderStatus.PENDING:
         return *await settled_view(services, lang_, order), False
-    text = order_status(lang_, order, await services.catalog.event(order.event_id))
+    event = await services.catalog.event(order.event_id)
+    text = order_status(lang_, order, event)
     rows = pay_buttons(lang_, order)
     instructions = order.payment.get("instructions") or {}
     if instructions or order.payment.get("transaction_status") == "deny":  # how to finish paying
-        text = Html(text + "\n\n" + payment_instructions(lang_, order, instructions))
+        text = Html(text + "\n\n" + payment_instructions(lang_, order, instructions, zone=zone_of(event)))
         rows = [[url_button(name, url)] for name, url in payment_actions(lang_, order, instructions)] + rows
     return text, markup(rows), True
 
@@ -708,7 +736,7 @@ async def orders_text(services: Services, lang_: str,
         event = events.get(order.event_id)
         blocks.append(t(lang_, "orders.item_n", n=n, order=order.id, title=event.title if event else order.event_id,
                         lines=lines_text(lang_, order.lines), total=Html(price(lang_, order.total)),
-                        until=Html(wib(order.expires_at, lang_))))
+                        until=Html(local_when(order.expires_at, zone_of(event), lang_))))
         url = order.payment.get("redirect_url")
         pay_text = label(lang_, "btn.pay_n", n=n, total=price(lang_, order.total))
         rows.append([url_button(pay_text, url) if url else button(pay_text, PAY, order.id, LISTED)])
@@ -757,7 +785,7 @@ async def tickets_page(services: Services, lang_: str, uid: AccountId,
             current_event = ticket.event_id
             event = events.get(ticket.event_id)
             parts.append("\n" + t(lang_, "tickets.event", title=event.title if event else ticket.event_id,
-                                  when=Html(wib(event.starts_at, lang_)) if event else ""))
+                                  when=Html(local_when(event.starts_at, event.timezone, lang_)) if event else ""))
         state = ("void" if ticket.status == TicketStatus.VOID
                  else "in" if ticket.checked_in_at else "valid")
         parts.append(t(lang_, f"tickets.item.{state}", tier=ticket.tier_name, code=format_code(ticket.id),
