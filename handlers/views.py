@@ -56,10 +56,16 @@ def event_card(lang: str, listing: EventWithTiers, cart: Mapping[str, int], *, o
     return fit_between(head, description, tail, limit=TEXT_LIMIT)
 
 
-def summary(lang: str, event: EventDoc, lines: list[OrderLine], name: str, email: str, phone: str) -> Html:
+def summary(lang: str, event: EventDoc, lines: list[OrderLine], name: str, email: str, phone: str, *,
+            closing: Html | None = None) -> Html:
+    """The order before Confirm: its last line says what Confirm does (hold and pay, or free tickets at once);
+    `closing` replaces it (a confirmed free order's summary says so)."""
     total = sum(line.amount for line in lines)
+    if closing is None:
+        closing = t(lang, "summary.pay" if total else "summary.free")
     return t(lang, "summary", title=event.title, when=Html(wib(event.starts_at, lang)),
-             lines=lines_text(lang, lines), total=Html(price(lang, total)), name=name, email=email, phone=phone)
+             lines=lines_text(lang, lines), total=Html(price(lang, total)), name=name, email=email, phone=phone,
+             closing=closing)
 
 
 def ticket_caption(lang: str, ticket: TicketDoc, event: EventDoc | None) -> Html:

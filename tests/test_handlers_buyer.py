@@ -12,7 +12,7 @@ from bot.payments import PaymentLinkUnavailable
 from bot.sandbox.telegram_api import MessageRecord
 from storage.documents import ContactStep, OrderStatus, tier_key
 from tests.conftest import BUYER_ID, ORGANISER_ID
-from tests.handlers_kit import JAZZ, PAY_HOST, STRANGER_ID, WORKSHOP, Bot, build_app
+from tests.handlers_kit import JAZZ, PAY_HOST, STRANGER_ID, WORKSHOP, Bot, build_app, is_keyboard_note
 from tests.helpers import acct, assert_invariant, buyer
 
 EARLY_PLUS = f"c|{JAZZ}|EARLY:1"
@@ -110,8 +110,13 @@ async def test_the_buy_path_ends_with_a_payment_link_button_and_the_hold_end(kit
     assert "Step 2 of 3" in email_q.text
     phone_q = await kit.step(BUYER_ID, "Sinta@Example.com")
     assert "Step 3 of 3" in phone_q.text
+    assert email_q.message_id == phone_q.message_id == card.message_id  # edited in place
+    [offer] = [m for m in kit.sent(BUYER_ID) if is_keyboard_note(m)]  # the share button rides on a note
+    assert offer.reply_markup["keyboard"] == [[{"text": "📱 Share my phone number", "request_contact": True}]]
     summary = await kit.step(BUYER_ID, "0812-3456-7890")
-    assert email_q.message_id == phone_q.message_id == summary.message_id == card.message_id  # edited in place
+    removal = kit.sent(BUYER_ID)[-2]
+    assert removal.reply_markup == {"remove_keyboard": True} and removal.text == "📱 Phone number: +6281234567890"
+    assert summary.message_id > removal.message_id  # the summary comes below the note, not far up the chat
 
     assert "Order summary" in summary.text
     assert "2 × Early Bird: Rp300.000\n1 × VIP (front lawn, welcome drink): Rp750.000" in summary.text
@@ -131,7 +136,8 @@ async def test_the_buy_path_ends_with_a_payment_link_button_and_the_hold_end(kit
     assert pay.callback_data() == [f"oc|{order.id}"]
     assert kit.midtrans.transaction(order.id).finish_url == f"https://t.me/KarcisBot?start=o_{order.id}"
     assert not any(d.startswith("y|") for d in kit.now(BUYER_ID, summary).callback_data())  # no second confirm
-    assert [m.message_id for m in kit.sent(BUYER_ID)] == [card.message_id]  # one bot message for the purchase
+    # one bot message for the purchase (the prompt was deleted when the summary came below), beside the notes
+    assert [m.message_id for m in kit.sent(BUYER_ID) if not is_keyboard_note(m)] == [summary.message_id]
     assert (await kit.services.store.drafts.get(acct(BUYER_ID))).purchase is None
     await assert_invariant(kit.services)
 
@@ -148,14 +154,22 @@ async def test_each_contact_mistake_gets_its_own_message_and_the_same_question_a
     assert reply.text.startswith("⚠️ That is not a valid email address") and "Step 2 of 3" in reply.text
     reply = await kit.step(BUYER_ID, "sinta@example.com")
     reply = await kit.step(BUYER_ID, "0812")
-    assert reply.text.startswith("⚠️ That phone number is too short.") and "Step 3 of 3" in reply.text
+    assert reply.text.startswith("⚠️ That phone number is too short: an Indonesian mobile number looks like 0812")
+    assert "Step 3 of 3" in reply.text
     reply = await kit.step(BUYER_ID, "call me")
-    assert reply.text.startswith("⚠️ That is not a phone number")
+    assert reply.text.startswith("⚠️ A phone number has no letters")
+    reply = await kit.step(BUYER_ID, "61412345678")
+    assert reply.text.startswith("⚠️ That looks like a number from abroad: start it with + and the country code")
+    reply = await kit.step(BUYER_ID, "+62 1234 5678 9012")
+    assert reply.text.startswith("⚠️ That is not an Indonesian mobile number: one looks like 0812 3456 7890")
     reply = await kit.step(BUYER_ID, "021-3456-7890")
     assert reply.text.startswith("⚠️ Please give a mobile number")
+    assert [m.message_id for m in kit.sent(BUYER_ID)] == [card.message_id] + [  # every step edited the one prompt
+        m.message_id for m in kit.sent(BUYER_ID) if is_keyboard_note(m)]
+    assert len([m for m in kit.sent(BUYER_ID) if is_keyboard_note(m)]) == 1  # the share button offered once
     reply = await kit.step(BUYER_ID, "+62 812 3456 7890")
     assert "Order summary" in reply.text
-    assert [m.message_id for m in kit.sent(BUYER_ID)] == [card.message_id]  # every step edited the one prompt
+    assert not any("does not exist" in (m.text or "") for m in kit.fake.messages(BUYER_ID, include_deleted=True))
 
 
 async def test_the_same_mistake_twice_gets_a_new_prompt_and_the_draft_follows_it(kit: Bot) -> None:
@@ -228,13 +242,59 @@ async def test_the_details_from_last_time_are_offered_and_used(kit: Bot) -> None
     assert order.buyer.name == "Sinta <Lama> & Co"
 
 
-async def test_changing_details_asks_for_them_again(kit: Bot) -> None:
+async def test_other_details_instead_of_last_times_asks_for_all_three(kit: Bot) -> None:
     await previous_purchase(kit)
-    summary = await checkout_to_summary(kit)
-    asked = await kit.tap(BUYER_ID, summary, "✏️ Change details")
+    card = await choose(kit, await open_card(kit), EARLY_PLUS)
+    offer = await kit.tap(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
+    asked = await kit.tap(BUYER_ID, offer, "✏️ Enter other details")
     assert "Step 1 of 3" in asked.text
     summary = await give_details(kit, name="Rudi Hartono")
     assert "👤 Rudi Hartono" in summary.text
+
+
+async def test_change_details_changes_one_field_and_keeps_the_others(kit: Bot) -> None:
+    summary = await checkout_to_summary(kit)
+    choice = await kit.tap(BUYER_ID, summary, "✏️ Change details")
+    assert choice.message_id == summary.message_id and "which one?" in choice.text
+    assert [b["text"] for b in choice.buttons()][:3] == ["👤 Name", "📧 Email", "📱 Phone"]
+
+    asked = await kit.tap(BUYER_ID, choice, "📧 Email")
+    assert "instead of sinta@example.com" in asked.text and "Step" not in asked.text
+    assert "« Back to the summary" in [b["text"] for b in asked.buttons()]
+    wrong = await kit.step(BUYER_ID, "not an email")
+    assert wrong.text.startswith("⚠️ That is not a valid email address")
+    summary = await kit.step(BUYER_ID, "rudi@example.com")
+    assert "Order summary" in summary.text  # straight back: the name and phone were not asked again
+    assert "👤 Sinta Maharani\n📧 rudi@example.com\n📱 +6281234567890" in summary.text
+
+    choice = await kit.tap(BUYER_ID, summary, "✏️ Change details")
+    asked = await kit.tap(BUYER_ID, choice, "👤 Name")
+    assert "instead of Sinta Maharani" in asked.text
+    back = await kit.tap(BUYER_ID, asked, "« Back to the summary")  # changed their mind: nothing changes
+    assert "👤 Sinta Maharani\n📧 rudi@example.com" in back.text
+
+    choice = await kit.tap(BUYER_ID, back, "✏️ Change details")
+    asked = await kit.tap(BUYER_ID, choice, "📱 Phone")
+    assert "instead of +6281234567890" in asked.text
+    offers = [m for m in kit.sent(BUYER_ID) if "keyboard" in (m.reply_markup or {})]
+    assert offers[-1].message_id > asked.message_id  # the share button offered again
+    summary = await kit.step(BUYER_ID, "0813 1111 2222")
+    assert "👤 Sinta Maharani\n📧 rudi@example.com\n📱 +6281311112222" in summary.text
+    await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+    [order] = await kit.services.orders.pending_for_user(acct(BUYER_ID))
+    assert (order.buyer.name, order.buyer.email, order.buyer.phone) == (
+        "Sinta Maharani", "rudi@example.com", "+6281311112222")
+
+
+async def test_a_stale_change_button_changes_nothing(kit: Bot) -> None:
+    summary = await checkout_to_summary(kit)
+    choice = await kit.tap(BUYER_ID, summary, "✏️ Change details")
+    data = choice.button("👤 Name")["callback_data"]
+    assert await kit.services.checkout.abandon(acct(BUYER_ID), data.split("|")[1])  # say, from another device
+    assert await kit.answer_to(BUYER_ID, choice, data) == (
+        "This purchase is no longer open. Start again from the event.")
+    assert await kit.answer_to(BUYER_ID, choice, choice.button("« Back to the summary")["callback_data"]) == (
+        "This purchase is no longer open. Start again from the event.")
 
 
 async def test_confirming_twice_makes_one_order(kit: Bot) -> None:
@@ -263,10 +323,14 @@ async def test_cancelling_the_draft_reserves_nothing(kit: Bot) -> None:
 async def test_a_free_order_gives_tickets_at_once_through_the_notifier(kit: Bot) -> None:
     summary = await checkout_to_summary(kit, event=WORKSHOP, presses=(f"c|{WORKSHOP}|FREE:1",))
     assert "Community seat (free): Free" in summary.text and "Total: Free" in summary.text
+    assert "Midtrans" not in summary.text and "pay" not in summary.text.replace("Nothing to pay", "")
+    assert "Nothing to pay: confirm and your tickets come right here." in summary.text
 
-    [photo] = await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+    [photo] = await kit.press(BUYER_ID, summary, "✅ Confirm: get my tickets")  # one message: the tickets
 
-    assert kit.now(BUYER_ID, summary).text.startswith("🎉 Confirmed!")  # the summary became the confirmation
+    done = kit.now(BUYER_ID, summary)
+    assert "Order summary" in done.text and done.text.endswith("confirmed: your tickets follow.")
+    assert done.buttons() == [] and "Confirmed!" not in done.text  # the summary, closed; not a second receipt
     [ticket] = await kit.services.tickets.for_user(acct(BUYER_ID))
     code = f"{ticket.id[:4]}-{ticket.id[4:8]}-{ticket.id[8:]}"
     receipt, caption = photo.caption.split("\n\n")
