@@ -155,6 +155,7 @@ EN: dict[str, str] = {
         "⚠️ That is someone else's contact. Tap <b>Share my phone number</b> to send your own, or type your number."
     ),
     "contact.share.noted": "📱 Phone number: {phone}",
+    "contact.share.closed": "📱 No phone number needed any more.",
     "contact.change.choose": "✏️ <b>Change details</b>: which one? The others stay as they are.",
     "contact.change.name": "👤 The name on the tickets, instead of <b>{current}</b>?",
     "contact.change.email": "📧 Your email address, instead of {current}?",
@@ -601,6 +602,7 @@ ID: dict[str, str] = {
         "atau ketik nomor Anda."
     ),
     "contact.share.noted": "📱 Nomor HP: {phone}",
+    "contact.share.closed": "📱 Nomor HP tidak diperlukan lagi.",
     "contact.change.choose": "✏️ <b>Ubah data</b>: yang mana? Data lainnya tetap.",
     "contact.change.name": "👤 Nama di tiket, sebagai ganti <b>{current}</b>?",
     "contact.change.email": "📧 Alamat email Anda, sebagai ganti {current}?",

@@ -521,3 +521,41 @@ async def test_contact_steps_survive_in_the_draft_document(kit: Bot) -> None:
     await kit.say(BUYER_ID, "Sinta Maharani")
     draft = (await kit.services.store.drafts.get(acct(BUYER_ID))).purchase
     assert draft.awaiting == ContactStep.EMAIL and draft.name == "Sinta Maharani" and draft.cart == {"EARLY": 1}
+
+
+async def test_cancelling_at_the_phone_step_takes_the_share_keyboard_away(kit: Bot) -> None:
+    card = await choose(kit, await open_card(kit), EARLY_PLUS)
+    await kit.press(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
+    await kit.step(BUYER_ID, "Sinta")
+    asked = await kit.step(BUYER_ID, "sinta@example.com")
+    await kit.press(BUYER_ID, asked, "✖ Cancel")
+    notes = [m for m in kit.sent(BUYER_ID) if is_keyboard_note(m)]
+    assert [n.reply_markup.get("remove_keyboard") for n in notes] == [None, True]  # offered, then taken away
+    assert kit.now(BUYER_ID, asked).text == "Purchase cancelled. Nothing was reserved."
+
+
+async def test_names_with_emoji_sequences_pass_and_direction_overrides_are_refused(kit: Bot) -> None:
+    card = await choose(kit, await open_card(kit), EARLY_PLUS)
+    await kit.press(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
+    refused = await kit.step(BUYER_ID, "Sinta \u202eadmin")
+    assert refused.text.startswith("⚠️ That name contains invisible characters that reverse the direction of text")
+    refused = await kit.step(BUYER_ID, "Sinta\x1b[31m")
+    assert refused.text.startswith("⚠️ That name contains invisible control characters.")
+    email_q = await kit.step(BUYER_ID, "Sinta 👩\u200d🎤👍🏽🇮🇩")
+    assert "Step 2 of 3" in email_q.text and "⚠️" not in email_q.text
+    await kit.step(BUYER_ID, "sinta@example.com")
+    summary = await kit.step(BUYER_ID, "0812 3456 7890")
+    assert "👤 Sinta 👩\u200d🎤👍🏽🇮🇩" in summary.text
+
+
+async def test_an_emoji_name_reaches_midtrans_cut_on_whole_characters(kit: Bot) -> None:
+    card = await choose(kit, await open_card(kit), EARLY_PLUS)
+    await kit.press(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
+    name = "SintaMaharaniPutriLestariAyu👩\u200d🎤"  # 28 letters and a 3-code-point sequence: over Midtrans's 30
+    await give_details(kit, name=name)
+    summary = [m for m in kit.sent(BUYER_ID) if "Order summary" in (m.text or "")][-1]
+    pay = await kit.tap(BUYER_ID, summary, "✅ Confirm and hold the seats")
+    [order] = await kit.services.orders.pending_for_user(acct(BUYER_ID))
+    assert order.buyer.name == name and "Seats held!" in pay.text  # ours keeps it whole
+    sent = kit.midtrans.transaction(order.id).customer_details["first_name"]
+    assert sent == "SintaMaharaniPutriLestariAyu"  # Midtrans gets whole characters, no lone 👩 or joiner

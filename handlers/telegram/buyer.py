@@ -534,9 +534,15 @@ async def on_summary(update: Update, context: Context) -> None:
 async def on_drop(update: Update, context: Context) -> None:
     """Abandon the purchase draft; nothing was held."""
     query, lang_, services = callback_query(update), lang(update), services_of(context)
-    await services.checkout.abandon(account(update, context), (args(query.data) or [""])[0])
+    nonce, uid = (args(query.data) or [""])[0], account(update, context)
+    draft = await services.checkout.current(uid)
+    await services.checkout.abandon(uid, nonce)
     await query.answer()
     await edit(query, t(lang_, "purchase.dropped"), markup([[button(label(lang_, "btn.events"), EVENTS, "0")]]))
+    if draft is not None and draft.nonce == nonce and draft.awaiting is Awaiting.PHONE:
+        # the share-my-number keyboard must not outlive the purchase
+        await context.bot.send_message(chat_id(update), t(lang_, "contact.share.closed"), parse_mode=ParseMode.HTML,
+                                       reply_markup=ReplyKeyboardRemove())
 
 
 # ---- reserving and paying ----------------------------------------------------------------------------------------
