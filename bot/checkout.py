@@ -117,7 +117,8 @@ class Draft:
     last: Buyer | None = None           # last time's details, offered while awaiting CHOICE
     prompt_message_id: int | None = None  # the door's message showing this purchase (Telegram edits it in place)
     cart: dict[str, int] = field(default_factory=dict)
-    given: ContactStep | None = None    # the detail `give` just took (a door may close that step's widgets)
+    # the detail `give` just took (a door may close that step's widgets); not part of what the draft is
+    given: ContactStep | None = field(default=None, compare=False)
 
     @property
     def changing(self) -> bool:
