@@ -159,7 +159,7 @@ async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def run(args: argparse.Namespace, store: StoreInfo) -> Result:
-    handlers = _handlers()
+    telegram_door = _handlers()
     from handlers.telegram.buyer import CART, CHECKOUT, CONFIRM
 
     prefixes = {"cart": CART, "checkout": CHECKOUT, "confirm": CONFIRM}
@@ -179,7 +179,7 @@ async def run(args: argparse.Namespace, store: StoreInfo) -> Result:
         # ---- Karcis: a latency pass (one buyer at a time, so no update waits behind another's), then a
         # throughput pass (C buyers at once, so one buyer's wait on Midtrans overlaps another's updates)
         app = build_application(telegram)
-        handlers.telegram.register(app, services)
+        telegram_door.register(app, services)
         await app.initialize()
         timings: dict[str, list[float]] = defaultdict(list)
         busy: dict[str, list[float]] = defaultdict(list)
