@@ -169,7 +169,6 @@ EN: dict[str, str] = {
     "summary.free": "Nothing to pay: confirm and your tickets come right here.",
     "summary.free_done": "✅ Order <code>{order}</code> confirmed: your tickets follow.",
     # ---- reserving ----
-    "free.confirmed": "🎉 <b>Confirmed!</b> Order <code>{order}</code>\n{lines}\nYour tickets are on their way.",
     "refused.sold_out_left": (
         "😕 Not enough seats: only {n} left for <b>{tier}</b>. Change the quantity and try again."
     ),
@@ -616,7 +615,6 @@ ID: dict[str, str] = {
     "summary.free": "Tidak ada yang perlu dibayar: konfirmasi dan tiket Anda langsung dikirim ke sini.",
     "summary.free_done": "✅ Pesanan <code>{order}</code> dikonfirmasi: tiket Anda menyusul.",
     # ---- memesan ----
-    "free.confirmed": "🎉 <b>Berhasil!</b> Pesanan <code>{order}</code>\n{lines}\nTiket Anda sedang dikirim.",
     "refused.sold_out_left": (
         "😕 Kursi tidak cukup: hanya tersisa {n} untuk <b>{tier}</b>. Ubah jumlahnya lalu coba lagi."
     ),
