@@ -92,8 +92,8 @@ class Bot:
 
     def shown_since(self, uid: int, revision: int) -> MessageRecord:
         """The one bot message sent or edited since `revision` (the purchase shows each step in one message). Not
-        counted: deleted messages, and the short notes that only carry a reply keyboard or take it away (the
-        phone step's share button, see `keyboard_notes`)."""
+        counted: deleted messages, and the short notes that take the reply keyboard away (after the phone step,
+        see `is_keyboard_note`)."""
         changed = [m for m in self.fake.changes_since(uid, revision)
                    if m.from_bot and not m.deleted and not is_keyboard_note(m)]
         assert len(changed) == 1, f"{len(changed)} bot messages changed:\n{self.fake.transcript(uid)}"
@@ -137,9 +137,8 @@ class Bot:
 
 
 def is_keyboard_note(message: MessageRecord) -> bool:
-    """A bot message whose markup is a reply keyboard (or its removal) rather than inline buttons."""
-    markup = message.reply_markup or {}
-    return "keyboard" in markup or "remove_keyboard" in markup
+    """A bot message whose markup takes the reply keyboard away (ReplyKeyboardRemove): a note, not a step."""
+    return "remove_keyboard" in (message.reply_markup or {})
 
 
 def event_yaml(**overrides: Any) -> list[Any]:

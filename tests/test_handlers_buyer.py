@@ -108,15 +108,17 @@ async def test_the_buy_path_ends_with_a_payment_link_button_and_the_hold_end(kit
 
     email_q = await kit.step(BUYER_ID, "Sinta Maharani")
     assert "Step 2 of 3" in email_q.text
+    assert email_q.message_id == card.message_id  # edited in place
     phone_q = await kit.step(BUYER_ID, "Sinta@Example.com")
-    assert "Step 3 of 3" in phone_q.text
-    assert email_q.message_id == phone_q.message_id == card.message_id  # edited in place
-    [offer] = [m for m in kit.sent(BUYER_ID) if is_keyboard_note(m)]  # the share button rides on a note
-    assert offer.reply_markup["keyboard"] == [[{"text": "📱 Share my phone number", "request_contact": True}]]
+    assert "Step 3 of 3" in phone_q.text and "Share my phone number" in phone_q.text
+    # the share button rides on the phone prompt, a new message (a reply keyboard cannot ride on an edit)
+    assert phone_q.reply_markup["keyboard"] == [[{"text": "📱 Share my phone number", "request_contact": True}], [{"text": "✖ Cancel"}]]
+    assert phone_q.reply_markup["one_time_keyboard"] is True and kit.now(BUYER_ID, card).deleted
     summary = await kit.step(BUYER_ID, "0812-3456-7890")
     removal = kit.sent(BUYER_ID)[-2]
     assert removal.reply_markup == {"remove_keyboard": True} and removal.text == "📱 Phone number: +6281234567890"
     assert summary.message_id > removal.message_id  # the summary comes below the note, not far up the chat
+    assert kit.now(BUYER_ID, phone_q).deleted
 
     assert "Order summary" in summary.text
     assert "2 × Early Bird: Rp300.000\n1 × VIP (front lawn, welcome drink): Rp750.000" in summary.text
@@ -152,7 +154,7 @@ async def test_each_contact_mistake_gets_its_own_message_and_the_same_question_a
     assert "Step 2 of 3" in reply.text
     reply = await kit.step(BUYER_ID, "sinta at example")
     assert reply.text.startswith("⚠️ That is not a valid email address") and "Step 2 of 3" in reply.text
-    reply = await kit.step(BUYER_ID, "sinta@example.com")
+    phone_q = await kit.step(BUYER_ID, "sinta@example.com")
     reply = await kit.step(BUYER_ID, "0812")
     assert reply.text.startswith("⚠️ That phone number is too short: an Indonesian mobile number looks like 0812")
     assert "Step 3 of 3" in reply.text
@@ -164,9 +166,8 @@ async def test_each_contact_mistake_gets_its_own_message_and_the_same_question_a
     assert reply.text.startswith("⚠️ That is not an Indonesian mobile number: one looks like 0812 3456 7890")
     reply = await kit.step(BUYER_ID, "021-3456-7890")
     assert reply.text.startswith("⚠️ Please give a mobile number")
-    assert [m.message_id for m in kit.sent(BUYER_ID)] == [card.message_id] + [  # every step edited the one prompt
-        m.message_id for m in kit.sent(BUYER_ID) if is_keyboard_note(m)]
-    assert len([m for m in kit.sent(BUYER_ID) if is_keyboard_note(m)]) == 1  # the share button offered once
+    # every mistake edited the one prompt: the card up to the email, then the phone prompt (the keyboard's one)
+    assert [m.message_id for m in kit.sent(BUYER_ID)] == [phone_q.message_id] == [reply.message_id]
     reply = await kit.step(BUYER_ID, "+62 812 3456 7890")
     assert "Order summary" in reply.text
     assert not any("does not exist" in (m.text or "") for m in kit.fake.messages(BUYER_ID, include_deleted=True))
@@ -205,8 +206,8 @@ async def test_a_draft_from_before_the_prompt_was_kept_gets_a_new_message(kit: B
     [email_q] = await kit.say(BUYER_ID, "Sinta")
 
     assert "Step 2 of 3" in email_q.text
-    phone_q = await kit.step(BUYER_ID, "sinta@example.com")
-    assert phone_q.message_id == email_q.message_id  # and from then on it is edited in place
+    wrong = await kit.step(BUYER_ID, "not an email")
+    assert wrong.message_id == email_q.message_id  # and from then on it is edited in place
 
 
 async def test_a_restart_in_the_middle_continues_where_the_buyer_was(kit: Bot) -> None:
@@ -218,7 +219,7 @@ async def test_a_restart_in_the_middle_continues_where_the_buyer_was(kit: Bot) -
     kit.app = await build_app(kit.fake, kit.services)
 
     reply = await kit.step(BUYER_ID, "sinta@example.com")
-    assert "Step 3 of 3" in reply.text and reply.message_id == card.message_id  # the id lives in the draft
+    assert "Step 3 of 3" in reply.text and kit.now(BUYER_ID, card).deleted  # the prompt's id lives in the draft
     summary = await kit.step(BUYER_ID, "081234567890")
     pay = await kit.tap(BUYER_ID, summary, "✅ Confirm and hold the seats")
     assert "Seats held!" in pay.text
@@ -276,8 +277,8 @@ async def test_change_details_changes_one_field_and_keeps_the_others(kit: Bot) -
     choice = await kit.tap(BUYER_ID, back, "✏️ Change details")
     asked = await kit.tap(BUYER_ID, choice, "📱 Phone")
     assert "instead of +6281234567890" in asked.text
-    offers = [m for m in kit.sent(BUYER_ID) if "keyboard" in (m.reply_markup or {})]
-    assert offers[-1].message_id > asked.message_id  # the share button offered again
+    assert asked.reply_markup["keyboard"][0][0]["request_contact"] is True  # the share button offered again
+    assert asked.reply_markup["keyboard"][1] == [{"text": "« Back to the summary"}]
     summary = await kit.step(BUYER_ID, "0813 1111 2222")
     assert "👤 Sinta Maharani\n📧 rudi@example.com\n📱 +6281311112222" in summary.text
     await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
@@ -528,10 +529,11 @@ async def test_cancelling_at_the_phone_step_takes_the_share_keyboard_away(kit: B
     await kit.press(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
     await kit.step(BUYER_ID, "Sinta")
     asked = await kit.step(BUYER_ID, "sinta@example.com")
-    await kit.press(BUYER_ID, asked, "✖ Cancel")
-    notes = [m for m in kit.sent(BUYER_ID) if is_keyboard_note(m)]
-    assert [n.reply_markup.get("remove_keyboard") for n in notes] == [None, True]  # offered, then taken away
-    assert kit.now(BUYER_ID, asked).text == "Purchase cancelled. Nothing was reserved."
+    assert asked.reply_markup["keyboard"][1] == [{"text": "✖ Cancel"}]  # the prompt's Cancel is a keyboard button
+    [dropped] = await kit.say(BUYER_ID, "✖ Cancel")
+    assert dropped.text.startswith("Purchase cancelled. Nothing was reserved.")
+    assert dropped.reply_markup == {"remove_keyboard": True}  # the keyboard goes with the purchase
+    assert await kit.services.checkout.current(acct(BUYER_ID)) is None
 
 
 async def test_names_with_emoji_sequences_pass_and_direction_overrides_are_refused(kit: Bot) -> None:

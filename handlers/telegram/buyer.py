@@ -13,11 +13,12 @@ answers are their own messages; the bot sends a new message only when it has non
     phone as messages ─▶ summary ─▶ y|draft ─▶ reserve ─▶ payment link (op|order to retry, oc|order to cancel)
     summary ─▶ ch|draft (which detail?) ─▶ cf|draft|field ─▶ that one typed again ─▶ summary (sm|draft: back)
 
-The phone step also offers Telegram's reply keyboard with one `request_contact` button ("Share my phone
-number"): a keyboard rides on a message of its own (a message has one reply_markup, and edits take only inline
-keyboards), so the step sends one short offer under the prompt. A shared contact is taken only when it is the
-sender's own (`contact.user_id`); once the phone is given, a short note with ReplyKeyboardRemove takes the
-keyboard away and the summary comes below it, as a new message (the prompt above is deleted).
+The phone step offers Telegram's reply keyboard with a `request_contact` button ("Share my phone number"). A
+reply keyboard rides only on a sent message (edits take inline keyboards only, and a message has one
+reply_markup), so the phone prompt is a new message carrying it (the old prompt is deleted), with Cancel as the
+keyboard's second, text button. A shared contact is taken only when it is the sender's own (`contact.user_id`);
+once the phone is given, a short note with ReplyKeyboardRemove takes the keyboard away and the summary comes
+below it, as a new message (the phone prompt is deleted). One message more than editing in place.
 """
 
 from __future__ import annotations
@@ -362,33 +363,80 @@ async def show_result(update: Update, context: Context, text: Html,
 async def ask(update: Update, context: Context, draft: Draft, problem: Html | None = None, *,
               below: bool = False) -> None:
     """Ask for the contact detail the draft is waiting for (after saying what was wrong, if anything); one
-    detail being changed says what it is now, with a way back to the summary. The phone step, when first asked,
-    offers the share-my-number keyboard under the prompt."""
+    detail being changed says what it is now, with a way back to the summary. The phone step is `ask_phone`."""
     lang_ = lang(update)
     step = draft.awaiting.value if draft.awaiting in ASKED else Awaiting.NAME.value
-    rows = [draft_buttons(lang_, draft.nonce)]
     if draft.changing:
         text = t(lang_, f"contact.change.{step}", current=getattr(draft, step))
-        rows.insert(0, [button(label(lang_, "btn.back_to_summary"), SUMMARY, draft.nonce)])
     else:
         text = t(lang_, f"contact.ask.{step}")
+    if step == Awaiting.PHONE.value:
+        await ask_phone(update, context, draft, text, problem, offer=problem is None)
+        return
+    rows = [draft_buttons(lang_, draft.nonce)]
+    if draft.changing:
+        rows.insert(0, [button(label(lang_, "btn.back_to_summary"), SUMMARY, draft.nonce)])
     await show_step(update, context, draft, Html(f"{problem}\n\n{text}") if problem else text, markup(rows),
                     below=below)
-    if step == Awaiting.PHONE.value and problem is None:
-        await offer_share(update, context, t(lang_, "contact.share.offer"))
 
 
-def share_keyboard(lang_: str) -> ReplyKeyboardMarkup:
-    """One button that sends the user's own phone number as a contact (Telegram asks them first); hidden once
-    used (one_time_keyboard), as small as it can be (resize_keyboard)."""
-    return ReplyKeyboardMarkup([[KeyboardButton(label(lang_, "contact.share.button"), request_contact=True)]],
+async def ask_phone(update: Update, context: Context, draft: Draft, question: Html, problem: Html | None, *,
+                    offer: bool) -> None:
+    """The phone step. `offer`: a new prompt carrying the share-my-number keyboard (a reply keyboard rides only
+    on a sent message, never on an edit), in place of the old prompt, which is deleted; its Cancel (or, while
+    changing the phone, Back to the summary) is a keyboard button too, as the prompt can carry no inline one.
+    Otherwise (a typed mistake) the prompt's text is edited and the keyboard stays as it is."""
+    lang_ = lang(update)
+    text = Html(f"{question}\n\n{t(lang_, 'contact.share.offer')}")
+    text = Html(f"{problem}\n\n{text}") if problem else text
+    if not offer:
+        await show_step(update, context, draft, text, None)
+        return
+    query = update.callback_query
+    old = query.message.message_id if query is not None and query.message is not None else draft.prompt_message_id
+    sent = await context.bot.send_message(chat_id(update), text, parse_mode=ParseMode.HTML,
+                                          reply_markup=share_keyboard(lang_, changing=draft.changing),
+                                          link_preview_options=NO_PREVIEW)
+    await remember_prompt(update, context, draft, sent.message_id)
+    if old is not None and old != sent.message_id:
+        with contextlib.suppress(BadRequest):  # already gone, or too old to delete: it only showed a step
+            await context.bot.delete_message(chat_id(update), old)
+
+
+def share_keyboard(lang_: str, *, changing: bool = False) -> ReplyKeyboardMarkup:
+    """The button that sends the user's own phone number as a contact (Telegram asks them first), and Cancel
+    (or Back to the summary) as a text button; hidden once used (one_time_keyboard), as small as it can be
+    (resize_keyboard)."""
+    second = label(lang_, "btn.back_to_summary" if changing else "btn.cancel_purchase")
+    return ReplyKeyboardMarkup([[KeyboardButton(label(lang_, "contact.share.button"), request_contact=True)],
+                                [KeyboardButton(second)]],
                                one_time_keyboard=True, resize_keyboard=True,
                                input_field_placeholder=label(lang_, "contact.share.placeholder"))
 
 
-async def offer_share(update: Update, context: Context, text: Html) -> None:
+async def offer_share(update: Update, context: Context, text: Html, draft: Draft) -> None:
     await context.bot.send_message(chat_id(update), text, parse_mode=ParseMode.HTML,
-                                   reply_markup=share_keyboard(lang(update)))
+                                   reply_markup=share_keyboard(lang(update), changing=draft.changing))
+
+
+async def on_phone_keyboard_text(update: Update, context: Context, draft: Draft, text: str) -> bool:
+    """The share keyboard's Cancel or Back to the summary, which arrive as typed text; True if it was one."""
+    lang_, services, uid = lang(update), services_of(context), account(update, context)
+    if text == label(lang_, "btn.cancel_purchase"):
+        await services.checkout.abandon(uid, draft.nonce)
+        await context.bot.send_message(chat_id(update), Html(t(lang_, "purchase.dropped") + "\n\n" +
+                                                             t(lang_, "hint.start")),
+                                       parse_mode=ParseMode.HTML, reply_markup=ReplyKeyboardRemove())
+        return True
+    if text == label(lang_, "btn.back_to_summary") and draft.changing:
+        try:
+            back = await services.checkout.review(uid, draft.nonce)
+        except CheckoutRefused:
+            return False
+        await close_phone_step(update, context, back)
+        await send_summary(update, context, back, below=True)
+        return True
+    return False
 
 
 async def close_phone_step(update: Update, context: Context, draft: Draft) -> None:
@@ -409,15 +457,16 @@ async def on_contact(update: Update, context: Context) -> None:
                                        reply_markup=ReplyKeyboardRemove())  # a keyboard left from a dropped draft
         return
     if contact is None or contact.user_id != user_id(update):
-        await offer_share(update, context, t(lang_, "contact.share.not_yours"))
+        await offer_share(update, context, t(lang_, "contact.share.not_yours"), draft)
         return
     number = contact.phone_number.strip()
     try:  # Telegram gives the number in international form, with or without its +
         updated = await services.checkout.give(uid, draft.nonce, number if number.startswith("+") else "+" + number,
                                                expect=ContactStep.PHONE)
     except InvalidContact as exc:  # a landline, say: the keyboard is hidden now, so offer it again
-        await ask(update, context, draft, problem=contact_problem(lang_, exc))
-        await offer_share(update, context, t(lang_, "contact.share.offer"))
+        question = t(lang_, "contact.change.phone", current=draft.phone) if draft.changing else \
+            t(lang_, "contact.ask.phone")
+        await ask_phone(update, context, draft, question, contact_problem(lang_, exc), offer=True)
         return
     except CheckoutRefused:  # moved on meanwhile (a typed answer, a button)
         await reply(update, context, t(lang_, "hint.start"))
@@ -452,8 +501,14 @@ async def on_new_details(update: Update, context: Context) -> None:
 async def on_text(update: Update, context: Context) -> None:
     """Take the contact detail the draft waits for; ask for the next one, or show the summary."""
     services, lang_, uid = services_of(context), lang(update), account(update, context)
+    text = message_of(update).text or ""
+    if text in (label(lang_, "btn.cancel_purchase"), label(lang_, "btn.back_to_summary")):
+        draft = await services.checkout.current(uid)  # the share keyboard's text buttons, at the phone step
+        if draft is not None and draft.awaiting is Awaiting.PHONE and \
+                await on_phone_keyboard_text(update, context, draft, text):
+            return
     try:
-        updated = await services.checkout.give(uid, None, message_of(update).text or "")
+        updated = await services.checkout.give(uid, None, text)
     except InvalidContact as exc:
         draft = await services.checkout.current(uid)
         if draft is not None:
