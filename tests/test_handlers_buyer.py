@@ -112,7 +112,8 @@ async def test_the_buy_path_ends_with_a_payment_link_button_and_the_hold_end(kit
     phone_q = await kit.step(BUYER_ID, "Sinta@Example.com")
     assert "Step 3 of 3" in phone_q.text and "Share my phone number" in phone_q.text
     # the share button rides on the phone prompt, a new message (a reply keyboard cannot ride on an edit)
-    assert phone_q.reply_markup["keyboard"] == [[{"text": "📱 Share my phone number", "request_contact": True}], [{"text": "✖ Cancel"}]]
+    assert phone_q.reply_markup["keyboard"] == [[{"text": "📱 Share my phone number", "request_contact": True}],
+                                                [{"text": "✖ Cancel"}]]
     assert phone_q.reply_markup["one_time_keyboard"] is True and kit.now(BUYER_ID, card).deleted
     summary = await kit.step(BUYER_ID, "0812-3456-7890")
     removal = kit.sent(BUYER_ID)[-2]
@@ -561,3 +562,14 @@ async def test_an_emoji_name_reaches_midtrans_cut_on_whole_characters(kit: Bot) 
     assert order.buyer.name == name and "Seats held!" in pay.text  # ours keeps it whole
     sent = kit.midtrans.transaction(order.id).customer_details["first_name"]
     assert sent == "SintaMaharaniPutriLestariAyu"  # Midtrans gets whole characters, no lone 👩 or joiner
+
+
+async def test_changing_the_phone_can_go_back_with_the_keyboards_button(kit: Bot) -> None:
+    summary = await checkout_to_summary(kit)
+    asked = await kit.tap(BUYER_ID, await kit.tap(BUYER_ID, summary, "✏️ Change details"), "📱 Phone")
+    back = await kit.step(BUYER_ID, "« Back to the summary")  # the keyboard's text button
+    assert "Order summary" in back.text and "📱 +6281234567890" in back.text
+    assert kit.sent(BUYER_ID)[-2].reply_markup == {"remove_keyboard": True} and kit.now(BUYER_ID, asked).deleted
+    typed_as_name = await kit.say(BUYER_ID, "✖ Cancel")  # not at the phone step any more: an ordinary text
+    assert typed_as_name[0].text.startswith("Send /start")
+    assert (await kit.services.checkout.current(acct(BUYER_ID))).awaiting.value == "confirm"

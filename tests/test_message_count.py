@@ -65,7 +65,8 @@ async def count(kit: Bot, seats: int) -> tuple[int, int]:
 # Before (commit ac2a656): buyer 10, organiser 1 (11); returning buyer 9 + 1; four tickets 16 + 1 (17).
 # Buyer: card, ➕ (edit), the card edited into the name and email prompts, the phone prompt (a new message: it
 # carries the share-my-number reply keyboard), the note that removes the keyboard, the summary (a new message
-# below it), the summary edited into the payment link, the ticket photo with the receipt in its caption. Organiser: one digest message, here the
+# below it), the summary edited into the payment link, the ticket photo with the receipt in its caption.
+# Organiser: one digest message, here the
 # only sale of its interval; in a burst it is one message (or edit) per 15 s for all the sales, about 0 each.
 
 
