@@ -114,12 +114,11 @@ async def test_the_buy_path_ends_with_a_payment_link_button_and_the_hold_end(kit
     # the share button rides on the phone prompt, a new message (a reply keyboard cannot ride on an edit)
     assert phone_q.reply_markup["keyboard"] == [[{"text": "📱 Share my phone number", "request_contact": True}],
                                                 [{"text": "✖ Cancel"}]]
-    assert phone_q.reply_markup["one_time_keyboard"] is True and kit.now(BUYER_ID, card).deleted
+    assert phone_q.reply_markup["one_time_keyboard"] is True and phone_q.message_id > card.message_id
     summary = await kit.step(BUYER_ID, "0812-3456-7890")
     removal = kit.sent(BUYER_ID)[-2]
     assert removal.reply_markup == {"remove_keyboard": True} and removal.text == "📱 Phone number: +6281234567890"
     assert summary.message_id > removal.message_id  # the summary comes below the note, not far up the chat
-    assert kit.now(BUYER_ID, phone_q).deleted
 
     assert "Order summary" in summary.text
     assert "2 × Early Bird: Rp300.000\n1 × VIP (front lawn, welcome drink): Rp750.000" in summary.text
@@ -139,8 +138,12 @@ async def test_the_buy_path_ends_with_a_payment_link_button_and_the_hold_end(kit
     assert pay.callback_data() == [f"oc|{order.id}"]
     assert kit.midtrans.transaction(order.id).finish_url == f"https://t.me/KarcisBot?start=o_{order.id}"
     assert not any(d.startswith("y|") for d in kit.now(BUYER_ID, summary).callback_data())  # no second confirm
-    # one bot message for the purchase (the prompt was deleted when the summary came below), beside the notes
-    assert [m.message_id for m in kit.sent(BUYER_ID) if not is_keyboard_note(m)] == [summary.message_id]
+    # the card (the name and email prompts, edited in place), the phone prompt, the note, the summary
+    assert [m.message_id for m in kit.sent(BUYER_ID)] == [card.message_id, phone_q.message_id, removal.message_id,
+                                                          summary.message_id]
+    stale = await kit.answer_to(BUYER_ID, kit.now(BUYER_ID, card), kit.now(BUYER_ID, card).callback_data()[0])
+    assert stale == "This purchase is no longer open. Start again from the event."  # the old Cancel tells the truth
+    assert "Seats held!" in kit.now(BUYER_ID, pay).text
     assert (await kit.services.store.drafts.get(acct(BUYER_ID))).purchase is None
     await assert_invariant(kit.services)
 
@@ -168,7 +171,8 @@ async def test_each_contact_mistake_gets_its_own_message_and_the_same_question_a
     reply = await kit.step(BUYER_ID, "021-3456-7890")
     assert reply.text.startswith("⚠️ Please give a mobile number")
     # every mistake edited the one prompt: the card up to the email, then the phone prompt (the keyboard's one)
-    assert [m.message_id for m in kit.sent(BUYER_ID)] == [phone_q.message_id] == [reply.message_id]
+    assert [m.message_id for m in kit.sent(BUYER_ID)] == [card.message_id, phone_q.message_id]
+    assert reply.message_id == phone_q.message_id
     reply = await kit.step(BUYER_ID, "+62 812 3456 7890")
     assert "Order summary" in reply.text
     assert not any("does not exist" in (m.text or "") for m in kit.fake.messages(BUYER_ID, include_deleted=True))
@@ -220,7 +224,7 @@ async def test_a_restart_in_the_middle_continues_where_the_buyer_was(kit: Bot) -
     kit.app = await build_app(kit.fake, kit.services)
 
     reply = await kit.step(BUYER_ID, "sinta@example.com")
-    assert "Step 3 of 3" in reply.text and kit.now(BUYER_ID, card).deleted  # the prompt's id lives in the draft
+    assert "Step 3 of 3" in reply.text  # the draft lives in MongoDB, not in the process
     summary = await kit.step(BUYER_ID, "081234567890")
     pay = await kit.tap(BUYER_ID, summary, "✅ Confirm and hold the seats")
     assert "Seats held!" in pay.text
@@ -569,7 +573,7 @@ async def test_changing_the_phone_can_go_back_with_the_keyboards_button(kit: Bot
     asked = await kit.tap(BUYER_ID, await kit.tap(BUYER_ID, summary, "✏️ Change details"), "📱 Phone")
     back = await kit.step(BUYER_ID, "« Back to the summary")  # the keyboard's text button
     assert "Order summary" in back.text and "📱 +6281234567890" in back.text
-    assert kit.sent(BUYER_ID)[-2].reply_markup == {"remove_keyboard": True} and kit.now(BUYER_ID, asked).deleted
+    assert kit.sent(BUYER_ID)[-2].reply_markup == {"remove_keyboard": True} and back.message_id > asked.message_id
     typed_as_name = await kit.say(BUYER_ID, "✖ Cancel")  # not at the phone step any more: an ordinary text
     assert typed_as_name[0].text.startswith("Send /start")
     assert (await kit.services.checkout.current(acct(BUYER_ID))).awaiting.value == "confirm"

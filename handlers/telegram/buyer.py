@@ -15,15 +15,15 @@ answers are their own messages; the bot sends a new message only when it has non
 
 The phone step offers Telegram's reply keyboard with a `request_contact` button ("Share my phone number"). A
 reply keyboard rides only on a sent message (edits take inline keyboards only, and a message has one
-reply_markup), so the phone prompt is a new message carrying it (the old prompt is deleted), with Cancel as the
-keyboard's second, text button. A shared contact is taken only when it is the sender's own (`contact.user_id`);
-once the phone is given, a short note with ReplyKeyboardRemove takes the keyboard away and the summary comes
-below it, as a new message (the phone prompt is deleted). One message more than editing in place.
+reply_markup), so the phone prompt is a new message carrying it, with Cancel as the keyboard's second, text
+button. A shared contact is taken only when it is the sender's own (`contact.user_id`); once the phone is given,
+a short note with ReplyKeyboardRemove takes the keyboard away and the summary comes below it, as a new message.
+One message more than editing in place; no old prompt is deleted (a delete costs a call to the chat like a
+message does, handlers/telegram/rate_limit.py), and a stale Cancel on one says the purchase is gone.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 
 from telegram import (
@@ -308,17 +308,14 @@ async def show_step(update: Update, context: Context, draft: Draft, text: Html,
     draft's prompt message (a typed answer). A new message is sent, and its id kept in the draft, only when there
     is nothing Telegram lets us edit: an old draft without one, a message the buyer deleted, or an edit that would
     change nothing (the same mistake typed twice: the buyer must see that the bot answered). `below`: the bot
-    sent messages after the prompt (the phone step's keyboard offer), so the step comes as a new message at the
-    bottom, and the old prompt is deleted."""
+    sent a message after the prompt (the note that took the share keyboard away), so the step comes as a new
+    message at the bottom. Old prompts are left as they are: deleting one costs a call like any message."""
     query = update.callback_query
     pressed = query.message.message_id if query is not None and query.message is not None else None
     target = pressed or draft.prompt_message_id
     if below:
         sent = await reply(update, context, text, keyboard)
         await remember_prompt(update, context, draft, sent.message_id)
-        if target is not None:
-            with contextlib.suppress(BadRequest):  # already gone, or too old to delete: it only says the step
-                await context.bot.delete_message(chat_id(update), target)
         return
     if target is not None:
         try:
@@ -383,24 +380,19 @@ async def ask(update: Update, context: Context, draft: Draft, problem: Html | No
 async def ask_phone(update: Update, context: Context, draft: Draft, question: Html, problem: Html | None, *,
                     offer: bool) -> None:
     """The phone step. `offer`: a new prompt carrying the share-my-number keyboard (a reply keyboard rides only
-    on a sent message, never on an edit), in place of the old prompt, which is deleted; its Cancel (or, while
-    changing the phone, Back to the summary) is a keyboard button too, as the prompt can carry no inline one.
-    Otherwise (a typed mistake) the prompt's text is edited and the keyboard stays as it is."""
+    on a sent message, never on an edit) below the old prompt; its Cancel (or, while changing the phone, Back to
+    the summary) is a keyboard button too, as the prompt can carry no inline one. Otherwise (a typed mistake)
+    the prompt's text is edited and the keyboard stays as it is."""
     lang_ = lang(update)
     text = Html(f"{question}\n\n{t(lang_, 'contact.share.offer')}")
     text = Html(f"{problem}\n\n{text}") if problem else text
     if not offer:
         await show_step(update, context, draft, text, None)
         return
-    query = update.callback_query
-    old = query.message.message_id if query is not None and query.message is not None else draft.prompt_message_id
     sent = await context.bot.send_message(chat_id(update), text, parse_mode=ParseMode.HTML,
                                           reply_markup=share_keyboard(lang_, changing=draft.changing),
                                           link_preview_options=NO_PREVIEW)
     await remember_prompt(update, context, draft, sent.message_id)
-    if old is not None and old != sent.message_id:
-        with contextlib.suppress(BadRequest):  # already gone, or too old to delete: it only showed a step
-            await context.bot.delete_message(chat_id(update), old)
 
 
 def share_keyboard(lang_: str, *, changing: bool = False) -> ReplyKeyboardMarkup:
@@ -591,7 +583,9 @@ async def on_drop(update: Update, context: Context) -> None:
     query, lang_, services = callback_query(update), lang(update), services_of(context)
     nonce, uid = (args(query.data) or [""])[0], account(update, context)
     draft = await services.checkout.current(uid)
-    await services.checkout.abandon(uid, nonce)
+    if not await services.checkout.abandon(uid, nonce):  # an old prompt's Cancel: confirmed, dropped, replaced
+        await query.answer(label(lang_, "alert.draft_gone"), show_alert=True)
+        return
     await query.answer()
     await edit(query, t(lang_, "purchase.dropped"), markup([[button(label(lang_, "btn.events"), EVENTS, "0")]]))
     if draft is not None and draft.nonce == nonce and draft.awaiting is Awaiting.PHONE:
