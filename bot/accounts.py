@@ -5,17 +5,27 @@ person; its id is a string, the address it is known by (for a person named by se
 Telegram address if it has one, else its first: existing data is keyed by Telegram ids). Links between addresses
 come only from configuration (admin settings, events-file organiser entries), so the whole table is small and held
 in memory: `resolve` is a dict lookup and costs no MongoDB command.
+
+A link configured later can change a person's id (a WhatsApp-first buyer named beside a Telegram id becomes
+`telegram:<id>`); what they bought before stays keyed by the address they bought as, and `owners(account)` is
+what readers of a person's orders and tickets ask for, so it stays theirs (docs/channels.md).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from enum import StrEnum
 
 import phonenumbers
 
 AccountId = str  # an account's id: the address it is known by, e.g. "telegram:12345"
+Owners = Callable[[AccountId], Sequence[str]]  # every id an account's documents may be keyed by (AccountService.owners)
+
+
+def only_itself(account: AccountId) -> Sequence[str]:
+    """`Owners` without links: an account's documents are keyed by its id alone."""
+    return (account,)
 
 TELEGRAM = "telegram"
 WHATSAPP = "whatsapp"
@@ -182,6 +192,12 @@ class AccountService:
         if linked is None:
             return (account,)
         return (account, *(a for a in linked if a != account))
+
+    def owners(self, account: AccountId) -> tuple[str, ...]:
+        """Every id the account's orders and tickets may be keyed by: its id, then each linked address. A person
+        who bought as `whatsapp:+62…` before a link made `telegram:<id>` their account id keeps those orders and
+        tickets (they are keyed by the WhatsApp address; readers ask for all of these). docs/channels.md."""
+        return self.addresses(account)
 
     def address_on(self, account: AccountId, channel: str) -> str | None:
         """The account's first address on `channel`, or None."""

@@ -157,6 +157,22 @@ class Settings(BaseSettings):
     whatsapp_template_tickets_language: str = Field(default="id", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
     whatsapp_template_notice: str | None = Field(default=None, pattern=r"^[a-z0-9_]{1,512}$")
     whatsapp_template_notice_language: str = Field(default="id", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
+    # the templates' quick-reply buttons, in the order they were approved, by what each does (docs/whatsapp.md)
+    whatsapp_template_tickets_buttons: str = Field(default="", max_length=200)
+    whatsapp_template_notice_buttons: str = Field(default="", max_length=200)
+
+    @field_validator("whatsapp_template_tickets_buttons", "whatsapp_template_notice_buttons")
+    @classmethod
+    def _template_buttons(cls, value: str) -> str:
+        """Comma-separated, each one of TEMPLATE_BUTTONS, at most 10 (a template has at most 10 buttons)."""
+        names = [n.strip().lower() for n in value.split(",") if n.strip()]
+        wrong = [n[:20] for n in names if n not in TEMPLATE_BUTTONS]
+        if wrong:
+            raise ValueError(f"unknown template button {', '.join(wrong)}: each is one of "
+                             f"{', '.join(TEMPLATE_BUTTONS)}")
+        if len(names) > 10:
+            raise ValueError(f"{len(names)} template buttons, at most 10")
+        return ",".join(names)
 
     @field_validator("whatsapp_access_token", "whatsapp_phone_number_id", "whatsapp_app_secret",
                      "whatsapp_verify_token", "whatsapp_template_tickets", "whatsapp_template_notice", mode="before")
@@ -167,6 +183,9 @@ class Settings(BaseSettings):
     @property
     def whatsapp_enabled(self) -> bool:
         return self.whatsapp_access_token is not None and self.whatsapp_phone_number_id is not None
+
+
+TEMPLATE_BUTTONS = ("tickets", "orders", "events", "menu")  # what a template's quick-reply button may do
 
 
 def _admin_groups(value: object) -> object:

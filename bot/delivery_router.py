@@ -93,6 +93,9 @@ class ChannelRouter:
     def route(self, notice: Notice) -> tuple[dict[str, Notice], list[str]]:
         """Each channel's narrowed notice, and the channels people are owed on that have no notifier here."""
         audience = AUDIENCE.get(notice.message, EVERYONE)
+        only = notice.only  # a re-delivery: only the people whose copy failed
+        if only is not None and BUYER not in only:
+            audience = audience - {BUYER}
         buyer_channel = channel_of(getattr(notice.order, "buyer_address", None)) if BUYER in audience else None
         missing: list[str] = []
         if buyer_channel is not None and buyer_channel not in self._notifiers:
@@ -104,6 +107,8 @@ class ChannelRouter:
         }
         for group, people in groups.items():
             for person in people:
+                if only is not None and str(person) not in only:
+                    continue
                 channel = self._staff_channel(person)
                 if channel is None:
                     missing.extend(channel_of(a) for a in self._addresses(person))

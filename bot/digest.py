@@ -8,6 +8,11 @@ buyers and order ids (the latest listed, the rest counted), and sold / capacity 
 last digest message is recent (`window`), it is edited to cover the new sales as well, so a busy on-sale is one
 message that keeps itself up to date rather than a stream of notifications.
 
+Each recipient's digest goes through their channel (`DigestRouter`: the first of the account's addresses whose
+channel has a sender in this process, the rule the ChannelRouter follows for staff). A channel that cannot edit
+a sent message (WhatsApp) answers `None` for the message id: the next digest then opens a new window and is a new
+message with the sales since the last one, one message per interval at most.
+
 Nothing is lost: the delivery of an order's SALE message adds the sale to the digest in MongoDB before the
 order's outbox entry is marked sent, and a digest leaves `pending` only after its message went out. A failed send
 keeps everything pending and is retried after `retry`; a crash during a send re-sends after `lease`.
@@ -16,7 +21,7 @@ keeps everything pending and is retried after `retry`; a crash during a send re-
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -24,6 +29,7 @@ from typing import Protocol
 from bot.accounts import AccountId
 from bot.catalog import Catalog
 from bot.clock import Clock, utcnow
+from bot.links import channel_of
 from bot.notifications import Undeliverable
 from storage.digests import DigestEventCount, DigestLine, DigestSale, DigestTierCount, DigestWindow
 from storage.documents import OrderDoc
@@ -74,16 +80,44 @@ class Digest:
 
 
 class DigestSender(Protocol):
-    async def send_digest(self, digest: Digest, *, edit_message_id: int | None) -> int:
+    async def send_digest(self, digest: Digest, *, edit_message_id: int | None) -> int | None:
         """Show the digest: edit `edit_message_id` if given and still editable, else send a new message. The id
-        of the message that shows it. Raise Undeliverable if the recipient cannot be reached."""
+        of the message that shows it (None: a channel that cannot edit it, so the next digest is a new message).
+        Raise Undeliverable if the recipient cannot be reached."""
 
 
 class NoDigestSender:
     """Until a front door is attached, digests stay pending (and are retried)."""
 
-    async def send_digest(self, digest: Digest, *, edit_message_id: int | None) -> int:
+    async def send_digest(self, digest: Digest, *, edit_message_id: int | None) -> int | None:
         raise RuntimeError("no digest sender attached yet")
+
+
+class DigestRouter:
+    """A DigestSender over one sender per channel (each door registers its own, as it does its notifier)."""
+
+    def __init__(self, addresses: Callable[[str], Sequence[str]]) -> None:
+        self._addresses = addresses
+        self._senders: dict[str, DigestSender] = {}
+
+    def register(self, channel: str, sender: DigestSender) -> None:
+        self._senders[channel] = sender
+
+    def has(self, channel: str) -> bool:
+        return channel in self._senders
+
+    async def send_digest(self, digest: Digest, *, edit_message_id: int | None) -> int | None:
+        """Through the recipient's first address whose channel has a sender here; none: raise (kept pending and
+        retried, as a notice owed on a channel whose door is closed in this process)."""
+        addresses = self._addresses(digest.recipient)
+        for address in addresses:
+            sender = self._senders.get(channel_of(address))
+            if sender is not None:
+                return await sender.send_digest(digest, edit_message_id=edit_message_id)
+        if not addresses:
+            raise Undeliverable(f"{digest.recipient} has no address")
+        channels = ", ".join(sorted({channel_of(a) for a in addresses}))
+        raise RuntimeError(f"no digest sender for {channels} in this process")
 
 
 def sale_of(order: OrderDoc) -> DigestSale:

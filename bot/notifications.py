@@ -21,7 +21,7 @@ from bot.catalog import Catalog
 from bot.clock import Clock, utcnow
 from bot.outbox import Message
 from bot.tickets import TicketService
-from storage.documents import EventDoc, OrderDoc, OrderStatus, TicketDoc, TierDoc
+from storage.documents import EventDoc, OrderDoc, OrderStatus, OutboxEntry, TicketDoc, TierDoc
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ class Notice:
     detail: dict[str, Any] = field(default_factory=dict)
     delivered: frozenset[str] = frozenset()
     sent: Callable[[str], Awaitable[None]] = _nothing_recorded
+    only: frozenset[str] | None = None  # a re-delivery: only these people (`buyer`, account ids); None: everyone
 
 
 class Notifier(Protocol):
@@ -91,6 +92,33 @@ class DeliveryService:
                 done += await self._deliver(claimed)
         return done
 
+    async def owe_again(self, order_id: str, message: Message, *, person: str, part: str, sent_at: datetime,
+                        reason: str, detail: dict[str, Any] | None = None, arrived: Collection[str] = (),
+                        whole: bool = False) -> bool:
+        """A channel reported, after sending, that one person's copy of `message` (`part`, sent at `sent_at`)
+        never arrived (WhatsApp's `failed` status): owe it to that person again, and the delivery job retries
+        it as it retries any failed delivery (through the channel's own rules: WhatsApp sends a template
+        outside the 24-hour window). `person` is `buyer` or a staff account id. True if it is owed again (or
+        already was); False if there is nothing to owe (no such order, or a later re-delivery replaced that
+        copy). `arrived`: that person's other parts of it that did arrive (a re-delivery skips them); `whole`: the
+        re-delivery replaces all of the person's copies (a failure of another one sent before it needs nothing).
+        Raises DeliveryBusy while a delivery of the order is in progress: ask again after it."""
+        now = self._clock()
+        entry = OutboxEntry(created_at=now, detail=detail or {}, last_error=reason[:500], attempts=1,
+                            delivered=sorted(set(arrived) - {part}))
+        outcome = await self._store.orders.reowe(order_id, message.value, part=part, person=person,
+                                                 entry=entry.model_dump(mode="python"), sent_at=sent_at, now=now,
+                                                 stamp=f"person:{person}" if whole else part)
+        if outcome == "busy":
+            raise DeliveryBusy(order_id)
+        if outcome == "owed":
+            log.warning("order %s: %s to %s was reported undelivered after sending (%s); owed again, the "
+                        "delivery job retries it", order_id, message.value, _who(person), reason[:200])
+            return True
+        log.info("order %s: a failure report for %s to %s needs nothing (%s)", order_id, message.value,
+                 _who(person), outcome)
+        return False
+
     async def _claim(self, order_id: str) -> OrderDoc | None:
         now = self._clock()
         return await self._store.orders.claim_delivery(order_id, now=now, until=now + LEASE)
@@ -119,7 +147,8 @@ class DeliveryService:
                     tickets = await self._tickets_of(claimed) if message == Message.PAID else []
                     notice = Notice(message, claimed, listing.event if listing else None,
                                     listing.tiers if listing else [], tickets, self._admins, entry.detail,
-                                    frozenset(entry.delivered), partial(lease.part_sent, message.value))
+                                    frozenset(entry.delivered), partial(lease.part_sent, message.value),
+                                    frozenset(entry.redo) if entry.redo else None)
                     await self.notifier.notify(notice)
                 except Undeliverable as exc:
                     log.warning("order %s: %s cannot be delivered (%s); giving up", claimed.id, message.value, exc)
@@ -153,6 +182,15 @@ class DeliveryService:
         if order.status == OrderStatus.PAID:
             return await self._tickets.issue(order)
         return await self._tickets.for_order(order.id)
+
+
+class DeliveryBusy(Exception):
+    """A delivery of the order is in progress: a change to its outbox must wait until it is over."""
+
+
+def _who(person: str) -> str:
+    """A person as a log line may name them: `buyer`, or an account's channel and the first digits."""
+    return person if person == "buyer" else person[:person.find(":") + 5] + "…"
 
 
 class LeaseLost(BaseException):  # noqa: N818 - not an error of the work, a signal to stop it

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot.accounts import AccountId
+from bot.accounts import AccountId, Owners, only_itself
 from bot.catalog import Catalog, sales_open
 from bot.clock import Clock, utcnow
 from bot.errors import OrderNotFound, OrderNotPending, RefusalReason, ReservationRefused
@@ -102,9 +102,10 @@ async def return_seats(store: Store, order: OrderDoc, per_tier: Mapping[str, int
 class OrderService:
     def __init__(
         self, store: Store, catalog: Catalog, tickets: TicketService, *,
-        reservation: timedelta = timedelta(minutes=30), clock: Clock = utcnow,
+        reservation: timedelta = timedelta(minutes=30), clock: Clock = utcnow, owners: Owners = only_itself,
     ) -> None:
         self._store = store
+        self._owners = owners  # every id a person's orders may be keyed by (bot/accounts.py)
         self._catalog = catalog
         self._tickets = tickets
         self._reservation = reservation
@@ -118,13 +119,14 @@ class OrderService:
         return await self._store.orders.get(order_id)
 
     async def get_for_user(self, order_id: str, user_id: AccountId) -> OrderDoc:
+        """The person's order (placed under their account id, or an address linked to it later)."""
         order = await self._store.orders.get(order_id)
-        if order is None or order.user_id != user_id:
+        if order is None or order.user_id not in self._owners(user_id):
             raise OrderNotFound(order_id)
         return order
 
     async def pending_for_user(self, user_id: AccountId) -> list[OrderDoc]:
-        return await self._store.orders.for_user(user_id, [OrderStatus.PENDING])
+        return await self._store.orders.for_user(self._owners(user_id), [OrderStatus.PENDING])
 
     # ---- reserving -----------------------------------------------------------------------------------------
 

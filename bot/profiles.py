@@ -3,8 +3,32 @@ document (storage/users.py), so notices reach them in their language and a check
 
 from __future__ import annotations
 
+import unicodedata
+from dataclasses import dataclass
+
 from bot.accounts import AccountId
 from storage.store import Store
+
+NAME_LIMIT = 64  # characters of a display name kept (a check-in line, a digest line show it)
+# Bidirectional embedding/override/isolate controls: they could turn the rest of a staff line around.
+_BIDI = frozenset([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def clean_name(raw: str | None) -> str | None:
+    """A display name a chat reported, as Karcis keeps it: control characters and bidi overrides dropped, white
+    space runs made one space, at most NAME_LIMIT characters; None if nothing is left. (Joiners stay: emoji.)"""
+    if not raw:
+        return None
+    kept = "".join(ch for ch in raw[:4 * NAME_LIMIT]
+                   if unicodedata.category(ch) != "Cc" and ord(ch) not in _BIDI)
+    kept = " ".join(kept.split())[:NAME_LIMIT].strip()
+    return kept or None
+
+
+@dataclass(frozen=True)
+class Profile:
+    language: str | None
+    name: str | None
 
 
 class ProfileService:
@@ -14,6 +38,21 @@ class ProfileService:
     async def remember(self, who: AccountId, *, language: str | None, name: str | None) -> None:
         """Record the person's language code and display name (one upsert, no read)."""
         await self._store.users.remember_user(who, language=language, name=name)
+
+    async def profile(self, who: AccountId) -> Profile:
+        """The person's language and display name, in one read."""
+        user = await self._store.users.get(who)
+        return Profile(user.language, user.name) if user else Profile(None, None)
+
+    async def note_name(self, who: AccountId, reported: str | None, *, known: str | None) -> str | None:
+        """The display name a chat reported with a message (WhatsApp's `contacts[].profile.name`), cleaned, kept
+        when it differs from the one `known` (read with the profile already): one upsert of the name alone, and
+        none while it stays the same. The name now known."""
+        name = clean_name(reported)
+        if name is None or name == known:
+            return known
+        await self._store.users.remember_name(who, name)
+        return name
 
     async def language(self, who: AccountId) -> str | None:
         """The language code the person's chat last reported, or None."""

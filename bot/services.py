@@ -14,7 +14,7 @@ from bot.checkout import CheckoutService
 from bot.clock import Clock, utcnow
 from bot.config import Settings
 from bot.delivery_router import ChannelRouter, default_addresses
-from bot.digest import DigestService
+from bot.digest import DigestRouter, DigestService
 from bot.links import Links
 from bot.midtrans import MidtransGateway
 from bot.notifications import DeliveryService, Notice, Notifier
@@ -81,8 +81,8 @@ def build_services(
     accounts = AccountService(settings.admin_groups)
     catalog.on_links = accounts.load  # the organisers' links, loaded with the catalog (at start, on import)
     access = AccessService(accounts, catalog, admins=settings.admin_groups)
-    tickets = TicketService(store, clock=clock)
-    orders = OrderService(store, catalog, tickets, clock=clock,
+    tickets = TicketService(store, clock=clock, owners=accounts.owners)
+    orders = OrderService(store, catalog, tickets, clock=clock, owners=accounts.owners,
                           reservation=timedelta(minutes=settings.reservation_minutes))
     gateway = gateway or gateway_from_settings(settings)
     refunds = RefundService(store, catalog, gateway, access=access, clock=clock)
@@ -102,7 +102,8 @@ def build_services(
                                  admin_ids=access.admins(),
                                  clock=clock),
         refunds=refunds,
-        digests=DigestService(store, catalog, clock=clock, interval=timedelta(seconds=settings.sale_digest_seconds)),
+        digests=DigestService(store, catalog, DigestRouter(_addresses_of(accounts)), clock=clock,
+                              interval=timedelta(seconds=settings.sale_digest_seconds)),
         checkout=CheckoutService(store, catalog, orders, clock=clock),
         profiles=ProfileService(store),
         accounts=accounts,

@@ -6,7 +6,7 @@ import re
 import secrets
 
 from bot import qr
-from bot.accounts import AccountId
+from bot.accounts import AccountId, Owners, only_itself
 from bot.clock import Clock, utcnow
 from storage.documents import OrderDoc, OrderStatus, TicketDoc
 from storage.store import Store
@@ -73,9 +73,10 @@ async def render_link_qr(link: str) -> bytes:
 
 
 class TicketService:
-    def __init__(self, store: Store, *, clock: Clock = utcnow) -> None:
+    def __init__(self, store: Store, *, clock: Clock = utcnow, owners: Owners = only_itself) -> None:
         self._store = store
         self._clock = clock
+        self._owners = owners  # every id a person's tickets may be keyed by (bot/accounts.py)
 
     async def issue(self, order: OrderDoc, *, fresh: bool = False) -> list[TicketDoc]:
         """One ticket per seat of a paid order. Issuing again returns the same tickets and makes none extra.
@@ -115,7 +116,8 @@ class TicketService:
         return await self._store.tickets.for_order(order_id)
 
     async def for_user(self, user_id: AccountId) -> list[TicketDoc]:
-        return await self._store.tickets.for_user(user_id)
+        """The person's tickets, under their account id or an address linked to it later."""
+        return await self._store.tickets.for_user(self._owners(user_id))
 
     async def get(self, code_or_link: str) -> TicketDoc | None:
         code = normalize_code(code_or_link)

@@ -987,6 +987,8 @@ WA_EN: dict[str, str] = {
     "wa.tickets.sending": "🎟 {n} ticket(s): the QR codes follow.",
     "wa.page": "🎟 Ticket page: {url}",
     "wa.sale": "🎉 Sale: order <code>{order}</code> for <b>{title}</b>\n{lines}\nTotal {total}",
+    # wa-leftovers: the sale digest on WhatsApp (a new message per interval: WhatsApp cannot edit one)
+    "wa.digest.more": "… and {n} earlier order(s) in this digest (<b>stats</b> for the totals)",
     "wa.notice.other": "Karcis: order <code>{order}</code> ({title}): {what}.",
 }
 
@@ -1036,6 +1038,8 @@ WA_ID: dict[str, str] = {
     "wa.tickets.sending": "🎟 {n} tiket: kode QR menyusul.",
     "wa.page": "🎟 Halaman tiket: {url}",
     "wa.sale": "🎉 Terjual: pesanan <code>{order}</code> untuk <b>{title}</b>\n{lines}\nTotal {total}",
+    # wa-leftovers: the sale digest on WhatsApp (a new message per interval: WhatsApp cannot edit one)
+    "wa.digest.more": "… dan {n} pesanan sebelumnya dalam ringkasan ini (<b>stats</b> untuk totalnya)",
     "wa.notice.other": "Karcis: pesanan <code>{order}</code> ({title}): {what}.",
 }
 

@@ -124,6 +124,9 @@ class OutboxEntry(BaseModel):
     last_error: str | None = None
     detail: dict[str, Any] = Field(default_factory=dict)
     delivered: list[str] = Field(default_factory=list, description="parts already sent (a retry skips them)")
+    redo: list[str] = Field(default_factory=list, description=(
+        "a re-delivery: only these people are owed it (`buyer` or an account id), because a channel reported "
+        "their copy failed after sending (WhatsApp's `failed` status); empty: everyone it is for"))
 
 
 class RefundSource(StrEnum):
@@ -193,6 +196,8 @@ class OrderDoc(Document):
     poll_due_at: datetime | None = Field(default=None, description="when the status API should next be asked")
     buyer_address: AccountRef | None = Field(
         default=None, description="the address the order was placed from (None: before accounts, so Telegram's)")
+    redone: dict[str, dict[str, datetime]] = Field(
+        default_factory=dict, description="kind → person → when a failed copy was owed again (bot/notifications.py)")
 
     @property
     def refund_list(self) -> list[RefundRecord]:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
 
 from storage.documents import OrderDoc, OrderStatus, StatusChange
+
+
+def _one_of(ids: str | Sequence[str]) -> Any:
+    """A `user_id` condition: the id itself, or `$in` several."""
+    if isinstance(ids, str):
+        return ids
+    return ids[0] if len(ids) == 1 else {"$in": list(ids)}
 
 
 class OrderStore:
@@ -151,8 +158,10 @@ class OrderStore:
         cursor = self._c.find({"status": {"$in": [s.value for s in statuses]}, "refund_claims.0": {"$exists": True}})
         return [OrderDoc.model_validate(raw) async for raw in cursor]
 
-    async def for_user(self, user_id: str, statuses: Iterable[OrderStatus] | None = None) -> list[OrderDoc]:
-        query: dict[str, Any] = {"user_id": user_id}
+    async def for_user(self, user_id: str | Sequence[str],
+                       statuses: Iterable[OrderStatus] | None = None) -> list[OrderDoc]:
+        """A person's orders: keyed by `user_id`, or by any of several ids (an account's id and linked addresses)."""
+        query: dict[str, Any] = {"user_id": _one_of(user_id)}
         if statuses is not None:
             query["status"] = {"$in": [s.value for s in statuses]}
         cursor = self._c.find(query).sort("created_at", ASCENDING)
@@ -226,6 +235,52 @@ class OrderStore:
         """Record one part of a message as sent outside a delivery (an older delivery's record, say)."""
         await self._c.update_one({"_id": order_id, f"outbox.{kind}": {"$exists": True}},
                                  {"$addToSet": {f"outbox.{kind}.delivered": part}})
+
+    async def reowe(self, order_id: str, kind: str, *, part: str, person: str, entry: dict[str, Any],
+                    sent_at: datetime, now: datetime, stamp: str | None = None) -> str:
+        """Owe again one person's copy of a message a channel reported failed after sending it (`part` was sent
+        at `sent_at`), unless a delivery holds the order's lease. One conditional update:
+
+        - the message is still owed to everyone (its first delivery is not over): `part` is taken out of
+          `delivered`, so the retry sends it;
+        - it is owed as a re-delivery already: `part` out of `delivered`, `person` added to `redo`;
+        - it was delivered: `entry` (a re-delivery, `redo: [person]`, its `delivered` the person's copies that
+          did arrive) goes back in the outbox, unless it was owed again under `stamp` (default: the part) after
+          `sent_at` (a later report about a copy that re-delivery has replaced; a stamp naming the person says
+          the re-delivery replaces all their copies, as WhatsApp's tickets template does).
+
+        Returns "owed", "covered" (nothing to do), "busy" (a delivery holds the lease: ask again later) or "gone"
+        (no such order). Every case makes the order due now; none can owe the same copy twice."""
+        box = f"outbox.{kind}"
+        free = {"$or": [{"delivery_lease_until": None}, {"delivery_lease_until": {"$lte": now}}]}
+        stamp = f"redone.{kind}.{stamp or part}"
+        due = {"notify_due_at": now}
+        for _ in range(3):
+            result = await self._c.update_one(
+                {"_id": order_id, **free, box: {"$exists": True}, f"{box}.redo.0": {"$exists": False}},
+                {"$pull": {f"{box}.delivered": part}, "$set": due})
+            if result.matched_count:
+                return "owed"
+            result = await self._c.update_one(
+                {"_id": order_id, **free, f"{box}.redo.0": {"$exists": True}},
+                {"$pull": {f"{box}.delivered": part}, "$addToSet": {f"{box}.redo": person}, "$set": due})
+            if result.matched_count:
+                return "owed"
+            result = await self._c.update_one(
+                {"_id": order_id, box: {"$exists": False},
+                 "$and": [free, {"$or": [{stamp: {"$exists": False}}, {stamp: {"$lt": sent_at}}]}]},
+                {"$set": {box: {**entry, "redo": [person]}, stamp: now, **due}})
+            if result.matched_count:
+                return "owed"
+            raw = await self._c.find_one({"_id": order_id}, {"delivery_lease_until": 1, box: 1})
+            if raw is None:
+                return "gone"
+            lease = raw.get("delivery_lease_until")
+            if lease is not None and (lease if lease.tzinfo else lease.replace(tzinfo=UTC)) > now:
+                return "busy"
+            if kind not in raw.get("outbox", {}):
+                return "covered"
+        return "busy"  # the outbox changed under each try: let the caller come back
 
     async def release_delivery(
         self, order_id: str, *, lease: datetime, due: datetime, next_at: datetime | None,

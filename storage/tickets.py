@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -33,8 +34,11 @@ class TicketStore:
         cursor = self._c.find({"order_id": order_id}).sort("seq", ASCENDING)
         return [TicketDoc.model_validate(raw) async for raw in cursor]
 
-    async def for_user(self, user_id: str) -> list[TicketDoc]:
-        cursor = self._c.find({"user_id": user_id}).sort([("event_id", ASCENDING), ("issued_at", ASCENDING)])
+    async def for_user(self, user_id: str | Sequence[str]) -> list[TicketDoc]:
+        """A person's tickets: keyed by `user_id`, or by any of several ids (an account's id and linked addresses)."""
+        who: Any = user_id if isinstance(user_id, str) else (
+            user_id[0] if len(user_id) == 1 else {"$in": list(user_id)})
+        cursor = self._c.find({"user_id": who}).sort([("event_id", ASCENDING), ("issued_at", ASCENDING)])
         return [TicketDoc.model_validate(raw) async for raw in cursor]
 
     async def check_in(self, code: str, *, by: str, at: datetime) -> TicketDoc | None:

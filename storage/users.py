@@ -88,6 +88,10 @@ class UserStore:
         changes nothing is a no-op on the server; the caller skips users whose values it wrote recently)."""
         await self._upsert(user_id, {"language": language, "name": name})
 
+    async def remember_name(self, user_id: str, name: str) -> None:
+        """Record the display name alone (a chat that reports a name and no language: WhatsApp)."""
+        await self._upsert(user_id, {"name": name})
+
     async def remember_buyer(self, user_id: str, buyer: Buyer) -> None:
         await self._upsert(user_id, {"last_buyer": buyer.model_dump()})
 

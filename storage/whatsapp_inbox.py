@@ -15,8 +15,15 @@ delivery statuses of the messages we sent.
     expire_at    set once handled or given up: the TTL index removes the document then (long after Meta's
                  redeliveries stop, so a late redelivery is still a duplicate). A pending one never expires.
 
-`whatsapp_statuses`, one document per message we sent that Meta reported on: the latest status, a short history
-and the first errors, removed by TTL a while after the last update.
+A `window:<wa_id>` document (kind "closed", state "closed") records that Meta failed a free-form message to
+the person with 131047 (outside the 24-hour window) at `received_at`: until they write again, `last_from` says
+no window is open, so the retry goes as a template.
+
+`whatsapp_statuses`, one document per message we sent that Meta reported on or the notifier recorded: the
+latest status (never moved back by a late `sent` after `delivered`: `rank`), a short history and the first
+errors; for a message the notifier sent, which copy it is (`order`, `kind`, `person`, `part`, `detail`,
+`sent_at`, `recipient`), so a later `failed` status is matched to it. Removed by TTL 30 days after the last
+update.
 """
 
 from __future__ import annotations
@@ -35,6 +42,9 @@ HISTORY_KEPT = 8
 ERRORS_KEPT = 3
 
 InboxKind = Literal["message", "failed"]
+CLOSED = "closed"
+# How far a status has come; a status never replaces a later one (Meta does not promise their order).
+STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
 
 INBOX_INDEXES = [
     IndexModel([("expire_at", ASCENDING)], expireAfterSeconds=0, name="inbox_ttl"),
@@ -42,7 +52,8 @@ INBOX_INDEXES = [
     IndexModel([("wa_id", ASCENDING), ("kind", ASCENDING), ("received_at", ASCENDING)], name="inbox_last_from"),
 ]
 STATUS_INDEXES = [IndexModel([("updated_at", ASCENDING)], expireAfterSeconds=int(KEEP_STATUSES.total_seconds()),
-                             name="status_ttl")]
+                             name="status_ttl"),
+                  IndexModel([("order", ASCENDING), ("kind", ASCENDING)], name="status_order", sparse=True)]
 
 
 @dataclass(frozen=True)
@@ -115,22 +126,53 @@ class WhatsAppInbox:
     async def last_from(self, wa_id: str) -> datetime | None:
         """When the person's latest message reached us (None: none in the last 8 days): the start of their
         24-hour customer-service window, for the notifier (handlers/whatsapp/notifier.py)."""
-        doc = await self._inbox.find_one({"wa_id": wa_id, "kind": "message"}, {"received_at": 1},
-                                         sort=[("received_at", DESCENDING)])
-        return doc.get("received_at") if doc else None
+        doc = await self._inbox.find_one({"wa_id": wa_id, "kind": {"$in": ["message", CLOSED]}},
+                                         {"received_at": 1, "kind": 1}, sort=[("received_at", DESCENDING)])
+        if doc is None or doc.get("kind") == CLOSED:
+            return None  # none, or Meta said the window closed after their last message (131047)
+        received: datetime | None = doc.get("received_at")
+        return received
+
+    async def close_window(self, wa_id: str, *, at: datetime, now: datetime) -> None:
+        """Meta failed a free-form message to the person with 131047 at `at`: no window until they write again."""
+        await self._inbox.update_one(
+            {"_id": f"window:{wa_id}"},
+            {"$max": {"received_at": at}, "$set": {"kind": CLOSED, "wa_id": wa_id, "state": CLOSED,
+                                                   "lease_until": at, "expire_at": now + KEEP_HANDLED}},
+            upsert=True)
+
+    async def record_sent(self, message_id: str, *, recipient: str, order: str, kind: str, person: str, part: str,
+                          detail: dict[str, Any], now: datetime) -> None:
+        """Which copy of which order's message a wamid is (the notifier, right after Meta accepted it)."""
+        await self._statuses.update_one(
+            {"_id": message_id},
+            {"$set": {"order": order, "kind": kind, "person": person, "part": part, "detail": detail,
+                      "recipient": recipient, "sent_at": now, "updated_at": now}},
+            upsert=True)
 
     async def record_status(self, message_id: str, status: str, *, at: datetime, recipient: str | None,
                             errors: list[dict[str, Any]], now: datetime) -> None:
-        """The latest status of a message we sent, with a short history (bounded)."""
-        update: dict[str, Any] = {
-            "$set": {"status": status, "status_at": at, "updated_at": now},
-            "$push": {"history": {"$each": [{"status": status, "at": at}], "$slice": -HISTORY_KEPT}},
-        }
+        """The latest status of a message we sent, with a short history (bounded). A status that comes after a
+        later one (`sent` after `delivered`) goes into the history only."""
+        rank = STATUS_RANK.get(status, 0)
+        history = {"history": {"$each": [{"status": status, "at": at}], "$slice": -HISTORY_KEPT}}
+        fields: dict[str, Any] = {"status": status, "status_at": at, "rank": rank, "updated_at": now}
         if recipient is not None:
-            update["$set"]["recipient"] = recipient
+            fields["recipient"] = recipient
         if errors:
-            update["$set"]["errors"] = errors[:ERRORS_KEPT]
-        await self._statuses.update_one({"_id": message_id}, update, upsert=True)
+            fields["errors"] = errors[:ERRORS_KEPT]
+        try:
+            await self._statuses.update_one(
+                {"_id": message_id, "$or": [{"rank": {"$exists": False}}, {"rank": {"$lt": rank}}]},
+                {"$set": fields, "$push": history}, upsert=True)
+        except DuplicateKeyError:  # it exists with a later status: keep that one
+            await self._statuses.update_one({"_id": message_id}, {"$set": {"updated_at": now}, "$push": history})
+
+    async def arrived(self, order: str, kind: str, person: str) -> list[str]:
+        """The parts of an order's message sent to one person that Meta has not reported failed."""
+        cursor = self._statuses.find({"order": order, "kind": kind, "person": person, "status": {"$ne": "failed"}},
+                                     {"part": 1}).limit(200)
+        return [doc["part"] async for doc in cursor if isinstance(doc.get("part"), str)]
 
     async def status_of(self, message_id: str) -> dict[str, Any] | None:
         doc: dict[str, Any] | None = await self._statuses.find_one({"_id": message_id})

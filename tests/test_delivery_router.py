@@ -4,6 +4,7 @@ a person on two channels is told once, and a channel with no notifier leaves the
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -121,3 +122,18 @@ async def test_through_the_delivery_service_a_missing_channel_leaves_the_message
     assert [n.message for n in telegram.notices].count(Message.PAID) == 1
     delivered = await mem_services.orders.get(placed.id)
     assert delivered is not None and Message.PAID.value not in delivered.outbox
+
+
+async def test_a_re_delivery_goes_only_to_the_people_whose_copy_failed() -> None:
+    router, telegram, whatsapp = both()
+    reversed_ = notice(Message.REVERSED, WA_BUYER)
+    await router.notify(replace(reversed_, only=frozenset({"buyer"})))
+    assert not telegram.notices  # the organisers and the admin (Telegram) had theirs
+    [to_buyer] = whatsapp.notices
+    assert "buyer" not in to_buyer.delivered and not to_buyer.admin_ids
+    assert to_buyer.event is not None and not to_buyer.event.organisers
+
+    await router.notify(replace(reversed_, only=frozenset({OTHER})))
+    [to_other] = telegram.notices
+    assert to_other.event is not None and to_other.event.organisers == [OTHER] and not to_other.admin_ids
+    assert "buyer" in to_other.delivered and len(whatsapp.notices) == 1

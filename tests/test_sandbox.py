@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import socket
 from collections.abc import AsyncIterator
 from typing import Any
@@ -493,3 +494,35 @@ def test_the_sandbox_s_whatsapp_door_needs_no_public_url_but_a_real_one_does(tmp
     require_credentials(settings)  # no ConfigError
     with pytest.raises(ConfigError, match="PUBLIC_URL"):
         require_credentials(settings.model_copy(update={"whatsapp_api_base_url": "https://graph.facebook.com/v23.0"}))
+
+
+async def test_new_tickets_in_the_sandbox_carry_its_own_ticket_page_which_opens(tmp_path: Any) -> None:
+    """The sandbox has no PUBLIC_URL (it would switch Telegram to a webhook), yet a new ticket's QR carries the
+    service's own http://127.0.0.1:<port>/t/<code>, and that page answers in a browser."""
+    from bot.runtime import Running
+    from storage.documents import Buyer
+
+    saved_uri = os.environ.pop("MONGODB_URI", None)
+    stop = asyncio.Event()
+    up: asyncio.Future[Running] = asyncio.get_running_loop().create_future()
+    ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(run_sandbox(port=0, stop=stop, ready=ready.set_result, running=up.set_result))
+    try:
+        done, _ = await asyncio.wait({task, ready}, timeout=20, return_when=asyncio.FIRST_COMPLETED)
+        assert ready in done, task.result() if task in done else "the sandbox did not start in time"
+        running = up.result()
+        services = running.services
+        assert running.mode.value == "polling" and services.settings.public_url is None
+        order = await services.orders.reserve(f"telegram:{BUYER.id}", "jazz-senja-2026", {"VIP": 1},
+                                              Buyer(name="Sinta", email="s@example.com", phone="+6281234567891"))
+        [ticket] = (await services.orders.pay(order.id)).tickets
+        link = services.links.ticket(ticket.id)
+        assert link.startswith("http://127.0.0.1:") and link.endswith(f"/t/{ticket.id}")
+        assert link.split("/t/")[0] == running.url.rstrip("/")  # the service itself
+        async with aiohttp.ClientSession() as http, http.get(link) as response:
+            assert response.status == 200 and "Jazz Senja" in await response.text()
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        if saved_uri is not None:
+            os.environ["MONGODB_URI"] = saved_uri

@@ -68,8 +68,10 @@ async def test_the_whole_journey_from_hello_to_qr_images(memory_store: Store, cl
         assert sorted(decode_qr(stack.image_bytes(m))[0] for m in images) == sorted(
             f"{PUBLIC}/t/{t.id}" for t in tickets)
         assert any("Pembayaran diterima" in (m.text or "") for m in stack.wa.messages_for(AYU))
-        sale = [m for m in stack.wa.messages_for(DEWI) if order.id in (m.text or "")]
-        assert sale and "Terjual" in sale[0].text  # the WhatsApp organiser hears of the sale
+        clock.advance(seconds=20)
+        await stack.services.digests.send_due()  # the sale-digest job
+        sale = [m for m in stack.wa.all_messages_to(DEWI) if order.id in (m.text or "")]
+        assert sale and "Penjualan sejak" in sale[0].text  # the WhatsApp organiser hears of it in the digest
 
         mine = await stack.say(AYU, "tiket", lambda m: m.type == "image")
         assert decode_qr(stack.image_bytes(mine))[0].startswith(f"{PUBLIC}/t/")

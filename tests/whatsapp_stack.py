@@ -97,7 +97,8 @@ def stack_settings(wa: FakeWhatsApp, *, templates: bool) -> Settings:
         whatsapp_access_token=wa.access_token, whatsapp_phone_number_id=wa.phone_number_id,
         whatsapp_app_secret=wa.app_secret, whatsapp_verify_token=VERIFY, whatsapp_api_base_url=wa.graph_url)
     if templates:
-        values.update(whatsapp_template_tickets=TICKETS_TEMPLATE, whatsapp_template_notice=NOTICE_TEMPLATE)
+        values.update(whatsapp_template_tickets=TICKETS_TEMPLATE, whatsapp_template_notice=NOTICE_TEMPLATE,
+                      whatsapp_template_tickets_buttons="tickets")
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
@@ -107,7 +108,7 @@ async def whatsapp_stack(store: Store, clock: FakeClock, *, templates: bool = Tr
     async with contextlib.AsyncExitStack() as stack:
         wa = await stack.enter_async_context(FakeWhatsApp(clock=clock, webhook_retry_delay=0.01,
                                                           enforce_rate_limits=False))
-        wa.add_template(TICKETS_TEMPLATE, "id", "Tiket {{1}} untuk pesanan {{2}} sudah siap.")
+        wa.add_template(TICKETS_TEMPLATE, "id", "Tiket {{1}} untuk pesanan {{2}} sudah siap.", buttons=("Tiket saya",))
         wa.add_template(NOTICE_TEMPLATE, "id", "Karcis: {{1}}")
         for number, name in ((AYU, "Ayu"), (JOHN, "John"), (DEWI, "Dewi"), (BOSS, "Bos")):
             wa.add_user(number, name)

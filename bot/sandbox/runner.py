@@ -6,7 +6,8 @@ One process, everything on 127.0.0.1, one URL to open:
     http://127.0.0.1:<port>/telegram/     the fake Bot API (telegram_api.py), which the bot long-polls
     http://127.0.0.1:<port>/midtrans/     the Midtrans simulator (midtrans.py): Snap, status API, payment page
     http://127.0.0.1:<port>/whatsapp/     the WhatsApp Cloud API simulator (whatsapp/): Graph API, /sandbox/...
-    http://127.0.0.1:<service port>/      the real service, `bot.runtime.serve`: Midtrans notifications, health
+    http://127.0.0.1:<service port>/      the real service, `bot.runtime.serve`: Midtrans notifications, health,
+                                          the ticket pages (/t/<code>) the QRs of new tickets carry
 
 The bot is the real one: the same handlers, services and jobs as `python -m bot run`, on the embedded store (or
 on MONGODB_URI when it is set, in the database `karcis_sandbox`), loaded with examples/events.yaml (its dates
@@ -42,7 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import yaml
 from aiohttp import web
@@ -51,6 +52,7 @@ from yarl import URL
 from bot.clock import utcnow
 from bot.config import ConfigError, Settings, load_settings
 from bot.errors import CannotStart, EventsFileError
+from bot.links import Links
 from bot.sandbox.midtrans import MIDTRANS_STATE, MidtransState, create_midtrans_app
 from bot.sandbox.sample_events import on_sale_copy
 from bot.sandbox.telegram_api import TelegramSimulator, create_telegram_app
@@ -62,6 +64,9 @@ from bot.sandbox.whatsapp import (
     create_whatsapp_app,
 )
 from webhooks.payment_notifications import PATH as NOTIFICATION_PATH
+
+if TYPE_CHECKING:
+    from bot.runtime import Running  # imported at run time only when the sandbox runs (_serve_on)
 
 log = logging.getLogger(__name__)
 
@@ -266,14 +271,25 @@ async def register_whatsapp_webhook(wa: WhatsAppSimulator, url: str, verify_toke
     return False
 
 
+def serve_ticket_pages_locally(links: Links, service_port: int) -> str:
+    """New tickets' QRs carry `http://127.0.0.1:<service port>/t/<code>`, the service's own ticket page, so the page
+    opens in this machine's browser. A sandbox-only exception: PUBLIC_URL must be https (Meta and Telegram must
+    reach it) and, set, would make the service ask the Telegram stand-in for a webhook; so the sandbox leaves
+    PUBLIC_URL unset and gives only the links the local address, before anyone can buy."""
+    links.public_url = f"http://{HOST}:{service_port}"
+    return links.public_url
+
+
 async def run_sandbox(
     *,
     port: int = 8000,
     events_file: Path | None = None,
     stop: asyncio.Event | None = None,
     ready: Callable[[str], None] | None = None,
+    running: Callable[[Running], None] | None = None,
 ) -> None:
-    """Run the sandbox until `stop` is set (or SIGINT/SIGTERM). `ready(url)` gets the web chat's URL once all is up.
+    """Run the sandbox until `stop` is set (or SIGINT/SIGTERM). `ready(url)` gets the web chat's URL once all is up;
+    `running` (tests) the service as `bot.runtime.serve` hands it over.
 
     `port` 0 picks a free port. Raises ConfigError if the port is taken or the events file is not there."""
     if events_file is not None and not events_file.is_file():
@@ -287,13 +303,14 @@ async def run_sandbox(
                 with_whatsapp_organiser(events_file)
                 if weeks:
                     log.info("sample events moved %d week(s) forward so that they are on sale", weeks)
-            await _serve_on(sock, events_file, stop, ready)
+            await _serve_on(sock, events_file, stop, ready, running)
     finally:
         sock.close()
 
 
 async def _serve_on(
     sock: socket.socket, events_file: Path, stop: asyncio.Event, ready: Callable[[str], None] | None,
+    on_running: Callable[[Running], None] | None = None,
 ) -> None:
     base_url = f"http://{HOST}:{sock.getsockname()[1]}"
     service_port = _free_port()
@@ -307,7 +324,7 @@ async def _serve_on(
                              notification_url=f"http://{HOST}:{service_port}{NOTIFICATION_PATH}")
     tasks: set[asyncio.Task[bool]] = set()
 
-    from bot.runtime import Running, serve  # the Telegram stack: imported only when the sandbox runs
+    from bot.runtime import serve  # the Telegram stack: imported only when the sandbox runs
 
     async def connect_whatsapp() -> bool:
         connected = await register_whatsapp_webhook(app[WHATSAPP], f"http://{HOST}:{service_port}"
@@ -317,6 +334,9 @@ async def _serve_on(
         return connected
 
     def started(running: Running) -> None:
+        serve_ticket_pages_locally(running.services.links, service_port)
+        if on_running is not None:
+            on_running(running)
         log.info("sandbox: the bot is running (%s on the local Telegram stand-in); holds last %d minutes",
                  running.mode.value, settings.reservation_minutes)
         task = asyncio.get_running_loop().create_task(connect_whatsapp())

@@ -13,7 +13,7 @@ from telegram import Update
 from telegram.ext import Application, TypeHandler
 
 from bot.delivery_router import ChannelRouter
-from bot.digest import NoDigestSender
+from bot.digest import DigestRouter, NoDigestSender
 from bot.links import TELEGRAM
 from bot.services import NoNotifier, Services
 from handlers.telegram import admin, buyer, organiser, refunds
@@ -36,7 +36,9 @@ def register(application: Application, services: Services) -> None:
         notifier.register(TELEGRAM, TelegramNotifier(application.bot, services))
     elif isinstance(notifier, NoNotifier):
         services.delivery.notifier = TelegramNotifier(application.bot, services)
-    if isinstance(services.digests.sender, NoDigestSender):  # the organisers' sale digests
+    if isinstance(services.digests.sender, DigestRouter):  # the organisers' sale digests, by channel
+        services.digests.sender.register(TELEGRAM, TelegramNotifier(application.bot, services))
+    elif isinstance(services.digests.sender, NoDigestSender):
         services.digests.sender = TelegramNotifier(application.bot, services)
     application.add_handler(TypeHandler(Update, remember_user), group=REMEMBER_GROUP)
     organiser.register(application)  # before the buyer: it owns `/start t_<code>` and photos

@@ -1,8 +1,9 @@
 """One inbound WhatsApp message as the door's handlers see it: who wrote (account, number, language), what they
 sent, and how to answer them (the client, bound to their number).
 
-The chat's memory is the account's purchase in progress (`services.checkout`) and its language choice
-(`services.profiles`); nothing here touches the store.
+The chat's memory is the account's purchase in progress (`services.checkout`), its language choice and display
+name (`services.profiles`: the WhatsApp profile name Meta sends in `contacts[].profile.name`, kept when it
+changes, so "checked in by" names door staff); nothing here touches the store.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Chat:
     account: AccountId
     lang: str
     address: str       # the account address the sender was resolved by (`whatsapp:<E.164>`), kept on orders
+    name: str | None = None  # the display name kept for the account (their WhatsApp profile name, cleaned)
 
     @classmethod
     async def open(cls, services: Services, client: WhatsAppClient, message: InboundMessage) -> Chat:
@@ -38,8 +40,10 @@ class Chat:
         except InvalidAddress:  # Meta's wa_id decides who wrote; a number phonenumbers does not know stays as is
             address = f"{WHATSAPP}:{number}"
         account = services.accounts.resolve(address)
-        chosen = await services.profiles.language(account)
-        return cls(services, client, message, number, account, language_for(number, chosen), address)
+        profile = await services.profiles.profile(account)  # the one read a message costs here
+        name = await services.profiles.note_name(account, message.profile_name, known=profile.name)  # on change
+        return cls(services, client, message, number, account, language_for(number, profile.language), address,
+                   name)
 
     # ---- answering ------------------------------------------------------------------------------------------
 
@@ -58,5 +62,5 @@ class Chat:
     # ---- memory ---------------------------------------------------------------------------------------------
 
     async def remember_language(self, lang: str) -> None:
-        await self.services.profiles.remember(self.account, language=lang, name=self.message.profile_name)
+        await self.services.profiles.remember(self.account, language=lang, name=self.name)
         self.lang = lang

@@ -85,6 +85,8 @@ IMAGE_MAX_BYTES = 5 * 1024 * 1024
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg"})
 TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
+TEMPLATE_BUTTONS_MAX = 10  # "up to 10 buttons using index values of 0 to 9"
+TEMPLATE_PAYLOAD_MAX = 256  # a bound on what we build (our reply ids are a few characters)
 TEMPLATE_PARAMS_MAX = 20  # a bound on what we build; Meta's templates have as many as were approved
 RECIPIENT = re.compile(r"^\+?[1-9][0-9]{6,14}$")  # E.164 digits; a wa_id is the number without "+"
 MESSAGE_ID_MAX = 512
@@ -163,10 +165,13 @@ class ListSection:
 
 @dataclass(frozen=True)
 class TemplateRef:
-    """An approved message template: its name and the language it was approved in."""
+    """An approved message template: its name and the language it was approved in, and the payload each of its
+    quick-reply buttons sends back when tapped, in the buttons' approved order (none: no buttons, or buttons
+    whose tap comes back with their label only)."""
 
     name: str
     language: str
+    buttons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -312,9 +317,26 @@ def template_payload(to: str, template: TemplateRef, parameters: Sequence[str] =
         _text("template parameter", value, INTERACTIVE_BODY_MAX)
         if "\n" in value or "\t" in value or "     " in value:  # error 132018
             raise LimitExceeded("template parameter", "no new-line/tab characters or more than 4 spaces in a row")
+    if len(template.buttons) > TEMPLATE_BUTTONS_MAX:
+        raise LimitExceeded("template buttons", f"{len(template.buttons)}, at most {TEMPLATE_BUTTONS_MAX}")
+    for payload in template.buttons:
+        _text("template button payload", payload, TEMPLATE_PAYLOAD_MAX)
     content: dict[str, Any] = {"name": template.name, "language": {"code": template.language}}
+    components: list[dict[str, Any]] = []
     if parameters:
-        content["components"] = [{"type": "body", "parameters": [{"type": "text", "text": v} for v in parameters]}]
+        components.append({"type": "body", "parameters": [{"type": "text", "text": v} for v in parameters]})
+    # A quick-reply button's payload (Cloud API messages reference, template object
+    # https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages: a `button` component has
+    # `sub_type` "quick_reply", `index` "the position index of the button ... 0 to 9", and `parameters`; Meta's
+    # WhatsApp Node.js SDK, https://whatsapp.github.io/WhatsApp-Nodejs-SDK/api-reference/types/button_parameter_object:
+    # `{"type": "payload", "payload": ...}`, a "developer-defined payload that is returned when the button is
+    # clicked in addition to the display text on the button"). The tap comes back as a `button` message whose
+    # `payload` is this (handlers/whatsapp/updates.py), so a button means the same as our reply buttons.
+    components += [{"type": "button", "sub_type": "quick_reply", "index": str(i),
+                    "parameters": [{"type": "payload", "payload": payload}]}
+                   for i, payload in enumerate(template.buttons)]
+    if components:
+        content["components"] = components
     return _envelope(to, "template", content)
 
 
@@ -600,13 +622,21 @@ class Templates:
     notice: TemplateRef | None
 
 
+# What a template's quick-reply button named in configuration (WHATSAPP_TEMPLATE_*_BUTTONS) sends back: the
+# door's reply ids (handlers/whatsapp/views.py), so a tap is handled as the same reply button would be.
+TEMPLATE_BUTTON_PAYLOADS = {"tickets": "tickets", "orders": "orders", "events": "events:0", "menu": "menu"}
+
+
 def templates_from_settings(settings: Any) -> Templates:
-    def ref(name: str | None, language: str) -> TemplateRef | None:
-        return TemplateRef(name, language) if name else None
+    def ref(name: str | None, language: str, buttons: str) -> TemplateRef | None:
+        payloads = tuple(TEMPLATE_BUTTON_PAYLOADS[b] for b in buttons.split(",") if b)
+        return TemplateRef(name, language, payloads) if name else None
 
     return Templates(
-        tickets=ref(settings.whatsapp_template_tickets, settings.whatsapp_template_tickets_language),
-        notice=ref(settings.whatsapp_template_notice, settings.whatsapp_template_notice_language),
+        tickets=ref(settings.whatsapp_template_tickets, settings.whatsapp_template_tickets_language,
+                    settings.whatsapp_template_tickets_buttons),
+        notice=ref(settings.whatsapp_template_notice, settings.whatsapp_template_notice_language,
+                   settings.whatsapp_template_notice_buttons),
     )
 
 

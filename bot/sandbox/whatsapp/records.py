@@ -103,6 +103,13 @@ class WaMessage:
     def interactive_type(self) -> str | None:
         return self.content.get("type") if self.type == "interactive" else None
 
+    def template_buttons(self) -> list[dict[str, str]]:
+        """A template's quick-reply buttons as ``{index, text, payload}`` (the payload the send gave it, else the
+        label)."""
+        if self.type != "template":
+            return []
+        return [dict(b) for b in self.content.get("buttons", [])]
+
     def buttons(self) -> list[dict[str, str]]:
         """Reply buttons as ``{id, title}``."""
         if self.interactive_type != "button":
@@ -162,6 +169,7 @@ class Template:
     header: str | None = None
     category: str = "UTILITY"
     status: TemplateStatus = "APPROVED"
+    buttons: tuple[str, ...] = ()  # its quick-reply buttons' labels, in the approved order (index 0, 1, ...)
 
     @property
     def key(self) -> tuple[str, str]:

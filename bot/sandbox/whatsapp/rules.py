@@ -88,6 +88,8 @@ _IMAGE_MAGIC = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1
 #     https://developers.facebook.com/documentation/business-messaging/whatsapp/templates/overview ; body text
 #     of a template max 1024 characters, header text max 60.
 MAX_TEMPLATE_BODY = 1024
+MAX_TEMPLATE_BUTTONS = 10  # template buttons: "up to 10 buttons using index values of 0 to 9"
+MAX_BUTTON_PAYLOAD = 128   # a bound of the simulator's own (Meta names none we could find); ours are short
 
 _PLACEHOLDER_RE = re.compile(r"\{\{(\d+)\}\}")
 _DIGITS_RE = re.compile(r"\d{6,15}")
@@ -498,3 +500,46 @@ def template_parameters(components: Any, kind: str) -> list[str]:
                 raise template_param_count_mismatch(f"Param {path}['text'] is empty")
             values.append(value)
     return values
+
+
+def template_button_payloads(components: Any, buttons: int) -> dict[int, str]:
+    """The quick-reply payloads a template send gives, by button index; refuses a shape Meta refuses.
+
+    Cloud API messages reference, template object
+    (https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages): a component of ``type``
+    "button" needs ``sub_type`` (here "quick_reply") and ``index``, "the position index of the button. You can
+    have up to 10 buttons using index values of 0 to 9", and ``parameters``; for a quick-reply button one
+    parameter ``{"type": "payload", "payload": ...}`` (Meta's WhatsApp Node.js SDK, button parameter object:
+    "developer-defined payload that is returned when the button is clicked in addition to the display text on
+    the button"). An index the template has no button at is a parameter mismatch (132000); a button given twice,
+    a missing or empty payload, another parameter type: invalid (131009). A button given no payload comes back
+    with its label as the payload."""
+    if not isinstance(components, list):
+        return {}
+    payloads: dict[int, str] = {}
+    for c, component in enumerate(components):
+        if not isinstance(component, dict) or str(component.get("type", "")).lower() != "button":
+            continue
+        path = f"template['components'][{c}]"
+        if component.get("sub_type") != "quick_reply":
+            raise parameter_not_valid(f"Param {path}['sub_type'] must be quick_reply for this template's buttons")
+        raw = component.get("index")
+        index = int(raw) if isinstance(raw, int) and not isinstance(raw, bool) else (
+            int(raw) if isinstance(raw, str) and raw.isdigit() and len(raw) == 1 else None)
+        if index is None or not 0 <= index < MAX_TEMPLATE_BUTTONS:
+            raise parameter_not_valid(f"Param {path}['index'] must be 0 to 9")
+        if index >= buttons:
+            raise template_param_count_mismatch(f"button at index {index}: the template has {buttons} button(s)")
+        if index in payloads:
+            raise parameter_not_valid(f"Param {path}: button {index} given twice")
+        params = component.get("parameters")
+        if not isinstance(params, list) or len(params) != 1 or not isinstance(params[0], dict):
+            raise parameter_not_valid(f"Param {path}['parameters'] must be one payload parameter")
+        param = params[0]
+        payload = param.get("payload")
+        if param.get("type") != "payload" or not isinstance(payload, str) or not payload.strip():
+            raise parameter_not_valid(f"Param {path}['parameters'][0] must be {{type: payload, payload: text}}")
+        if len(payload) > MAX_BUTTON_PAYLOAD:
+            raise parameter_not_valid(f"Param {path}['parameters'][0]['payload'] is over {MAX_BUTTON_PAYLOAD}")
+        payloads[index] = payload
+    return payloads

@@ -133,10 +133,13 @@ class WhatsAppSimulator(UserActions):
 
     def add_template(
         self, name: str, language: str, body: str, *, header: str | None = None, category: str = "UTILITY",
-        status: TemplateStatus = "APPROVED",
+        status: TemplateStatus = "APPROVED", buttons: tuple[str, ...] = (),
     ) -> Template:
-        """Register an approved template (Meta: only approved templates of the WABA can be sent)."""
-        template = Template(name, language, body, header, category, status)
+        """Register an approved template (Meta: only approved templates of the WABA can be sent), with its
+        quick-reply buttons' labels (at most 10)."""
+        if len(buttons) > rules.MAX_TEMPLATE_BUTTONS:
+            raise ValueError(f"{len(buttons)} buttons, a template has at most {rules.MAX_TEMPLATE_BUTTONS}")
+        template = Template(name, language, body, header, category, status, tuple(buttons))
         self._templates[template.key] = template
         return template
 
@@ -253,8 +256,11 @@ class WhatsAppSimulator(UserActions):
         header = rules.fill(template.header, header_values) if template.header else None
         if header is not None and len(header) > rules.MAX_HEADER_TEXT:
             raise rules.template_text_too_long(f"header is {len(header)} characters, max {rules.MAX_HEADER_TEXT}")
+        payloads = rules.template_button_payloads(spec.get("components"), len(template.buttons))
+        buttons = [{"index": str(i), "text": text, "payload": payloads.get(i, text)}
+                   for i, text in enumerate(template.buttons)]
         return {"name": name, "language": code, "components": spec.get("components") or [],
-                "rendered": rendered if header is None else f"{header}\n{rendered}"}
+                "rendered": rendered if header is None else f"{header}\n{rendered}", "buttons": buttons}
 
     def _delivery_failure(self, wa_id: str, kind: str, now: datetime) -> rules.GraphApiError | None:
         user = self.users.get(wa_id)
@@ -330,6 +336,28 @@ class WhatsAppSimulator(UserActions):
         user = self.users.get(message.wa_id)
         contact = {"wa_id": message.wa_id} if user is None else {"wa_id": message.wa_id, "user_id": user.bsuid}
         self._enqueue({"contacts": [contact], "statuses": [entry]})
+
+    async def fail_message(self, message_id: str, code: int = 131026) -> WaMessage:
+        """Report a message the business sent, and Meta accepted, as failed after all: a ``failed`` status with
+        ``errors[{code, title, message, error_data.details, href}]``.
+
+        Status messages webhook reference
+        (https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/status/):
+        the webhook is triggered when "Your message is unable to be sent to a WhatsApp user" and when "Your
+        message is unable to be delivered to a WhatsApp user's device", in the same ``statuses`` array as sent,
+        delivered and read, naming the message ``id`` and ``recipient_id``; its errors have the shape of the
+        errors webhooks reference (…/webhooks/reference/messages/errors: ``code``, ``title``, ``message``,
+        ``error_data.details``, ``href``). A message can fail after ``sent`` and even after ``delivered`` was
+        reported (several devices); this is the way to make that happen. A message that already failed, or one
+        the business did not send, is refused (Meta reports a message's failure once)."""
+        message = self._messages.get(message_id)
+        if message is None or message.direction != "out":
+            raise SandboxError(f"no message {message_id!r} sent by the business", status=404)
+        if message.status == "failed":
+            raise SandboxError(f"message {message_id!r} already failed", status=409)
+        self._set_status(message, "failed", rules.by_code(code))
+        await self._notify()
+        return message
 
     # ----------------------------------------------------------------------------------- media
 

@@ -153,6 +153,21 @@ class UserActions:
                                      {"interactive": {"type": "button_reply", "button_reply": reply}},
                                      dict(reply), context=message)
 
+    async def press_template_button(self, number: str, message_id: str, index: int = 0) -> WaMessage:
+        """Tap a template's quick-reply button. Messages webhook reference, button messages
+        (…/webhooks/reference/messages/button): the tap arrives as ``"type": "button"`` with ``button{payload,
+        text}`` and the template message in ``context``; it opens the customer service window like any message."""
+        user = self.user(number)
+        message = self._messages.get(message_id)
+        if message is None or message.wa_id != user.wa_id or not message.from_bot or not message.visible:
+            raise SandboxError(f"{number} has no bot message {message_id}", status=404)
+        button = next((b for b in message.template_buttons() if b["index"] == str(index)), None)
+        if button is None:
+            raise SandboxError(f"message {message_id} has no template button {index}")
+        message.answered = True
+        reply = {"payload": button["payload"], "text": button["text"]}
+        return await self._from_user(number, "button", {"button": reply}, dict(reply), context=message)
+
     async def choose_row(self, number: str, message_id: str, row_id: str) -> WaMessage:
         """Open a list message's sheet and pick a row."""
         message = self._answerable(number, message_id, "list")
