@@ -40,7 +40,7 @@ from bench.common import (
 )
 from bench.telegram_inproc import BASE_URL, FILE_URL, InProcessRequest
 from bot.midtrans import MidtransGateway
-from bot.sandbox.telegram_api import MessageRecord, TelegramSimulator
+from bot.sandbox.telegram import MessageRecord, TelegramSimulator
 from storage.documents import OrderStatus
 
 HELP = "the buyer's hot path as PTB updates with the Karcis handlers, against a PTB echo handler"

@@ -42,7 +42,7 @@ from bench.common import (
 )
 from bot.errors import RefusalReason, ReservationRefused
 from bot.midtrans import MidtransGateway
-from bot.sandbox.telegram_api import MessageRecord, TelegramSimulator
+from bot.sandbox.telegram import MessageRecord, TelegramSimulator
 
 HELP = "MongoDB commands per action (reserve, each chat step, settlement, delivery, check-in, sweep) vs the minimum"
 DEFAULT_STORE = "mongoeco"
@@ -180,7 +180,8 @@ async def run(args: argparse.Namespace, store: StoreInfo) -> Result:
         services = services_for(store.store, gateway=gateway)
         await add_event(services, EVENT, [TierDef("GA", 150_000, 100, max_per_order=4),
                                           TierDef("VIP", 450_000, 100, max_per_order=4),
-                                          TierDef("LAST", 900_000, 1, max_per_order=1)])
+                                          TierDef("LAST", 900_000, 1, max_per_order=1)],
+                        starts_in=timedelta(hours=2))  # inside its door window: /start t_ checks in at once
         app = build_application(telegram)
         register(app, services)
         await app.initialize()

@@ -254,9 +254,9 @@ class TierDef:
 
 
 async def add_event(services: Services, event_id: str, tiers: Iterable[TierDef], *,
-                    title: str = "Konser Benchmark") -> None:
-    """An event on sale now (it starts in 60 days), with the bench organiser, through the catalog."""
-    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=60)
+                    title: str = "Konser Benchmark", starts_in: timedelta = timedelta(days=60)) -> None:
+    """An event on sale now (it starts in 60 days, or `starts_in`), with the bench organiser, through the catalog."""
+    starts = datetime.now(UTC).replace(microsecond=0) + starts_in
     spec = EventSpec.model_validate({
         "id": event_id, "title": title, "description": "An event made by the benchmark suite.",
         "venue": "Gelora Bung Karno, Jakarta", "starts_at": starts, "ends_at": starts + timedelta(hours=4),

@@ -41,7 +41,7 @@ from bench.telegram_inproc import in_process_bot
 from bench.webhook import EVENT, PRICE, SERVER_KEY, TIER, seed_pending_orders, serve, settled_notification
 from bot.accounts import telegram_id
 from bot.midtrans import MidtransGateway
-from bot.sandbox.telegram_api import TelegramSimulator
+from bot.sandbox.telegram import TelegramSimulator
 from bot.tickets import deep_link, new_code
 from storage.documents import OrderDoc, OrderLine
 from webhooks.app import create_app

@@ -69,7 +69,7 @@ from bench.telegram_inproc import BASE_URL, FILE_URL, InProcessRequest
 from bench.virtual_time import VirtualTimeLoop
 from bot.jobs import DIGEST_JOB_INTERVAL
 from bot.midtrans import signature_key, signature_valid
-from bot.sandbox.telegram_api import TelegramSimulator
+from bot.sandbox.telegram import TelegramSimulator
 from bot.services import build_services
 from handlers.telegram.rate_limit import KarcisRateLimiter
 from handlers.telegram.updates import ChatOrderedUpdateProcessor

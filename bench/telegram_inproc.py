@@ -20,7 +20,7 @@ from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
 from telegram.request import BaseRequest, RequestData
 
-from bot.sandbox.telegram_api import TelegramApiError, TelegramSimulator, UploadedFile
+from bot.sandbox.telegram import TelegramApiError, TelegramSimulator, UploadedFile
 
 BASE_URL = "http://bot-api.in-process.invalid/bot"
 FILE_URL = "http://bot-api.in-process.invalid/file/bot"

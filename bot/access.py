@@ -3,7 +3,8 @@
 Admins come from configuration (`ADMIN_IDS`, `ADMIN_WHATSAPP`), organisers from each event's `organisers` (account
 ids, from the events file). A person is matched by every address their account has, so an organiser named in the
 events file by a WhatsApp number and a Telegram id is recognised through either. Check-in, refunds, stats,
-expire and the doors ask this service; none keeps its own list.
+expire and the doors ask this service; none keeps its own list. Who may open a draft event (its organisers and
+the admins) is decided here too (`may_see`, `event_for`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from bot.accounts import AccountId, AccountService
-from bot.catalog import Catalog
+from bot.catalog import Catalog, EventWithTiers, is_public
 from storage.documents import EventDoc
 
 
@@ -39,6 +40,24 @@ class AccessService:
     def door_staff(self, account: AccountId, event: EventDoc) -> bool:
         """May check tickets of this event in: its organisers and the admins."""
         return self.organises(account, event) or self.is_admin(account)
+
+    def is_owner(self, account: AccountId, owner: AccountId) -> bool:
+        """Whether a document keyed by `owner` (a ticket's or order's `user_id`) is the account's: its id or a
+        linked address (`AccountService.owners`)."""
+        return owner in self._accounts.owners(account)
+
+    def may_see(self, account: AccountId, event: EventDoc) -> bool:
+        """A draft event only to its organisers and the admins; any other event to anyone."""
+        return is_public(event) or self.door_staff(account, event)
+
+    async def event_for(self, account: AccountId, event_id: str) -> EventWithTiers | None:
+        """The event and its tiers (stock as MongoDB has it now) as `account` may open it by id (a deep link, a
+        button, a reply): None when there is no such event, and the same None for a draft they may not see, so
+        that nobody learns a draft exists."""
+        cached = await self._catalog.definitions(event_id)
+        if cached is None or not self.may_see(account, cached.event):
+            return None
+        return await self._catalog.get(event_id)
 
     def organisers(self, event: EventDoc) -> list[AccountId]:
         """The event's organisers as accounts (each once, in file order), to notify them."""

@@ -45,6 +45,12 @@ class EventWithTiers:
         return next((t for t in self.tiers if t.code == code), None)
 
 
+def is_public(event: EventDoc) -> bool:
+    """Anyone may open the event by id (a deep link, a button): every event but a draft. Who may see a draft is
+    bot/access.py's `may_see` (its organisers and the admins); to anyone else a draft is no event at all."""
+    return event.status != EventStatus.DRAFT
+
+
 def sales_open(event: EventDoc, now: datetime) -> bool:
     """On sale, inside the sales window (which by default runs until the event ends)."""
     if event.status != EventStatus.ON_SALE:

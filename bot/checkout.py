@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.accounts import AccountId
-from bot.catalog import Catalog, EventWithTiers, sales_open
+from bot.catalog import Catalog, EventWithTiers, is_public, sales_open
 from bot.clock import Clock, as_utc, utcnow
 from bot.contacts import clean_email, clean_name, clean_phone
 from bot.errors import ContactField, KarcisError, ReservationRefused
@@ -171,7 +171,7 @@ class CheckoutService:
         anything, when the reservation would be refused for the account's limits (read from its one users
         document, which also gives last time's details)."""
         listing = await self._catalog.get(event_id)
-        if listing is None:
+        if listing is None or not is_public(listing.event):  # a draft is no event to a buyer (bot/access.py)
             raise CheckoutRefused(CheckoutRefusal.UNKNOWN_EVENT)
         now = self._clock()
         if not sales_open(listing.event, now):
@@ -204,7 +204,7 @@ class CheckoutService:
         in the draft. Refused: sales closed, an empty cart, the draft gone."""
         purchase = await self._purchase(account, nonce)
         listing = await self._catalog.get(purchase.event_id)
-        if listing is None:
+        if listing is None or not is_public(listing.event):  # a draft is no event to a buyer (bot/access.py)
             raise CheckoutRefused(CheckoutRefusal.UNKNOWN_EVENT)
         if not sales_open(listing.event, self._clock()):
             raise CheckoutRefused(CheckoutRefusal.SALES_CLOSED)

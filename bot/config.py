@@ -15,6 +15,10 @@ from bot.accounts import ADDRESS_MAX, InvalidAddress, parse_address, whatsapp_ad
 SNAP_MIN_EXPIRY_MINUTES = 5
 
 
+DOOR_OPENS_HOURS_DEFAULT = 3.0
+DOOR_OPENS_HOURS_MAX = 7 * 24.0  # a week: a wider window would let a mistaken link check in unasked
+
+
 class ConfigError(Exception):
     """Raised when the configuration is invalid; the message lists every bad value."""
 
@@ -59,6 +63,11 @@ class Settings(BaseSettings):
                     "unconfirmed (admins are told)")
     events_file: Path | None = None
     sale_digest_seconds: int = Field(default=15, ge=1, le=3600, description="a sale digest per chat this often")
+    # the door window (bot/checkin.py): a ticket link, a QR photo, /checkin or a typed code checks in at once
+    # from this many hours before the event starts until it ends; outside it, one confirming tap is asked for
+    door_opens_hours_before: float = Field(
+        default=DOOR_OPENS_HOURS_DEFAULT, ge=0, le=DOOR_OPENS_HOURS_MAX,
+        description="hours before an event's start from which check-in needs no confirmation")
     # the WhatsApp number people chat with, in international format (+6281234567890): the ticket page's
     # "Check in with WhatsApp" and a WhatsApp order's payment finish link are wa.me links to it (bot/links.py)
     whatsapp_display_number: str | None = Field(default=None, pattern=r"^\+?[1-9][0-9]{6,14}$")

@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.accounts import AccountId, Owners, only_itself
-from bot.catalog import Catalog, sales_open
+from bot.catalog import Catalog, is_public, sales_open
 from bot.clock import Clock, utcnow
 from bot.errors import OrderNotFound, OrderNotPending, RefusalReason, ReservationRefused
 from bot.outbox import Message, owe
@@ -138,7 +138,7 @@ class OrderService:
         Raises ReservationRefused with the reason; then nothing is held."""
         now = self._clock()
         listing = await self._catalog.definitions(event_id)  # names, prices, limits: stock is the hold's business
-        if listing is None:
+        if listing is None or not is_public(listing.event):  # a draft is no event to a buyer (bot/access.py)
             raise ReservationRefused(RefusalReason.UNKNOWN_EVENT)
         if not sales_open(listing.event, now):
             raise ReservationRefused(RefusalReason.SALES_CLOSED)

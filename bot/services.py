@@ -9,7 +9,7 @@ from datetime import timedelta
 from bot.access import AccessService
 from bot.accounts import AccountService
 from bot.catalog import Catalog
-from bot.checkin import CheckInService
+from bot.checkin import CheckInService, DoorWindow
 from bot.checkout import CheckoutService
 from bot.clock import Clock, utcnow
 from bot.config import Settings
@@ -95,7 +95,8 @@ def build_services(
         catalog=catalog,
         tickets=tickets,
         orders=orders,
-        checkin=CheckInService(store, catalog, access, clock=clock),
+        checkin=CheckInService(store, catalog, access, clock=clock,
+                               window=DoorWindow(timedelta(hours=settings.door_opens_hours_before))),
         stats=StatsService(store),
         payments=payments,
         delivery=DeliveryService(store, catalog, tickets, notifier or ChannelRouter(addresses=_addresses_of(accounts)),

@@ -234,14 +234,26 @@ EN: dict[str, str] = {
     "tickets.item.void": "• <s>{tier} · {code}</s> · {holder} · void",
     "ticket.caption": "🎟 <b>{title}</b>\n{tier}\n👤 {holder}\n<code>{code}</code>\n🗓 {when}",
     "ticket.void": "❌ <b>VOID</b>",
-    "ticket.stranger": "🎟 This is a Karcis ticket. Show it at the door to get in.",
     # ---- at the door ----
-    "checkin.ok": "✅ <b>{holder}</b>, {tier}\n{title}",
+    "checkin.ok": "✅ <b>Checked in</b>: {holder}, {tier}\n{title}",
     "checkin.already": "⚠️ <b>Already checked in</b> at {time} by {by}\n{holder}, {tier}",
     "checkin.void": "❌ <b>Void ticket</b>\n{holder}, {tier}",
     "checkin.not_yours": "❌ <b>Not your event</b>",
     "checkin.unknown": "❌ <b>Unknown code</b>",
     "checkin.usage": "Send <code>/checkin CODE</code>: the code under the QR, or the ticket's link.",
+    # ---- the door window, a typed code at the door, a ticket's link opened by anyone (bot/checkin.py) ----
+    "checkin.early": "⏳ <b>This event starts on {when}</b>: check in anyway?\n{holder}, {tier}\n{title}",
+    "checkin.late": "⏳ <b>This event ended on {when}</b>: check in anyway?\n{holder}, {tier}\n{title}",
+    "btn.checkin_anyway": "✅ Check in anyway",
+    "checkin.answered": "✅ Already checked in.",
+    "checkin.typed_code": (
+        "To check this ticket in, send <code>/checkin CODE</code>, or /scan first: in scan mode a typed code "
+        "checks in too."),
+    "ticket.public.valid": "🎟 <b>Valid ticket</b>, not used yet\n{title}\n{tier} · {when}",
+    "ticket.public.used": "⚠️ <b>Already used</b>: checked in {at}\n{title}\n{tier} · {when}",
+    "ticket.public.void": "❌ <b>Void ticket</b>: it no longer lets anyone in\n{title}\n{tier} · {when}",
+    "ticket.public.unknown": "❔ <b>No such ticket.</b> Check the code under the QR: 12 letters and digits.",
+    "ticket.public.door": "Only the event's door staff can check it in.",
     # ---- the ticket's public page (webhooks/ticket_page.py; plain text, escaped by the page) ----
     "page.title": "Karcis ticket {code}",
     "page.valid": "Valid ticket",
@@ -256,7 +268,9 @@ EN: dict[str, str] = {
     "page.telegram": "Check in with Telegram",
     "page.whatsapp": "Check in with WhatsApp",
     "page.no_changes": "This page only shows the ticket; checking in happens in the staff member's chat.",
-    "scan.ready": "📷 Send a photo of the ticket's QR code. Scan mode stays on for 15 minutes after each scan.",
+    "scan.ready": (
+        "📷 Send a photo of the ticket's QR code, or type its code. Scan mode stays on for 15 minutes after each "
+        "scan."),
     "scan.first": "To check a ticket in from a photo, send /scan first (or write /scan as the photo's caption).",
     "scan.no_code": "❌ <b>No QR code found</b> in that photo. Try again, closer and sharper.",
     "photo.not_expected": "I can't do anything with photos. /start to see the events.",
@@ -279,7 +293,9 @@ EN: dict[str, str] = {
     "help.organiser": (
         "<b>Organisers</b>\n/checkin CODE: check a ticket in\n/scan: then send a photo of a QR\n"
         "/stats: sales of your events\n/refund ORDER: refund an order of your event, or some of its tickets\n"
-        "Opening a ticket's QR with your phone camera also checks it in."
+        "Opening a ticket's QR with your phone camera also checks it in; in /scan mode, so does typing its code. "
+        "Outside the event's door window (from a few hours before it starts until it ends) you are asked to "
+        "confirm first."
     ),
     "help.admin": (
         "<b>Admins</b>\n/expire: release now the seats of unpaid orders whose hold has ended (the bot also "
@@ -682,14 +698,26 @@ ID: dict[str, str] = {
     "tickets.item.void": "• <s>{tier} · {code}</s> · {holder} · tidak berlaku",
     "ticket.caption": "🎟 <b>{title}</b>\n{tier}\n👤 {holder}\n<code>{code}</code>\n🗓 {when}",
     "ticket.void": "❌ <b>TIDAK BERLAKU</b>",
-    "ticket.stranger": "🎟 Ini tiket Karcis. Tunjukkan di pintu masuk.",
     # ---- di pintu masuk ----
-    "checkin.ok": "✅ <b>{holder}</b>, {tier}\n{title}",
+    "checkin.ok": "✅ <b>Check-in berhasil</b>: {holder}, {tier}\n{title}",
     "checkin.already": "⚠️ <b>Sudah check-in</b> pukul {time} oleh {by}\n{holder}, {tier}",
     "checkin.void": "❌ <b>Tiket tidak berlaku</b>\n{holder}, {tier}",
     "checkin.not_yours": "❌ <b>Bukan acara Anda</b>",
     "checkin.unknown": "❌ <b>Kode tidak dikenal</b>",
     "checkin.usage": "Kirim <code>/checkin KODE</code>: kode di bawah QR, atau tautan tiketnya.",
+    # ---- the door window, a typed code at the door, a ticket's link opened by anyone (bot/checkin.py) ----
+    "checkin.early": "⏳ <b>Acara ini mulai {when}</b>: tetap check-in?\n{holder}, {tier}\n{title}",
+    "checkin.late": "⏳ <b>Acara ini sudah berakhir {when}</b>: tetap check-in?\n{holder}, {tier}\n{title}",
+    "btn.checkin_anyway": "✅ Tetap check-in",
+    "checkin.answered": "✅ Sudah check-in.",
+    "checkin.typed_code": (
+        "Untuk check-in tiket ini, kirim <code>/checkin KODE</code>, atau /scan dulu: dalam mode pindai, kode "
+        "yang diketik juga langsung check-in."),
+    "ticket.public.valid": "🎟 <b>Tiket berlaku</b>, belum dipakai\n{title}\n{tier} · {when}",
+    "ticket.public.used": "⚠️ <b>Sudah dipakai</b>: check-in {at}\n{title}\n{tier} · {when}",
+    "ticket.public.void": "❌ <b>Tiket tidak berlaku</b>: tidak bisa dipakai masuk\n{title}\n{tier} · {when}",
+    "ticket.public.unknown": "❔ <b>Tiket tidak ditemukan.</b> Periksa kode di bawah QR: 12 huruf dan angka.",
+    "ticket.public.door": "Hanya petugas pintu acara ini yang bisa melakukan check-in.",
     # ---- the ticket's public page (webhooks/ticket_page.py; plain text, escaped by the page) ----
     "page.title": "Tiket Karcis {code}",
     "page.valid": "Tiket berlaku",
@@ -704,7 +732,9 @@ ID: dict[str, str] = {
     "page.telegram": "Check-in dengan Telegram",
     "page.whatsapp": "Check-in dengan WhatsApp",
     "page.no_changes": "Halaman ini hanya menampilkan tiket; check-in dilakukan di chat petugas.",
-    "scan.ready": "📷 Kirim foto kode QR tiket. Mode pindai tetap aktif 15 menit setelah setiap pindaian.",
+    "scan.ready": (
+        "📷 Kirim foto kode QR tiket, atau ketik kodenya. Mode pindai tetap aktif 15 menit setelah setiap "
+        "pindaian."),
     "scan.first": "Untuk check-in dari foto, kirim /scan dulu (atau tulis /scan sebagai keterangan foto).",
     "scan.no_code": "❌ <b>Kode QR tidak ditemukan</b> di foto itu. Coba lagi, lebih dekat dan lebih jelas.",
     "photo.not_expected": "Saya tidak bisa memproses foto. /start untuk melihat acara.",
@@ -729,7 +759,8 @@ ID: dict[str, str] = {
     "help.organiser": (
         "<b>Penyelenggara</b>\n/checkin KODE: check-in tiket\n/scan: lalu kirim foto QR\n"
         "/stats: penjualan acara Anda\n/refund PESANAN: refund pesanan acara Anda, atau sebagian tiketnya\n"
-        "Membuka QR tiket dengan kamera HP juga melakukan check-in."
+        "Membuka QR tiket dengan kamera HP juga melakukan check-in; dalam mode /scan, mengetik kodenya juga. "
+        "Di luar jam pintu acara (dari beberapa jam sebelum mulai sampai selesai) Anda diminta konfirmasi dulu."
     ),
     "help.admin": (
         "<b>Admin</b>\n/expire: lepas sekarang kursi pesanan belum dibayar yang penahanannya sudah berakhir "
@@ -980,6 +1011,7 @@ WA_EN: dict[str, str] = {
     "wa.confirming": "⏳ Order already confirmed: send <b>orders</b> to see it.",
     "wa.hint": "Send <b>events</b> to see the events, <b>tickets</b> for your tickets, <b>orders</b> for orders.",
     "wa.checkin.usage": "Send <b>checkin CODE</b> (the code under the QR), or a photo of the QR.",
+    "wa.btn.checkin_anyway": "Check in anyway",  # door-rules: the door window's confirming reply button
     "wa.scan.none": "⚠️ I could not read a QR code in that photo. Try again closer, or type <b>checkin CODE</b>.",
     "wa.orders.none": "You have no unpaid orders.",
     "wa.order.pay_row": "Pay {total}",
@@ -1031,6 +1063,7 @@ WA_ID: dict[str, str] = {
     "wa.confirming": "⏳ Pesanan sudah dikonfirmasi: kirim <b>pesanan</b> untuk melihatnya.",
     "wa.hint": "Kirim <b>acara</b> untuk melihat acara, <b>tiket</b> untuk tiket Anda, <b>pesanan</b> untuk pesanan.",
     "wa.checkin.usage": "Kirim <b>checkin KODE</b> (kode di bawah QR), atau foto QR-nya.",
+    "wa.btn.checkin_anyway": "Tetap check-in",  # door-rules: the door window's confirming reply button
     "wa.scan.none": "⚠️ Tidak ada kode QR yang terbaca di foto itu. Coba lebih dekat, atau ketik <b>checkin KODE</b>.",
     "wa.orders.none": "Tidak ada pesanan yang belum dibayar.",
     "wa.order.pay_row": "Bayar {total}",

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.catalog import EventWithTiers
-from bot.checkin import CheckInResult, CheckInStatus
+from bot.checkin import CheckInResult, CheckInStatus, PublicTicket, Standing
 from bot.clock import WIB
 from bot.stats import EventStats
 from bot.tickets import format_code
@@ -92,10 +92,29 @@ def checkin_answer(lang: str, result: CheckInResult, by_name: str | None = None)
                      by=by_name or str(result.checked_in_by or "?"), title=title, **who)
         case CheckInStatus.VOID:
             return t(lang, "checkin.void", title=title, **who)
+        case CheckInStatus.EARLY if event is not None:
+            return t(lang, "checkin.early", when=Html(wib(event.starts_at, lang)), title=title, **who)
+        case CheckInStatus.LATE if event is not None:
+            return t(lang, "checkin.late", when=Html(wib(event.ends_at, lang)), title=title, **who)
         case CheckInStatus.NOT_YOUR_EVENT:
             return t(lang, "checkin.not_yours")
         case _:
             return t(lang, "checkin.unknown")
+
+
+def public_ticket(lang: str, ticket: PublicTicket) -> Html:
+    """A ticket's standing for anyone who opens its link in a chat (what its public page says): valid, already
+    used, void or no such ticket, and its event; never who holds it or who checked it in."""
+    if ticket.standing == Standing.UNKNOWN:
+        return t(lang, "ticket.public.unknown")
+    values: dict[str, Any] = {"title": ticket.event_title or "", "tier": ticket.tier_name or "",
+                              "when": Html(wib(ticket.starts_at, lang)) if ticket.starts_at else ""}
+    if ticket.standing == Standing.USED:
+        values["at"] = Html(wib(ticket.used_at, lang)) if ticket.used_at else "?"
+    text = t(lang, f"ticket.public.{ticket.standing.value}", **values)
+    if ticket.standing == Standing.VALID:
+        text = Html(text + "\n\n" + t(lang, "ticket.public.door"))
+    return text
 
 
 def order_status(lang: str, order: OrderDoc, event: EventDoc | None) -> Html:

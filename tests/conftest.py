@@ -14,6 +14,8 @@ import pytest
 
 from bot.config import Settings
 from bot.event_file import load_events_file
+from bot.sandbox.midtrans import MidtransSimulator
+from bot.sandbox.telegram import FakeTelegram
 from bot.services import Services, build_services
 from storage.store import Store, close_store, open_store
 from tests.mongo_server import MongoecoServer, find_mongoeco_python
@@ -22,6 +24,8 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "events.yaml"
 BUYER_ID = 900000001
 ORGANISER_ID = 900000002
 ADMIN_ID = 900000003
+SERVICE_SERVER_KEY = "SB-Mid-server-RuntimeTestKey0123456789"
+"""The `midtrans` fixture's server key, which the tests that run the whole service configure it with."""
 
 
 class FakeClock:
@@ -112,3 +116,17 @@ async def kit(memory_store: Store, settings: Settings, clock: FakeClock) -> Asyn
 
     async with open_kit(memory_store, settings, clock) as bot:
         yield bot
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    """The fake Bot API on 127.0.0.1 and a free port, with no users (a test file that wants some overrides it)."""
+    async with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+async def midtrans() -> AsyncIterator[MidtransSimulator]:
+    """The Midtrans simulator on 127.0.0.1 and a free port, with `SERVICE_SERVER_KEY`."""
+    async with MidtransSimulator(SERVICE_SERVER_KEY) as sim:
+        yield sim

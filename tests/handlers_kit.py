@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.event_file import load_events_file, parse_events
 from bot.midtrans import MidtransGateway
 from bot.sandbox.midtrans import MidtransSimulator
-from bot.sandbox.telegram_api import FakeTelegram, MessageRecord, parse_html
+from bot.sandbox.telegram import FakeTelegram, MessageRecord, parse_html
 from bot.services import Services, build_services
 from storage.store import Store
 from tests.conftest import ADMIN_ID, BUYER_ID, EXAMPLES, ORGANISER_ID, FakeClock

@@ -35,7 +35,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.sandbox.telegram_api import (
+from bot.sandbox.telegram import (
     SIMULATOR_KEY,
     FakeTelegram,
     SandboxError,

@@ -90,7 +90,7 @@ async def test_deeply_nested_json_is_400_and_recorded(stack: PaymentStack) -> No
 async def test_forged_callback_data_gets_a_harmless_answer(
     kit, data: str, monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001 - fixture
 ) -> None:
-    from bot.sandbox.telegram_api import MessageRecord
+    from bot.sandbox.telegram import MessageRecord
     from tests.conftest import BUYER_ID
 
     [welcome, *_] = await kit.say(BUYER_ID, "/start")

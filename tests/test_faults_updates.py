@@ -8,30 +8,17 @@ import os
 import signal
 import sys
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.sandbox.midtrans import MidtransSimulator
-from bot.sandbox.telegram_api import FakeTelegram
+from bot.sandbox.telegram import FakeTelegram
 from storage.store import close_store, open_store
 from tests.test_runtime import KARCIS_ENV, ROOT, SERVER_KEY, free_port
 
 BUYERS = 300
 START_TIMEOUT = 30.0
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
-async def midtrans() -> AsyncIterator[MidtransSimulator]:
-    async with MidtransSimulator(SERVER_KEY) as sim:
-        yield sim
 
 
 async def start(env: dict[str, str]) -> tuple[asyncio.subprocess.Process, list[str]]:

@@ -9,7 +9,7 @@ from PIL import Image
 
 from bot.errors import RefusalReason, ReservationRefused
 from bot.payments import PaymentLinkUnavailable
-from bot.sandbox.telegram_api import MessageRecord
+from bot.sandbox.telegram import MessageRecord
 from storage.documents import ContactStep, OrderStatus, tier_key
 from tests.conftest import BUYER_ID, ORGANISER_ID
 from tests.handlers_kit import JAZZ, PAY_HOST, STRANGER_ID, WORKSHOP, Bot, build_app, is_keyboard_note

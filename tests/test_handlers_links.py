@@ -4,6 +4,7 @@ or its link pasted checks in; an old t.me QR still does."""
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
 import pytest
 import zxingcpp
@@ -45,10 +46,11 @@ async def test_the_page_link_and_the_old_deep_link_both_check_in_at_the_telegram
         order = await kit.services.orders.reserve(acct(BUYER_ID), JAZZ, {"EARLY": 1}, buyer())
         tickets.extend((await kit.services.orders.pay(order.id)).tickets)
     new, old, typed = tickets
+    kit.clock.now = datetime(2026, 12, 31, 10, 0, tzinfo=UTC)  # the evening of the event: the doors are open
     await kit.say(ORGANISER_ID, "/scan")
     [by_page] = await kit.photo(ORGANISER_ID, photo_of(f"{PUBLIC}/t/{new.id}"))
-    assert by_page.text.startswith("✅ Sinta Maharani, Early Bird")
+    assert by_page.text.startswith("✅ Checked in: Sinta Maharani, Early Bird")
     [by_old] = await kit.photo(ORGANISER_ID, photo_of(f"https://t.me/{kit.fake.bot_username}?start=t_{old.id}"))
-    assert by_old.text.startswith("✅ Sinta Maharani, Early Bird")
+    assert by_old.text.startswith("✅ Checked in: Sinta Maharani, Early Bird")
     [by_text] = await kit.say(ORGANISER_ID, f"/checkin {PUBLIC}/t/{typed.id}")  # the page link pasted
-    assert by_text.text.startswith("✅ Sinta Maharani, Early Bird")
+    assert by_text.text.startswith("✅ Checked in: Sinta Maharani, Early Bird")

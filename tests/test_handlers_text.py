@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.telegram_api import parse_html
+from bot.sandbox.telegram import parse_html
 from handlers.formatting import paginate, rupiah, visible_length, wib
 from handlers.messages import CATALOG, EN, ID, Html, label, lang_of, t
 from handlers.telegram import admin, buyer, organiser

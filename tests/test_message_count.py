@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from bot.sandbox.telegram_api import ApiCall
+from bot.sandbox.telegram import ApiCall
 from tests.conftest import BUYER_ID, ORGANISER_ID
 from tests.handlers_kit import JAZZ, Bot
 from tests.helpers import acct, buyer

@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,17 +25,20 @@ from telegram.ext import TypeHandler
 from bot.config import ConfigError, Settings
 from bot.runtime import Mode, serve
 from bot.sandbox.midtrans import MidtransSimulator
-from bot.sandbox.telegram_api import FakeTelegram
+from bot.sandbox.telegram import FakeTelegram
 from storage.documents import OrderStatus, tier_key
+from tests.conftest import SERVICE_SERVER_KEY
 from tests.helpers import acct, buyer
 from tests.service_runner import running
 from webhooks.telegram import SECRET_HEADER, webhook_path, webhook_secret_token
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVER_KEY = "SB-Mid-server-RuntimeTestKey0123456789"
+SERVER_KEY = SERVICE_SERVER_KEY  # the `midtrans` fixture's (tests/conftest.py)
 KARCIS_ENV = ("MONGODB_", "TELEGRAM_", "MIDTRANS_", "PUBLIC_URL", "PORT", "ADMIN_IDS", "RESERVATION_MINUTES",
               "EXPIRY_SWEEP_SECONDS", "EVENTS_FILE")
 START_TIMEOUT = 10.0
+# A fresh interpreter importing PTB, motor and aiohttp takes seconds on a loaded CI machine; this only bounds a hang.
+PROCESS_START_TIMEOUT = 45.0
 STOP_TIMEOUT = 5.0
 
 
@@ -51,18 +54,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
-async def midtrans() -> AsyncIterator[MidtransSimulator]:
-    async with MidtransSimulator(SERVER_KEY) as sim:
-        yield sim
 
 
 def service_settings(fake: FakeTelegram, midtrans: MidtransSimulator, **overrides: Any) -> Settings:
@@ -421,7 +412,7 @@ async def test_sigterm_stops_python_m_bot_run_promptly(fake: FakeTelegram, midtr
     )
     log: list[str] = []
     try:
-        async with asyncio.timeout(START_TIMEOUT):
+        async with asyncio.timeout(PROCESS_START_TIMEOUT):
             while not any("Karcis is running: polling" in line for line in log):
                 line = await process.stderr.readline()  # type: ignore[union-attr]
                 assert line, "".join(log)

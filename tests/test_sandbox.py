@@ -36,7 +36,7 @@ from bot.sandbox.runner import (
     sandbox_settings,
     with_whatsapp_organiser,
 )
-from bot.sandbox.telegram_api import FakeTelegram, TelegramApiError, TelegramSimulator
+from bot.sandbox.telegram import FakeTelegram, TelegramApiError, TelegramSimulator
 from tests.sandbox_stack import BANNER, NO_HANDLERS, handlers_ready, running_sandbox
 
 # ------------------------------------------------------------------------------- the fake's sandbox additions

@@ -15,7 +15,7 @@ from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, C
 
 import handlers.telegram
 from bench.telegram_inproc import BASE_URL, FILE_URL, InProcessRequest
-from bot.sandbox.telegram_api import TelegramSimulator
+from bot.sandbox.telegram import TelegramSimulator
 from handlers.telegram.rate_limit import Priority, current_priority
 from handlers.telegram.updates import ChatOrderedUpdateProcessor, chat_key
 from tests.conftest import BUYER_ID

@@ -12,7 +12,7 @@ from bot.profiles import NAME_LIMIT, clean_name
 from storage.store import Store
 from storage.users import UserStore
 from tests.conftest import FakeClock
-from tests.test_whatsapp_door import paid_on_whatsapp
+from tests.test_whatsapp_door import DOORS_OPEN, paid_on_whatsapp
 from tests.whatsapp_stack import DEWI, whatsapp_stack
 
 
@@ -28,6 +28,7 @@ async def test_checked_in_by_names_the_whatsapp_staff_member_and_names_are_writt
         memory_store: Store, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
     async with whatsapp_stack(memory_store, clock) as stack:
         first, _ = await paid_on_whatsapp(stack)
+        clock.now = DOORS_OPEN  # the evening of the event: `checkin` checks in without asking (bot/checkin.py)
         writes: list[tuple[str, Any]] = []
         original = UserStore.remember_name
 

@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.event_file import parse_events
 from bot.midtrans import MidtransGateway
 from bot.sandbox.midtrans import MidtransSimulator
-from bot.sandbox.telegram_api import FakeTelegram
+from bot.sandbox.telegram import FakeTelegram
 from bot.sandbox.whatsapp import FakeWhatsApp, WaMessage
 from bot.services import Services, build_services
 from handlers.whatsapp.wiring import WhatsAppProcess

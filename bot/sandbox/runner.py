@@ -3,8 +3,8 @@
 One process, everything on 127.0.0.1, one URL to open:
 
     http://127.0.0.1:<port>/              the web chat (webchat.py): chat as a buyer, an organiser or an admin
-    http://127.0.0.1:<port>/telegram/     the fake Bot API (telegram_api.py), which the bot long-polls
-    http://127.0.0.1:<port>/midtrans/     the Midtrans simulator (midtrans.py): Snap, status API, payment page
+    http://127.0.0.1:<port>/telegram/     the fake Bot API (telegram/), which the bot long-polls
+    http://127.0.0.1:<port>/midtrans/     the Midtrans simulator (midtrans/): Snap, status API, payment page
     http://127.0.0.1:<port>/whatsapp/     the WhatsApp Cloud API simulator (whatsapp/): Graph API, /sandbox/...
     http://127.0.0.1:<service port>/      the real service, `bot.runtime.serve`: Midtrans notifications, health,
                                           the ticket pages (/t/<code>) the QRs of new tickets carry
@@ -55,7 +55,7 @@ from bot.errors import CannotStart, EventsFileError
 from bot.links import Links
 from bot.sandbox.midtrans import MIDTRANS_STATE, MidtransState, create_midtrans_app
 from bot.sandbox.sample_events import on_sale_copy
-from bot.sandbox.telegram_api import TelegramSimulator, create_telegram_app
+from bot.sandbox.telegram import TelegramSimulator, create_telegram_app
 from bot.sandbox.webchat import Person, WebChatConfig, WhatsAppPerson, create_webchat_app
 from bot.sandbox.whatsapp import (
     GRAPH_VERSION,

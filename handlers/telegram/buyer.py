@@ -179,10 +179,11 @@ async def events_page(services: Services, lang_: str, page: int) -> tuple[Html, 
     return t(lang_, "events.list"), markup(rows)
 
 
-async def card(services: Services, lang_: str, event_id: str,
-               cart: Mapping[str, int]) -> tuple[Html, InlineKeyboardMarkup] | None:
-    """The event card with this selection, or None if there is no such event."""
-    listing = await services.catalog.get(event_id)
+async def card(services: Services, lang_: str, event_id: str, cart: Mapping[str, int],
+               viewer: AccountId) -> tuple[Html, InlineKeyboardMarkup] | None:
+    """The event card with this selection, or None if there is no such event (or it is a draft `viewer` may not
+    see: bot/access.py)."""
+    listing = await services.access.event_for(viewer, event_id)
     if listing is None:
         return None
     on_sale = sales_open(listing.event, services.clock())
@@ -196,7 +197,7 @@ async def start(update: Update, context: Context) -> None:
     services, lang_ = services_of(context), lang(update)
     payload = context.args[0] if context.args else ""
     if payload.startswith(EVENT_PAYLOAD):
-        shown = await card(services, lang_, payload[len(EVENT_PAYLOAD):], {})
+        shown = await card(services, lang_, payload[len(EVENT_PAYLOAD):], {}, account(update, context))
         if shown is not None:
             await reply(update, context, *shown)
             return
@@ -223,7 +224,8 @@ async def on_cart(update: Update, context: Context) -> None:
     query, lang_ = callback_query(update), lang(update)
     parts = args(query.data)
     cart = decode_cart(parts[1]) if len(parts) == 2 else None
-    shown = await card(services_of(context), lang_, parts[0], cart) if cart is not None else None
+    shown = (await card(services_of(context), lang_, parts[0], cart, account(update, context))
+             if cart is not None else None)
     if shown is None:
         await query.answer(label(lang_, "alert.event_gone"), show_alert=True)
         return

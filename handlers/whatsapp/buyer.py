@@ -74,7 +74,7 @@ async def events(chat: Chat, args: list[str]) -> None:
 
 async def event(chat: Chat, args: list[str]) -> None:
     """The event card: title, time, venue, tiers and prices; Buy / Events."""
-    listing = await chat.services.catalog.get(args[0]) if args else None
+    listing = await chat.services.access.event_for(chat.account, args[0]) if args else None
     if listing is None:
         await chat.text(say(chat.lang, "event.gone"))
         return
@@ -86,7 +86,7 @@ async def event(chat: Chat, args: list[str]) -> None:
 
 async def buy(chat: Chat, args: list[str]) -> None:
     """The tiers with seats left, as a list."""
-    listing = await chat.services.catalog.get(args[0]) if args else None
+    listing = await chat.services.access.event_for(chat.account, args[0]) if args else None
     if listing is None or not sales_open(listing.event, chat.services.clock()):
         await chat.text(say(chat.lang, "event.gone" if listing is None else "card.sales_closed"))
         return
@@ -104,7 +104,7 @@ async def quantity(chat: Chat, args: list[str]) -> None:
     """`qty:<event>:<tier>`: how many, as a list; `qty:<event>:<tier>:<n>`: that many in the purchase's cart
     (started now, or the one in progress for this event), then the cart with Continue / Add tickets / Cancel."""
     checkout = chat.services.checkout
-    listing = await chat.services.catalog.get(args[0]) if args else None
+    listing = await chat.services.access.event_for(chat.account, args[0]) if args else None
     tier = listing.tier(args[1]) if listing and len(args) > 1 else None
     if listing is None or tier is None:
         await chat.text(say(chat.lang, "event.gone"))

@@ -3,6 +3,7 @@ handler for it and lets that handler parse, call one service and answer.
 
     a reply (button or list row)  → its id, `verb:args` (views.py)     → buyer.HANDLERS
     a typed word (`events`, `acara`, `checkin CODE`, `stats`, `expire`, `bahasa`, `english`, ...) → the same
+    a bare ticket code (or link) typed by door staff → organiser.check_in, as `checkin CODE`
     typed text while a purchase waits for a contact detail → buyer.typed
     a photo → organiser.photo (a QR check-in for door staff)
 
@@ -18,6 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot.services import Services
+from bot.tickets import normalize_code
 from handlers.whatsapp import admin, buyer, organiser
 from handlers.whatsapp.chat import Chat
 from handlers.whatsapp.client import WhatsAppClient
@@ -71,6 +73,9 @@ class WhatsAppDoor:
         if word in WORDS:
             verb = ALONE.get(word, WORDS[word]) if not args else WORDS[word]
             await self._run(chat, verb, args)
+            return
+        if normalize_code(text) is not None and await self._services.access.is_staff(chat.account):
+            await organiser.check_in(chat, text)  # a bare code from door staff is `checkin CODE` (no scan mode here)
             return
         draft = await self._services.checkout.current(chat.account)
         if draft is not None and draft.awaiting in buyer.ASKED:
