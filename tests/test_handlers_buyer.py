@@ -12,7 +12,7 @@ from bot.payments import PaymentLinkUnavailable
 from bot.sandbox.telegram import MessageRecord
 from storage.documents import ContactStep, OrderStatus, tier_key
 from tests.conftest import BUYER_ID, ORGANISER_ID
-from tests.handlers_kit import JAZZ, PAY_HOST, STRANGER_ID, WORKSHOP, Bot, build_app, is_keyboard_note
+from tests.handlers_kit import JAZZ, PAY_HOST, STRANGER_ID, WORKSHOP, Bot, build_app
 from tests.helpers import acct, assert_invariant, buyer
 
 EARLY_PLUS = f"c|{JAZZ}|EARLY:1"
@@ -577,3 +577,53 @@ async def test_changing_the_phone_can_go_back_with_the_keyboards_button(kit: Bot
     typed_as_name = await kit.say(BUYER_ID, "✖ Cancel")  # not at the phone step any more: an ordinary text
     assert typed_as_name[0].text.startswith("Send /start")
     assert (await kit.services.checkout.current(acct(BUYER_ID))).awaiting.value == "confirm"
+
+
+async def at_the_phone_step(kit: Bot) -> MessageRecord:
+    card = await choose(kit, await open_card(kit), EARLY_PLUS)
+    await kit.press(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
+    await kit.step(BUYER_ID, "Sinta Maharani")
+    return await kit.step(BUYER_ID, "sinta@example.com")
+
+
+async def test_sharing_ones_own_number_with_the_keyboard_button_fills_the_phone(kit: Bot) -> None:
+    await at_the_phone_step(kit)
+    shown = kit.fake.reply_keyboard(BUYER_ID)
+    assert shown is not None and shown.contact_button()["text"] == "📱 Share my phone number"
+    assert shown.markup["one_time_keyboard"] is True and shown.markup["resize_keyboard"] is True
+
+    revision = kit.fake.revision
+    shared = await kit.fake.press_keyboard_button(BUYER_ID, "📱 Share my phone number")
+    await kit.pump()
+    assert shared.contact["user_id"] == BUYER_ID and shared.reply_to_message_id == shown.message_id
+    summary = kit.shown_since(BUYER_ID, revision)
+    assert "Order summary" in summary.text and "📱 +6281200000001" in summary.text  # the fake user's number
+    assert kit.fake.reply_keyboard(BUYER_ID) is None  # taken away (ReplyKeyboardRemove), not just hidden
+    await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+    [order] = await kit.services.orders.pending_for_user(acct(BUYER_ID))
+    assert order.buyer.phone == "+6281200000001"
+
+
+async def test_someone_elses_contact_is_refused_and_the_button_offered_again(kit: Bot) -> None:
+    await at_the_phone_step(kit)
+    before = len(kit.sent(BUYER_ID))
+    await kit.fake.send_contact(BUYER_ID, "+6281399998888", "Budi", contact_user_id=STRANGER_ID)  # forwarded
+    await kit.pump()
+    [refusal] = kit.sent(BUYER_ID)[before:]
+    assert refusal.text.startswith("⚠️ That is someone else's contact.")
+    assert refusal.reply_markup["keyboard"][0][0]["request_contact"] is True  # offered again
+    await kit.fake.send_contact(BUYER_ID, "+6281399998888", "Budi")  # from the address book: no Telegram id
+    await kit.pump()
+    draft = await kit.services.checkout.current(acct(BUYER_ID))
+    assert draft.phone is None and draft.awaiting.value == "phone"  # nothing changed
+    assert kit.sent(BUYER_ID)[-1].text.startswith("⚠️ That is someone else's contact.")
+
+
+async def test_a_contact_outside_the_phone_step_changes_nothing_and_clears_the_keyboard(kit: Bot) -> None:
+    card = await choose(kit, await open_card(kit), EARLY_PLUS)
+    await kit.press(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
+    await kit.fake.send_contact(BUYER_ID, "+6281200000001", "Sinta", contact_user_id=BUYER_ID)
+    await kit.pump()
+    answer = kit.sent(BUYER_ID)[-1]
+    assert answer.text.startswith("Send /start") and answer.reply_markup == {"remove_keyboard": True}
+    assert (await kit.services.checkout.current(acct(BUYER_ID))).name is None  # the name step did not take it
