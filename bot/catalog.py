@@ -177,6 +177,8 @@ class Catalog:
             organiser_links=[list(o) for o in spec.organisers if len(o) > 1],
             sales_open_at=spec.sales.opens_at, sales_close_at=spec.sales.closes_at, status=spec.status,
             tier_codes=[t.code for t in spec.tiers], updated_at=self._clock(),
+            organiser_languages={account_id_of(o): language for o in spec.organisers
+                                 if (language := getattr(o, "language", None))},
         )
 
     async def _upsert_tier(self, event_id: str, spec: TierSpec, current: TierDoc | None, report: ImportReport) -> None:

@@ -10,9 +10,9 @@ import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
+    PlainValidator,
     StrictInt,
     ValidationError,
     ValidationInfo,
@@ -39,25 +39,54 @@ Moment = Annotated[datetime, AfterValidator(_wib_if_naive)]
 ADDRESSES_PER_ORGANISER = 5
 
 
-def _organiser(value: object) -> tuple[str, ...]:
-    """One organiser: a Telegram user id (as always), an address (`telegram:<id>`, `whatsapp:<+number>`), or a
-    list of addresses naming one person (linked: either address is that organiser)."""
+LANGUAGES = ("id", "en")  # the languages Karcis speaks (handlers/messages.py)
+
+
+ORGANISER_FORMS = ("an organiser is a Telegram user id, an address (telegram:<id>, whatsapp:<+number>), a list of "
+                   "addresses, or any of those as {address: ..., language: id} (or language: en)")
+
+
+class OrganiserAddresses(tuple[str, ...]):
+    """One organiser's addresses, and the language (`id` / `en`) the file gives them, or None: what the notices
+    and the sale digest use for someone who has never written to the bot (their own chat's language wins once
+    they have; docs/channels.md)."""
+
+    language: str | None = None
+
+
+def _organiser(value: object) -> OrganiserAddresses:
+    """One organiser: a Telegram user id (as always), an address (`telegram:<id>`, `whatsapp:<+number>`), a
+    list of addresses naming one person (linked: either address is that organiser), or any of those as
+    `{address: ..., language: id|en}`."""
+    language = None
+    if isinstance(value, dict):
+        unknown = sorted(str(k) for k in value if k not in ("address", "language"))
+        if unknown or "address" not in value:
+            raise ValueError(f"{ORGANISER_FORMS}; in a mapping, `address:` is required"
+                             + (f" and {', '.join(unknown)} is not one of its fields" if unknown else ""))
+        language = value.get("language")
+        if language is not None and language not in LANGUAGES:
+            raise ValueError(f"language {_shown(language)} is not one Karcis speaks: write id (Indonesian) or "
+                             "en (English)")
+        value = value["address"]
     entries = value if isinstance(value, list) else [value]
     if not entries or len(entries) > ADDRESSES_PER_ORGANISER:
         raise ValueError(f"an organiser is named by 1 to {ADDRESSES_PER_ORGANISER} addresses")
     out = []
     for entry in entries:
         if isinstance(entry, bool) or not isinstance(entry, int | str):
-            raise ValueError("an organiser is a Telegram user id, an address (telegram:<id>, whatsapp:<+number>) "
-                             "or a list of addresses")
+            raise ValueError(ORGANISER_FORMS)
         try:
             out.append(parse_address(entry))
         except InvalidAddress as exc:
             raise ValueError(str(exc)) from None
-    return tuple(dict.fromkeys(out))
+    addresses = OrganiserAddresses(dict.fromkeys(out))
+    addresses.language = language
+    return addresses
 
 
-Organiser = Annotated[tuple[str, ...], BeforeValidator(_organiser)]  # one person's normalised addresses
+# one person's normalised addresses (a PlainValidator keeps the OrganiserAddresses, and with it the language)
+Organiser = Annotated[tuple[str, ...], PlainValidator(_organiser)]
 
 
 class _Strict(BaseModel):

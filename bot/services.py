@@ -106,7 +106,7 @@ def build_services(
         digests=DigestService(store, catalog, DigestRouter(_addresses_of(accounts)), clock=clock,
                               interval=timedelta(seconds=settings.sale_digest_seconds)),
         checkout=CheckoutService(store, catalog, orders, clock=clock),
-        profiles=ProfileService(store),
+        profiles=ProfileService(store, accounts=accounts, catalog=catalog),
         accounts=accounts,
         access=access,
         clock=clock,

@@ -6,13 +6,33 @@
 
 Templates use `str.format` fields. Both languages have the same keys and the same fields (tests check it, and
 that every template is valid Telegram HTML).
+
+Counts: a field whose format spec holds `|` is a plural choice, not a value. `{n} {n:ticket|tickets}` shows
+`1 ticket` / `2 tickets`: the language's rule (PLURAL_RULES) turns the count into the index of the form to use
+(one for 1, other for the rest; Indonesian nouns do not inflect for number, so `{n} tiket` needs no choice, but
+an Indonesian template may still choose where its wording changes: `{n:orang ini|orang-orang ini}`). A count that
+is not a whole number (a test's hostile value) takes the last form.
 """
 
 from __future__ import annotations
 
 import html
+import string
+from collections.abc import Callable, Mapping
 
 DEFAULT = "en"
+
+
+def _one_other(n: int) -> int:
+    return 0 if n == 1 else 1
+
+
+# The plural rule of each language: a count → the index of the form to use among `{n:form0|form1}`. English
+# nouns take one (n = 1) / other. Indonesian nouns do not change with number (CLDR: only `other`), so its
+# templates write `{n} tiket` with no choice; but its wording can still depend on one or many (`orang ini` /
+# `orang-orang ini`, `tiketnya` / `tiket mereka`), so it has the same two-way rule for the choices it makes.
+# An index past the forms given takes the last one.
+PLURAL_RULES: dict[str, Callable[[int], int]] = {"en": _one_other, "id": _one_other}
 
 
 class Html(str):
@@ -27,14 +47,48 @@ def _escaped(value: object) -> str:
     return value if isinstance(value, Html) else html.escape(str(value), quote=False)
 
 
+def _count(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    return int(text) if text.lstrip("-").isdigit() else None
+
+
+def plural_form(lang: str, count: object, forms: str) -> str:
+    """The form of `forms` (`one|other`, written in the catalog) that `count` takes in `lang`."""
+    choices = forms.split("|")
+    n = _count(count)
+    index = PLURAL_RULES[lang](n) if n is not None else len(choices) - 1
+    return choices[min(index, len(choices) - 1)]
+
+
+class _Renderer(string.Formatter):
+    """`str.format` with plural choices (`{n:one|other}`), each plain value passed through `escape`."""
+
+    def __init__(self, lang: str, escape: Callable[[object], str]) -> None:
+        self._lang = lang
+        self._escape = escape
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        if "|" in format_spec:
+            return plural_form(self._lang, value, format_spec)
+        return self._escape(value) if not format_spec else self._escape(format(value, format_spec))
+
+
+def render(lang: str, template: str, values: Mapping[str, object], escape: Callable[[object], str] = str) -> str:
+    return _Renderer(lang, escape).vformat(template, (), values)
+
+
 def t(lang: str, key: str, /, **values: object) -> Html:
     """The HTML message `key` in `lang`, with `values` escaped into it."""
-    return Html(CATALOG[lang][key].format(**{k: _escaped(v) for k, v in values.items()}))
+    return Html(render(lang, CATALOG[lang][key], values, _escaped))
 
 
 def label(lang: str, key: str, /, **values: object) -> str:
     """The plain-text `key` in `lang` (no HTML is parsed where it goes)."""
-    return CATALOG[lang][key].format(**{k: str(v) for k, v in values.items()})
+    return render(lang, CATALOG[lang][key], values)
 
 
 def has(key: str) -> bool:
@@ -74,7 +128,7 @@ EN: dict[str, str] = {
     "btn.buy_again": "🎟 Buy again",
     # ---- callback answers ----
     "alert.event_gone": "This event is no longer available.",
-    "alert.max_per_order": "That is the most of this ticket in one order.",
+    "alert.max_per_order": "One order can hold no more of this ticket.",
     "alert.no_seats": "No more seats left in this tier.",
     "alert.cart_full": "This order cannot hold another kind of ticket; buy it in a second order.",
     "alert.use_buttons": "Use ➕ and ➖ to choose how many.",
@@ -174,7 +228,9 @@ EN: dict[str, str] = {
     ),
     "refused.sold_out": "😕 <b>{tier}</b> is sold out.",
     "refused.rate_limited": "⏳ Too many reservations in one minute (at most {n}). Wait a moment, then try again.",
-    "refused.too_many_pending": "🧾 You already have {n} unpaid orders. Pay or cancel one of them first.",
+    "refused.too_many_pending": (
+        "🧾 You already have {n} unpaid {n:order|orders}. Pay or cancel {n:it|one of them} first."
+    ),
     "refused.over_max": "At most {n} × <b>{tier}</b> per order.",
     "refused.unknown_tier": "<b>{tier}</b> is no longer on sale.",
     "refused.empty": "Choose at least one ticket.",
@@ -276,15 +332,17 @@ EN: dict[str, str] = {
     "photo.not_expected": "I can't do anything with photos. /start to see the events.",
     # ---- figures ----
     "stats.head": "📊 <b>{title}</b> · {when}",
-    "stats.tier": "• {tier}: sold {sold}/{capacity} · held {pending} · left {available} · in {checked_in} · {revenue}",
+    "stats.tier": (
+        "• {tier}: sold {sold}/{capacity} · held {pending} · left {available} · checked in {checked_in} · {revenue}"
+    ),
     "stats.total": (
-        "<b>Total</b>: sold {sold}/{capacity} · held {pending} · left {available} · in {checked_in} · "
+        "<b>Total</b>: sold {sold}/{capacity} · held {pending} · left {available} · checked in {checked_in} · "
         "<b>{revenue}</b>"
     ),
     "stats.none": "No events yet.",
     "expire.none": "Nothing to expire: no hold has ended.",
-    "expire.done": "⌛ <b>{orders}</b> orders expired, <b>{seats}</b> seats released.",
-    "expire.event": "• {title}: {orders} orders, {seats} seats",
+    "expire.done": "⌛ <b>{orders}</b> {orders:order|orders} expired, <b>{seats}</b> {seats:seat|seats} released.",
+    "expire.event": "• {title}: {orders} {orders:order|orders}, {seats} {seats:seat|seats}",
     # ---- help and errors ----
     "help.buyer": (
         "<b>Karcis</b>\n/start: events on sale\n/mytickets: your tickets (QR codes)\n"
@@ -327,7 +385,7 @@ EN: dict[str, str] = {
     "digest.total": "All tiers: {sold}/{capacity}",
     "digest.latest": "<b>Latest</b>",
     "digest.sale": "• {buyer} · {seats} · <code>{order}</code>",
-    "digest.more": "… and {n} earlier order(s) in this digest (/stats for the totals)",
+    "digest.more": "… and {n} earlier {n:order|orders} in this digest (/stats for the totals)",
     "notice.expired": (
         "⌛ Order <code>{order}</code> for <b>{title}</b> was not paid in time; the seats were released.\n{lines}"
     ),
@@ -370,16 +428,16 @@ EN: dict[str, str] = {
     "refund.pick_reason": "Now choose a reason.",
     "refund.choice": "Refund <b>{amount}</b> for {what}.\nReason: {reason}",
     "refund.choice.whole": "the whole order",
-    "refund.choice.tickets": "{n} ticket(s): {codes}",
+    "refund.choice.tickets": "{n} {n:ticket|tickets}: {codes}",
     "refund.nothing_left": "Nothing is left to refund on this order.",
     "refund.working": "⏳ Asking Midtrans to refund {amount}…",
     "refund.confirm_checked_in": (
-        "⚠️ <b>Already checked in</b>: {codes}. These people are (or were) at the event.\n"
-        "Refund their tickets anyway?"
+        "⚠️ <b>Already checked in</b>: {codes}. {n:This person is|These people are} (or {n:was|were}) at the "
+        "event.\nRefund {n:their ticket|their tickets} anyway?"
     ),
     "refund.done": (
-        "✅ <b>Refunded {amount}</b> for order <code>{order}</code>: tickets {codes} are void, their seats "
-        "are back on sale.\nReason: {reason}"
+        "✅ <b>Refunded {amount}</b> for order <code>{order}</code>: {n:ticket|tickets} {codes} {n:is|are} void, "
+        "{n:its seat is|their seats are} back on sale.\nReason: {reason}"
     ),
     "refund.done.whole": (
         "✅ <b>Refunded {amount}</b>: order <code>{order}</code> is fully refunded; all its tickets are "
@@ -390,7 +448,7 @@ EN: dict[str, str] = {
     ),
     "refund.midtrans_unavailable": (
         "⚠️ <b>Midtrans could not be reached</b>: nothing changed for order <code>{order}</code>, and the tickets "
-        "stay valid. Try again in a moment (the same refund is asked again, never twice)."
+        "stay valid. Try again in a moment: trying again never refunds twice."
     ),
     "refund.refused.not_found": "I can't find the order <code>{order}</code>.",
     "refund.refused.not_allowed": "🙏 Sorry: only admins, and the organisers of its event, can refund this order.",
@@ -402,7 +460,9 @@ EN: dict[str, str] = {
     "refund.refused.nothing_unassigned": (
         "Every refunded rupiah of order <code>{order}</code> is already matched to tickets."
     ),
-    "refund.refused.checked_in_needs_confirm": "Tickets {codes} are checked in: confirm again to refund them.",
+    "refund.refused.checked_in_needs_confirm": (
+        "{n:Ticket|Tickets} {codes} {n:is|are} checked in: confirm again to refund {n:it|them}."
+    ),
     "refund.refused.midtrans_refused": "Midtrans refused: {why}",
     "refund.refused.midtrans_unavailable": "Midtrans could not be reached: nothing changed.",
     "refund.closed": "Refund of order <code>{order}</code> closed; nothing was refunded.",
@@ -463,7 +523,7 @@ EN: dict[str, str] = {
     ),
     "notice.reversed.staff": (
         "🚨 <b>Payment reversed</b>: order <code>{order}</code>\n<b>{title}</b>, {amount}\n{why}\n"
-        "{n} ticket(s) void: {codes}\nAlready checked in: {checked_in}\n👤 {buyer}{contact}"
+        "{n} {n:ticket|tickets} void: {codes}\nAlready checked in: {checked_in}\n👤 {buyer}{contact}"
     ),
     "notice.reversed.buyer.no_tickets": "↩️ <b>Payment reversed</b>: order <code>{order}</code> (<b>{title}</b>)\n{why}",
     "notice.contact": " · {email} · {phone}",
@@ -640,7 +700,7 @@ ID: dict[str, str] = {
         "lagi."
     ),
     "refused.too_many_pending": (
-        "🧾 Anda sudah punya {n} pesanan yang belum dibayar. Bayar atau batalkan salah satunya "
+        "🧾 Anda sudah punya {n} pesanan yang belum dibayar. Bayar atau batalkan {n:pesanan itu|salah satunya} "
         "dulu."
     ),
     "refused.over_max": "Maksimal {n} × <b>{tier}</b> per pesanan.",
@@ -841,12 +901,12 @@ ID: dict[str, str] = {
     "refund.nothing_left": "Tidak ada lagi yang bisa di-refund dari pesanan ini.",
     "refund.working": "⏳ Meminta Midtrans me-refund {amount}…",
     "refund.confirm_checked_in": (
-        "⚠️ <b>Sudah check-in</b>: {codes}. Orang-orang ini sedang (atau pernah) berada di acara.\n"
-        "Tetap refund tiket mereka?"
+        "⚠️ <b>Sudah check-in</b>: {codes}. {n:Orang ini|Orang-orang ini} sedang (atau pernah) berada di acara.\n"
+        "Tetap refund {n:tiketnya|tiket mereka}?"
     ),
     "refund.done": (
-        "✅ <b>Refund {amount} berhasil</b> untuk pesanan <code>{order}</code>: tiket {codes} tidak berlaku "
-        "lagi, kursinya dijual kembali.\nAlasan: {reason}"
+        "✅ <b>Refund {amount} berhasil</b> untuk pesanan <code>{order}</code>: {n} tiket ({codes}) tidak "
+        "berlaku lagi, kursinya dijual kembali.\nAlasan: {reason}"
     ),
     "refund.done.whole": (
         "✅ <b>Refund {amount} berhasil</b>: pesanan <code>{order}</code> sudah di-refund penuh; semua "
@@ -857,7 +917,7 @@ ID: dict[str, str] = {
     ),
     "refund.midtrans_unavailable": (
         "⚠️ <b>Midtrans tidak bisa dihubungi</b>: tidak ada yang berubah pada pesanan <code>{order}</code>, dan "
-        "tiketnya tetap berlaku. Coba lagi sebentar lagi (refund yang sama diminta ulang, tidak pernah dua kali)."
+        "tiketnya tetap berlaku. Coba lagi sebentar lagi: mencoba lagi tidak akan me-refund dua kali."
     ),
     "refund.refused.not_found": "Pesanan <code>{order}</code> tidak ditemukan.",
     "refund.refused.not_allowed": "🙏 Maaf: hanya admin dan penyelenggara acaranya yang bisa me-refund pesanan ini.",
@@ -870,7 +930,7 @@ ID: dict[str, str] = {
         "Semua dana yang di-refund dari pesanan <code>{order}</code> sudah dicocokkan dengan tiket."
     ),
     "refund.refused.checked_in_needs_confirm": (
-        "Tiket {codes} sudah check-in: konfirmasi sekali lagi untuk me-refund-nya."
+        "{n} tiket ({codes}) sudah check-in: konfirmasi sekali lagi untuk me-refund-nya."
     ),
     "refund.refused.midtrans_refused": "Midtrans menolak: {why}",
     "refund.refused.midtrans_unavailable": "Midtrans tidak bisa dihubungi: tidak ada yang berubah.",
@@ -892,7 +952,7 @@ ID: dict[str, str] = {
     "alert.refund_not_allowed": "Hanya admin dan penyelenggara acara ini yang bisa me-refund-nya.",
     "alert.refund_gone": "Pesanan ini sudah tidak ditemukan.",
     "alert.assign_done": "Dibatalkan.",
-    "alert.refund_gone_tickets": "Tiket itu sudah tidak bisa di-refund; ini pesanan dalam keadaannya sekarang.",
+    "alert.refund_gone_tickets": "Tiket itu sudah tidak bisa di-refund; ini keadaan pesanannya sekarang.",
     "btn.refund_ask_again": "🔁 Minta Midtrans lagi: {amount}",
     "refund.needs_refund": (
         "⚠️ Dibayar setelah kursinya habis: tidak ada tiket yang diterbitkan, jadi seluruh {total} dikembalikan."
@@ -1016,12 +1076,29 @@ WA_EN: dict[str, str] = {
     "wa.orders.none": "You have no unpaid orders.",
     "wa.order.pay_row": "Pay {total}",
     "wa.order.cancel_row": "Cancel {order}",
-    "wa.tickets.sending": "🎟 {n} ticket(s): the QR codes follow.",
+    "wa.tickets.sending": "🎟 {n} {n:ticket|tickets}: {n:its QR code follows|the QR codes follow}.",
     "wa.page": "🎟 Ticket page: {url}",
     "wa.sale": "🎉 Sale: order <code>{order}</code> for <b>{title}</b>\n{lines}\nTotal {total}",
     # wa-leftovers: the sale digest on WhatsApp (a new message per interval: WhatsApp cannot edit one)
-    "wa.digest.more": "… and {n} earlier order(s) in this digest (<b>stats</b> for the totals)",
+    "wa.digest.more": "… and {n} earlier {n:order|orders} in this digest (<b>stats</b> for the totals)",
     "wa.notice.other": "Karcis: order <code>{order}</code> ({title}): {what}.",
+    # ---- texts-lists: what happened to an order, in words, for wa.notice.other (never the internal name) ----
+    "wa.what.paid": "payment received",
+    "wa.what.sale": "sold",
+    "wa.what.payment_pending": "waiting for the payment",
+    "wa.what.failed": "the payment failed; the seats were released",
+    "wa.what.expired": "not paid in time; the seats were released",
+    "wa.what.refunded": "refunded; its tickets are void",
+    "wa.what.needs_refund": "paid after the seats were gone: the buyer must be refunded",
+    "wa.what.amount_mismatch": "Midtrans reported a different amount; no tickets were issued",
+    "wa.what.payment_review": "the payment is held for review; check the Midtrans dashboard",
+    "wa.what.reversed": "the payment was taken back; its tickets are void",
+    "wa.what.partial_refund": "part of it was refunded; those tickets are void",
+    "wa.what.refund_unassigned": "Midtrans refunded part of it; choose the tickets to void with /refund on Telegram",
+    "wa.what.expired_unconfirmed": "expired while Midtrans could not be reached; check the Midtrans dashboard",
+    "wa.what.other": "changed; send orders to see it",
+    "wa.qty.free": "How many <b>{tier}</b> (free)?",
+    "wa.tickets.none": "You have no tickets yet. Send <b>events</b> to see what is on sale.",
 }
 
 WA_ID: dict[str, str] = {
@@ -1059,7 +1136,7 @@ WA_ID: dict[str, str] = {
     "wa.qty_row": "{n} × {tier}",
     "wa.cart": "🛒 <b>{title}</b>\n{lines}\n<b>Total: {total}</b>",
     "wa.cart_empty": "Pilih tiket dulu.",
-    "wa.draft_gone": "Pembelian itu sudah tidak terbuka. Kirim <b>acara</b> untuk mulai lagi.",
+    "wa.draft_gone": "Pembelian itu sudah tidak aktif. Kirim <b>acara</b> untuk mulai lagi.",
     "wa.confirming": "⏳ Pesanan sudah dikonfirmasi: kirim <b>pesanan</b> untuk melihatnya.",
     "wa.hint": "Kirim <b>acara</b> untuk melihat acara, <b>tiket</b> untuk tiket Anda, <b>pesanan</b> untuk pesanan.",
     "wa.checkin.usage": "Kirim <b>checkin KODE</b> (kode di bawah QR), atau foto QR-nya.",
@@ -1074,6 +1151,23 @@ WA_ID: dict[str, str] = {
     # wa-leftovers: the sale digest on WhatsApp (a new message per interval: WhatsApp cannot edit one)
     "wa.digest.more": "… dan {n} pesanan sebelumnya dalam ringkasan ini (<b>stats</b> untuk totalnya)",
     "wa.notice.other": "Karcis: pesanan <code>{order}</code> ({title}): {what}.",
+    # ---- texts-lists: apa yang terjadi pada pesanan, untuk wa.notice.other ----
+    "wa.what.paid": "pembayaran diterima",
+    "wa.what.sale": "terjual",
+    "wa.what.payment_pending": "menunggu pembayaran",
+    "wa.what.failed": "pembayaran gagal; kursinya sudah dilepas",
+    "wa.what.expired": "tidak dibayar tepat waktu; kursinya sudah dilepas",
+    "wa.what.refunded": "sudah di-refund; tiketnya tidak berlaku lagi",
+    "wa.what.needs_refund": "dibayar setelah kursi habis: pembeli harus di-refund",
+    "wa.what.amount_mismatch": "Midtrans melaporkan jumlah yang berbeda; tiket tidak diterbitkan",
+    "wa.what.payment_review": "pembayaran ditahan untuk ditinjau; periksa dasbor Midtrans",
+    "wa.what.reversed": "pembayarannya ditarik kembali; tiketnya tidak berlaku lagi",
+    "wa.what.partial_refund": "sebagian di-refund; tiket-tiket itu tidak berlaku lagi",
+    "wa.what.refund_unassigned": "Midtrans me-refund sebagian; pilih tiket yang dibatalkan dengan /refund di Telegram",
+    "wa.what.expired_unconfirmed": "kedaluwarsa saat Midtrans tidak bisa dihubungi; periksa dasbor Midtrans",
+    "wa.what.other": "berubah; kirim pesanan untuk melihatnya",
+    "wa.qty.free": "Berapa tiket <b>{tier}</b> (gratis)?",
+    "wa.tickets.none": "Anda belum punya tiket. Kirim <b>acara</b> untuk melihat acara yang dijual.",
 }
 
 EN.update(WA_EN)

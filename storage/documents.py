@@ -59,6 +59,8 @@ class EventDoc(Document):
     status: EventStatus = EventStatus.ON_SALE
     tier_codes: list[str] = Field(default_factory=list, description="display order")
     updated_at: datetime | None = None
+    organiser_languages: dict[str, str] = Field(
+        default_factory=dict, description="account id → the language (id/en) the events file gives that organiser")
 
 
 def tier_key(event_id: str, code: str) -> str:

@@ -25,6 +25,7 @@ from bot.sandbox.telegram import FakeTelegram, MessageRecord, parse_html
 from bot.services import Services, build_services
 from storage.store import Store
 from tests.conftest import ADMIN_ID, BUYER_ID, EXAMPLES, ORGANISER_ID, FakeClock
+from tests.helpers import acct
 
 SERVER_KEY = "SB-Mid-server-handlers-test"
 PAY_HOST = "https://pay.karcis-sim.example"
@@ -176,6 +177,8 @@ async def open_kit(store: Store, settings: Settings, clock: FakeClock) -> AsyncI
         fake.add_user(ADMIN_ID, "Adi", last_name="Admin", language_code="en", started=True)
         fake.add_user(STRANGER_ID, "Joko", language_code="en", started=True)
         fake.add_user(OTHER_ORGANISER_ID, "Wulan", language_code="en", started=True)
+        for staff in (ORGANISER_ID, ADMIN_ID, OTHER_ORGANISER_ID):  # staff who have used the bot: the bot knows
+            await services.profiles.remember(acct(staff), language="en", name=None)  # their language (English)
         bot = Bot(fake, await build_app(fake, services), services, sim, clock)
         try:
             yield bot

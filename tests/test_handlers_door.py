@@ -156,9 +156,9 @@ async def test_stats_for_an_organiser_an_admin_and_a_second_organiser(kit: Bot) 
 
     [own] = await kit.say(ORGANISER_ID, "/stats")
     assert "📊 Jazz Senja di Taman: Malam Tahun Baru · Thu, 31 Dec 2026 19:00 WIB" in own.text
-    assert "• Early Bird: sold 1/100 · held 0 · left 99 · in 1 · Rp150.000" in own.text
-    assert "• Reguler: sold 0/400 · held 2 · left 398 · in 0 · Rp0" in own.text
-    assert "Total: sold 1/550 · held 2 · left 547 · in 1 · Rp150.000" in own.text
+    assert "• Early Bird: sold 1/100 · held 0 · left 99 · checked in 1 · Rp150.000" in own.text
+    assert "• Reguler: sold 0/400 · held 2 · left 398 · checked in 0 · Rp0" in own.text
+    assert "Total: sold 1/550 · held 2 · left 547 · checked in 1 · Rp150.000" in own.text
     assert "Workshop Desain UI" in own.text and "Malam Puisi" not in own.text
 
     [other] = await kit.say(OTHER_ORGANISER_ID, "/stats")
@@ -183,8 +183,8 @@ async def test_expire_is_for_admins_reports_per_event_and_tells_the_buyers(kit: 
 
     assert report.text.splitlines() == [
         "⌛ 2 orders expired, 4 seats released.",
-        "• Jazz Senja di Taman: Malam Tahun Baru: 1 orders, 3 seats",
-        "• Workshop Desain UI untuk Pemula: 1 orders, 1 seats",
+        "• Jazz Senja di Taman: Malam Tahun Baru: 1 order, 3 seats",
+        "• Workshop Desain UI untuk Pemula: 1 order, 1 seat",
     ]
     told = kit.sent(BUYER_ID)[-1]
     assert told.text.startswith(f"⌛ Order {jazz.id} for Jazz Senja di Taman: Malam Tahun Baru was not paid in time")

@@ -58,7 +58,7 @@ async def test_a_reversal_tells_the_buyer_in_their_language_and_the_staff_how_ma
         staff = kit.sent(uid)[-1].text
         assert staff.splitlines() == [
             f"🚨 Payment reversed: order {order.id}", f"{TITLE}, Rp300.000",
-            "The store reversed the payment after it was made.", f"2 ticket(s) void: {codes}",
+            "The store reversed the payment after it was made.", f"2 tickets void: {codes}",
             "Already checked in: 1", who]
     assert (await kit.services.orders.get(order.id)).status == OrderStatus.REVERSED
     assert {t.status for t in await tickets_of(kit, order.id)} == {TicketStatus.VOID}

@@ -73,12 +73,12 @@ async def test_an_admin_refunds_one_ticket_and_exactly_that_ticket_is_void(kit: 
     await press_starting(kit, ADMIN_ID, screen, f"☐ {format_code(first.id)}")
     await press_starting(kit, ADMIN_ID, screen, "○ The buyer asked")
     now = kit.now(ADMIN_ID, screen)
-    assert f"Refund Rp150.000 for 1 ticket(s): {format_code(first.id)}.\nReason: The buyer asked" in now.text
+    assert f"Refund Rp150.000 for 1 ticket: {format_code(first.id)}.\nReason: The buyer asked" in now.text
     assert button_starting(now, f"☑ {format_code(first.id)}") and button_starting(now, f"☐ {format_code(second.id)}")
     await press_starting(kit, ADMIN_ID, screen, "💸 Refund Rp150.000")
 
     assert kit.now(ADMIN_ID, screen).text == (
-        f"✅ Refunded Rp150.000 for order {order.id}: tickets {format_code(first.id)} are void, their seats are "
+        f"✅ Refunded Rp150.000 for order {order.id}: ticket {format_code(first.id)} is void, its seat is "
         "back on sale.\nReason: The buyer asked")
     assert kit.now(ADMIN_ID, screen).buttons() == []
     [made] = refunds_made(kit, order.id)
@@ -221,8 +221,8 @@ async def test_the_refund_screen_in_indonesian(kit: Bot) -> None:
     await press_starting(kit, INDO_ID, screen, "○ Permintaan pembeli")
     await press_starting(kit, INDO_ID, screen, "💸 Refund Rp50.000")
     done = kit.now(INDO_ID, screen).text
-    assert done.startswith(f"✅ Refund Rp50.000 berhasil untuk pesanan {order.id}: tiket {format_code(first.id)} "
-                           "tidak berlaku lagi")
+    assert done.startswith(f"✅ Refund Rp50.000 berhasil untuk pesanan {order.id}: 1 tiket "
+                           f"({format_code(first.id)}) tidak berlaku lagi")
     assert done.endswith("Alasan: Permintaan pembeli")
     stored = (await kit.services.orders.get(order.id)).refund_list
     assert [r.reason for r in stored] == ["The buyer asked"]  # what Midtrans and the books get
@@ -287,7 +287,7 @@ async def test_whole_order_beside_a_refund_still_asked_for_refunds_only_the_rest
     await press_starting(kit, ADMIN_ID, other, "💸 Refund Rp150.000")
 
     assert kit.now(ADMIN_ID, other).text.startswith(
-        f"✅ Refunded Rp150.000 for order {order.id}: tickets {format_code(second.id)} are void")
+        f"✅ Refunded Rp150.000 for order {order.id}: ticket {format_code(second.id)} is void")
     assert [t.status for t in await tickets_of(kit, order.id)] == [TicketStatus.VALID, TicketStatus.VOID]
     assert len(refunds_made(kit, order.id)) == 1
 
@@ -329,8 +329,8 @@ async def test_two_taps_handled_at_the_same_time_make_one_refund_and_one_answer(
     await asyncio.gather(*(kit.app.process_update(update) for update in updates))  # both in flight at once
 
     assert len(refunds_made(kit, order.id)) == 1
-    assert kit.now(ADMIN_ID, screen).text.startswith(f"✅ Refunded Rp150.000 for order {order.id}: tickets "
-                                                     f"{format_code(first.id)} are void")
+    assert kit.now(ADMIN_ID, screen).text.startswith(f"✅ Refunded Rp150.000 for order {order.id}: ticket "
+                                                     f"{format_code(first.id)} is void")
     assert [t.status for t in await tickets_of(kit, order.id)] == [TicketStatus.VOID, TicketStatus.VALID]
     assert all(kit.fake.callback_query(q.id).answered for q in queries)
     assert len(kit.sent(ADMIN_ID)) == 1 and len(kit.sent(BUYER_ID)) - told_before == 1  # one screen, one notice

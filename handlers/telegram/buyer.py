@@ -162,6 +162,28 @@ def pay_buttons(lang_: str, order: OrderDoc) -> list[list[InlineKeyboardButton]]
 # ---- showing events ------------------------------------------------------------------------------------------------
 
 
+EVENT_TITLE_IN_BUTTON = 24  # characters of the title after the date: about 43 in all, a phone's button width
+
+
+def event_button_text(lang_: str, event: EventDoc) -> str:
+    """`Thu, 31 Dec 2026 · Jazz Senja di Taman: Ma…`: the date first. Telegram's clients cut a label too wide for
+    its button at the end, with an ellipsis, and a phone at 375 px fits about 40 characters: a date after a long
+    title is what gets cut. First, it is always seen; the title (whole on the event's card) is cut to fit."""
+    return f"{wib_date(event.starts_at, lang_)} · {cut_at_a_word(event.title, EVENT_TITLE_IN_BUTTON)}"
+
+
+def cut_at_a_word(text: str, limit: int) -> str:
+    """`text` within `limit` characters, cut after a whole word (when one ends in the second half) with `…`."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" :;,.·-–—") + "…"
+
+
 async def events_page(services: Services, lang_: str, page: int) -> tuple[Html, InlineKeyboardMarkup | None]:
     events = await services.catalog.on_sale()
     if not events:
@@ -169,7 +191,7 @@ async def events_page(services: Services, lang_: str, page: int) -> tuple[Html, 
     pages = max(1, -(-len(events) // EVENTS_PER_PAGE))
     page = min(max(page, 0), pages - 1)
     shown = events[page * EVENTS_PER_PAGE:(page + 1) * EVENTS_PER_PAGE]
-    rows = [[button(f"{shorten(e.title, 32)} · {wib_date(e.starts_at, lang_)}", CART, e.id, "")] for e in shown]
+    rows = [[button(event_button_text(lang_, e), CART, e.id, "")] for e in shown]
     nav = []
     if page > 0:
         nav.append(button("◀", EVENTS, str(page - 1)))

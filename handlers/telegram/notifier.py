@@ -29,6 +29,7 @@ from bot.clock import to_wib
 from bot.digest import Digest, DigestEvent
 from bot.notifications import Notice, Undeliverable
 from bot.outbox import Message
+from bot.profiles import STAFF_LANGUAGE
 from bot.refunds import RefundTicket
 from bot.services import Services
 from handlers.formatting import CAPTION_LIMIT, TEXT_LIMIT, shorten, visible_length, wib
@@ -41,7 +42,7 @@ from handlers.telegram.refunds import OPEN as REFUND_OPEN
 from handlers.telegram.refunds import codes_text, unassigned_keyboard, unassigned_text
 from handlers.telegram.shared import NO_PREVIEW, send, send_ticket, telegram_chat
 from handlers.views import lines_text, payment_actions, payment_instructions, price, ticket_caption
-from storage.documents import OrderDoc, TicketDoc, TicketStatus, VoidReason
+from storage.documents import EventDoc, OrderDoc, TicketDoc, TicketStatus, VoidReason
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,15 @@ class TelegramNotifier:
     async def _lang(self, uid: AccountId) -> str:
         return lang_of(await self._services.profiles.language(uid))
 
+    async def _staff_lang(self, uid: AccountId, event: EventDoc | None = None) -> str:
+        """An organiser's or admin's language: their chat's, else the events file's for them (this event's
+        first), else Indonesian; never English merely because they have not written yet (bot/profiles.py)."""
+        profiles = self._services.profiles
+        own = await profiles.language(uid)
+        if own:
+            return lang_of(own)
+        return await profiles.file_language(uid, [event]) or STAFF_LANGUAGE
+
     def _chat(self, who: AccountId) -> int:
         """The Telegram chat of an account; Undeliverable if it has no Telegram address."""
         chat = telegram_chat(self._services, who)
@@ -153,7 +163,7 @@ class TelegramNotifier:
         failure: Exception | None = None
         told = 0
         for uid in sorted(set(recipients)):
-            rendered = render(await self._lang(uid))
+            rendered = render(await self._staff_lang(uid, notice.event))
             text, keyboard = rendered if isinstance(rendered, tuple) else (rendered, None)
             try:
                 # awaited within this iteration, so the loop variables are the ones meant
@@ -217,7 +227,7 @@ class TelegramNotifier:
     async def send_digest(self, digest: Digest, *, edit_message_id: int | None) -> int:
         """Edit the recent digest message to show `digest`, or send a new one when there is none, or it can no
         longer be edited (deleted, say). An edit that changes nothing means the message already shows it."""
-        text = render_digest(await self._lang(digest.recipient), digest)
+        text = render_digest(await self._staff_lang(digest.recipient), digest)
         if edit_message_id is not None:
             try:
                 await self._call(lambda: self._bot.edit_message_text(

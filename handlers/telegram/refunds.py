@@ -226,7 +226,7 @@ def done_text(lang_: str, order: OrderDoc, record: RefundRecord) -> Html:
     values = {"amount": price(lang_, record.amount), "order": order.id, "reason": reason_text(lang_, record.reason)}
     if order.status == OrderStatus.REFUNDED:
         return t(lang_, "refund.done.whole", **values)
-    return t(lang_, "refund.done", codes=codes_text(record.tickets), **values)
+    return t(lang_, "refund.done", codes=codes_text(record.tickets), n=len(record.tickets), **values)
 
 
 def refusal_text(lang_: str, order_id: str, refusal: RefundRefused) -> Html:
@@ -235,6 +235,7 @@ def refusal_text(lang_: str, order_id: str, refusal: RefundRefused) -> Html:
                                  "status": label(lang_, f"status.{detail.get('status')}")
                                  if has(f"status.{detail.get('status')}") else str(detail.get("status", "")),
                                  "codes": codes_text([str(c) for c in detail.get("codes", [])]),
+                                 "n": len(detail.get("codes", [])),
                                  "why": str(detail.get("message") or detail.get("status") or "?")}
     key = f"refund.refused.{refusal.reason.value}"
     return t(lang_, key if has(key) else "refund.refused.not_allowed", **values)
@@ -364,8 +365,8 @@ def refused_screen(lang_: str, choice: Choice, refusal: RefundRefused) -> tuple[
     close = [button(label(lang_, "btn.refund_close"), CLOSE, choice.order_id)]
     match refusal.reason:
         case RefundRefusal.CHECKED_IN_NEEDS_CONFIRM:
-            codes_in = codes_text([str(c) for c in refusal.detail.get("codes", [])])
-            return (t(lang_, "refund.confirm_checked_in", codes=codes_in),
+            listed = [str(c) for c in refusal.detail.get("codes", [])]
+            return (t(lang_, "refund.confirm_checked_in", codes=codes_text(listed), n=len(listed)),
                     markup([[button(label(lang_, "btn.refund_anyway"), *choice.data(CONFIRM, "1"))], back]))
         case RefundRefusal.MIDTRANS_REFUSED:
             why = str(refusal.detail.get("message") or refusal.detail.get("status") or "?")

@@ -118,7 +118,8 @@ async def quantity(chat: Chat, args: list[str]) -> None:
         if not rows:
             await chat.text(say(chat.lang, "refused.sold_out", tier=tier.name))
             return
-        await chat.rows(say(chat.lang, "wa.qty", tier=tier.name, price=price(chat.lang, tier.price)),
+        await chat.rows(say(chat.lang, "wa.qty" if tier.price else "wa.qty.free", tier=tier.name,
+                            price=price(chat.lang, tier.price)),
                         title(chat.lang, "wa.btn.choose"), rows)
         return
     qty = int(args[2]) if args[2].isdigit() else 0
@@ -448,7 +449,7 @@ async def tickets(chat: Chat, args: list[str]) -> None:
     if args:
         mine = [tk for tk in mine if tk.id == args[0]]
     if not mine:
-        await chat.text(say(chat.lang, "tickets.none").replace("/start", "events" if chat.lang == "en" else "acara"))
+        await chat.text(say(chat.lang, "wa.tickets.none"))
         return
     listings = {tk.event_id: await chat.services.catalog.definitions(tk.event_id) for tk in mine}
     shown = mine[-TICKETS_SENT:]

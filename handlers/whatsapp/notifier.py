@@ -42,8 +42,9 @@ from bot.outbox import Message
 from bot.services import Services
 from handlers.views import lines_text, price
 from handlers.whatsapp.client import OutsideWindow, Sent, TemplateRef, Templates, WhatsAppClient
-from handlers.whatsapp.texts import language_for, say
+from handlers.whatsapp.texts import ENGLISH, INDONESIAN, language_for, say, what_happened
 from handlers.whatsapp.views import digest_text, send_ticket
+from storage.documents import EventDoc
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ class WhatsAppNotifier:
                 continue
             number = self._number(account)
             if number is not None and f"user:{account}" not in notice.delivered:
-                text = self._staff_text(notice, await self._lang(account, number))
+                text = self._staff_text(notice, await self._staff_lang(account, number, notice.event))
                 await self._send(number, text, notice, f"user:{account}", person=account)
 
     # ---- who and in which language ---------------------------------------------------------------------------
@@ -114,6 +115,14 @@ class WhatsAppNotifier:
 
     async def _lang(self, account: AccountId, number: str) -> str:
         return language_for(number, await self._services.profiles.language(account))
+
+    async def _staff_lang(self, account: AccountId, number: str, event: EventDoc | None) -> str:
+        """An organiser's or admin's language: the one they chose, else the events file's for them, else by
+        their number (+62: Indonesian); bot/profiles.py."""
+        profiles = self._services.profiles
+        chosen = await profiles.language(account)
+        return language_for(number, chosen if chosen in (INDONESIAN, ENGLISH)
+                            else await profiles.file_language(account, [event]))
 
     async def _window_open(self, number: str) -> bool:
         last = await self._last_from(number.lstrip("+"))
@@ -178,7 +187,8 @@ class WhatsAppNotifier:
             text = say(lang, key, order=order.id, title=title, lines=lines_text(lang, order.lines),
                        total=price(lang, order.total))
         else:
-            text = say(lang, "wa.notice.other", order=order.id, title=title, what=notice.message.value)
+            text = say(lang, "wa.notice.other", order=order.id, title=title,
+                       what=what_happened(lang, notice.message.value))
         await self._send(number, text, notice, "buyer")
 
     async def _paid(self, notice: Notice, number: str, lang: str, title: str) -> None:
@@ -221,7 +231,7 @@ class WhatsAppNotifier:
         number = self._number(digest.recipient)
         if number is None:
             raise Undeliverable(f"{digest.recipient} has no WhatsApp address")
-        text = digest_text(await self._lang(digest.recipient, number), digest)
+        text = digest_text(await self._staff_lang(digest.recipient, number, None), digest)
         if await self._window_open(number):
             try:
                 await self._client.send_text(number, text)
@@ -241,4 +251,4 @@ class WhatsAppNotifier:
         if notice.message == Message.SALE:
             return say(lang, "wa.sale", order=order.id, title=title, lines=lines_text(lang, order.lines),
                        total=price(lang, order.total))
-        return say(lang, "wa.notice.other", order=order.id, title=title, what=notice.message.value)
+        return say(lang, "wa.notice.other", order=order.id, title=title, what=what_happened(lang, notice.message.value))

@@ -14,7 +14,7 @@ import html
 import re
 
 from handlers.formatting import shorten
-from handlers.messages import Html, label, t
+from handlers.messages import Html, has, label, t
 
 INDONESIAN, ENGLISH = "id", "en"
 _MARKS = {"b": "*", "strong": "*", "i": "_", "em": "_", "s": "~", "del": "~", "code": "`", "pre": "```"}
@@ -37,6 +37,12 @@ def say(lang: str, key: str, /, **values: object) -> str:
 def title(lang: str, key: str, limit: int = 20, /, **values: object) -> str:
     """A button or row title (reply button titles are at most 20 characters, list rows 24)."""
     return shorten(label(lang, key, **values), limit)
+
+
+def what_happened(lang: str, message: str) -> str:
+    """An order's notice (bot/outbox.py `Message`) in words, never its internal name (`needs_refund`)."""
+    key = f"wa.what.{message}"
+    return label(lang, key) if has(key) else label(lang, "wa.what.other")
 
 
 def default_language(number: str) -> str:
