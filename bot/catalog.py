@@ -13,9 +13,10 @@ import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from bot.accounts import account_id_of
-from bot.clock import Clock, utcnow
+from bot.clock import DEFAULT_ZONE, Clock, utcnow
 from bot.errors import CapacityError
 from bot.event_file import EventSpec, TierSpec
 from storage.documents import EventDoc, EventStatus, TierDoc, tier_key
@@ -45,6 +46,26 @@ class EventWithTiers:
         return next((t for t in self.tiers if t.code == code), None)
 
 
+class SalesState(StrEnum):
+    """Where an event's ticket sales stand, as a buyer is told it."""
+
+    OPEN = "open"
+    NOT_YET_OPEN = "not_yet_open"  # on sale, but its sales window opens later (`event.sales_open_at`)
+    SOLD_OUT = "sold_out"          # open, and no tier has a seat left
+    CLOSED = "closed"              # the window has ended, or the event is not on sale
+
+
+def sales_state(event: EventDoc, now: datetime, tiers: Collection[TierDoc] | None = None) -> SalesState:
+    """Whether sales are open, not open yet, or over; with the tiers (their stock), also whether all are sold."""
+    if event.status != EventStatus.ON_SALE or now >= (event.sales_close_at or event.ends_at):
+        return SalesState.CLOSED
+    if event.sales_open_at and now < event.sales_open_at:
+        return SalesState.NOT_YET_OPEN
+    if tiers is not None and not any(tier.available > 0 for tier in tiers):
+        return SalesState.SOLD_OUT
+    return SalesState.OPEN
+
+
 def is_public(event: EventDoc) -> bool:
     """Anyone may open the event by id (a deep link, a button): every event but a draft. Who may see a draft is
     bot/access.py's `may_see` (its organisers and the admins); to anyone else a draft is no event at all."""
@@ -53,11 +74,7 @@ def is_public(event: EventDoc) -> bool:
 
 def sales_open(event: EventDoc, now: datetime) -> bool:
     """On sale, inside the sales window (which by default runs until the event ends)."""
-    if event.status != EventStatus.ON_SALE:
-        return False
-    if event.sales_open_at and now < event.sales_open_at:
-        return False
-    return now < (event.sales_close_at or event.ends_at)
+    return sales_state(event, now) is SalesState.OPEN
 
 
 @dataclass(frozen=True)
@@ -179,6 +196,7 @@ class Catalog:
             tier_codes=[t.code for t in spec.tiers], updated_at=self._clock(),
             organiser_languages={account_id_of(o): language for o in spec.organisers
                                  if (language := getattr(o, "language", None))},
+            timezone=spec.timezone or DEFAULT_ZONE,
         )
 
     async def _upsert_tier(self, event_id: str, spec: TierSpec, current: TierDoc | None, report: ImportReport) -> None:

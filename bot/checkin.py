@@ -15,7 +15,7 @@ from enum import StrEnum
 from bot.access import AccessService
 from bot.accounts import AccountId
 from bot.catalog import Catalog
-from bot.clock import Clock, as_utc, utcnow
+from bot.clock import DEFAULT_ZONE, Clock, as_utc, utcnow
 from bot.tickets import normalize_code
 from storage.documents import EventDoc, TicketDoc, TicketStatus
 from storage.store import Store
@@ -93,6 +93,7 @@ class PublicTicket:
     starts_at: datetime | None = None
     tier_name: str | None = None
     used_at: datetime | None = None
+    timezone: str = DEFAULT_ZONE  # the event's: its start and the check-in time are shown in it
 
 
 class LinkRole(StrEnum):
@@ -144,7 +145,8 @@ class CheckInService:
         else:
             standing = Standing.VALID
         return PublicTicket(standing, ticket.id, event.title if event else None, event.venue if event else None,
-                            event.starts_at if event else None, ticket.tier_name, ticket.checked_in_at)
+                            event.starts_at if event else None, ticket.tier_name, ticket.checked_in_at,
+                            event.timezone if event else DEFAULT_ZONE)
 
     async def check_in(self, code_or_link: str, staff_id: AccountId, *, read: TicketDoc | None = None) -> CheckInResult:
         """Check a ticket in by code (any case, dashes optional), deep-link payload or whole deep link. `read`:

@@ -18,12 +18,12 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from bot.accounts import AccountId
-from bot.catalog import Catalog, EventWithTiers, is_public, sales_open
+from bot.catalog import Catalog, EventWithTiers, SalesState, is_public, sales_state
 from bot.clock import Clock, as_utc, utcnow
 from bot.contacts import clean_email, clean_name, clean_phone
 from bot.errors import ContactField, KarcisError, ReservationRefused
@@ -67,6 +67,7 @@ class Awaiting(StrEnum):
 class CheckoutRefusal(StrEnum):
     UNKNOWN_EVENT = "unknown_event"
     SALES_CLOSED = "sales_closed"
+    SALES_NOT_OPEN = "sales_not_open"      # the sales window opens later (the door says when)
     EMPTY_CART = "empty_cart"              # nothing left once clamped to what is on sale
     TOO_MANY_PENDING = "too_many_pending"  # said at start: the reservation would be refused (`limit` unpaid)
     RATE_LIMITED = "rate_limited"          # said at start: `limit` reservations in the last minute already
@@ -154,6 +155,15 @@ class Draft:
             return None
 
 
+def _refuse_unless_open(listing: EventWithTiers, now: datetime) -> None:
+    """Sales not open yet, or over (a sold-out event is refused by the cart clamped to nothing)."""
+    state = sales_state(listing.event, now)
+    if state is SalesState.NOT_YET_OPEN:
+        raise CheckoutRefused(CheckoutRefusal.SALES_NOT_OPEN)
+    if state is not SalesState.OPEN:
+        raise CheckoutRefused(CheckoutRefusal.SALES_CLOSED)
+
+
 class CheckoutService:
     def __init__(self, store: Store, catalog: Catalog, orders: OrderService, *, clock: Clock = utcnow) -> None:
         self._store = store
@@ -174,8 +184,7 @@ class CheckoutService:
         if listing is None or not is_public(listing.event):  # a draft is no event to a buyer (bot/access.py)
             raise CheckoutRefused(CheckoutRefusal.UNKNOWN_EVENT)
         now = self._clock()
-        if not sales_open(listing.event, now):
-            raise CheckoutRefused(CheckoutRefusal.SALES_CLOSED)
+        _refuse_unless_open(listing, now)
         clamped = clamp_cart(listing, cart)
         if not clamped:
             raise CheckoutRefused(CheckoutRefusal.EMPTY_CART)
@@ -206,8 +215,7 @@ class CheckoutService:
         listing = await self._catalog.get(purchase.event_id)
         if listing is None or not is_public(listing.event):  # a draft is no event to a buyer (bot/access.py)
             raise CheckoutRefused(CheckoutRefusal.UNKNOWN_EVENT)
-        if not sales_open(listing.event, self._clock()):
-            raise CheckoutRefused(CheckoutRefusal.SALES_CLOSED)
+        _refuse_unless_open(listing, self._clock())
         clamped = clamp_cart(listing, cart)
         if not clamped:
             raise CheckoutRefused(CheckoutRefusal.EMPTY_CART)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from bot.clock import to_wib, utcnow
+from bot.clock import in_zone, utcnow, zone_name
 from bot.composition import open_services
 from bot.config import ConfigError, Settings, load_settings
 from bot.errors import CannotStart, EventsFileError
@@ -72,9 +72,9 @@ def _count(n: int, noun: str) -> str:
 
 
 def event_time(event: EventDoc, moment: datetime) -> str:
-    """A time about an event, in the event's zone with its name: `2026-12-31 19:00 WIB`. (Every event is in WIB
-    today; this is the one place that decides how the command line shows an event's times.)"""
-    return to_wib(moment).strftime("%Y-%m-%d %H:%M WIB")
+    """A time about an event, in the event's zone with its name: `2026-12-31 19:00 WITA` (the one place that
+    decides how the command line shows an event's times)."""
+    return f"{in_zone(moment, event.timezone):%Y-%m-%d %H:%M} {zone_name(event.timezone)}"
 
 
 def price_text(price: int) -> str:

@@ -28,7 +28,7 @@ from typing import Protocol
 
 from bot.accounts import AccountId
 from bot.catalog import Catalog
-from bot.clock import Clock, utcnow
+from bot.clock import DEFAULT_ZONE, Clock, utcnow
 from bot.links import channel_of
 from bot.notifications import Undeliverable
 from storage.digests import DigestEventCount, DigestLine, DigestSale, DigestTierCount, DigestWindow
@@ -62,6 +62,8 @@ class DigestEvent:
     tiers: list[DigestTier]
     sold: int | None = None  # all tiers of the event, now
     capacity: int | None = None
+    starts_at: datetime | None = None  # None: the event is gone from the catalog
+    timezone: str = DEFAULT_ZONE       # the event's, which its times are shown in
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,13 @@ class Digest:
     @property
     def unlisted(self) -> int:
         return self.orders - len(self.latest)
+
+    @property
+    def zone(self) -> str:
+        """The zone the digest's own time (`since`) is shown in: its events' zone when they share one; a digest
+        over events in different zones is about no one event, and says WIB."""
+        zones = {event.timezone for event in self.events}
+        return zones.pop() if len(zones) == 1 else DEFAULT_ZONE
 
 
 class DigestSender(Protocol):
@@ -209,5 +218,7 @@ class DigestService:
             events.append(DigestEvent(
                 event_id, listing.event.title if listing else event_id, count.orders, count.seats, tiers,
                 sum(t.sold for t in listing.tiers) if listing else None,
-                sum(t.capacity for t in listing.tiers) if listing else None))
+                sum(t.capacity for t in listing.tiers) if listing else None,
+                listing.event.starts_at if listing else None,
+                listing.event.timezone if listing else DEFAULT_ZONE))
         return Digest(recipient, window.opened_at, window.orders, events, list(window.latest))

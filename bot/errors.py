@@ -12,6 +12,7 @@ class KarcisError(Exception):
 class RefusalReason(StrEnum):
     UNKNOWN_EVENT = "unknown_event"
     SALES_CLOSED = "sales_closed"
+    SALES_NOT_OPEN = "sales_not_open"  # the sales window opens later (the door says when)
     EMPTY_ORDER = "empty_order"
     UNKNOWN_TIER = "unknown_tier"
     OVER_MAX_PER_ORDER = "over_max_per_order"

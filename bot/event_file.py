@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 import yaml
 from pydantic import (
-    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainValidator,
@@ -21,7 +21,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from bot.accounts import InvalidAddress, parse_address
-from bot.clock import WIB, as_utc
+from bot.clock import DEFAULT_ZONE, JAKARTA, JAYAPURA, MAKASSAR, ZONE_BY_OFFSET, as_utc, zone_info
 from bot.errors import EventsFileError
 from storage.documents import EventStatus
 
@@ -29,12 +29,47 @@ EVENT_ID_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{1,30}[a-z0-9])$"  # 3–32 chars: fit
 TIER_CODE_PATTERN = r"^[A-Za-z0-9]{1,12}$"
 
 
-def _wib_if_naive(moment: datetime) -> datetime:
-    """Times without a zone in the file are Jakarta time; all times are kept in UTC."""
-    return as_utc(moment.replace(tzinfo=WIB) if moment.tzinfo is None else moment)
+Moment = datetime
+"""A time as the file writes it. An offset (`+08:00`) fixes the instant; a time without one is read on the event's
+clock (`settle_times`). Every time is kept in UTC once the event's zone is known."""
+
+# ---- time zones (docs/time-zones.md) ---------------------------------------------------------------------------
+#
+# `timezone:` names the zone an event's times are shown in: Asia/Jakarta (WIB), Asia/Makassar (WITA) or
+# Asia/Jayapura (WIT), by IANA name or by its short name, in any case. When it is left out, the offset of
+# `starts_at` decides: +08:00 is WITA, +09:00 is WIT, anything else (or no offset) WIB. So a Bali event written
+# `starts_at: 2026-12-31T19:00:00+08:00` is shown as 19:00 WITA without a `timezone:` line.
+
+ZONE_SPELLINGS = {"asia/jakarta": JAKARTA, "wib": JAKARTA, "asia/makassar": MAKASSAR, "wita": MAKASSAR,
+                  "asia/jayapura": JAYAPURA, "wit": JAYAPURA}
+ZONE_RULE = "Asia/Jakarta or WIB, Asia/Makassar or WITA, Asia/Jayapura or WIT"
 
 
-Moment = Annotated[datetime, AfterValidator(_wib_if_naive)]
+def _zone(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"must be the name of a time zone: one of {ZONE_RULE}")
+    found = ZONE_SPELLINGS.get(value.strip().lower())
+    if found is None:
+        raise ValueError(f"{_shown(value)} is not one of Indonesia's time zones as Karcis knows them: write one of "
+                         f"{ZONE_RULE}")
+    return found
+
+
+Zone = Annotated[str, BeforeValidator(_zone)]
+
+
+def event_zone(timezone: str | None, starts_at: datetime) -> str:
+    """The zone the file names; else the one whose offset `starts_at` carries (+08:00 WITA, +09:00 WIT); else WIB."""
+    if timezone:
+        return timezone
+    offset = starts_at.utcoffset()
+    return ZONE_BY_OFFSET.get(offset, DEFAULT_ZONE) if offset is not None else DEFAULT_ZONE
+
+
+def _settled(moment: datetime, zone: str) -> datetime:
+    """In UTC; a time written without an offset is the event's local time."""
+    return as_utc(moment.replace(tzinfo=zone_info(zone)) if moment.tzinfo is None else moment)
+
 
 ADDRESSES_PER_ORGANISER = 5
 
@@ -117,11 +152,13 @@ class EventSpec(_Strict):
     sales: SalesWindow = Field(default_factory=SalesWindow)
     status: EventStatus = EventStatus.ON_SALE
     tiers: list[TierSpec] = Field(min_length=1, max_length=20)
+    timezone: Zone | None = None  # after validation always set: the zone `event_zone` decides
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> EventSpec:
         """Every rule across fields. parse_events collects them all (through the validation context); a direct
         `EventSpec.model_validate` without that context is refused with all of them in one message."""
+        settle_times(self)
         problems = consistency_problems(self)
         collect = info.context.get(_COLLECT) if isinstance(info.context, dict) else None
         if isinstance(collect, list):
@@ -160,6 +197,27 @@ class _Frame(BaseModel):
     ends_at: Moment
     sales: SalesWindow = Field(default_factory=SalesWindow)
     tiers: list[_TierCode] = Field(default_factory=list)
+    timezone: object = None  # a zone that is wrong is reported by EventSpec; here it only reads times without one
+
+    @model_validator(mode="after")
+    def _settle(self) -> _Frame:
+        if not (isinstance(self.timezone, str) and self.timezone.strip().lower() in ZONE_SPELLINGS):
+            self.timezone = None
+        else:
+            self.timezone = ZONE_SPELLINGS[self.timezone.strip().lower()]
+        settle_times(self)
+        return self
+
+
+def settle_times(spec: EventSpec | _Frame) -> None:
+    """Decide the event's zone and keep every time of it in UTC (in place, once, while validating)."""
+    zone = event_zone(spec.timezone if isinstance(spec.timezone, str) else None, spec.starts_at)
+    spec.timezone = zone
+    spec.starts_at, spec.ends_at = _settled(spec.starts_at, zone), _settled(spec.ends_at, zone)
+    if spec.sales.opens_at is not None:
+        spec.sales.opens_at = _settled(spec.sales.opens_at, zone)
+    if spec.sales.closes_at is not None:
+        spec.sales.closes_at = _settled(spec.sales.closes_at, zone)
 
 
 def consistency_problems(spec: EventSpec | _Frame) -> list[tuple[str, str]]:
@@ -249,7 +307,8 @@ def _problem(err: ErrorDetails) -> str:
         return f"{_shown(value)} does not fit a tier code: use {TIER_CODE_RULE}"
     if kind.startswith(("datetime_", "date_")):
         return (f"{_shown(value)} is not a date and time in the expected format: write it like {EXPECTED_MOMENT} "
-                "(year-month-day, T, hours:minutes:seconds, then the zone; without a zone it is taken as WIB)")
+                "(year-month-day, T, hours:minutes:seconds, then the offset; without one it is the event's own time "
+                "zone, WIB unless timezone says otherwise)")
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return _int_problem(field, value)
     if kind == "greater_than_equal":

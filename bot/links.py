@@ -5,6 +5,7 @@ payment page sends the buyer back. Built here, in the domain, from the settings 
       ticket(code)                      PUBLIC_URL/t/<CODE> when PUBLIC_URL is set, else t.me/<bot>?start=t_<code>
       telegram_check_in(code)           t.me/<bot>?start=t_<code>             (None: no Telegram bot known)
       whatsapp_check_in(code)           wa.me/<number>?text=checkin%20<code>  (None: no WhatsApp number set)
+                                        (both through `check_in_rewrite` when one is set: the sandbox's)
       payment_finish(order_id, buyer_address)   back to the channel the order was placed from
 
 Why the QR carries a page and not a chat link (when there is a public URL): a ticket bought on WhatsApp is
@@ -15,10 +16,15 @@ public can serve the page, so the QR keeps today's Telegram deep link. Every QR 
 
 The Telegram bot's username is a fact of the Telegram door (getMe): the composition root sets
 `telegram_username` once the bot is up; a Telegram caller may also pass it.
+
+`check_in_rewrite` is unset in production. The sandbox (bot/sandbox/runner.py) sets it, because its Telegram and
+WhatsApp are local stand-ins that t.me and wa.me links never reach: it turns the ticket page's check-in links into
+links to its own web chat, or drops the ones it cannot serve. The QR itself is never rewritten.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -56,6 +62,7 @@ class Links:
     public_url: str | None = None         # PUBLIC_URL, without a trailing slash
     whatsapp_number: str | None = None    # WHATSAPP_DISPLAY_NUMBER: the business number people chat with
     telegram_username: str | None = None  # the Telegram bot's username, once the Telegram door knows it
+    check_in_rewrite: Callable[[str], str | None] | None = None  # the sandbox only: where check-in links lead
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Links:
@@ -73,17 +80,28 @@ class Links:
         page = self.ticket_page(code)
         if page is not None:
             return page
-        link = self.telegram_check_in(code, telegram_username=telegram_username)
+        link = self._telegram_start(code, telegram_username)
         if link is None:
             raise RuntimeError("a ticket link needs PUBLIC_URL or the Telegram bot's username")
         return link
 
-    def telegram_check_in(self, code: str, *, telegram_username: str | None = None) -> str | None:
+    def _telegram_start(self, code: str, telegram_username: str | None) -> str | None:
         bot = self._bot(telegram_username)
         return f"https://t.me/{bot}?start={TICKET_PAYLOAD}{code}" if bot else None
 
+    def _check_in(self, link: str | None) -> str | None:
+        if link is None or self.check_in_rewrite is None:
+            return link
+        return self.check_in_rewrite(link)
+
+    def telegram_check_in(self, code: str, *, telegram_username: str | None = None) -> str | None:
+        """The door staff's way to check `code` in from Telegram (the ticket page's button)."""
+        return self._check_in(self._telegram_start(code, telegram_username))
+
     def whatsapp_check_in(self, code: str) -> str | None:
-        return _wa_me(self.whatsapp_number, f"{WHATSAPP_CHECK_IN} {code}") if self.whatsapp_number else None
+        """The door staff's way to check `code` in from WhatsApp (the ticket page's button)."""
+        link = _wa_me(self.whatsapp_number, f"{WHATSAPP_CHECK_IN} {code}") if self.whatsapp_number else None
+        return self._check_in(link)
 
     def payment_finish(self, order_id: str, buyer_address: str | None = None, *,
                        telegram_username: str | None = None) -> str | None:

@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.accounts import AccountId, Owners, only_itself
-from bot.catalog import Catalog, is_public, sales_open
+from bot.catalog import Catalog, SalesState, is_public, sales_state
 from bot.clock import Clock, utcnow
 from bot.errors import OrderNotFound, OrderNotPending, RefusalReason, ReservationRefused
 from bot.outbox import Message, owe
@@ -140,7 +140,10 @@ class OrderService:
         listing = await self._catalog.definitions(event_id)  # names, prices, limits: stock is the hold's business
         if listing is None or not is_public(listing.event):  # a draft is no event to a buyer (bot/access.py)
             raise ReservationRefused(RefusalReason.UNKNOWN_EVENT)
-        if not sales_open(listing.event, now):
+        state = sales_state(listing.event, now)
+        if state is SalesState.NOT_YET_OPEN:
+            raise ReservationRefused(RefusalReason.SALES_NOT_OPEN)
+        if state is not SalesState.OPEN:
             raise ReservationRefused(RefusalReason.SALES_CLOSED)
         wanted = {code: qty for code, qty in quantities.items() if qty != 0}
         if not wanted:

@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.accounts import AccountId
-from bot.clock import Clock, to_wib, utcnow
+from bot.clock import JAKARTA, Clock, in_zone, utcnow
 from bot.config import SNAP_MIN_EXPIRY_MINUTES
 from bot.errors import KarcisError, OrderNotPending
 from bot.graphemes import cut, cut_bytes
@@ -200,7 +200,8 @@ def snap_expiry(now: datetime, expires_at: datetime) -> dict[str, Any]:
     end = expires_at if expires_at.microsecond == 0 else expires_at.replace(microsecond=0) + timedelta(seconds=1)
     minutes = max(1, math.ceil((end - now).total_seconds() / 60))
     start = end - timedelta(minutes=minutes)
-    return {"start_time": to_wib(start).strftime("%Y-%m-%d %H:%M:%S +0700"), "unit": "minute",
+    # Midtrans's own format, in Jakarta time whatever the event's zone (docs/time-zones.md)
+    return {"start_time": in_zone(start, JAKARTA).strftime("%Y-%m-%d %H:%M:%S +0700"), "unit": "minute",
             "duration": max(minutes, SNAP_MIN_EXPIRY_MINUTES)}
 
 

@@ -1,4 +1,4 @@
-"""Rupiah, WIB times, and fitting HTML text into Telegram's limits."""
+"""Rupiah, times in an event's zone (WIB, WITA, WIT), and fitting HTML text into Telegram's limits."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 
-from bot.clock import to_wib
+from bot.clock import DEFAULT_ZONE, in_zone, zone_name
 from handlers.messages import Html, label
+from storage.documents import EventDoc
 
 TEXT_LIMIT = 4096     # characters of a message, after entity parsing
 CAPTION_LIMIT = 1024  # characters of a photo caption
@@ -26,22 +27,34 @@ def rupiah(amount: int) -> str:
     return f"{sign}Rp{abs(amount):,}".replace(",", ".")
 
 
-def wib(moment: datetime, lang: str) -> str:
-    """`Rab, 31 Des 2026 19:00 WIB` / `Wed, 31 Dec 2026 19:00 WIB`."""
-    return f"{wib_date(moment, lang)} {wib_time(moment)}"
+# ---- times ------------------------------------------------------------------------------------------------------
+#
+# The one place a stored instant (aware UTC) becomes text a person reads: always in a zone, always with its name.
+# A time about an event (its start, its sales window, an order's hold deadline, a ticket's check-in) is shown in
+# the event's zone, `zone_of(event)`; docs/time-zones.md says which times belong to no event and stay in WIB.
 
 
-def wib_date(moment: datetime, lang: str) -> str:
-    """`Rab, 31 Des 2026`."""
-    local = to_wib(moment)
-    day = label(lang, "time.weekdays").split()[local.weekday()]
+def zone_of(event: EventDoc | None) -> str:
+    """The zone an event's times are shown in (WIB when the event is not known)."""
+    return event.timezone if event is not None else DEFAULT_ZONE
+
+
+def local_when(moment: datetime, zone: str, lang: str) -> str:
+    """`Rab, 31 Des 2026 19:00 WITA` / `Wed, 31 Dec 2026 19:00 WITA`."""
+    return f"{local_date(moment, zone, lang)} {local_time(moment, zone)}"
+
+
+def local_date(moment: datetime, zone: str, lang: str) -> str:
+    """`Rab, 31 Des 2026`: the date as a clock in `zone` reads it."""
+    local = in_zone(moment, zone)
+    weekday = label(lang, "time.weekdays").split()[local.weekday()]
     month = label(lang, "time.months").split()[local.month - 1]
-    return f"{day}, {local.day} {month} {local.year}"
+    return f"{weekday}, {local.day} {month} {local.year}"
 
 
-def wib_time(moment: datetime) -> str:
-    """`19:00 WIB`."""
-    return f"{to_wib(moment):%H:%M} WIB"
+def local_time(moment: datetime, zone: str) -> str:
+    """`19:00 WITA`."""
+    return f"{in_zone(moment, zone):%H:%M} {zone_name(zone)}"
 
 
 def shorten(text: str, limit: int = BUTTON_TEXT_MAX) -> str:

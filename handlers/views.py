@@ -8,12 +8,12 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.catalog import EventWithTiers
+from bot.catalog import EventWithTiers, SalesState
 from bot.checkin import CheckInResult, CheckInStatus, PublicTicket, Standing
 from bot.clock import WIB
 from bot.stats import EventStats
 from bot.tickets import format_code
-from handlers.formatting import CAPTION_LIMIT, TEXT_LIMIT, fit_between, rupiah, wib, wib_time
+from handlers.formatting import CAPTION_LIMIT, TEXT_LIMIT, fit_between, local_time, local_when, rupiah, zone_of
 from handlers.messages import Html, label, t
 from storage.documents import EventDoc, OrderDoc, OrderLine, TicketDoc, TicketStatus, TierDoc
 
@@ -33,10 +33,16 @@ def lines_text(lang: str, lines: Iterable[OrderLine]) -> Html:
                           for line in lines))
 
 
-def event_card(lang: str, listing: EventWithTiers, cart: Mapping[str, int], *, on_sale: bool) -> Html:
-    """Title, time, venue, description, each tier with price and seats left, and the selection so far."""
+def event_card(lang: str, listing: EventWithTiers, cart: Mapping[str, int], *, on_sale: bool,
+               sales: SalesState | None = None) -> Html:
+    """Title, time, venue, description, each tier with price and seats left, and the selection so far; when
+    sales are not open, which it is: not yet (and when they open), over, or sold out. `sales` says which
+    (without it, `on_sale` False is taken as over)."""
     event = listing.event
-    head = t(lang, "card.head", title=event.title, when=Html(wib(event.starts_at, lang)), venue=event.venue)
+    zone = event.timezone
+    state = sales or (SalesState.OPEN if on_sale else SalesState.CLOSED)
+    head = t(lang, "card.head", title=event.title, when=Html(local_when(event.starts_at, zone, lang)),
+             venue=event.venue)
     tiers = []
     for tier in listing.tiers:
         left = t(lang, "card.left", n=tier.available) if tier.available > 0 else t(lang, "card.sold_out")
@@ -46,7 +52,11 @@ def event_card(lang: str, listing: EventWithTiers, cart: Mapping[str, int], *, o
     if lines:
         total = sum(line.amount for line in lines)
         tail += "\n\n" + t(lang, "card.selection", lines=lines_text(lang, lines), total=Html(price(lang, total)))
-    if not on_sale:
+    if state is SalesState.NOT_YET_OPEN and event.sales_open_at is not None:
+        tail += "\n\n" + sales_not_open(lang, event)
+    elif state is SalesState.SOLD_OUT:
+        tail += "\n\n" + t(lang, "card.sold_out_all")
+    elif state is not SalesState.OPEN or not on_sale:
         tail += "\n\n" + t(lang, "card.sales_closed")
     elif not lines:
         tail += "\n\n" + t(lang, "card.pick")
@@ -56,6 +66,12 @@ def event_card(lang: str, listing: EventWithTiers, cart: Mapping[str, int], *, o
     return fit_between(head, description, tail, limit=TEXT_LIMIT)
 
 
+def sales_not_open(lang: str, event: EventDoc) -> Html:
+    """`⏳ Ticket sales open on Min, 1 Nov 2026 10:00 WITA.`"""
+    opens = event.sales_open_at
+    return t(lang, "card.sales_not_open", when=Html(local_when(opens, event.timezone, lang)) if opens else "?")
+
+
 def summary(lang: str, event: EventDoc, lines: list[OrderLine], name: str, email: str, phone: str, *,
             closing: Html | None = None) -> Html:
     """The order before Confirm: its last line says what Confirm does (hold and pay, or free tickets at once);
@@ -63,7 +79,7 @@ def summary(lang: str, event: EventDoc, lines: list[OrderLine], name: str, email
     total = sum(line.amount for line in lines)
     if closing is None:
         closing = t(lang, "summary.pay" if total else "summary.free")
-    return t(lang, "summary", title=event.title, when=Html(wib(event.starts_at, lang)),
+    return t(lang, "summary", title=event.title, when=Html(local_when(event.starts_at, event.timezone, lang)),
              lines=lines_text(lang, lines), total=Html(price(lang, total)), name=name, email=email, phone=phone,
              closing=closing)
 
@@ -71,7 +87,8 @@ def summary(lang: str, event: EventDoc, lines: list[OrderLine], name: str, email
 def ticket_caption(lang: str, ticket: TicketDoc, event: EventDoc | None) -> Html:
     title = event.title if event else ticket.event_id
     head = t(lang, "ticket.caption", title=title, tier=ticket.tier_name, holder=ticket.holder_name,
-             code=format_code(ticket.id), when=Html(wib(event.starts_at, lang)) if event else "")
+             code=format_code(ticket.id),
+             when=Html(local_when(event.starts_at, event.timezone, lang)) if event else "")
     if ticket.status == TicketStatus.VOID:
         head = Html(t(lang, "ticket.void") + "\n" + head)
     venue = event.venue if event else ""
@@ -88,14 +105,16 @@ def checkin_answer(lang: str, result: CheckInResult, by_name: str | None = None)
             return t(lang, "checkin.ok", title=title, **who)
         case CheckInStatus.ALREADY_CHECKED_IN:
             at = result.checked_in_at
-            return t(lang, "checkin.already", time=wib_time(at) if at else "?",
+            return t(lang, "checkin.already", time=local_time(at, zone_of(event)) if at else "?",
                      by=by_name or str(result.checked_in_by or "?"), title=title, **who)
         case CheckInStatus.VOID:
             return t(lang, "checkin.void", title=title, **who)
         case CheckInStatus.EARLY if event is not None:
-            return t(lang, "checkin.early", when=Html(wib(event.starts_at, lang)), title=title, **who)
+            return t(lang, "checkin.early", when=Html(local_when(event.starts_at, event.timezone, lang)), title=title,
+                     **who)
         case CheckInStatus.LATE if event is not None:
-            return t(lang, "checkin.late", when=Html(wib(event.ends_at, lang)), title=title, **who)
+            return t(lang, "checkin.late", when=Html(local_when(event.ends_at, event.timezone, lang)), title=title,
+                     **who)
         case CheckInStatus.NOT_YOUR_EVENT:
             return t(lang, "checkin.not_yours")
         case _:
@@ -107,10 +126,10 @@ def public_ticket(lang: str, ticket: PublicTicket) -> Html:
     used, void or no such ticket, and its event; never who holds it or who checked it in."""
     if ticket.standing == Standing.UNKNOWN:
         return t(lang, "ticket.public.unknown")
-    values: dict[str, Any] = {"title": ticket.event_title or "", "tier": ticket.tier_name or "",
-                              "when": Html(wib(ticket.starts_at, lang)) if ticket.starts_at else ""}
+    starts = local_when(ticket.starts_at, ticket.timezone, lang) if ticket.starts_at else ""
+    values: dict[str, Any] = {"title": ticket.event_title or "", "tier": ticket.tier_name or "", "when": Html(starts)}
     if ticket.standing == Standing.USED:
-        values["at"] = Html(wib(ticket.used_at, lang)) if ticket.used_at else "?"
+        values["at"] = Html(local_when(ticket.used_at, ticket.timezone, lang)) if ticket.used_at else "?"
     text = t(lang, f"ticket.public.{ticket.standing.value}", **values)
     if ticket.standing == Standing.VALID:
         text = Html(text + "\n\n" + t(lang, "ticket.public.door"))
@@ -121,7 +140,8 @@ def order_status(lang: str, order: OrderDoc, event: EventDoc | None) -> Html:
     """Where an order stands, for its owner."""
     title = event.title if event else order.event_id
     values: dict[str, Any] = {"order": order.id, "title": title, "lines": lines_text(lang, order.lines),
-                              "total": Html(price(lang, order.total)), "until": Html(wib(order.expires_at, lang))}
+                              "total": Html(price(lang, order.total)),
+                              "until": Html(local_when(order.expires_at, zone_of(event), lang))}
     return t(lang, f"order.status.{order.status.value}", **values)
 
 
@@ -161,12 +181,13 @@ def payment_actions(lang: str, order: OrderDoc, instructions: Mapping[str, Any])
     return found
 
 
-def payment_instructions(lang: str, order: OrderDoc, instructions: Mapping[str, Any]) -> Html:
+def payment_instructions(lang: str, order: OrderDoc, instructions: Mapping[str, Any], *, zone: str) -> Html:
     """How to finish a pending payment: virtual account numbers, bill key, store payment code, the e-wallet
-    (its buttons come from `payment_actions`); or, after a declined card, that the seats are still held."""
+    (its buttons come from `payment_actions`); or, after a declined card, that the seats are still held. Times
+    in `zone`, the order's event's (`zone_of(event)`)."""
     if order.payment.get("transaction_status") == "deny":
         return t(lang, "pay.declined", order=order.id, total=Html(price(lang, order.total)),
-                 until=Html(wib(order.expires_at, lang)))
+                 until=Html(local_when(order.expires_at, zone, lang)))
     kind = _payment_type(order, instructions)
     rows: list[str] = []
     for va in instructions.get("va_numbers") or []:
@@ -189,7 +210,7 @@ def payment_instructions(lang: str, order: OrderDoc, instructions: Mapping[str, 
         rows.append(t(lang, "pay.pdf", url=Html(html.escape(str(pdf), quote=True))))
     expiry = _midtrans_time(instructions.get("expiry_time"))
     if expiry is not None:
-        rows.append(t(lang, "pay.expiry", until=Html(wib(expiry, lang))))
+        rows.append(t(lang, "pay.expiry", until=Html(local_when(expiry, zone, lang))))
     if not rows:
         rows.append(t(lang, "pay.no_details"))
     header = f"pay.pending.{PAYMENT_KINDS.get(kind, 'other')}"
@@ -197,7 +218,7 @@ def payment_instructions(lang: str, order: OrderDoc, instructions: Mapping[str, 
 
 
 def _midtrans_time(text: object) -> datetime | None:
-    """Midtrans times are `YYYY-MM-DD HH:MM:SS` in Jakarta time."""
+    """Midtrans times are `YYYY-MM-DD HH:MM:SS` in Jakarta time, whatever the event's zone."""
     if not isinstance(text, str):
         return None
     try:
@@ -208,7 +229,8 @@ def _midtrans_time(text: object) -> datetime | None:
 
 def stats_block(lang: str, stats: EventStats) -> Html:
     """One event's figures: per tier capacity, sold, pending, available, checked in, revenue; then the total."""
-    rows = [t(lang, "stats.head", title=stats.event.title, when=Html(wib(stats.event.starts_at, lang)))]
+    rows = [t(lang, "stats.head", title=stats.event.title,
+              when=Html(local_when(stats.event.starts_at, stats.event.timezone, lang)))]
     for tier in stats.tiers:
         rows.append(t(lang, "stats.tier", tier=tier.name, sold=tier.sold, capacity=tier.capacity,
                       pending=tier.pending, available=tier.available, checked_in=tier.checked_in,

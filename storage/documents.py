@@ -61,6 +61,8 @@ class EventDoc(Document):
     updated_at: datetime | None = None
     organiser_languages: dict[str, str] = Field(
         default_factory=dict, description="account id → the language (id/en) the events file gives that organiser")
+    timezone: str = Field(default="Asia/Jakarta", description="IANA zone its times are shown in (WIB, WITA, WIT); "
+                          "documents from before zones are Jakarta's")
 
 
 def tier_key(event_id: str, code: str) -> str:

@@ -5,42 +5,39 @@ call returns. Tests take it as the `kit` fixture (tests/conftest.py)."""
 from __future__ import annotations
 
 import contextlib
-import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from PIL import Image
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder
 
 import handlers.telegram
 from bot.config import Settings
 from bot.event_file import load_events_file, parse_events
-from bot.midtrans import MidtransGateway
 from bot.sandbox.midtrans import MidtransSimulator
 from bot.sandbox.telegram import FakeTelegram, MessageRecord, parse_html
-from bot.services import Services, build_services
+from bot.services import Services
 from storage.store import Store
 from tests.conftest import ADMIN_ID, BUYER_ID, EXAMPLES, ORGANISER_ID, FakeClock
 from tests.helpers import acct
+from tests.stack_parts import TELEGRAM_PEOPLE, add_telegram_people, services_paying_through
+from tests.stack_parts import png_of as png_of  # the kit's own name for it, as the tests import it
 
 SERVER_KEY = "SB-Mid-server-handlers-test"
 PAY_HOST = "https://pay.karcis-sim.example"
 JAZZ = "jazz-senja-2026"
 WORKSHOP = "workshop-ui-bandung"
+KECAK = "kecak-uluwatu-2027"  # in Bali: WITA
 INDO_ID = 900000011      # a buyer whose Telegram speaks Indonesian
 STRANGER_ID = 900000012  # neither organiser nor admin
 OTHER_ORGANISER_ID = 900000013
 GENERIC_ERRORS = ("Sorry, something went wrong", "Maaf, terjadi kesalahan")
-
-
-def png_of(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
+KIT_PEOPLE = {BUYER_ID: TELEGRAM_PEOPLE[BUYER_ID], INDO_ID: ("Budi", None, "id"),
+              ORGANISER_ID: TELEGRAM_PEOPLE[ORGANISER_ID], ADMIN_ID: ("Adi", "Admin", "en"),
+              STRANGER_ID: ("Joko", None, "en"), OTHER_ORGANISER_ID: ("Wulan", None, "en")}  # in the fake's order
 
 
 @dataclass
@@ -167,16 +164,9 @@ async def open_kit(store: Store, settings: Settings, clock: FakeClock) -> AsyncI
     """The fake Bot API and the Midtrans simulator on free ports, the services over `store` with the example
     events, the test users, and the application with the handlers registered and initialised."""
     async with FakeTelegram() as fake, MidtransSimulator(SERVER_KEY, public_base_url=PAY_HOST, clock=clock) as sim:
-        gateway = MidtransGateway(SERVER_KEY, snap_base_url=sim.snap_base_url, api_base_url=sim.api_base_url,
-                                  attempts=1, timeout=5)
-        services = build_services(settings, store, clock=clock, gateway=gateway)
+        services = services_paying_through(sim, SERVER_KEY, settings, store, clock)
         await services.catalog.import_events(load_events_file(Path(EXAMPLES)))
-        fake.add_user(BUYER_ID, "Sinta", last_name="Maharani", language_code="en", started=True)
-        fake.add_user(INDO_ID, "Budi", language_code="id", started=True)
-        fake.add_user(ORGANISER_ID, "Rani", last_name="Organiser", language_code="en", started=True)
-        fake.add_user(ADMIN_ID, "Adi", last_name="Admin", language_code="en", started=True)
-        fake.add_user(STRANGER_ID, "Joko", language_code="en", started=True)
-        fake.add_user(OTHER_ORGANISER_ID, "Wulan", language_code="en", started=True)
+        add_telegram_people(fake, KIT_PEOPLE)
         for staff in (ORGANISER_ID, ADMIN_ID, OTHER_ORGANISER_ID):  # staff who have used the bot: the bot knows
             await services.profiles.remember(acct(staff), language="en", name=None)  # their language (English)
         bot = Bot(fake, await build_app(fake, services), services, sim, clock)

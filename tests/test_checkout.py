@@ -78,8 +78,10 @@ async def test_start_refusals_write_no_draft(services: Services, event: str, car
     assert await services.checkout.current(ME) is None
 
 
-async def test_start_refused_when_sales_are_closed(services: Services, clock: FakeClock) -> None:
+async def test_start_refused_before_sales_open_and_after_they_close(services: Services, clock: FakeClock) -> None:
     clock.now = datetime(2026, 10, 1, tzinfo=UTC)
+    await refused(CheckoutRefusal.SALES_NOT_OPEN, services.checkout.start(ME, JAZZ, {"REG": 1}))
+    clock.now = datetime(2026, 12, 31, 14, 30, tzinfo=UTC)  # 21:30 WIB, sales closed at 21:00
     await refused(CheckoutRefusal.SALES_CLOSED, services.checkout.start(ME, JAZZ, {"REG": 1}))
 
 

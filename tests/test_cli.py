@@ -29,7 +29,7 @@ def test_import_on_the_embedded_store_checks_the_file_and_refuses() -> None:
     result = run("events", "import", str(EXAMPLES))
     assert result.returncode == 2
     assert "Imported" not in result.stdout + result.stderr
-    assert "is valid: 2 events (jazz-senja-2026, workshop-ui-bandung)" in result.stderr
+    assert "is valid: 3 events (jazz-senja-2026, workshop-ui-bandung, kecak-uluwatu-2027)" in result.stderr
     assert "Not imported: MONGODB_URI is not set" in result.stderr
     assert f"EVENTS_FILE={EXAMPLES}" in result.stderr
     assert "`python -m bot run` and `python -m bot sandbox` load that file at every start" in result.stderr
@@ -78,7 +78,7 @@ def test_import_warns_of_an_event_in_the_past(tmp_path: Path) -> None:
     result = run("events", "import", str(past))
     assert "warning: event #2 (workshop-ui-bandung): it ended on 2025-01-16 05:30 UTC, which is in the past" in (
         result.stderr)
-    assert "is valid: 2 events" in result.stderr  # a warning, not an error
+    assert "is valid: 3 events" in result.stderr  # a warning, not an error
 
 
 def test_invalid_file_fails_with_event_and_field(tmp_path: Path) -> None:
@@ -99,9 +99,13 @@ def test_import_then_list_against_a_server(wire_uri: str) -> None:
     env = {"MONGODB_URI": wire_uri, "MONGODB_DB": "karcis_cli"}
     imported = run("events", "import", str(EXAMPLES), env=env)
     assert imported.returncode == 0, imported.stderr
-    assert "Imported 2 events" in imported.stdout and "2 created" in imported.stdout
+    assert "Imported 3 events" in imported.stdout and "3 created" in imported.stdout
     assert "Nothing is persisted" not in imported.stderr
-    assert "workshop-ui-bandung" in run("events", "list", env=env).stdout
+    listed = run("events", "list", env=env).stdout
+    assert "workshop-ui-bandung" in listed
+    assert "2026-12-31 19:00 WIB – 2027-01-01 00:30 WIB" in listed
+    assert "2027-01-09 19:00 WITA – 2027-01-09 20:30 WITA" in listed  # the Bali event in its own zone
+    assert "sales: 2026-11-15 10:00 WITA – 2027-01-09 20:30 WITA" in listed
 
 
 def test_a_mongodb_that_does_not_answer_is_one_line_without_the_password() -> None:

@@ -19,12 +19,14 @@ def example_data() -> dict:
     return yaml.safe_load(EXAMPLES.read_text())
 
 
-def test_the_example_file_has_two_events_one_with_a_free_tier() -> None:
+def test_the_example_file_has_three_events_one_with_a_free_tier_one_in_bali() -> None:
     specs = load_events_file(EXAMPLES)
-    assert len(specs) == 2
+    assert len(specs) == 3
     assert any(t.price == 0 for s in specs for t in s.tiers)
-    # naive and +07:00 times are both Jakarta time, stored in UTC
+    # +07:00 times are Jakarta time, stored in UTC
     assert specs[0].starts_at.isoformat() == "2026-12-31T12:00:00+00:00"
+    assert [s.timezone for s in specs] == ["Asia/Jakarta", "Asia/Jakarta", "Asia/Makassar"]
+    assert specs[2].starts_at.isoformat() == "2027-01-09T11:00:00+00:00"  # 19:00 WITA
 
 
 @pytest.mark.parametrize(("mutate", "expected"), [
@@ -76,7 +78,7 @@ def test_a_price_with_a_thousands_dot_says_what_to_write(tmp_path: Path) -> None
 def test_every_mistake_is_reported_at_once() -> None:
     """Field errors and cross-field rules of one event, and of the next, in one message, one line each."""
     data = copy.deepcopy(example_data())
-    first, second = data["events"]
+    first, second, _ = data["events"]
     first["tiers"][1]["price"] = 250.0
     first["ends_at"] = "2026-12-30T10:00:00+07:00"
     first["sales"]["opens_at"] = "2026-12-31T22:00:00+07:00"
@@ -103,7 +105,7 @@ def test_an_event_in_the_past_is_a_warning_not_an_error() -> None:
 
     specs = parse_events(example_data())  # not refused
     assert past_event_warnings(specs, datetime(2026, 12, 1, tzinfo=UTC)) == []
-    [warning] = past_event_warnings(specs, datetime(2027, 1, 10, tzinfo=UTC))
+    [warning] = past_event_warnings(specs, datetime(2027, 1, 9, tzinfo=UTC))
     assert warning.startswith("event #1 (jazz-senja-2026): it ended on 2026-12-31 17:30 UTC, which is in the past")
 
 
@@ -133,7 +135,8 @@ async def test_reimport_upserts_and_capacity_moves_available(services: Services)
     data["events"][0]["title"] = "Jazz Senja 2026 (new line-up)"
     data["events"][0]["tiers"][0]["capacity"] = 120
     report = await services.catalog.import_events(parse_events(data))
-    assert report.updated == ["jazz-senja-2026", "workshop-ui-bandung"] and report.created == []
+    assert report.updated == ["jazz-senja-2026", "workshop-ui-bandung", "kecak-uluwatu-2027"]
+    assert report.created == []
     listing = await services.catalog.get("jazz-senja-2026")
     assert listing.event.title == "Jazz Senja 2026 (new line-up)"
     early = listing.tier("EARLY")

@@ -12,7 +12,7 @@ from bot.payments import PaymentLinkUnavailable
 from bot.sandbox.telegram import MessageRecord
 from storage.documents import ContactStep, OrderStatus, tier_key
 from tests.conftest import BUYER_ID, ORGANISER_ID
-from tests.handlers_kit import JAZZ, PAY_HOST, STRANGER_ID, WORKSHOP, Bot, build_app
+from tests.handlers_kit import JAZZ, KECAK, PAY_HOST, STRANGER_ID, WORKSHOP, Bot, build_app
 from tests.helpers import acct, assert_invariant, buyer
 
 EARLY_PLUS = f"c|{JAZZ}|EARLY:1"
@@ -52,7 +52,7 @@ async def test_start_lists_the_events_on_sale_as_buttons(kit: Bot) -> None:
     [welcome] = await kit.say(BUYER_ID, "/start")
 
     assert "Hi Sinta" in welcome.text and "Events on sale" in welcome.text
-    assert welcome.callback_data() == [f"c|{JAZZ}|", f"c|{WORKSHOP}|"]
+    assert welcome.callback_data() == [f"c|{JAZZ}|", f"c|{KECAK}|", f"c|{WORKSHOP}|"]
     assert welcome.buttons()[0]["text"] == "Thu, 31 Dec 2026 · Jazz Senja di Taman…"
 
     await kit.press(BUYER_ID, welcome, f"c|{JAZZ}|")
@@ -414,9 +414,9 @@ async def test_rate_limit_and_closed_sales_have_their_own_messages(kit: Bot) -> 
     summary = await kit.tap(BUYER_ID, offer, "✅ Use these details")
     kit.clock.advance(days=31)  # past the sales window
     closed = await kit.tap(BUYER_ID, summary, "✅ Confirm and hold the seats")
-    assert closed.text == "⛔ Ticket sales for Jazz Senja di Taman: Malam Tahun Baru are closed."
+    assert closed.text == "⛔ Ticket sales for Jazz Senja di Taman: Malam Tahun Baru have ended."
     [card] = await kit.say(BUYER_ID, f"/start ev_{JAZZ}")
-    assert "Ticket sales for this event are closed." in card.text and card.callback_data() == ["l|0"]
+    assert "Ticket sales for this event have ended." in card.text and card.callback_data() == ["l|0"]
 
 
 async def test_every_refusal_reason_has_a_message(kit: Bot) -> None:

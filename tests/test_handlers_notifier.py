@@ -64,7 +64,7 @@ async def test_payment_received_then_one_qr_per_ticket_and_the_organiser_hears_o
     [digest] = kit.sent(ORGANISER_ID)
     assert digest.text.splitlines() == [
         "📊 Sales since 10:00 WIB", "Orders: 1 · seats: 2", "", "Jazz Senja di Taman: Malam Tahun Baru · orders: 1 · "
-        "seats: 2", "• Early Bird: +2 · sold 2/100", "All tiers: 2/550", "", "Latest",
+        "seats: 2", "🗓 Thu, 31 Dec 2026 19:00 WIB", "• Early Bird: +2 · sold 2/100", "All tiers: 2/550", "", "Latest",
         f"• Sinta Maharani · 2 × Early Bird · {order.id}",
     ]
 

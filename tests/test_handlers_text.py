@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.clock import JAKARTA, JAYAPURA, MAKASSAR
 from bot.sandbox.telegram import parse_html
-from handlers.formatting import paginate, rupiah, visible_length, wib
+from handlers.formatting import local_time, local_when, paginate, rupiah, visible_length
 from handlers.messages import CATALOG, EN, ID, Html, label, lang_of, t
 from handlers.telegram import admin, buyer, organiser
 from handlers.telegram.keyboards import CallbackDataTooLong, cb, decode_cart, encode_cart, pattern
@@ -71,7 +72,7 @@ def test_payment_instructions_show_every_way_to_pay() -> None:
     text = payment_instructions("en", pending_order(payment_type="bank_transfer"), {
         "va_numbers": [{"bank": "bni", "va_number": "9880001"}], "permata_va_number": "8778001",
         "bill_key": "12345", "biller_code": "70012", "store": "alfamart", "payment_code": "ALF-1",
-        "pdf_url": "https://app.midtrans.example/pdf?a=1&b=<2>", "expiry_time": "2026-12-01 11:00:00"})
+        "pdf_url": "https://app.midtrans.example/pdf?a=1&b=<2>", "expiry_time": "2026-12-01 11:00:00"}, zone=JAKARTA)
     plain, _ = parse_html(text)
     assert plain.splitlines() == [
         "🏦 Finish your payment for order KRC-2612-ABCDEFGHJK (Rp150.000):",
@@ -97,7 +98,7 @@ GOPAY_ACTIONS = [
 def test_e_wallets_get_buttons_to_open_the_app_and_the_qr_never_the_api_links(lang: str) -> None:
     order = pending_order(payment_type="gopay")
     instructions = {"actions": GOPAY_ACTIONS, "payment_type": "gopay"}
-    text, _ = parse_html(payment_instructions(lang, order, instructions))
+    text, _ = parse_html(payment_instructions(lang, order, instructions, zone=JAKARTA))
     assert text.startswith("📱") and "🏦" not in text and "virtual" not in text.lower()
     assert payment_actions(lang, order, instructions) == [
         (label(lang, "btn.show_qr"), GOPAY_ACTIONS[0]["url"]), (label(lang, "btn.open_gopay"), GOPAY_ACTIONS[1]["url"])]
@@ -111,13 +112,13 @@ def test_e_wallets_get_buttons_to_open_the_app_and_the_qr_never_the_api_links(la
     assert payment_actions(lang, pending_order(payment_type="shopeepay"), {"actions": shopee}) == [
         (label(lang, "btn.open_shopeepay"), shopee[0]["url"])]
     qris, _ = parse_html(payment_instructions(lang, pending_order(payment_type="qris"),
-                                              {"actions": GOPAY_ACTIONS[:1]}))
+                                              {"actions": GOPAY_ACTIONS[:1]}, zone=JAKARTA))
     assert qris.startswith("📱") and "QRIS" in qris
 
 
 def test_a_declined_card_says_the_seats_are_still_held() -> None:
     text, _ = parse_html(payment_instructions("en", pending_order(payment_type="credit_card",
-                                                                  transaction_status="deny"), {}))
+                                                                  transaction_status="deny"), {}, zone=JAKARTA))
     assert text.splitlines() == ["❌ The card was declined for order KRC-2612-ABCDEFGHJK (Rp150.000).",
                                  "Your seats are still held until Tue, 1 Dec 2026 11:00 WIB: try another card or "
                                  "another payment method."]
@@ -128,12 +129,26 @@ def test_language_choice() -> None:
         ["id", "id", "id", "en", "en", "en", "en", "en"]
 
 
-def test_rupiah_and_wib() -> None:
+def test_rupiah_and_times_in_each_zone_with_its_name() -> None:
     assert rupiah(150000) == "Rp150.000" and rupiah(1_050_000) == "Rp1.050.000" and rupiah(0) == "Rp0"
     moment = datetime(2026, 12, 31, 12, 0, tzinfo=UTC)
-    assert wib(moment, "en") == "Thu, 31 Dec 2026 19:00 WIB"
-    assert wib(moment, "id") == "Kam, 31 Des 2026 19:00 WIB"
-    assert wib(datetime(2027, 8, 16, 17, 5, tzinfo=UTC), "id") == "Sel, 17 Agu 2027 00:05 WIB"
+    assert local_when(moment, JAKARTA, "en") == "Thu, 31 Dec 2026 19:00 WIB"
+    assert local_when(moment, JAKARTA, "id") == "Kam, 31 Des 2026 19:00 WIB"
+    assert local_when(datetime(2027, 8, 16, 17, 5, tzinfo=UTC), JAKARTA, "id") == "Sel, 17 Agu 2027 00:05 WIB"
+    assert local_when(moment, MAKASSAR, "en") == "Thu, 31 Dec 2026 20:00 WITA"
+    assert local_when(datetime(2026, 12, 31, 15, 30, tzinfo=UTC), JAYAPURA, "id") == "Jum, 1 Jan 2027 00:30 WIT"
+    assert local_time(moment, MAKASSAR) == "20:00 WITA" and local_time(moment, JAYAPURA) == "21:00 WIT"
+    assert local_time(moment, "Europe/Paris") == "19:00 WIB"  # a zone Karcis does not know is shown as WIB
+
+
+def test_a_payment_deadline_is_in_the_events_zone_midtrans_expiry_read_as_jakarta_time() -> None:
+    text, _ = parse_html(payment_instructions("en", pending_order(payment_type="bank_transfer"), {
+        "va_numbers": [{"bank": "bni", "va_number": "9880001"}], "expiry_time": "2026-12-01 11:00:00"},
+        zone=MAKASSAR))
+    assert "⏰ Pay before Tue, 1 Dec 2026 12:00 WITA" in text
+    declined, _ = parse_html(payment_instructions("id", pending_order(payment_type="credit_card",
+                                                                      transaction_status="deny"), {}, zone=JAYAPURA))
+    assert "Sel, 1 Des 2026 13:00 WIT" in declined
 
 
 def test_values_are_escaped_unless_marked_html() -> None:

@@ -47,6 +47,24 @@ def test_staff_links_into_each_chat() -> None:
     assert Links().telegram_check_in(CODE) is None and Links().whatsapp_check_in(CODE) is None
 
 
+def test_a_check_in_rewrite_changes_the_staff_links_only_never_the_qr() -> None:
+    """The sandbox's seam (Links.check_in_rewrite): the staff buttons lead where it says, or nowhere (None); the
+    ticket's own link stays the deep link; production, which sets none, keeps t.me and wa.me."""
+    seen: list[str] = []
+
+    def rewrite(url: str) -> str | None:
+        seen.append(url)
+        return "http://127.0.0.1:1/chat" if "t.me" in url else None
+
+    links = Links(whatsapp_number="+6281234567890", telegram_username="KarcisBot", check_in_rewrite=rewrite)
+    assert links.telegram_check_in(CODE) == "http://127.0.0.1:1/chat"
+    assert links.whatsapp_check_in(CODE) is None
+    assert seen == [f"https://t.me/KarcisBot?start=t_{CODE}", f"https://wa.me/6281234567890?text=checkin%20{CODE}"]
+    assert links.ticket(CODE) == f"https://t.me/KarcisBot?start=t_{CODE}"  # the QR: never rewritten
+    assert Links(check_in_rewrite=rewrite).telegram_check_in(CODE) is None  # nothing to rewrite
+    assert Links.from_settings(Settings(_env_file=None)).check_in_rewrite is None  # type: ignore[call-arg]
+
+
 def test_the_payment_finish_link_returns_the_buyer_to_the_channel_they_bought_in() -> None:
     links = Links(whatsapp_number="+6281234567890", telegram_username="KarcisBot")
     order = "KRC-2612-ABCD"

@@ -53,11 +53,11 @@ async def test_refusals_name_the_reason_and_hold_nothing(
     await assert_invariant(services)
 
 
-async def test_sales_closed_before_the_window_and_after_it(services: Services, clock: FakeClock) -> None:
+async def test_sales_not_open_before_the_window_and_closed_after_it(services: Services, clock: FakeClock) -> None:
     clock.now = datetime(2026, 10, 1, tzinfo=UTC)
     with pytest.raises(ReservationRefused) as caught:
         await services.orders.reserve(acct(7), JAZZ, {"REG": 1}, buyer())
-    assert caught.value.reason == RefusalReason.SALES_CLOSED
+    assert caught.value.reason == RefusalReason.SALES_NOT_OPEN
     clock.now = datetime(2026, 12, 31, 14, 30, tzinfo=UTC)  # 21:30 WIB, sales closed at 21:00
     with pytest.raises(ReservationRefused) as caught:
         await services.orders.reserve(acct(7), JAZZ, {"REG": 1}, buyer())

@@ -496,9 +496,20 @@ def test_the_sandbox_s_whatsapp_door_needs_no_public_url_but_a_real_one_does(tmp
         require_credentials(settings.model_copy(update={"whatsapp_api_base_url": "https://graph.facebook.com/v23.0"}))
 
 
+def test_the_ticket_page_s_staff_links_lead_into_the_sandbox_chat_as_the_organiser() -> None:
+    from bot.sandbox.runner import staff_link_to_webchat
+
+    base = "http://127.0.0.1:8000"
+    assert (staff_link_to_webchat(base, "https://t.me/KarcisBot?start=t_K7Q2M9X4ZP3A")
+            == f"{base}/?start=t_K7Q2M9X4ZP3A#{ORGANISER.id}")
+    assert staff_link_to_webchat(base, "https://wa.me/6281234500002?text=checkin%20K7Q2M9X4ZP3A") is None
+    assert staff_link_to_webchat(base, "https://t.me/SomeOtherBot?start=t_X") is None
+
+
 async def test_new_tickets_in_the_sandbox_carry_its_own_ticket_page_which_opens(tmp_path: Any) -> None:
     """The sandbox has no PUBLIC_URL (it would switch Telegram to a webhook), yet a new ticket's QR carries the
-    service's own http://127.0.0.1:<port>/t/<code>, and that page answers in a browser."""
+    service's own http://127.0.0.1:<port>/t/<code>, and that page answers in a browser; its staff button leads
+    into the sandbox's web chat (Budi's chat, `/start t_<code>`), never to t.me, which the sandbox does not serve."""
     from bot.runtime import Running
     from storage.documents import Buyer
 
@@ -520,7 +531,10 @@ async def test_new_tickets_in_the_sandbox_carry_its_own_ticket_page_which_opens(
         assert link.startswith("http://127.0.0.1:") and link.endswith(f"/t/{ticket.id}")
         assert link.split("/t/")[0] == running.url.rstrip("/")  # the service itself
         async with aiohttp.ClientSession() as http, http.get(link) as response:
-            assert response.status == 200 and "Jazz Senja" in await response.text()
+            page = await response.text()
+            assert response.status == 200 and "Jazz Senja" in page
+        assert f'href="{ready.result()}?start=t_{ticket.id}#{ORGANISER.id}"' in page
+        assert "t.me" not in page and "wa.me" not in page
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)

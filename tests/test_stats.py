@@ -26,5 +26,5 @@ async def test_stats_count_stock_revenue_and_check_ins(services: Services) -> No
     assert [t.code for t in jazz.tiers] == ["EARLY", "REG", "VIP"]
     assert (jazz.sold, jazz.revenue, jazz.checked_in, jazz.capacity) == (3, 1_050_000, 1, 550)
     everything = await services.stats.stats()
-    assert [s.event.id for s in everything] == ["jazz-senja-2026", "workshop-ui-bandung"]
+    assert [s.event.id for s in everything] == ["jazz-senja-2026", "kecak-uluwatu-2027", "workshop-ui-bandung"]
     assert everything[1].revenue == 0 and everything[1].sold == 0

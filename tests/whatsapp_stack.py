@@ -5,28 +5,27 @@ notifier in the services' ChannelRouter; optionally the Telegram door over the f
 from __future__ import annotations
 
 import contextlib
-import io
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 from aiohttp import web
-from PIL import Image
 from telegram.ext import Application
 
 from bot.config import Settings
 from bot.event_file import parse_events
-from bot.midtrans import MidtransGateway
 from bot.sandbox.midtrans import MidtransSimulator
 from bot.sandbox.telegram import FakeTelegram
 from bot.sandbox.whatsapp import FakeWhatsApp, WaMessage
-from bot.services import Services, build_services
+from bot.services import Services
 from handlers.whatsapp.wiring import WhatsAppProcess
 from storage.store import Store
 from storage.whatsapp_inbox import WhatsAppInbox
-from tests.conftest import ADMIN_ID, BUYER_ID, EXAMPLES, ORGANISER_ID, FakeClock
+from tests.conftest import ADMIN_ID, EXAMPLES, FakeClock
 from tests.payment_stack import SERVER_KEY
+from tests.stack_parts import add_telegram_people, services_paying_through
+from tests.stack_parts import png_of as png_of  # the stack's own name for it, as the tests import it
 from webhooks.app import create_app
 from webhooks.keys import BACKGROUND
 from webhooks.payment_notifications import PATH as MIDTRANS_PATH
@@ -40,12 +39,6 @@ BUSINESS = "+6281100000000"      # the business number people chat with
 VERIFY = "karcis-verify-token"
 PUBLIC = "https://karcis.example"
 TICKETS_TEMPLATE, NOTICE_TEMPLATE = "karcis_tickets", "karcis_notice"
-
-
-def png_of(image: Image.Image) -> bytes:
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
 
 
 @dataclass
@@ -113,10 +106,8 @@ async def whatsapp_stack(store: Store, clock: FakeClock, *, templates: bool = Tr
         for number, name in ((AYU, "Ayu"), (JOHN, "John"), (DEWI, "Dewi"), (BOSS, "Bos")):
             wa.add_user(number, name)
         sim = await stack.enter_async_context(MidtransSimulator(SERVER_KEY, clock=clock))
-        gateway = MidtransGateway(SERVER_KEY, snap_base_url=sim.snap_base_url, api_base_url=sim.api_base_url,
-                                  timeout=5, attempts=1)
         settings = stack_settings(wa, templates=templates)
-        services = build_services(settings, store, clock=clock, gateway=gateway)
+        services = services_paying_through(sim, SERVER_KEY, settings, store, clock)
         data = yaml.safe_load(EXAMPLES.read_text())
         for event in data["events"]:  # Dewi organises every example event from WhatsApp, beside Telegram's
             event["organisers"].append(f"whatsapp:{DEWI}")
@@ -136,8 +127,7 @@ async def whatsapp_stack(store: Store, clock: FakeClock, *, templates: bool = Tr
             from tests.handlers_kit import build_app
 
             fake = await stack.enter_async_context(FakeTelegram())
-            fake.add_user(BUYER_ID, "Sinta", last_name="Maharani", language_code="en", started=True)
-            fake.add_user(ORGANISER_ID, "Rani", last_name="Organiser", language_code="en", started=True)
+            add_telegram_people(fake)
             result.telegram, result.telegram_app = fake, await build_app(fake, services)
             stack.push_async_callback(result.telegram_app.shutdown)
         yield result

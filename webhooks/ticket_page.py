@@ -27,7 +27,7 @@ from aiohttp import web
 
 from bot.checkin import PublicTicket, Standing
 from bot.tickets import format_code, normalize_code
-from handlers.formatting import wib
+from handlers.formatting import local_when
 from handlers.messages import label, lang_of
 from webhooks.keys import SERVICES
 
@@ -58,7 +58,8 @@ def render(ticket: PublicTicket, lang: str, *, code_shown: str | None, telegram:
     if ticket.code:
         lines.append(f"<p class=code>{_esc(format_code(ticket.code))}</p>")
     if ticket.standing == Standing.USED and ticket.used_at is not None:
-        lines.append(f"<p>{_esc(label(lang, 'page.used_at', when=wib(ticket.used_at, lang)))}</p>")
+        used = local_when(ticket.used_at, ticket.timezone, lang)
+        lines.append(f"<p>{_esc(label(lang, 'page.used_at', when=used))}</p>")
     if ticket.standing == Standing.UNKNOWN:
         lines.append(f"<p>{_esc(label(lang, 'page.unknown_hint'))}</p>")
     if ticket.event_title:
@@ -66,7 +67,8 @@ def render(ticket: PublicTicket, lang: str, *, code_shown: str | None, telegram:
         if ticket.tier_name:
             lines.append(f"<p>{_esc(ticket.tier_name)}</p>")
         if ticket.starts_at is not None:
-            when = label(lang, "page.when", when=wib(ticket.starts_at, lang), venue=ticket.venue or "")
+            starts = local_when(ticket.starts_at, ticket.timezone, lang)
+            when = label(lang, "page.when", when=starts, venue=ticket.venue or "")
             lines.append(f"<p>{_esc(when)}</p>")
     buttons = []
     if ticket.standing in (Standing.VALID, Standing.USED):

@@ -20,7 +20,9 @@ The sandbox's fake is told to accept exactly one local prefix, this run's Midtra
 ``redirect_url`` in a URL button as it does in production, and the browser opens the simulator's payment page in a
 new tab; Pay / Fail / Let expire there send signed notifications to the service's real endpoint. (That page's
 "Back to the merchant" is the bot's finish link, https://t.me/<bot>?start=o_<order>; the sandbox maps it to its own
-web chat, ``http://127.0.0.1:<port>/?start=o_<order>``, which sends `/start o_<order>` as Telegram would.)
+web chat, ``http://127.0.0.1:<port>/?start=o_<order>``, which sends `/start o_<order>` as Telegram would. Likewise
+the ticket page's "Check in with Telegram" opens ``http://127.0.0.1:<port>/?start=t_<code>#<Budi's id>``, Budi's
+chat; it offers no WhatsApp button, which no local link could serve.)
 
 WhatsApp: the same process serves the WhatsApp Cloud API simulator under /whatsapp/ (its Graph API at
 /whatsapp/v23.0, its user-acting /whatsapp/sandbox/... routes for the web chat). The service's WHATSAPP_* settings
@@ -210,12 +212,25 @@ def with_whatsapp_organiser(events_file: Path) -> None:
     events_file.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
-def bot_link_to_webchat(base_url: str, url: str) -> str:
-    """`https://t.me/<bot>?start=X` → this sandbox's web chat with `?start=X` (which sends `/start X`)."""
+def bot_link_to_webchat(base_url: str, url: str, *, as_person: Person | None = None) -> str:
+    """`https://t.me/<bot>?start=X` → this sandbox's web chat with `?start=X` (which sends `/start X`), in the
+    chat of `as_person` when given (`#<id>`: the web chat opens as them), else the one it opens first."""
     link = URL(url)
     if link.host == "t.me" and link.path.strip("/").lower() == BOT_USERNAME.lower() and "start" in link.query:
-        return str(URL(base_url + "/").with_query(start=link.query["start"]))
+        chat = URL(base_url + "/").with_query(start=link.query["start"])
+        return str(chat.with_fragment(str(as_person.id)) if as_person is not None else chat)
     return url
+
+
+def staff_link_to_webchat(base_url: str, url: str) -> str | None:
+    """Where the ticket page's "Check in with ..." buttons lead in the sandbox (Links.check_in_rewrite): its
+    Telegram and WhatsApp are local stand-ins that t.me and wa.me links never reach. The Telegram deep link
+    opens this web chat as the organiser Budi with `/start t_<code>`, so the check-in happens in his chat as it
+    would at a real door. Anything else, a wa.me link when WHATSAPP_DISPLAY_NUMBER is in the environment included,
+    is dropped: the web chat cannot type into a WhatsApp chat, and a link to the real WhatsApp would leave the
+    sandbox (Budi checks in on WhatsApp by sending `checkin <code>` in his WhatsApp chat)."""
+    chat = bot_link_to_webchat(base_url, url, as_person=ORGANISER)
+    return chat if chat != url else None
 
 
 def create_sandbox_app(base_url: str, *, token: str, server_key: str, notification_url: str,
@@ -271,12 +286,14 @@ async def register_whatsapp_webhook(wa: WhatsAppSimulator, url: str, verify_toke
     return False
 
 
-def serve_ticket_pages_locally(links: Links, service_port: int) -> str:
+def serve_ticket_pages_locally(links: Links, service_port: int, webchat_url: str) -> str:
     """New tickets' QRs carry `http://127.0.0.1:<service port>/t/<code>`, the service's own ticket page, so the page
     opens in this machine's browser. A sandbox-only exception: PUBLIC_URL must be https (Meta and Telegram must
     reach it) and, set, would make the service ask the Telegram stand-in for a webhook; so the sandbox leaves
-    PUBLIC_URL unset and gives only the links the local address, before anyone can buy."""
+    PUBLIC_URL unset and gives only the links the local address, before anyone can buy. The page's staff
+    buttons lead into the web chat at `webchat_url` (staff_link_to_webchat)."""
     links.public_url = f"http://{HOST}:{service_port}"
+    links.check_in_rewrite = partial(staff_link_to_webchat, webchat_url)
     return links.public_url
 
 
@@ -334,7 +351,7 @@ async def _serve_on(
         return connected
 
     def started(running: Running) -> None:
-        serve_ticket_pages_locally(running.services.links, service_port)
+        serve_ticket_pages_locally(running.services.links, service_port, base_url)
         if on_running is not None:
             on_running(running)
         log.info("sandbox: the bot is running (%s on the local Telegram stand-in); holds last %d minutes",

@@ -6,20 +6,32 @@ day stay as written) until the earliest sales close is at least four weeks away.
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from bot.clock import zone_info
+from bot.event_file import ZONE_SPELLINGS, event_zone
 
 LEAD = timedelta(weeks=4)
 DATE_FIELDS = ("starts_at", "ends_at")
 SALES_FIELDS = ("opens_at", "closes_at")
 
 
-def _aware(value: Any) -> datetime | None:
+def _zone(event: dict[str, Any]) -> str:
+    """The event's zone by the events file's rule (docs/time-zones.md), read leniently."""
+    named = event.get("timezone")
+    start = event.get("starts_at")
+    return event_zone(ZONE_SPELLINGS.get(named.strip().lower()) if isinstance(named, str) else None,
+                      start if isinstance(start, datetime) else datetime(2000, 1, 1))
+
+
+def _aware(value: Any, zone: str) -> datetime | None:
+    """A time of the file as an instant: one written without an offset is on the event's clock."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone(timedelta(hours=7)))
+        return value if value.tzinfo else value.replace(tzinfo=zone_info(zone))
     if isinstance(value, date):
         return None
     return None
@@ -30,7 +42,8 @@ def weeks_to_shift(data: dict[str, Any], now: datetime) -> int:
     closes = []
     for event in data.get("events") or []:
         sales = event.get("sales") or {}
-        close = _aware(sales.get("closes_at")) or _aware(event.get("ends_at"))
+        zone = _zone(event)
+        close = _aware(sales.get("closes_at"), zone) or _aware(event.get("ends_at"), zone)
         if close is not None:
             closes.append(close)
     if not closes:
@@ -56,11 +69,14 @@ def shifted(data: dict[str, Any], weeks: int) -> dict[str, Any]:
 
 
 def on_sale_copy(source: Path, target_dir: Path, now: datetime) -> tuple[Path, int]:
-    """Write the sample file, moved forward if it must be, into `target_dir`; the path and the weeks moved."""
+    """Write the sample file, moved forward if it must be, into `target_dir`; the path and the weeks moved.
+    Always a copy, even when nothing moves: the sandbox adjusts its copy (runner.with_whatsapp_organiser), and the
+    repository's file must never be rewritten by running the sandbox."""
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
     weeks = weeks_to_shift(data, now) if isinstance(data, dict) else 0
-    if weeks == 0:
-        return source, 0
     target = target_dir / source.name
+    if weeks == 0:
+        target.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+        return target, 0
     target.write_text(yaml.safe_dump(shifted(data, weeks), allow_unicode=True, sort_keys=False), encoding="utf-8")
     return target, weeks

@@ -40,13 +40,13 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.accounts import AccountId, telegram_address
-from bot.catalog import EventWithTiers, sales_open
+from bot.catalog import EventWithTiers, SalesState, sales_state
 from bot.checkout import Awaiting, CheckoutRefusal, CheckoutRefused, ConfirmRefused, Draft, DraftRef, clamp_cart
 from bot.errors import InvalidContact, OrderNotFound, OrderNotPending, RefusalReason, ReservationRefused
 from bot.payments import PaymentLinkUnavailable, ReservationOver
 from bot.services import Services
 from bot.tickets import format_code
-from handlers.formatting import paginate, shorten, wib, wib_date
+from handlers.formatting import local_date, local_when, paginate, shorten, zone_of
 from handlers.messages import Html, has, label, t
 from handlers.telegram.keyboards import args, button, decode_cart, encode_cart, fits, markup, pattern, url_button
 from handlers.telegram.shared import (
@@ -115,10 +115,16 @@ def with_qty(listing: EventWithTiers, cart: Mapping[str, int], code: str, qty: i
 # ---- keyboards ---------------------------------------------------------------------------------------------------
 
 
-def card_keyboard(lang_: str, listing: EventWithTiers, cart: dict[str, int], on_sale: bool) -> InlineKeyboardMarkup:
-    """Per tier ➖ [name · qty] ➕, bounded by max per order and seats left; then checkout and back."""
+def card_keyboard(lang_: str, listing: EventWithTiers, cart: dict[str, int], on_sale: bool,
+                  sales: SalesState | None = None) -> InlineKeyboardMarkup:
+    """Per tier ➖ [name · qty] ➕, bounded by max per order and seats left; then checkout and back. Before sales
+    open, one button that says when they do."""
     event_id = listing.event.id
     rows: list[list[InlineKeyboardButton]] = []
+    opens = listing.event.sales_open_at
+    if sales is SalesState.NOT_YET_OPEN and opens is not None:
+        when = local_when(opens, listing.event.timezone, lang_)
+        rows.append([button(label(lang_, "btn.sales_open_on", when=when), NOOP, "o")])
     if on_sale:
         for tier in listing.tiers:
             qty = cart.get(tier.code, 0)
@@ -169,7 +175,7 @@ def event_button_text(lang_: str, event: EventDoc) -> str:
     """`Thu, 31 Dec 2026 · Jazz Senja di Taman: Ma…`: the date first. Telegram's clients cut a label too wide for
     its button at the end, with an ellipsis, and a phone at 375 px fits about 40 characters: a date after a long
     title is what gets cut. First, it is always seen; the title (whole on the event's card) is cut to fit."""
-    return f"{wib_date(event.starts_at, lang_)} · {cut_at_a_word(event.title, EVENT_TITLE_IN_BUTTON)}"
+    return f"{local_date(event.starts_at, event.timezone, lang_)} · {cut_at_a_word(event.title, EVENT_TITLE_IN_BUTTON)}"
 
 
 def cut_at_a_word(text: str, limit: int) -> str:
@@ -208,10 +214,11 @@ async def card(services: Services, lang_: str, event_id: str, cart: Mapping[str,
     listing = await services.access.event_for(viewer, event_id)
     if listing is None:
         return None
-    on_sale = sales_open(listing.event, services.clock())
+    sales = sales_state(listing.event, services.clock(), listing.tiers)
+    on_sale = sales in (SalesState.OPEN, SalesState.SOLD_OUT)
     clamped = clamp_cart(listing, cart) if on_sale else {}
-    return (event_card(lang_, listing, clamped, on_sale=on_sale),
-            card_keyboard(lang_, listing, clamped, on_sale))
+    return (event_card(lang_, listing, clamped, on_sale=on_sale, sales=sales),
+            card_keyboard(lang_, listing, clamped, on_sale, sales))
 
 
 async def start(update: Update, context: Context) -> None:
@@ -259,7 +266,8 @@ async def on_noop(update: Update, context: Context) -> None:
     """Explain a button that does nothing (a tier's name, a limit reached)."""
     query, lang_ = callback_query(update), lang(update)
     why = (args(query.data) or [""])[0]
-    key = {"m": "alert.max_per_order", "s": "alert.no_seats", "t": "alert.cart_full"}.get(why, "alert.use_buttons")
+    key = {"m": "alert.max_per_order", "s": "alert.no_seats", "t": "alert.cart_full",
+           "o": "alert.sales_not_open_soon"}.get(why, "alert.use_buttons")
     await query.answer(label(lang_, key))
 
 
@@ -281,9 +289,20 @@ async def refuse_step(update: Update, context: Context, refusal: CheckoutRefused
             await show_result(update, context, t(lang_, "refused.rate_limited", n=refusal.limit or 0),
                               markup([retry]))
         return
+    if refusal.reason is CheckoutRefusal.SALES_NOT_OPEN:
+        await query.answer(await sales_not_open_alert(services_of(context), lang_, event_id), show_alert=True)
+        return
     key = {CheckoutRefusal.UNKNOWN_EVENT: "alert.event_gone", CheckoutRefusal.SALES_CLOSED: "alert.sales_closed",
            CheckoutRefusal.EMPTY_CART: "alert.cart_empty"}.get(refusal.reason, "alert.draft_gone")
     await query.answer(label(lang_, key), show_alert=True)
+
+
+async def sales_not_open_alert(services: Services, lang_: str, event_id: str) -> str:
+    """`Ticket sales have not opened yet: they open on <date time zone>.`"""
+    event = await services.catalog.event(event_id) if event_id else None
+    if event is None or event.sales_open_at is None:
+        return label(lang_, "alert.sales_not_open_soon")
+    return label(lang_, "alert.sales_not_open", when=local_when(event.sales_open_at, event.timezone, lang_))
 
 
 async def on_checkout(update: Update, context: Context) -> None:
@@ -679,6 +698,12 @@ async def refusal_message(services: Services, lang_: str, refusal: ReservationRe
         case RefusalReason.SALES_CLOSED:
             title = listing.event.title if listing else draft.event_id
             return t(lang_, "refused.sales_closed", title=title), markup([events])
+        case RefusalReason.SALES_NOT_OPEN if listing and listing.event.sales_open_at:
+            event = listing.event
+            opens = local_when(listing.event.sales_open_at, event.timezone, lang_)
+            return t(lang_, "refused.sales_not_open", title=event.title, when=opens), markup([back])
+        case RefusalReason.SALES_NOT_OPEN:
+            return t(lang_, "alert.sales_not_open_soon"), markup([events])
         case _:
             return t(lang_, "refused.unknown_event"), markup([events])
 
@@ -687,6 +712,7 @@ async def offer_payment(update: Update, context: Context, order: OrderDoc) -> No
     """The payment link as a button, when the hold ends, and a cancel button; a retry if Midtrans is down. In
     place of the pressed message (the summary, a retry, an order's Pay)."""
     services, lang_ = services_of(context), lang(update)
+    zone = zone_of(await services.catalog.event(order.event_id))
     try:
         finish = services.links.order_finish(order, telegram_username=context.bot.username)  # back to this chat
         link = await services.payments.payment_link(order.id, order.user_id, finish_url=finish)
@@ -694,7 +720,7 @@ async def offer_payment(update: Update, context: Context, order: OrderDoc) -> No
         keyboard = markup([[button(label(lang_, "btn.try_again"), PAY, order.id)],
                            [button(label(lang_, "btn.cancel_order"), CANCEL, order.id)]])
         await show_result(update, context, t(lang_, "pay.unavailable", order=order.id,
-                                             until=Html(wib(order.expires_at, lang_))), keyboard)
+                                             until=Html(local_when(order.expires_at, zone, lang_))), keyboard)
         return
     except ReservationOver:
         await show_result(update, context, t(lang_, "pay.over", order=order.id))
@@ -706,7 +732,7 @@ async def offer_payment(update: Update, context: Context, order: OrderDoc) -> No
                        [button(label(lang_, "btn.cancel_order"), CANCEL, order.id)]])
     await show_result(update, context, t(lang_, "pay.link", order=order.id, lines=lines_text(lang_, order.lines),
                                          total=Html(price(lang_, order.total)),
-                                         until=Html(wib(order.expires_at, lang_))), keyboard)
+                                         until=Html(local_when(order.expires_at, zone, lang_))), keyboard)
 
 
 async def on_pay(update: Update, context: Context) -> None:
@@ -759,7 +785,7 @@ async def order_view(services: Services, lang_: str, order_id: str,
         rows = pay_buttons(lang_, order)
         instructions = order.payment.get("instructions") or {}
         if instructions or order.payment.get("transaction_status") == "deny":  # how to finish paying
-            text = Html(text + "\n\n" + payment_instructions(lang_, order, instructions))
+            text = Html(text + "\n\n" + payment_instructions(lang_, order, instructions, zone=zone_of(event)))
             rows = [[url_button(name, url)] for name, url in payment_actions(lang_, order, instructions)] + rows
     elif order.status == OrderStatus.PAID:
         rows = [[button(label(lang_, "btn.my_tickets"), TICKETS, "0")]]
@@ -779,7 +805,7 @@ async def orders_text(services: Services, lang_: str, uid: AccountId) -> tuple[H
         event = events.get(order.event_id)
         blocks.append(t(lang_, "orders.item", order=order.id, title=event.title if event else order.event_id,
                         lines=lines_text(lang_, order.lines), total=Html(price(lang_, order.total)),
-                        until=Html(wib(order.expires_at, lang_))))
+                        until=Html(local_when(order.expires_at, zone_of(event), lang_))))
         url = order.payment.get("redirect_url")
         pay_text = label(lang_, "btn.pay_order", order=order.id[-4:], total=price(lang_, order.total))
         rows.append([url_button(pay_text, url) if url else button(pay_text, PAY, order.id),
@@ -818,7 +844,7 @@ async def tickets_page(services: Services, lang_: str, uid: AccountId,
             current_event = ticket.event_id
             event = events.get(ticket.event_id)
             parts.append("\n" + t(lang_, "tickets.event", title=event.title if event else ticket.event_id,
-                                  when=Html(wib(event.starts_at, lang_)) if event else ""))
+                                  when=Html(local_when(event.starts_at, event.timezone, lang_)) if event else ""))
         state = ("void" if ticket.status == TicketStatus.VOID
                  else "in" if ticket.checked_in_at else "valid")
         parts.append(t(lang_, f"tickets.item.{state}", tier=ticket.tier_name, code=format_code(ticket.id),

@@ -25,14 +25,13 @@ from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.accounts import AccountId, telegram_id
-from bot.clock import to_wib
 from bot.digest import Digest, DigestEvent
 from bot.notifications import Notice, Undeliverable
 from bot.outbox import Message
 from bot.profiles import STAFF_LANGUAGE
 from bot.refunds import RefundTicket
 from bot.services import Services
-from handlers.formatting import CAPTION_LIMIT, TEXT_LIMIT, shorten, visible_length, wib
+from handlers.formatting import CAPTION_LIMIT, TEXT_LIMIT, local_time, local_when, shorten, visible_length, zone_of
 from handlers.messages import Html, label, lang_of, t
 from handlers.telegram.buyer import CART, TICKETS
 from handlers.telegram.keyboards import button, encode_cart, fits, markup, url_button
@@ -246,7 +245,7 @@ class TelegramNotifier:
         """How to finish paying: virtual account number, bill key, payment code..."""
         lang = await self._lang(notice.order.user_id)
         instructions = notice.order.payment.get("instructions") or {}
-        text, keyboard = (payment_instructions(lang, notice.order, instructions),
+        text, keyboard = (payment_instructions(lang, notice.order, instructions, zone=zone_of(notice.event)),
                           pending_keyboard(lang, notice.order, instructions))
         try:
             await self._to_buyer(notice, text, keyboard)
@@ -368,7 +367,7 @@ class TelegramNotifier:
         tickets = refund_tickets(order, await self._services.tickets.for_order(order.id))
         unassigned = order.unassigned_amount
         await self._to_staff(notice, notice.admin_ids, lambda lang: (
-            unassigned_text(lang, order, self._title(notice), tickets, unassigned),
+            unassigned_text(lang, order, self._title(notice), tickets, unassigned, zone=zone_of(notice.event)),
             unassigned_keyboard(lang, order, tickets, unassigned)), f"refund_unassigned {order.id}")
 
     async def _expired_unconfirmed(self, notice: Notice) -> None:
@@ -376,9 +375,10 @@ class TelegramNotifier:
         order = notice.order
         since = notice.detail.get("since")
         moment = since if isinstance(since, datetime) else _iso(since)
+        zone = zone_of(notice.event)
         await self._to_staff(notice, notice.admin_ids, lambda lang: t(
             lang, "notice.expired_unconfirmed", order=order.id, title=self._title(notice),
-            total=Html(price(lang, order.total)), since=wib(moment, lang) if moment else "?"),
+            total=Html(price(lang, order.total)), since=local_when(moment, zone, lang) if moment else "?"),
             f"expired_unconfirmed {order.id}")
 
 
@@ -423,7 +423,7 @@ def _iso(text: object) -> datetime | None:
 def render_digest(lang: str, digest: Digest) -> Html:
     """Sales since the window opened, per event and tier with sold / capacity now, then the latest orders by
     buyer and order id; earlier ones counted. Kept within a message's 4096 characters by listing fewer."""
-    head = t(lang, "digest.head", since=f"{to_wib(digest.since):%H:%M} WIB", orders=digest.orders,
+    head = t(lang, "digest.head", since=local_time(digest.since, digest.zone), orders=digest.orders,
              seats=sum(event.seats for event in digest.events))
     blocks = [head, *(_digest_event(lang, event) for event in digest.events)]
     listed = list(digest.latest)
@@ -443,6 +443,8 @@ def render_digest(lang: str, digest: Digest) -> Html:
 
 def _digest_event(lang: str, event: DigestEvent) -> Html:
     lines = [t(lang, "digest.event", title=shorten(event.title, 64), orders=event.orders, seats=event.seats)]
+    if event.starts_at is not None:
+        lines.append(t(lang, "digest.event_when", when=local_when(event.starts_at, event.timezone, lang)))
     for tier in event.tiers:
         if tier.sold is None or tier.capacity is None:
             lines.append(t(lang, "digest.tier.gone", tier=tier.name, qty=tier.qty))

@@ -25,7 +25,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.refunds import RefundDone, RefundRefusal, RefundRefused, RefundTicket, RefundView, refund_key_for
 from bot.tickets import format_code
-from handlers.formatting import shorten, wib_time
+from handlers.formatting import local_time, shorten, zone_of
 from handlers.messages import Html, has, label, t
 from handlers.telegram.keyboards import args, button, fits, markup, pattern
 from handlers.telegram.shared import PRIVATE, Context, account, callback_query, edit, lang, reply, services_of
@@ -104,14 +104,15 @@ def mask_of(indexes: set[int]) -> str:
 # ---- texts and keyboards ---------------------------------------------------------------------------------------
 
 
-def ticket_line(lang_: str, ticket: RefundTicket) -> str:
+def ticket_line(lang_: str, ticket: RefundTicket, zone: str) -> str:
+    """One ticket of the order; a check-in time in `zone`, the event's."""
     values = {"code": format_code(ticket.code), "tier": ticket.tier_name, "price": Html(price(lang_, ticket.price))}
     if not ticket.valid:
         return t(lang_, "refund.ticket.void", **values)
     if ticket.claimed:
         return t(lang_, "refund.ticket.claimed", **values)
     if ticket.checked_in_at is not None:
-        return t(lang_, "refund.ticket.in", time=wib_time(ticket.checked_in_at), **values)
+        return t(lang_, "refund.ticket.in", time=local_time(ticket.checked_in_at, zone), **values)
     return t(lang_, "refund.ticket.valid", **values)
 
 
@@ -142,7 +143,7 @@ def screen_text(lang_: str, view: RefundView, event: EventDoc | None, choice: Ch
     rows.append("")
     none = (t(lang_, "refund.needs_refund", total=Html(price(lang_, order.total)))
             if order.status == OrderStatus.NEEDS_REFUND else t(lang_, "refund.no_tickets"))
-    rows += [ticket_line(lang_, ticket) for ticket in view.tickets] or [none]
+    rows += [ticket_line(lang_, ticket, zone_of(event)) for ticket in view.tickets] or [none]
     rows.append("")
     amount = amount_of(view, choice)
     if order.status not in (OrderStatus.PAID, OrderStatus.NEEDS_REFUND):
@@ -382,8 +383,9 @@ def refused_screen(lang_: str, choice: Choice, refusal: RefundRefused) -> tuple[
 # ---- refunds Midtrans made without tickets (admins) ---------------------------------------------------------
 
 
-def unassigned_text(lang_: str, order: OrderDoc, title: str, tickets: Sequence[RefundTicket], unassigned: int) -> Html:
-    lines = Html("\n".join(ticket_line(lang_, ticket) for ticket in tickets))
+def unassigned_text(lang_: str, order: OrderDoc, title: str, tickets: Sequence[RefundTicket], unassigned: int, *,
+                    zone: str) -> Html:
+    lines = Html("\n".join(ticket_line(lang_, ticket, zone) for ticket in tickets))
     values = {"order": order.id, "title": title, "refunded": price(lang_, order.refunded_amount), "tickets": lines}
     if unassigned <= 0:
         return t(lang_, "notice.refund_unassigned.done", **values)
@@ -424,7 +426,7 @@ async def on_assign(update: Update, context: Context) -> None:
     await query.answer(answer)
     event = await services.catalog.event(view.order.event_id)
     title = event.title if event else view.order.event_id
-    await edit(query, unassigned_text(lang_, view.order, title, view.tickets, view.unassigned),
+    await edit(query, unassigned_text(lang_, view.order, title, view.tickets, view.unassigned, zone=zone_of(event)),
                unassigned_keyboard(lang_, view.order, view.tickets, view.unassigned))
     await services.delivery.deliver(view.order.id)
 

@@ -9,14 +9,14 @@ WhatsApp's 3 buttons and 10 rows cannot carry a cart, so the cart lives in the c
 
 from __future__ import annotations
 
-from bot.catalog import sales_open
+from bot.catalog import SalesState, sales_state
 from bot.checkout import Awaiting, CheckoutRefusal, CheckoutRefused, ConfirmRefused, Draft
 from bot.contacts import clean_phone
 from bot.errors import InvalidContact, OrderNotFound, OrderNotPending, RefusalReason, ReservationRefused
 from bot.payments import PaymentLinkUnavailable, ReservationOver
-from handlers.formatting import shorten, wib
+from handlers.formatting import local_when, shorten, zone_of
 from handlers.messages import has
-from handlers.views import lines_text, order_status, price, summary
+from handlers.views import lines_text, order_status, price, sales_not_open, summary
 from handlers.whatsapp.chat import LIST_ROWS, Chat
 from handlers.whatsapp.texts import plain, say, title
 from handlers.whatsapp.views import (
@@ -43,7 +43,7 @@ from handlers.whatsapp.views import (
     reply_id,
     send_ticket,
 )
-from storage.documents import ContactStep, OrderDoc, OrderStatus, TicketStatus
+from storage.documents import ContactStep, EventDoc, OrderDoc, OrderStatus, TicketStatus
 
 ASKED = (Awaiting.NAME, Awaiting.EMAIL, Awaiting.PHONE)  # the steps a typed message answers
 EVENTS_PER_PAGE = LIST_ROWS - 1  # the tenth row is "more"
@@ -63,7 +63,8 @@ async def events(chat: Chat, args: list[str]) -> None:
     page = min(max(int(args[0]) if args and args[0].isdigit() else 0, 0), pages - 1)
     shown = on_sale[page * EVENTS_PER_PAGE:(page + 1) * EVENTS_PER_PAGE]
     rows: list[tuple[str, str, str | None]] = [
-        (reply_id(EVENT, e.id), shorten(e.title, 24), shorten(f"{wib(e.starts_at, chat.lang)} · {e.venue}", 72))
+        (reply_id(EVENT, e.id), shorten(e.title, 24),
+         shorten(f"{local_when(e.starts_at, e.timezone, chat.lang)} · {e.venue}", 72))
         for e in shown]
     if pages > 1:
         following = (page + 1) % pages
@@ -78,24 +79,29 @@ async def event(chat: Chat, args: list[str]) -> None:
     if listing is None:
         await chat.text(say(chat.lang, "event.gone"))
         return
-    open_ = sales_open(listing.event, chat.services.clock())
+    sales = sales_state(listing.event, chat.services.clock(), listing.tiers)
+    open_ = sales is SalesState.OPEN
     buttons = [(reply_id(BUY, listing.event.id), title(chat.lang, "wa.btn.buy"))] if open_ else []
     buttons.append((reply_id(EVENTS, 0), title(chat.lang, "wa.btn.events")))
-    await chat.buttons(card_text(chat.lang, listing, on_sale=open_)[:1024], buttons)
+    await chat.buttons(card_text(chat.lang, listing, on_sale=open_, sales=sales)[:1024], buttons)
 
 
 async def buy(chat: Chat, args: list[str]) -> None:
     """The tiers with seats left, as a list."""
     listing = await chat.services.access.event_for(chat.account, args[0]) if args else None
-    if listing is None or not sales_open(listing.event, chat.services.clock()):
-        await chat.text(say(chat.lang, "event.gone" if listing is None else "card.sales_closed"))
+    if listing is None:
+        await chat.text(say(chat.lang, "event.gone"))
+        return
+    sales = sales_state(listing.event, chat.services.clock())
+    if sales is not SalesState.OPEN:
+        await chat.text(sales_text(chat.lang, sales, listing.event))
         return
     rows: list[tuple[str, str, str | None]] = [
         (reply_id(QTY, listing.event.id, tier.code), shorten(tier.name, 24),
          shorten(f"{price(chat.lang, tier.price)} · {plain(say(chat.lang, 'card.left', n=tier.available))}", 72))
         for tier in [tier for tier in listing.tiers if tier.available > 0][:LIST_ROWS]]
     if not rows:
-        await chat.text(say(chat.lang, "refused.sold_out", tier=listing.event.title))
+        await chat.text(say(chat.lang, "card.sold_out_all"))
         return
     await chat.rows(say(chat.lang, "wa.tiers", title=listing.event.title), title(chat.lang, "wa.btn.choose"), rows)
 
@@ -133,7 +139,7 @@ async def quantity(chat: Chat, args: list[str]) -> None:
         else:
             draft = await checkout.start(chat.account, listing.event.id, {tier.code: qty})
     except CheckoutRefused as refusal:
-        await chat.text(checkout_refusal_text(chat, refusal))
+        await chat.text(checkout_refusal_text(chat, refusal, listing.event))
         return
     await chat.buttons(cart_text(chat.lang, draft), [
         (reply_id(CHECKOUT, draft.nonce), title(chat.lang, "wa.btn.checkout")),
@@ -141,7 +147,19 @@ async def quantity(chat: Chat, args: list[str]) -> None:
         (reply_id(DROP, draft.nonce), title(chat.lang, "wa.btn.cancel"))])
 
 
-def checkout_refusal_text(chat: Chat, refusal: CheckoutRefused) -> str:
+def sales_text(lang: str, sales: SalesState, event: EventDoc | None) -> str:
+    """Why the tickets cannot be bought: sales open later (and when, in the event's zone), have ended, sold out."""
+    if sales is SalesState.NOT_YET_OPEN and event is not None and event.sales_open_at is not None:
+        return plain(sales_not_open(lang, event))
+    if sales is SalesState.SOLD_OUT:
+        return say(lang, "card.sold_out_all")
+    if sales is SalesState.NOT_YET_OPEN:
+        return say(lang, "alert.sales_not_open_soon")
+    return say(lang, "card.sales_closed")
+
+
+def checkout_refusal_text(chat: Chat, refusal: CheckoutRefused, event: EventDoc | None = None) -> str:
+    """`event`: the purchase's event, which says when sales open (else the text says the card does)."""
     match refusal.reason:
         case CheckoutRefusal.TOO_MANY_PENDING:
             return say(chat.lang, "refused.too_many_pending", n=refusal.limit or 0)
@@ -149,6 +167,8 @@ def checkout_refusal_text(chat: Chat, refusal: CheckoutRefused) -> str:
             return say(chat.lang, "refused.rate_limited", n=refusal.limit or 0)
         case CheckoutRefusal.SALES_CLOSED:
             return say(chat.lang, "card.sales_closed")
+        case CheckoutRefusal.SALES_NOT_OPEN:
+            return sales_text(chat.lang, SalesState.NOT_YET_OPEN, event)
         case CheckoutRefusal.UNKNOWN_EVENT:
             return say(chat.lang, "event.gone")
         case CheckoutRefusal.EMPTY_CART:
@@ -330,7 +350,7 @@ async def confirm(chat: Chat, args: list[str]) -> None:
         await chat.text(say(chat.lang, "wa.confirming") if gone else checkout_refusal_text(chat, refusal))
         return
     except ConfirmRefused as refusal:  # nothing held; the draft is back
-        await chat.text(refusal_text(chat, refusal))
+        await chat.text(refusal_text(chat, refusal, await chat.services.catalog.event(refusal.draft.event_id)))
         return
     if order.status == OrderStatus.PAID:  # free: the receipt and the QR images (the notifier's) are the answer
         await chat.services.delivery.deliver(order.id)
@@ -338,7 +358,7 @@ async def confirm(chat: Chat, args: list[str]) -> None:
     await offer_payment(chat, order)
 
 
-def refusal_text(chat: Chat, refusal: ReservationRefused) -> str:
+def refusal_text(chat: Chat, refusal: ReservationRefused, event: EventDoc | None = None) -> str:
     n = refusal.limit or 0
     tier = refusal.tier or ""
     match refusal.reason:
@@ -354,6 +374,10 @@ def refusal_text(chat: Chat, refusal: ReservationRefused) -> str:
             return say(chat.lang, "refused.over_max", tier=tier, n=n)
         case RefusalReason.EMPTY_ORDER:
             return say(chat.lang, "refused.empty")
+        case RefusalReason.SALES_NOT_OPEN:
+            return sales_text(chat.lang, SalesState.NOT_YET_OPEN, event)
+        case RefusalReason.SALES_CLOSED:
+            return sales_text(chat.lang, SalesState.CLOSED, event)
         case _:
             return say(chat.lang, "refused.unknown_event")
 
@@ -361,11 +385,13 @@ def refusal_text(chat: Chat, refusal: ReservationRefused) -> str:
 async def offer_payment(chat: Chat, order: OrderDoc) -> None:
     """The Midtrans payment page as a call-to-action button (its finish link brings the buyer back here)."""
     services = chat.services
+    zone = zone_of(await services.catalog.event(order.event_id))
     try:
         finish = services.links.order_finish(order)  # `order <id>` typed into this chat
         link = await services.payments.payment_link(order.id, chat.account, finish_url=finish)
     except PaymentLinkUnavailable:
-        await chat.buttons(say(chat.lang, "pay.unavailable", order=order.id, until=wib(order.expires_at, chat.lang)),
+        until = local_when(order.expires_at, zone, chat.lang)
+        await chat.buttons(say(chat.lang, "pay.unavailable", order=order.id, until=until),
                            [(reply_id(PAY, order.id), title(chat.lang, "btn.try_again")),
                             (reply_id(CANCEL, order.id), title(chat.lang, "wa.btn.cancel"))])
         return
@@ -376,7 +402,7 @@ async def offer_payment(chat: Chat, order: OrderDoc) -> None:
         await show_order(chat, [order.id])
         return
     body = say(chat.lang, "pay.link", order=order.id, lines=lines_text(chat.lang, order.lines),
-               total=price(chat.lang, order.total), until=wib(order.expires_at, chat.lang))
+               total=price(chat.lang, order.total), until=local_when(order.expires_at, zone, chat.lang))
     await chat.client.send_cta_url(chat.number, body[:1024], title(chat.lang, "wa.btn.pay",
                                                                    total=price(chat.lang, order.total)),
                                    link.redirect_url)
@@ -429,13 +455,14 @@ async def orders(chat: Chat, args: list[str]) -> None:
     if not pending:
         await chat.text(say(chat.lang, "wa.orders.none"))
         return
-    titles = {e.id: e.title for e in await chat.services.catalog.events()}
+    known = {e.id: e for e in await chat.services.catalog.events()}
     blocks = [say(chat.lang, "orders.head")]
     rows: list[tuple[str, str, str | None]] = []
     for order in pending:
-        blocks.append(say(chat.lang, "orders.item", order=order.id, title=titles.get(order.event_id, order.event_id),
+        event = known.get(order.event_id)
+        blocks.append(say(chat.lang, "orders.item", order=order.id, title=event.title if event else order.event_id,
                           lines=lines_text(chat.lang, order.lines), total=price(chat.lang, order.total),
-                          until=wib(order.expires_at, chat.lang)))
+                          until=local_when(order.expires_at, zone_of(event), chat.lang)))
         rows.append((reply_id(PAY, order.id), title(chat.lang, "wa.order.pay_row", 24,
                                                     total=price(chat.lang, order.total)), order.id))
         rows.append((reply_id(CANCEL, order.id), title(chat.lang, "wa.order.cancel_row", 24, order=order.id[-6:]),

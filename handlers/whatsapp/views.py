@@ -3,13 +3,12 @@ ticket as an uploaded image. Shared by the door's handlers and its notifier."""
 
 from __future__ import annotations
 
-from bot.catalog import EventWithTiers
+from bot.catalog import EventWithTiers, SalesState
 from bot.checkout import Draft
-from bot.clock import to_wib
 from bot.digest import Digest, DigestEvent
 from bot.links import Links
 from bot.tickets import render_link_qr
-from handlers.formatting import TEXT_LIMIT, shorten
+from handlers.formatting import TEXT_LIMIT, local_time, local_when, shorten
 from handlers.views import event_card, lines_text, price, ticket_caption
 from handlers.whatsapp.client import Sent, WhatsAppClient
 from handlers.whatsapp.texts import plain, say
@@ -32,10 +31,10 @@ def parse_reply(reply: str | None) -> tuple[str, list[str]]:
     return verb, args
 
 
-def card_text(lang: str, listing: EventWithTiers, *, on_sale: bool) -> str:
+def card_text(lang: str, listing: EventWithTiers, *, on_sale: bool, sales: SalesState | None = None) -> str:
     """Title, venue, time, tiers with `Rp150.000` prices and seats left (the shared card, without its Telegram
-    hint about ➕/➖ buttons)."""
-    text = plain(event_card(lang, listing, {}, on_sale=on_sale))
+    hint about ➕/➖ buttons); when sales are not open, whether they open later (and when), ended or sold out."""
+    text = plain(event_card(lang, listing, {}, on_sale=on_sale, sales=sales))
     hint = plain(say(lang, "card.pick"))
     return text.removesuffix("\n\n" + hint)
 
@@ -59,7 +58,7 @@ async def send_ticket(client: WhatsAppClient, number: str, ticket: TicketDoc, ev
 def digest_text(lang: str, digest: Digest) -> str:
     """The organiser's sale digest (the shared `digest.*` texts): per event and tier the seats sold with sold /
     capacity now, then the latest orders; fewer listed until it fits WhatsApp's 4096 characters."""
-    head = say(lang, "digest.head", since=f"{to_wib(digest.since):%H:%M} WIB", orders=digest.orders,
+    head = say(lang, "digest.head", since=local_time(digest.since, digest.zone), orders=digest.orders,
                seats=sum(event.seats for event in digest.events))
     blocks = [head, *(_digest_event(lang, event) for event in digest.events)]
     listed = list(digest.latest)
@@ -79,6 +78,8 @@ def digest_text(lang: str, digest: Digest) -> str:
 
 def _digest_event(lang: str, event: DigestEvent) -> str:
     lines = [say(lang, "digest.event", title=shorten(event.title, 64), orders=event.orders, seats=event.seats)]
+    if event.starts_at is not None:
+        lines.append(say(lang, "digest.event_when", when=local_when(event.starts_at, event.timezone, lang)))
     for tier in event.tiers:
         if tier.sold is None or tier.capacity is None:
             lines.append(say(lang, "digest.tier.gone", tier=tier.name, qty=tier.qty))

@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, MultipartReader, hdrs, web
 
+from bot.sandbox.local_site import LocalServer
 from bot.sandbox.telegram.errors import SandboxError, TelegramApiError, _bad
 from bot.sandbox.telegram.records import MessageRecord, UploadedFile
 from bot.sandbox.telegram.rules import _TOKEN_RE, DEFAULT_TOKEN, MAX_REQUEST_BYTES, _parse_int
@@ -350,7 +350,7 @@ def create_telegram_app(
     return app
 
 
-class FakeTelegram(TelegramSimulator):
+class FakeTelegram(LocalServer, TelegramSimulator):
     """The simulator served on ``host`` at a free port (or ``port``), for tests and the sandbox."""
 
     def __init__(
@@ -371,10 +371,7 @@ class FakeTelegram(TelegramSimulator):
             strict_webhooks=strict_webhooks, webhook_retry_delay=webhook_retry_delay,
             allowed_local_urls=allowed_local_urls,
         )
-        self.host = host
-        self.port = port
-        self.app: web.Application | None = None
-        self._runner: web.AppRunner | None = None
+        self._serve_on(host, port)
 
     @property
     def base_url(self) -> str:
@@ -393,34 +390,8 @@ class FakeTelegram(TelegramSimulator):
         """For ``ApplicationBuilder().base_file_url(...)``."""
         return f"{self.base_url}/file/bot"
 
-    async def start(self) -> FakeTelegram:
-        if self._runner is not None:
-            raise RuntimeError("FakeTelegram is already started")
-        self.app = create_telegram_app(self.token, bot_username=self.bot_username, simulator=self)
-        runner = web.AppRunner(self.app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None)
-        await runner.setup()
-        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
-            site = web.SockSite(runner, sock)
-            await site.start()
-        except BaseException:
-            sock.close()
-            await runner.cleanup()
-            raise
-        self.port = sock.getsockname()[1]
-        self._runner = runner
-        return self
+    def _create_app(self) -> web.Application:
+        return create_telegram_app(self.token, bot_username=self.bot_username, simulator=self)
 
-    async def stop(self) -> None:
-        runner, self._runner = self._runner, None
-        if runner is not None:
-            await self._begin_shutdown()
-            await runner.cleanup()
-
-    async def __aenter__(self) -> FakeTelegram:
-        return await self.start()
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
+    async def _release(self) -> None:
+        await self._begin_shutdown()

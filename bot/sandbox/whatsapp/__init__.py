@@ -18,13 +18,13 @@ See docs/whatsapp-simulator.md.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
+from bot.sandbox.local_site import LocalServer
 from bot.sandbox.whatsapp.graph_api import create_whatsapp_app
 from bot.sandbox.whatsapp.records import (
     Delivery,
@@ -66,50 +66,24 @@ __all__ = [
 GRAPH_VERSION = "v23.0"
 
 
-class FakeWhatsApp(WhatsAppSimulator):
+class FakeWhatsApp(LocalServer, WhatsAppSimulator):
     """The simulator served on ``host`` at a free port (or ``port``), for tests and the sandbox."""
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, clock: Callable[[], datetime] | None = None,
                  **options: Any) -> None:
         super().__init__(clock=clock, **options)
-        self.host = host
-        self.port = port
-        self.app: web.Application | None = None
-        self._runner: web.AppRunner | None = None
+        self._serve_on(host, port)
 
     @property
     def graph_url(self) -> str:
         """``http://host:port/v23.0``: what WHATSAPP_API_BASE_URL points at (Meta's is graph.facebook.com/vNN)."""
         return f"{self.base_url}/{GRAPH_VERSION}"
 
-    async def start(self) -> FakeWhatsApp:
-        if self._runner is not None:
-            raise RuntimeError("FakeWhatsApp is already started")
-        self.app = create_whatsapp_app(self)
-        runner = web.AppRunner(self.app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None)
-        await runner.setup()
-        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
-            await web.SockSite(runner, sock).start()
-        except BaseException:
-            sock.close()
-            await runner.cleanup()
-            raise
-        self.port = sock.getsockname()[1]
+    def _create_app(self) -> web.Application:
+        return create_whatsapp_app(self)
+
+    def _listening(self) -> None:
         self.base_url = f"http://{self.host}:{self.port}"
-        self._runner = runner
-        return self
 
-    async def stop(self) -> None:
-        runner, self._runner = self._runner, None
-        if runner is not None:
-            await self.begin_shutdown()
-            await runner.cleanup()
-
-    async def __aenter__(self) -> FakeWhatsApp:
-        return await self.start()
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
+    async def _release(self) -> None:
+        await self.begin_shutdown()
