@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -118,6 +118,19 @@ class Draft:
     last: Buyer | None = None           # last time's details, offered while awaiting CHOICE
     prompt_message_id: int | None = None  # the door's message showing this purchase (Telegram edits it in place)
     cart: dict[str, int] = field(default_factory=dict)
+    # the detail `give` just took (a door may close that step's widgets); not part of what the draft is
+    given: ContactStep | None = field(default=None, compare=False)
+
+    @property
+    def changing(self) -> bool:
+        """True while the awaited detail was given before: one detail changed after the summary (`change`)."""
+        return self.awaiting in (Awaiting.NAME, Awaiting.EMAIL, Awaiting.PHONE) and \
+            getattr(self, self.awaiting.value) is not None
+
+    @property
+    def free(self) -> bool:
+        """Nothing to pay: Confirm gives the tickets at once."""
+        return self.total == 0
 
     @property
     def event_id(self) -> str:
@@ -230,21 +243,33 @@ class CheckoutService:
         step = ContactStep(str(field_))
         return await self._update(account, nonce, {"awaiting": step.value})
 
-    async def give(self, account: Account, nonce: str | None, text: str) -> Draft:
+    async def review(self, account: Account, nonce: str) -> Draft:
+        """Back to the summary with the details as they are (a change not made after all). Refused
+        DETAILS_MISSING unless name, email and phone are all given."""
+        purchase = await self._purchase(account, nonce)
+        if purchase.buyer is None:
+            raise CheckoutRefused(CheckoutRefusal.DETAILS_MISSING)
+        return await self._update(account, nonce, {"awaiting": None})
+
+    async def give(self, account: Account, nonce: str | None, text: str, *,
+                   expect: ContactStep | None = None) -> Draft:
         """The detail the draft awaits, cleaned (InvalidContact with the field and a reason per mistake, and then
         nothing changes); the draft then awaits the next missing detail, or CONFIRM. `nonce` None: whatever draft
-        the account has (a typed message names no draft; this saves the door a read)."""
+        the account has (a typed message names no draft; this saves the door a read). `expect`: refused
+        NOT_AWAITING unless the draft awaits that detail (a shared contact, a "use this number" button: only
+        ever a phone number)."""
         purchase = await self._purchase(account, nonce)
         step = purchase.awaiting
-        if step is None:
+        if step is None or (expect is not None and step != expect):
             raise CheckoutRefused(CheckoutRefusal.NOT_AWAITING)
         value = CLEANERS[step](text)
         given = {f: getattr(purchase, f.value) for f in FIELDS} | {step: value}
         following = next((f for f in FIELDS if not given[f]), None)
         # only while it still awaits this step: of two answers typed at once, one fills it
-        return await self._update(account, purchase.nonce, {step.value: value,
-                                                   "awaiting": following.value if following else None},
-                                  awaiting=step)
+        draft = await self._update(account, purchase.nonce, {step.value: value,
+                                                            "awaiting": following.value if following else None},
+                                   awaiting=step)
+        return replace(draft, given=step)
 
     async def remember_prompt(self, account: Account, nonce: str, message_id: int) -> None:
         """The door's message that shows this purchase now (Telegram edits it at each step)."""

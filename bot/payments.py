@@ -24,6 +24,7 @@ from bot.accounts import AccountId
 from bot.clock import JAKARTA, Clock, in_zone, utcnow
 from bot.config import SNAP_MIN_EXPIRY_MINUTES
 from bot.errors import KarcisError, OrderNotPending
+from bot.graphemes import cut, cut_bytes
 from bot.midtrans import MidtransGateway, MidtransRefused, MidtransUnavailable
 from bot.orders import RELEASED, ExpiryCheck, OrderService, PayResult
 from bot.outbox import Message, owe
@@ -164,10 +165,9 @@ def _amount(text: object) -> Decimal | None:
 def item_name(name: str) -> str:
     """An item name Snap takes whole: no `|`, at most 50 UTF-8 bytes, cut on a character boundary."""
     clean = " ".join(name.replace("|", "/").split())
-    encoded = clean.encode()
-    if len(encoded) <= ITEM_NAME_MAX_BYTES:
+    if len(clean.encode()) <= ITEM_NAME_MAX_BYTES:
         return clean
-    return encoded[:ITEM_NAME_MAX_BYTES].decode("utf-8", "ignore").rstrip()
+    return cut_bytes(clean, ITEM_NAME_MAX_BYTES).rstrip()  # whole characters: no half emoji sequence
 
 
 def customer_phone(phone: str) -> str | None:
@@ -181,8 +181,9 @@ def customer_phone(phone: str) -> str | None:
 def customer_details(buyer: Buyer) -> dict[str, Any]:
     name = " ".join(buyer.name.split())
     if len(name) > CUSTOMER_NAME_MAX:
-        cut = name[:CUSTOMER_NAME_MAX]
-        name = cut.rsplit(" ", 1)[0] if " " in cut else cut
+        # whole words where it can, and never half a character as a person sees it (`👩‍🎤` is 3 code points)
+        start = cut(name, CUSTOMER_NAME_MAX)
+        name = start.rsplit(" ", 1)[0] if " " in start else start
     details: dict[str, Any] = {"first_name": name, "email": buyer.email}
     if (phone := customer_phone(buyer.phone)) is not None:
         details["phone"] = phone

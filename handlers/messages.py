@@ -172,18 +172,64 @@ EN: dict[str, str] = {
     "contact.error.name.invalid": "⚠️ That name cannot be used.",
     "contact.error.email.invalid": "⚠️ That is not a valid email address (like name@example.com).",
     "contact.error.phone.not_a_number": "⚠️ That is not a phone number: use digits, like 0812 3456 7890.",
-    "contact.error.phone.too_short": "⚠️ That phone number is too short.",
-    "contact.error.phone.too_long": "⚠️ That phone number is too long.",
-    "contact.error.phone.invalid": "⚠️ That phone number does not exist.",
+    "contact.error.phone.too_short": (
+        "⚠️ That phone number is too short: an Indonesian mobile number looks like 0812 3456 7890 (10 to 13 digits)."
+    ),
+    "contact.error.phone.too_long": (
+        "⚠️ That phone number is too long: an Indonesian mobile number looks like 0812 3456 7890 (10 to 13 digits)."
+    ),
+    "contact.error.phone.invalid": (
+        "⚠️ That number does not fit its country code: check the digits after the +."
+    ),
     "contact.error.phone.not_mobile": "⚠️ Please give a mobile number; a landline cannot receive messages.",
     "summary": (
         "🧾 <b>Order summary</b>\n<b>{title}</b>\n🗓 {when}\n\n{lines}\n<b>Total: {total}</b>\n\n"
-        "👤 {name}\n📧 {email}\n📱 {phone}\n\nConfirm to hold the seats, then pay with Midtrans."
+        "👤 {name}\n📧 {email}\n📱 {phone}\n\n{closing}"
     ),
     "purchase.dropped": "Purchase cancelled. Nothing was reserved.",
     "hint.start": "Send /start to see the events, /mytickets for your tickets, /help for more.",
+    # ---- checkout-flow: phone mistakes, sharing the phone, changing one detail, the summary's last line ----
+    "contact.error.name.direction_controls": (
+        "⚠️ That name contains invisible characters that reverse the direction of text (like U+202E). "
+        "Type it without them."
+    ),
+    "contact.error.phone.empty": "⚠️ No number there: type your mobile number, like 0812 3456 7890.",
+    "contact.error.phone.letters": "⚠️ A phone number has no letters: type digits only, like 0812 3456 7890.",
+    "contact.error.phone.missing_plus": (
+        "⚠️ That looks like a number from abroad: start it with + and the country code, like +61 412 345 678. "
+        "An Indonesian mobile number looks like 0812 3456 7890."
+    ),
+    "contact.error.phone.unknown_country": (
+        "⚠️ No country has that code after the +. An Indonesian mobile number looks like 0812 3456 7890 "
+        "or +62 812 3456 7890."
+    ),
+    "contact.error.phone.not_indonesian": (
+        "⚠️ That is not an Indonesian mobile number: one looks like 0812 3456 7890 (08, then 8 to 11 digits). "
+        "From abroad? Start with + and your country code."
+    ),
+    "contact.share.offer": (
+        "📱 Tap <b>Share my phone number</b> below to use this Telegram account's number, or type it."
+    ),
+    "contact.share.button": "📱 Share my phone number",
+    "contact.share.placeholder": "0812 3456 7890",
+    "contact.share.not_yours": (
+        "⚠️ That is someone else's contact. Tap <b>Share my phone number</b> to send your own, or type your number."
+    ),
+    "contact.share.noted": "📱 Phone number: {phone}",
+    "contact.share.closed": "📱 No phone number needed any more.",
+    "contact.change.choose": "✏️ <b>Change details</b>: which one? The others stay as they are.",
+    "contact.change.name": "👤 The name on the tickets, instead of <b>{current}</b>?",
+    "contact.change.email": "📧 Your email address, instead of {current}?",
+    "contact.change.phone": "📱 Your mobile number, instead of {current}?",
+    "btn.change.name": "👤 Name",
+    "btn.change.email": "📧 Email",
+    "btn.change.phone": "📱 Phone",
+    "btn.back_to_summary": "« Back to the summary",
+    "btn.confirm_free": "✅ Confirm: get my tickets",
+    "summary.pay": "Confirm to hold the seats, then pay with Midtrans.",
+    "summary.free": "Nothing to pay: confirm and your tickets come right here.",
+    "summary.free_done": "✅ Order <code>{order}</code> confirmed: your tickets follow.",
     # ---- reserving ----
-    "free.confirmed": "🎉 <b>Confirmed!</b> Order <code>{order}</code>\n{lines}\nYour tickets are on their way.",
     "refused.sold_out_left": (
         "😕 Not enough seats: only {n} left for <b>{tier}</b>. Change the quantity and try again."
     ),
@@ -622,18 +668,65 @@ ID: dict[str, str] = {
     "contact.error.name.invalid": "⚠️ Nama itu tidak bisa dipakai.",
     "contact.error.email.invalid": "⚠️ Alamat email itu tidak valid (contoh: nama@contoh.com).",
     "contact.error.phone.not_a_number": "⚠️ Itu bukan nomor telepon: gunakan angka, misalnya 0812 3456 7890.",
-    "contact.error.phone.too_short": "⚠️ Nomor telepon itu terlalu pendek.",
-    "contact.error.phone.too_long": "⚠️ Nomor telepon itu terlalu panjang.",
-    "contact.error.phone.invalid": "⚠️ Nomor telepon itu tidak ada.",
+    "contact.error.phone.too_short": (
+        "⚠️ Nomor telepon itu terlalu pendek: nomor HP Indonesia seperti 0812 3456 7890 (10 sampai 13 digit)."
+    ),
+    "contact.error.phone.too_long": (
+        "⚠️ Nomor telepon itu terlalu panjang: nomor HP Indonesia seperti 0812 3456 7890 (10 sampai 13 digit)."
+    ),
+    "contact.error.phone.invalid": (
+        "⚠️ Nomor itu tidak cocok dengan kode negaranya: periksa angka setelah tanda +."
+    ),
     "contact.error.phone.not_mobile": "⚠️ Mohon masukkan nomor HP; telepon rumah tidak bisa menerima pesan.",
     "summary": (
         "🧾 <b>Ringkasan pesanan</b>\n<b>{title}</b>\n🗓 {when}\n\n{lines}\n<b>Total: {total}</b>\n\n"
-        "👤 {name}\n📧 {email}\n📱 {phone}\n\nKonfirmasi untuk menahan kursi, lalu bayar lewat Midtrans."
+        "👤 {name}\n📧 {email}\n📱 {phone}\n\n{closing}"
     ),
     "purchase.dropped": "Pembelian dibatalkan. Tidak ada yang dipesan.",
     "hint.start": "Kirim /start untuk melihat acara, /mytickets untuk tiket Anda, /help untuk bantuan.",
+    # ---- checkout-flow: kesalahan nomor, berbagi nomor, mengubah satu data, baris akhir ringkasan ----
+    "contact.error.name.direction_controls": (
+        "⚠️ Nama itu mengandung karakter tak terlihat yang membalik arah teks (seperti U+202E). "
+        "Ketik tanpa karakter itu."
+    ),
+    "contact.error.phone.empty": "⚠️ Belum ada nomor: ketik nomor HP Anda, misalnya 0812 3456 7890.",
+    "contact.error.phone.letters": "⚠️ Nomor telepon tidak berisi huruf: ketik angka saja, misalnya 0812 3456 7890.",
+    "contact.error.phone.missing_plus": (
+        "⚠️ Sepertinya itu nomor luar negeri: awali dengan + dan kode negaranya, misalnya +61 412 345 678. "
+        "Nomor HP Indonesia seperti 0812 3456 7890."
+    ),
+    "contact.error.phone.unknown_country": (
+        "⚠️ Tidak ada negara dengan kode itu setelah tanda +. Nomor HP Indonesia seperti 0812 3456 7890 "
+        "atau +62 812 3456 7890."
+    ),
+    "contact.error.phone.not_indonesian": (
+        "⚠️ Itu bukan nomor HP Indonesia: nomor HP seperti 0812 3456 7890 (08, lalu 8 sampai 11 digit). "
+        "Dari luar negeri? Awali dengan + dan kode negara Anda."
+    ),
+    "contact.share.offer": (
+        "📱 Ketuk <b>Bagikan nomor HP saya</b> di bawah untuk memakai nomor akun Telegram ini, atau ketik nomornya."
+    ),
+    "contact.share.button": "📱 Bagikan nomor HP saya",
+    "contact.share.placeholder": "0812 3456 7890",
+    "contact.share.not_yours": (
+        "⚠️ Itu kontak orang lain. Ketuk <b>Bagikan nomor HP saya</b> untuk mengirim kontak Anda sendiri, "
+        "atau ketik nomor Anda."
+    ),
+    "contact.share.noted": "📱 Nomor HP: {phone}",
+    "contact.share.closed": "📱 Nomor HP tidak diperlukan lagi.",
+    "contact.change.choose": "✏️ <b>Ubah data</b>: yang mana? Data lainnya tetap.",
+    "contact.change.name": "👤 Nama di tiket, sebagai ganti <b>{current}</b>?",
+    "contact.change.email": "📧 Alamat email Anda, sebagai ganti {current}?",
+    "contact.change.phone": "📱 Nomor HP Anda, sebagai ganti {current}?",
+    "btn.change.name": "👤 Nama",
+    "btn.change.email": "📧 Email",
+    "btn.change.phone": "📱 Telepon",
+    "btn.back_to_summary": "« Kembali ke ringkasan",
+    "btn.confirm_free": "✅ Konfirmasi: ambil tiket",
+    "summary.pay": "Konfirmasi untuk menahan kursi, lalu bayar lewat Midtrans.",
+    "summary.free": "Tidak ada yang perlu dibayar: konfirmasi dan tiket Anda langsung dikirim ke sini.",
+    "summary.free_done": "✅ Pesanan <code>{order}</code> dikonfirmasi: tiket Anda menyusul.",
     # ---- memesan ----
-    "free.confirmed": "🎉 <b>Berhasil!</b> Pesanan <code>{order}</code>\n{lines}\nTiket Anda sedang dikirim.",
     "refused.sold_out_left": (
         "😕 Kursi tidak cukup: hanya tersisa {n} untuk <b>{tier}</b>. Ubah jumlahnya lalu coba lagi."
     ),
@@ -1015,6 +1108,14 @@ WA_EN: dict[str, str] = {
     "wa.btn.new_details": "Other details",
     "wa.btn.confirm": "Confirm",
     "wa.btn.change": "Change details",
+    # checkout-flow
+    "wa.btn.use_number": "Use {number}",
+    "wa.ask.phone.known": "Tap <b>Use {number}</b> for this WhatsApp number, or type another one.",
+    "wa.btn.change.name": "Name",
+    "wa.btn.change.email": "Email",
+    "wa.btn.change.phone": "Phone",
+    "wa.btn.confirm_free": "Get my tickets",
+    "wa.btn.back_to_summary": "Back to summary",
     "wa.btn.pay": "Pay {total}",
     "wa.btn.tickets": "My tickets",
     "wa.btn.orders": "My orders",
@@ -1082,6 +1183,14 @@ WA_ID: dict[str, str] = {
     "wa.btn.new_details": "Isi data lain",
     "wa.btn.confirm": "Konfirmasi",
     "wa.btn.change": "Ubah data",
+    # checkout-flow
+    "wa.btn.use_number": "Pakai {number}",
+    "wa.ask.phone.known": "Ketuk <b>Pakai {number}</b> untuk nomor WhatsApp ini, atau ketik nomor lain.",
+    "wa.btn.change.name": "Nama",
+    "wa.btn.change.email": "Email",
+    "wa.btn.change.phone": "Telepon",
+    "wa.btn.confirm_free": "Ambil tiket",
+    "wa.btn.back_to_summary": "Kembali ke ringkasan",
     "wa.btn.pay": "Bayar {total}",
     "wa.btn.tickets": "Tiket saya",
     "wa.btn.orders": "Pesanan saya",

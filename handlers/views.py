@@ -72,10 +72,16 @@ def sales_not_open(lang: str, event: EventDoc) -> Html:
     return t(lang, "card.sales_not_open", when=Html(local_when(opens, event.timezone, lang)) if opens else "?")
 
 
-def summary(lang: str, event: EventDoc, lines: list[OrderLine], name: str, email: str, phone: str) -> Html:
+def summary(lang: str, event: EventDoc, lines: list[OrderLine], name: str, email: str, phone: str, *,
+            closing: Html | None = None) -> Html:
+    """The order before Confirm: its last line says what Confirm does (hold and pay, or free tickets at once);
+    `closing` replaces it (a confirmed free order's summary says so)."""
     total = sum(line.amount for line in lines)
+    if closing is None:
+        closing = t(lang, "summary.pay" if total else "summary.free")
     return t(lang, "summary", title=event.title, when=Html(local_when(event.starts_at, event.timezone, lang)),
-             lines=lines_text(lang, lines), total=Html(price(lang, total)), name=name, email=email, phone=phone)
+             lines=lines_text(lang, lines), total=Html(price(lang, total)), name=name, email=email, phone=phone,
+             closing=closing)
 
 
 def ticket_caption(lang: str, ticket: TicketDoc, event: EventDoc | None) -> Html:

@@ -89,8 +89,11 @@ class Bot:
         return self.sent(uid)[before:]
 
     def shown_since(self, uid: int, revision: int) -> MessageRecord:
-        """The one bot message sent or edited since `revision` (the purchase shows each step in one message)."""
-        changed = [m for m in self.fake.changes_since(uid, revision) if m.from_bot]
+        """The one bot message sent or edited since `revision` (the purchase shows each step in one message). Not
+        counted: deleted messages, and the short notes that take the reply keyboard away (after the phone step,
+        see `is_keyboard_note`)."""
+        changed = [m for m in self.fake.changes_since(uid, revision)
+                   if m.from_bot and not m.deleted and not is_keyboard_note(m)]
         assert len(changed) == 1, f"{len(changed)} bot messages changed:\n{self.fake.transcript(uid)}"
         return changed[0]
 
@@ -129,6 +132,11 @@ class Bot:
                 assert message.source is None or message.parse_mode != "HTML" or parse_html(message.source)
                 if not self.expect_generic_error:
                     assert not any(e in (message.body or "") for e in GENERIC_ERRORS), self.fake.transcript(uid)
+
+
+def is_keyboard_note(message: MessageRecord) -> bool:
+    """A bot message whose markup takes the reply keyboard away (ReplyKeyboardRemove): a note, not a step."""
+    return "remove_keyboard" in (message.reply_markup or {})
 
 
 def event_yaml(**overrides: Any) -> list[Any]:

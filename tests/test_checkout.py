@@ -10,7 +10,7 @@ import pytest
 from bot.checkout import Awaiting, CheckoutRefusal, CheckoutRefused, ConfirmRefused, Draft
 from bot.errors import ContactField, InvalidContact, RefusalReason
 from bot.services import Services
-from storage.documents import OrderStatus, tier_key
+from storage.documents import ContactStep, OrderStatus, tier_key
 from tests.conftest import FakeClock
 from tests.helpers import acct, assert_invariant, buyer
 
@@ -95,7 +95,7 @@ async def test_a_sold_out_tier_alone_is_an_empty_cart(services: Services) -> Non
     (["12345"], ContactField.NAME, "no_letters"),
     (["Sinta", "not-an-email"], ContactField.EMAIL, "invalid"),
     (["Sinta", "sinta@example.com", "0812"], ContactField.PHONE, "too_short"),
-    (["Sinta", "sinta@example.com", "call me"], ContactField.PHONE, "not_a_number"),
+    (["Sinta", "sinta@example.com", "call me"], ContactField.PHONE, "letters"),
 ])
 async def test_each_mistake_is_refused_with_its_reason_and_changes_nothing(
     services: Services, typed: list[str], field: ContactField, problem: str,
@@ -308,3 +308,28 @@ async def test_give_without_a_nonce_answers_the_current_draft(services: Services
     draft = await services.checkout.give(ME, None, "Sinta")  # a typed message names no draft
 
     assert draft.awaiting is Awaiting.EMAIL and draft.name == "Sinta"
+
+
+async def test_change_one_detail_keeps_the_others_and_review_goes_back_unchanged(services: Services) -> None:
+    draft = await services.checkout.start(ME, JAZZ, {"EARLY": 1})
+    for text in ("Sinta", "sinta@example.com", "0812 3456 7890"):
+        draft = await services.checkout.give(ME, draft.nonce, text)
+    assert draft.awaiting is Awaiting.CONFIRM and draft.given is ContactStep.PHONE
+
+    changing = await services.checkout.change(ME, draft.nonce, "email")
+    assert changing.awaiting is Awaiting.EMAIL and changing.changing and changing.email == "sinta@example.com"
+    back = await services.checkout.review(ME, draft.nonce)
+    assert back.awaiting is Awaiting.CONFIRM and back.email == "sinta@example.com"
+
+    await services.checkout.change(ME, draft.nonce, "email")
+    done = await services.checkout.give(ME, None, "rudi@example.com")
+    assert done.awaiting is Awaiting.CONFIRM and (done.name, done.email, done.phone) == (
+        "Sinta", "rudi@example.com", "+6281234567890")
+
+
+async def test_a_value_meant_for_the_phone_lands_nowhere_else(services: Services) -> None:
+    draft = await services.checkout.start(ME, JAZZ, {"EARLY": 1})
+    await refused(CheckoutRefusal.NOT_AWAITING,
+                  services.checkout.give(ME, draft.nonce, "+6281234567890", expect=ContactStep.PHONE))
+    assert (await services.checkout.current(ME)).name is None  # the name step did not take it
+    await refused(CheckoutRefusal.DETAILS_MISSING, services.checkout.review(ME, draft.nonce))

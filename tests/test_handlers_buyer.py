@@ -115,10 +115,17 @@ async def test_the_buy_path_ends_with_a_payment_link_button_and_the_hold_end(kit
 
     email_q = await kit.step(BUYER_ID, "Sinta Maharani")
     assert "Step 2 of 3" in email_q.text
+    assert email_q.message_id == card.message_id  # edited in place
     phone_q = await kit.step(BUYER_ID, "Sinta@Example.com")
-    assert "Step 3 of 3" in phone_q.text
+    assert "Step 3 of 3" in phone_q.text and "Share my phone number" in phone_q.text
+    # the share button rides on the phone prompt, a new message (a reply keyboard cannot ride on an edit)
+    assert phone_q.reply_markup["keyboard"] == [[{"text": "📱 Share my phone number", "request_contact": True}],
+                                                [{"text": "✖ Cancel"}]]
+    assert phone_q.reply_markup["one_time_keyboard"] is True and phone_q.message_id > card.message_id
     summary = await kit.step(BUYER_ID, "0812-3456-7890")
-    assert email_q.message_id == phone_q.message_id == summary.message_id == card.message_id  # edited in place
+    removal = kit.sent(BUYER_ID)[-2]
+    assert removal.reply_markup == {"remove_keyboard": True} and removal.text == "📱 Phone number: +6281234567890"
+    assert summary.message_id > removal.message_id  # the summary comes below the note, not far up the chat
 
     assert "Order summary" in summary.text
     assert "2 × Early Bird: Rp300.000\n1 × VIP (front lawn, welcome drink): Rp750.000" in summary.text
@@ -138,7 +145,13 @@ async def test_the_buy_path_ends_with_a_payment_link_button_and_the_hold_end(kit
     assert pay.callback_data() == [f"oc|{order.id}"]
     assert kit.midtrans.transaction(order.id).finish_url == f"https://t.me/KarcisBot?start=o_{order.id}"
     assert not any(d.startswith("y|") for d in kit.now(BUYER_ID, summary).callback_data())  # no second confirm
-    assert [m.message_id for m in kit.sent(BUYER_ID)] == [card.message_id]  # one bot message for the purchase
+    # the card (the name and email prompts, edited in place), the phone prompt, the note, the summary
+    assert [m.message_id for m in kit.sent(BUYER_ID)] == [card.message_id, phone_q.message_id, removal.message_id,
+                                                          summary.message_id]
+    stale = await kit.answer_to(BUYER_ID, kit.now(BUYER_ID, card), kit.now(BUYER_ID, card).callback_data()[0])
+    # the old prompt's Cancel tells the truth: the purchase became this order, still waiting for payment
+    assert stale == f"This purchase is already order {order.id}, waiting for payment."
+    assert "Seats held!" in kit.now(BUYER_ID, pay).text
     assert (await kit.services.store.drafts.get(acct(BUYER_ID))).purchase is None
     await assert_invariant(kit.services)
 
@@ -153,16 +166,24 @@ async def test_each_contact_mistake_gets_its_own_message_and_the_same_question_a
     assert "Step 2 of 3" in reply.text
     reply = await kit.step(BUYER_ID, "sinta at example")
     assert reply.text.startswith("⚠️ That is not a valid email address") and "Step 2 of 3" in reply.text
-    reply = await kit.step(BUYER_ID, "sinta@example.com")
+    phone_q = await kit.step(BUYER_ID, "sinta@example.com")
     reply = await kit.step(BUYER_ID, "0812")
-    assert reply.text.startswith("⚠️ That phone number is too short.") and "Step 3 of 3" in reply.text
+    assert reply.text.startswith("⚠️ That phone number is too short: an Indonesian mobile number looks like 0812")
+    assert "Step 3 of 3" in reply.text
     reply = await kit.step(BUYER_ID, "call me")
-    assert reply.text.startswith("⚠️ That is not a phone number")
+    assert reply.text.startswith("⚠️ A phone number has no letters")
+    reply = await kit.step(BUYER_ID, "61412345678")
+    assert reply.text.startswith("⚠️ That looks like a number from abroad: start it with + and the country code")
+    reply = await kit.step(BUYER_ID, "+62 1234 5678 9012")
+    assert reply.text.startswith("⚠️ That is not an Indonesian mobile number: one looks like 0812 3456 7890")
     reply = await kit.step(BUYER_ID, "021-3456-7890")
     assert reply.text.startswith("⚠️ Please give a mobile number")
+    # every mistake edited the one prompt: the card up to the email, then the phone prompt (the keyboard's one)
+    assert [m.message_id for m in kit.sent(BUYER_ID)] == [card.message_id, phone_q.message_id]
+    assert reply.message_id == phone_q.message_id
     reply = await kit.step(BUYER_ID, "+62 812 3456 7890")
     assert "Order summary" in reply.text
-    assert [m.message_id for m in kit.sent(BUYER_ID)] == [card.message_id]  # every step edited the one prompt
+    assert not any("does not exist" in (m.text or "") for m in kit.fake.messages(BUYER_ID, include_deleted=True))
 
 
 async def test_the_same_mistake_twice_gets_a_new_prompt_and_the_draft_follows_it(kit: Bot) -> None:
@@ -198,8 +219,8 @@ async def test_a_draft_from_before_the_prompt_was_kept_gets_a_new_message(kit: B
     [email_q] = await kit.say(BUYER_ID, "Sinta")
 
     assert "Step 2 of 3" in email_q.text
-    phone_q = await kit.step(BUYER_ID, "sinta@example.com")
-    assert phone_q.message_id == email_q.message_id  # and from then on it is edited in place
+    wrong = await kit.step(BUYER_ID, "not an email")
+    assert wrong.message_id == email_q.message_id  # and from then on it is edited in place
 
 
 async def test_a_restart_in_the_middle_continues_where_the_buyer_was(kit: Bot) -> None:
@@ -211,7 +232,7 @@ async def test_a_restart_in_the_middle_continues_where_the_buyer_was(kit: Bot) -
     kit.app = await build_app(kit.fake, kit.services)
 
     reply = await kit.step(BUYER_ID, "sinta@example.com")
-    assert "Step 3 of 3" in reply.text and reply.message_id == card.message_id  # the id lives in the draft
+    assert "Step 3 of 3" in reply.text  # the draft lives in MongoDB, not in the process
     summary = await kit.step(BUYER_ID, "081234567890")
     pay = await kit.tap(BUYER_ID, summary, "✅ Confirm and hold the seats")
     assert "Seats held!" in pay.text
@@ -235,13 +256,59 @@ async def test_the_details_from_last_time_are_offered_and_used(kit: Bot) -> None
     assert order.buyer.name == "Sinta <Lama> & Co"
 
 
-async def test_changing_details_asks_for_them_again(kit: Bot) -> None:
+async def test_other_details_instead_of_last_times_asks_for_all_three(kit: Bot) -> None:
     await previous_purchase(kit)
-    summary = await checkout_to_summary(kit)
-    asked = await kit.tap(BUYER_ID, summary, "✏️ Change details")
+    card = await choose(kit, await open_card(kit), EARLY_PLUS)
+    offer = await kit.tap(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
+    asked = await kit.tap(BUYER_ID, offer, "✏️ Enter other details")
     assert "Step 1 of 3" in asked.text
     summary = await give_details(kit, name="Rudi Hartono")
     assert "👤 Rudi Hartono" in summary.text
+
+
+async def test_change_details_changes_one_field_and_keeps_the_others(kit: Bot) -> None:
+    summary = await checkout_to_summary(kit)
+    choice = await kit.tap(BUYER_ID, summary, "✏️ Change details")
+    assert choice.message_id == summary.message_id and "which one?" in choice.text
+    assert [b["text"] for b in choice.buttons()][:3] == ["👤 Name", "📧 Email", "📱 Phone"]
+
+    asked = await kit.tap(BUYER_ID, choice, "📧 Email")
+    assert "instead of sinta@example.com" in asked.text and "Step" not in asked.text
+    assert "« Back to the summary" in [b["text"] for b in asked.buttons()]
+    wrong = await kit.step(BUYER_ID, "not an email")
+    assert wrong.text.startswith("⚠️ That is not a valid email address")
+    summary = await kit.step(BUYER_ID, "rudi@example.com")
+    assert "Order summary" in summary.text  # straight back: the name and phone were not asked again
+    assert "👤 Sinta Maharani\n📧 rudi@example.com\n📱 +6281234567890" in summary.text
+
+    choice = await kit.tap(BUYER_ID, summary, "✏️ Change details")
+    asked = await kit.tap(BUYER_ID, choice, "👤 Name")
+    assert "instead of Sinta Maharani" in asked.text
+    back = await kit.tap(BUYER_ID, asked, "« Back to the summary")  # changed their mind: nothing changes
+    assert "👤 Sinta Maharani\n📧 rudi@example.com" in back.text
+
+    choice = await kit.tap(BUYER_ID, back, "✏️ Change details")
+    asked = await kit.tap(BUYER_ID, choice, "📱 Phone")
+    assert "instead of +6281234567890" in asked.text
+    assert asked.reply_markup["keyboard"][0][0]["request_contact"] is True  # the share button offered again
+    assert asked.reply_markup["keyboard"][1] == [{"text": "« Back to the summary"}]
+    summary = await kit.step(BUYER_ID, "0813 1111 2222")
+    assert "👤 Sinta Maharani\n📧 rudi@example.com\n📱 +6281311112222" in summary.text
+    await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+    [order] = await kit.services.orders.pending_for_user(acct(BUYER_ID))
+    assert (order.buyer.name, order.buyer.email, order.buyer.phone) == (
+        "Sinta Maharani", "rudi@example.com", "+6281311112222")
+
+
+async def test_a_stale_change_button_changes_nothing(kit: Bot) -> None:
+    summary = await checkout_to_summary(kit)
+    choice = await kit.tap(BUYER_ID, summary, "✏️ Change details")
+    data = choice.button("👤 Name")["callback_data"]
+    assert await kit.services.checkout.abandon(acct(BUYER_ID), data.split("|")[1])  # say, from another device
+    assert await kit.answer_to(BUYER_ID, choice, data) == (
+        "This purchase is no longer open. Start again from the event.")
+    assert await kit.answer_to(BUYER_ID, choice, choice.button("« Back to the summary")["callback_data"]) == (
+        "This purchase is no longer open. Start again from the event.")
 
 
 async def test_confirming_twice_makes_one_order(kit: Bot) -> None:
@@ -270,10 +337,14 @@ async def test_cancelling_the_draft_reserves_nothing(kit: Bot) -> None:
 async def test_a_free_order_gives_tickets_at_once_through_the_notifier(kit: Bot) -> None:
     summary = await checkout_to_summary(kit, event=WORKSHOP, presses=(f"c|{WORKSHOP}|FREE:1",))
     assert "Community seat (free): Free" in summary.text and "Total: Free" in summary.text
+    assert "Midtrans" not in summary.text and "pay" not in summary.text.replace("Nothing to pay", "")
+    assert "Nothing to pay: confirm and your tickets come right here." in summary.text
 
-    [photo] = await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+    [photo] = await kit.press(BUYER_ID, summary, "✅ Confirm: get my tickets")  # one message: the tickets
 
-    assert kit.now(BUYER_ID, summary).text.startswith("🎉 Confirmed!")  # the summary became the confirmation
+    done = kit.now(BUYER_ID, summary)
+    assert "Order summary" in done.text and done.text.endswith("confirmed: your tickets follow.")
+    assert done.buttons() == [] and "Confirmed!" not in done.text  # the summary, closed; not a second receipt
     [ticket] = await kit.services.tickets.for_user(acct(BUYER_ID))
     code = f"{ticket.id[:4]}-{ticket.id[4:8]}-{ticket.id[8:]}"
     receipt, caption = photo.caption.split("\n\n")
@@ -469,3 +540,103 @@ async def test_contact_steps_survive_in_the_draft_document(kit: Bot) -> None:
     await kit.say(BUYER_ID, "Sinta Maharani")
     draft = (await kit.services.store.drafts.get(acct(BUYER_ID))).purchase
     assert draft.awaiting == ContactStep.EMAIL and draft.name == "Sinta Maharani" and draft.cart == {"EARLY": 1}
+
+
+async def test_cancelling_at_the_phone_step_takes_the_share_keyboard_away(kit: Bot) -> None:
+    card = await choose(kit, await open_card(kit), EARLY_PLUS)
+    await kit.press(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
+    await kit.step(BUYER_ID, "Sinta")
+    asked = await kit.step(BUYER_ID, "sinta@example.com")
+    assert asked.reply_markup["keyboard"][1] == [{"text": "✖ Cancel"}]  # the prompt's Cancel is a keyboard button
+    [dropped] = await kit.say(BUYER_ID, "✖ Cancel")
+    assert dropped.text.startswith("Purchase cancelled. Nothing was reserved.")
+    assert dropped.reply_markup == {"remove_keyboard": True}  # the keyboard goes with the purchase
+    assert await kit.services.checkout.current(acct(BUYER_ID)) is None
+
+
+async def test_names_with_emoji_sequences_pass_and_direction_overrides_are_refused(kit: Bot) -> None:
+    card = await choose(kit, await open_card(kit), EARLY_PLUS)
+    await kit.press(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
+    refused = await kit.step(BUYER_ID, "Sinta \u202eadmin")
+    assert refused.text.startswith("⚠️ That name contains invisible characters that reverse the direction of text")
+    refused = await kit.step(BUYER_ID, "Sinta\x1b[31m")
+    assert refused.text.startswith("⚠️ That name contains invisible control characters.")
+    email_q = await kit.step(BUYER_ID, "Sinta 👩\u200d🎤👍🏽🇮🇩")
+    assert "Step 2 of 3" in email_q.text and "⚠️" not in email_q.text
+    await kit.step(BUYER_ID, "sinta@example.com")
+    summary = await kit.step(BUYER_ID, "0812 3456 7890")
+    assert "👤 Sinta 👩\u200d🎤👍🏽🇮🇩" in summary.text
+
+
+async def test_an_emoji_name_reaches_midtrans_cut_on_whole_characters(kit: Bot) -> None:
+    card = await choose(kit, await open_card(kit), EARLY_PLUS)
+    await kit.press(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
+    name = "SintaMaharaniPutriLestariAyu👩\u200d🎤"  # 28 letters and a 3-code-point sequence: over Midtrans's 30
+    await give_details(kit, name=name)
+    summary = [m for m in kit.sent(BUYER_ID) if "Order summary" in (m.text or "")][-1]
+    pay = await kit.tap(BUYER_ID, summary, "✅ Confirm and hold the seats")
+    [order] = await kit.services.orders.pending_for_user(acct(BUYER_ID))
+    assert order.buyer.name == name and "Seats held!" in pay.text  # ours keeps it whole
+    sent = kit.midtrans.transaction(order.id).customer_details["first_name"]
+    assert sent == "SintaMaharaniPutriLestariAyu"  # Midtrans gets whole characters, no lone 👩 or joiner
+
+
+async def test_changing_the_phone_can_go_back_with_the_keyboards_button(kit: Bot) -> None:
+    summary = await checkout_to_summary(kit)
+    asked = await kit.tap(BUYER_ID, await kit.tap(BUYER_ID, summary, "✏️ Change details"), "📱 Phone")
+    back = await kit.step(BUYER_ID, "« Back to the summary")  # the keyboard's text button
+    assert "Order summary" in back.text and "📱 +6281234567890" in back.text
+    assert kit.sent(BUYER_ID)[-2].reply_markup == {"remove_keyboard": True} and back.message_id > asked.message_id
+    typed_as_name = await kit.say(BUYER_ID, "✖ Cancel")  # not at the phone step any more: an ordinary text
+    assert typed_as_name[0].text.startswith("Send /start")
+    assert (await kit.services.checkout.current(acct(BUYER_ID))).awaiting.value == "confirm"
+
+
+async def at_the_phone_step(kit: Bot) -> MessageRecord:
+    card = await choose(kit, await open_card(kit), EARLY_PLUS)
+    await kit.press(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
+    await kit.step(BUYER_ID, "Sinta Maharani")
+    return await kit.step(BUYER_ID, "sinta@example.com")
+
+
+async def test_sharing_ones_own_number_with_the_keyboard_button_fills_the_phone(kit: Bot) -> None:
+    await at_the_phone_step(kit)
+    shown = kit.fake.reply_keyboard(BUYER_ID)
+    assert shown is not None and shown.contact_button()["text"] == "📱 Share my phone number"
+    assert shown.markup["one_time_keyboard"] is True and shown.markup["resize_keyboard"] is True
+
+    revision = kit.fake.revision
+    shared = await kit.fake.press_keyboard_button(BUYER_ID, "📱 Share my phone number")
+    await kit.pump()
+    assert shared.contact["user_id"] == BUYER_ID and shared.reply_to_message_id == shown.message_id
+    summary = kit.shown_since(BUYER_ID, revision)
+    assert "Order summary" in summary.text and "📱 +6281200000001" in summary.text  # the fake user's number
+    assert kit.fake.reply_keyboard(BUYER_ID) is None  # taken away (ReplyKeyboardRemove), not just hidden
+    await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+    [order] = await kit.services.orders.pending_for_user(acct(BUYER_ID))
+    assert order.buyer.phone == "+6281200000001"
+
+
+async def test_someone_elses_contact_is_refused_and_the_button_offered_again(kit: Bot) -> None:
+    await at_the_phone_step(kit)
+    before = len(kit.sent(BUYER_ID))
+    await kit.fake.send_contact(BUYER_ID, "+6281399998888", "Budi", contact_user_id=STRANGER_ID)  # forwarded
+    await kit.pump()
+    [refusal] = kit.sent(BUYER_ID)[before:]
+    assert refusal.text.startswith("⚠️ That is someone else's contact.")
+    assert refusal.reply_markup["keyboard"][0][0]["request_contact"] is True  # offered again
+    await kit.fake.send_contact(BUYER_ID, "+6281399998888", "Budi")  # from the address book: no Telegram id
+    await kit.pump()
+    draft = await kit.services.checkout.current(acct(BUYER_ID))
+    assert draft.phone is None and draft.awaiting.value == "phone"  # nothing changed
+    assert kit.sent(BUYER_ID)[-1].text.startswith("⚠️ That is someone else's contact.")
+
+
+async def test_a_contact_outside_the_phone_step_changes_nothing_and_clears_the_keyboard(kit: Bot) -> None:
+    card = await choose(kit, await open_card(kit), EARLY_PLUS)
+    await kit.press(BUYER_ID, card, f"k|{JAZZ}|EARLY:1")
+    await kit.fake.send_contact(BUYER_ID, "+6281200000001", "Sinta", contact_user_id=BUYER_ID)
+    await kit.pump()
+    answer = kit.sent(BUYER_ID)[-1]
+    assert answer.text.startswith("Send /start") and answer.reply_markup == {"remove_keyboard": True}
+    assert (await kit.services.checkout.current(acct(BUYER_ID))).name is None  # the name step did not take it

@@ -34,7 +34,7 @@ def photo_of(link: str) -> bytes:
 
 async def test_a_new_ticket_qr_carries_the_ticket_page(kit: Bot) -> None:
     summary = await checkout_to_summary(kit, event=WORKSHOP, presses=(f"c|{WORKSHOP}|FREE:1",))
-    [photo] = await kit.press(BUYER_ID, summary, "✅ Confirm and hold the seats")
+    [photo] = await kit.press(BUYER_ID, summary, "✅ Confirm: get my tickets")
     [ticket] = await kit.services.tickets.for_user(acct(BUYER_ID))
     [qr] = zxingcpp.read_barcodes(Image.open(io.BytesIO(kit.fake.file_bytes(photo.photo_file_id))))
     assert qr.text == f"{PUBLIC}/t/{ticket.id}"

@@ -121,10 +121,18 @@ async def test_buy_pay_check_in_and_see_stats_in_a_browser(browser: Browser, tmp
         await tap(page, "Continue")
 
         await see(bot_said(page, "Step 1 of 3"))
-        for answer, then in (("Sinta Maharani", "Step 2 of 3"), ("sinta@example.com", "Step 3 of 3"),
-                             ("0812 3456 7890", "sinta@example.com")):
+        for answer, then in (("Sinta Maharani", "Step 2 of 3"), ("sinta@example.com", "Step 3 of 3")):
             await send(page, answer)
             await see(bot_said(page, then))
+        # the phone step's reply keyboard: share this Telegram account's number instead of typing it
+        share = page.locator("#reply-keyboard .button.contact", has_text="Share my phone number")
+        await see(share)
+        await shot(page, "02b-buyer-share-phone")
+        await share.click()
+        await see(chat(page).locator(".message.out .contact", has_text="📱"))  # the shared contact, as sent
+        await see(bot_said(page, "sinta@example.com"))  # the summary
+        await expect(page.locator("#reply-keyboard")).to_be_hidden()  # ReplyKeyboardRemove took it away
+        await shot(page, "02c-buyer-shared-phone-summary")
         await tap(page, "Confirm")
         await see(chat(page).locator("a.button.url", has_text="Pay"))
         await shot(page, "03-buyer-payment-link")

@@ -11,13 +11,31 @@ answers are their own messages; the bot sends a new message only when it has non
 
     /start ─▶ events ─▶ c|event|cart (➕/➖ per tier) ─▶ k|event|cart ─▶ u|draft (last details) or name, email,
     phone as messages ─▶ summary ─▶ y|draft ─▶ reserve ─▶ payment link (op|order to retry, oc|order to cancel)
+    summary ─▶ ch|draft (which detail?) ─▶ cf|draft|field ─▶ that one typed again ─▶ summary (sm|draft: back)
+
+The phone step offers Telegram's reply keyboard with a `request_contact` button ("Share my phone number"). A
+reply keyboard rides only on a sent message (edits take inline keyboards only, and a message has one
+reply_markup), so the phone prompt is a new message carrying it, with Cancel as the keyboard's second, text
+button. A shared contact is taken only when it is the sender's own (`contact.user_id`); once the phone is given,
+a short note with ReplyKeyboardRemove takes the keyboard away and the summary comes below it, as a new message.
+One message more than editing in place; no old prompt is deleted (a delete costs a call to the chat like a
+message does, handlers/telegram/rate_limit.py), and a stale Cancel on one says the purchase is gone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
@@ -61,7 +79,7 @@ from handlers.views import (
     price,
     summary,
 )
-from storage.documents import EventDoc, OrderDoc, OrderStatus, PurchaseDraft, TicketStatus
+from storage.documents import ContactStep, EventDoc, OrderDoc, OrderStatus, PurchaseDraft, TicketStatus
 
 # ---- callback prefixes -------------------------------------------------------------------------------------------
 EVENTS = "l"        # l|<page>            the events on sale
@@ -72,6 +90,9 @@ USE_LAST = "u"      # u|<draft>           use the contact details from last time
 NEW_DETAILS = "w"   # w|<draft>           type the contact details
 CONFIRM = "y"       # y|<draft>           reserve the seats
 DROP = "x"          # x|<draft>           abandon the purchase
+CHANGE = "ch"       # ch|<draft>          the summary's Change: which detail?
+CHANGE_FIELD = "cf" # cf|<draft>|<field>  type that one detail again (name, email or phone), keep the others
+SUMMARY = "sm"      # sm|<draft>          back to the summary, nothing changed
 PAY = "op"          # op|<order>[|l]      the payment link (again)
 CANCEL = "oc"       # oc|<order>[|l]      cancel a pending order: asks first (l: pressed in the orders list)
 CANCEL_YES = "ok"   # ok|<order>          cancel it: the confirming tap
@@ -310,7 +331,13 @@ async def on_checkout(update: Update, context: Context) -> None:
 async def show_draft(update: Update, context: Context, draft: Draft, problem: Html | None = None) -> None:
     """The step the purchase awaits: last time's details offered, a contact detail asked, or the summary."""
     lang_ = lang(update)
-    if draft.awaiting is Awaiting.CONFIRM:
+    if draft.given is ContactStep.PHONE:  # the phone step's reply keyboard goes; what follows comes below it
+        await close_phone_step(update, context, draft)
+        if draft.awaiting is Awaiting.CONFIRM:
+            await send_summary(update, context, draft, below=True)
+        else:
+            await ask(update, context, draft, below=True)
+    elif draft.awaiting is Awaiting.CONFIRM:
         await send_summary(update, context, draft)
     elif draft.awaiting is Awaiting.CHOICE and draft.last is not None:
         last = draft.last
@@ -324,14 +351,20 @@ async def show_draft(update: Update, context: Context, draft: Draft, problem: Ht
 
 
 async def show_step(update: Update, context: Context, draft: Draft, text: Html,
-                    keyboard: InlineKeyboardMarkup | None) -> None:
+                    keyboard: InlineKeyboardMarkup | None, *, below: bool = False) -> None:
     """Show the purchase's next step in its one message, edited in place: the pressed message (a button), or the
     draft's prompt message (a typed answer). A new message is sent, and its id kept in the draft, only when there
     is nothing Telegram lets us edit: an old draft without one, a message the buyer deleted, or an edit that would
-    change nothing (the same mistake typed twice: the buyer must see that the bot answered)."""
+    change nothing (the same mistake typed twice: the buyer must see that the bot answered). `below`: the bot
+    sent a message after the prompt (the note that took the share keyboard away), so the step comes as a new
+    message at the bottom. Old prompts are left as they are: deleting one costs a call like any message."""
     query = update.callback_query
     pressed = query.message.message_id if query is not None and query.message is not None else None
     target = pressed or draft.prompt_message_id
+    if below:
+        sent = await reply(update, context, text, keyboard)
+        await remember_prompt(update, context, draft, sent.message_id)
+        return
     if target is not None:
         try:
             await context.bot.edit_message_text(text, chat_id=chat_id(update), message_id=target,
@@ -373,13 +406,113 @@ async def show_result(update: Update, context: Context, text: Html,
     return (await reply(update, context, text, keyboard)).message_id
 
 
-async def ask(update: Update, context: Context, draft: Draft, problem: Html | None = None) -> None:
-    """Ask for the contact detail the draft is waiting for (after saying what was wrong, if anything)."""
+async def ask(update: Update, context: Context, draft: Draft, problem: Html | None = None, *,
+              below: bool = False) -> None:
+    """Ask for the contact detail the draft is waiting for (after saying what was wrong, if anything); one
+    detail being changed says what it is now, with a way back to the summary. The phone step is `ask_phone`."""
     lang_ = lang(update)
     step = draft.awaiting.value if draft.awaiting in ASKED else Awaiting.NAME.value
-    text = t(lang_, f"contact.ask.{step}")
-    await show_step(update, context, draft, Html(f"{problem}\n\n{text}") if problem else text,
-                    markup([draft_buttons(lang_, draft.nonce)]))
+    if draft.changing:
+        text = t(lang_, f"contact.change.{step}", current=getattr(draft, step))
+    else:
+        text = t(lang_, f"contact.ask.{step}")
+    if step == Awaiting.PHONE.value:
+        await ask_phone(update, context, draft, text, problem, offer=problem is None)
+        return
+    rows = [draft_buttons(lang_, draft.nonce)]
+    if draft.changing:
+        rows.insert(0, [button(label(lang_, "btn.back_to_summary"), SUMMARY, draft.nonce)])
+    await show_step(update, context, draft, Html(f"{problem}\n\n{text}") if problem else text, markup(rows),
+                    below=below)
+
+
+async def ask_phone(update: Update, context: Context, draft: Draft, question: Html, problem: Html | None, *,
+                    offer: bool) -> None:
+    """The phone step. `offer`: a new prompt carrying the share-my-number keyboard (a reply keyboard rides only
+    on a sent message, never on an edit) below the old prompt; its Cancel (or, while changing the phone, Back to
+    the summary) is a keyboard button too, as the prompt can carry no inline one. Otherwise (a typed mistake)
+    the prompt's text is edited and the keyboard stays as it is."""
+    lang_ = lang(update)
+    text = Html(f"{question}\n\n{t(lang_, 'contact.share.offer')}")
+    text = Html(f"{problem}\n\n{text}") if problem else text
+    if not offer:
+        await show_step(update, context, draft, text, None)
+        return
+    sent = await context.bot.send_message(chat_id(update), text, parse_mode=ParseMode.HTML,
+                                          reply_markup=share_keyboard(lang_, changing=draft.changing),
+                                          link_preview_options=NO_PREVIEW)
+    await remember_prompt(update, context, draft, sent.message_id)
+
+
+def share_keyboard(lang_: str, *, changing: bool = False) -> ReplyKeyboardMarkup:
+    """The button that sends the user's own phone number as a contact (Telegram asks them first), and Cancel
+    (or Back to the summary) as a text button; hidden once used (one_time_keyboard), as small as it can be
+    (resize_keyboard)."""
+    second = label(lang_, "btn.back_to_summary" if changing else "btn.cancel_purchase")
+    return ReplyKeyboardMarkup([[KeyboardButton(label(lang_, "contact.share.button"), request_contact=True)],
+                                [KeyboardButton(second)]],
+                               one_time_keyboard=True, resize_keyboard=True,
+                               input_field_placeholder=label(lang_, "contact.share.placeholder"))
+
+
+async def offer_share(update: Update, context: Context, text: Html, draft: Draft) -> None:
+    await context.bot.send_message(chat_id(update), text, parse_mode=ParseMode.HTML,
+                                   reply_markup=share_keyboard(lang(update), changing=draft.changing))
+
+
+async def on_phone_keyboard_text(update: Update, context: Context, draft: Draft, text: str) -> bool:
+    """The share keyboard's Cancel or Back to the summary, which arrive as typed text; True if it was one."""
+    lang_, services, uid = lang(update), services_of(context), account(update, context)
+    if text == label(lang_, "btn.cancel_purchase"):
+        await services.checkout.abandon(uid, draft.nonce)
+        await context.bot.send_message(chat_id(update), Html(t(lang_, "purchase.dropped") + "\n\n" +
+                                                             t(lang_, "hint.start")),
+                                       parse_mode=ParseMode.HTML, reply_markup=ReplyKeyboardRemove())
+        return True
+    if text == label(lang_, "btn.back_to_summary") and draft.changing:
+        try:
+            back = await services.checkout.review(uid, draft.nonce)
+        except CheckoutRefused:
+            return False
+        await close_phone_step(update, context, back)
+        await send_summary(update, context, back, below=True)
+        return True
+    return False
+
+
+async def close_phone_step(update: Update, context: Context, draft: Draft) -> None:
+    """The phone is given: a short note of it that takes the reply keyboard away (ReplyKeyboardRemove rides on
+    a message, and that message can carry nothing else)."""
+    await context.bot.send_message(chat_id(update), t(lang(update), "contact.share.noted", phone=draft.phone or ""),
+                                   parse_mode=ParseMode.HTML, reply_markup=ReplyKeyboardRemove())
+
+
+async def on_contact(update: Update, context: Context) -> None:
+    """A shared contact at the phone step: the sender's own number (the share button's), never someone else's
+    (a forwarded or attached contact); then the summary, as after a typed number."""
+    services, lang_, uid = services_of(context), lang(update), account(update, context)
+    contact = message_of(update).contact
+    draft = await services.checkout.current(uid)
+    if draft is None or draft.awaiting is not Awaiting.PHONE:
+        await context.bot.send_message(chat_id(update), t(lang_, "hint.start"), parse_mode=ParseMode.HTML,
+                                       reply_markup=ReplyKeyboardRemove())  # a keyboard left from a dropped draft
+        return
+    if contact is None or contact.user_id != user_id(update):
+        await offer_share(update, context, t(lang_, "contact.share.not_yours"), draft)
+        return
+    number = contact.phone_number.strip()
+    try:  # Telegram gives the number in international form, with or without its +
+        updated = await services.checkout.give(uid, draft.nonce, number if number.startswith("+") else "+" + number,
+                                               expect=ContactStep.PHONE)
+    except InvalidContact as exc:  # a landline, say: the keyboard is hidden now, so offer it again
+        question = t(lang_, "contact.change.phone", current=draft.phone) if draft.changing else \
+            t(lang_, "contact.ask.phone")
+        await ask_phone(update, context, draft, question, contact_problem(lang_, exc), offer=True)
+        return
+    except CheckoutRefused:  # moved on meanwhile (a typed answer, a button)
+        await reply(update, context, t(lang_, "hint.start"))
+        return
+    await show_draft(update, context, updated)
 
 
 async def on_use_last(update: Update, context: Context) -> None:
@@ -409,8 +542,14 @@ async def on_new_details(update: Update, context: Context) -> None:
 async def on_text(update: Update, context: Context) -> None:
     """Take the contact detail the draft waits for; ask for the next one, or show the summary."""
     services, lang_, uid = services_of(context), lang(update), account(update, context)
+    text = message_of(update).text or ""
+    if text in (label(lang_, "btn.cancel_purchase"), label(lang_, "btn.back_to_summary")):
+        draft = await services.checkout.current(uid)  # the share keyboard's text buttons, at the phone step
+        if draft is not None and draft.awaiting is Awaiting.PHONE and \
+                await on_phone_keyboard_text(update, context, draft, text):
+            return
     try:
-        updated = await services.checkout.give(uid, None, message_of(update).text or "")
+        updated = await services.checkout.give(uid, None, text)
     except InvalidContact as exc:
         draft = await services.checkout.current(uid)
         if draft is not None:
@@ -429,26 +568,77 @@ def contact_problem(lang_: str, exc: InvalidContact) -> Html:
     return t(lang_, key if has(key) else f"contact.error.{exc.field.value}.invalid")
 
 
-async def send_summary(update: Update, context: Context, draft: Draft) -> None:
-    """Tickets, total and contact details, with Confirm / Change details / Cancel."""
+async def send_summary(update: Update, context: Context, draft: Draft, *, below: bool = False) -> None:
+    """Tickets, total and contact details, with Confirm / Change details / Cancel (a free order's Confirm says
+    the tickets come at once)."""
     lang_ = lang(update)
     if not draft.name or not draft.email or not draft.phone:
         await reply(update, context, t(lang_, "event.gone"))
         return
-    keyboard = markup([[button(label(lang_, "btn.confirm"), CONFIRM, draft.nonce)],
-                       [button(label(lang_, "btn.change_details"), NEW_DETAILS, draft.nonce)],
+    keyboard = markup([[button(label(lang_, "btn.confirm_free" if draft.free else "btn.confirm"), CONFIRM,
+                                draft.nonce)],
+                       [button(label(lang_, "btn.change_details"), CHANGE, draft.nonce)],
                        draft_buttons(lang_, draft.nonce)])
     await show_step(update, context, draft, summary(lang_, draft.event, draft.lines, draft.name, draft.email,
-                                                    draft.phone), keyboard)
+                                                    draft.phone), keyboard, below=below)
+
+
+async def on_change(update: Update, context: Context) -> None:
+    """The summary's Change: which detail (the others stay), or back to the summary."""
+    query, lang_, services = callback_query(update), lang(update), services_of(context)
+    nonce = (args(query.data) or [""])[0]
+    draft = await services.checkout.current(account(update, context))
+    if draft is None or draft.nonce != nonce or draft.buyer is None:
+        await query.answer(label(lang_, "alert.draft_gone"), show_alert=True)
+        return
+    await query.answer()
+    keyboard = markup([[button(label(lang_, f"btn.change.{f.value}"), CHANGE_FIELD, nonce, f.value)
+                        for f in (ContactStep.NAME, ContactStep.EMAIL, ContactStep.PHONE)],
+                       [button(label(lang_, "btn.back_to_summary"), SUMMARY, nonce)],
+                       draft_buttons(lang_, nonce)])
+    await show_step(update, context, draft, t(lang_, "contact.change.choose"), keyboard)
+
+
+async def on_change_field(update: Update, context: Context) -> None:
+    """Ask for one detail again, showing what it is now; once typed, the summary again."""
+    query, services = callback_query(update), services_of(context)
+    parts = args(query.data)
+    if len(parts) != 2 or parts[1] not in {f.value for f in ContactStep}:
+        await query.answer(label(lang(update), "alert.draft_gone"), show_alert=True)
+        return
+    try:
+        draft = await services.checkout.change(account(update, context), parts[0], parts[1])
+    except CheckoutRefused as refusal:
+        await refuse_step(update, context, refusal)
+        return
+    await query.answer()
+    await show_draft(update, context, draft)
+
+
+async def on_summary(update: Update, context: Context) -> None:
+    """Back to the summary with the details as they are (from the choice of detail, or from changing one)."""
+    query, services = callback_query(update), services_of(context)
+    try:
+        draft = await services.checkout.review(account(update, context), (args(query.data) or [""])[0])
+    except CheckoutRefused as refusal:
+        await refuse_step(update, context, refusal)
+        return
+    await query.answer()
+    await show_draft(update, context, draft)
 
 
 async def on_drop(update: Update, context: Context) -> None:
     """Abandon the purchase draft; nothing was held."""
     query, lang_, services = callback_query(update), lang(update), services_of(context)
     nonce, uid = (args(query.data) or [""])[0], account(update, context)
+    draft = await services.checkout.current(uid)
     if await services.checkout.abandon(uid, nonce):
         await query.answer()
         await edit(query, t(lang_, "purchase.dropped"), markup([[button(label(lang_, "btn.events"), EVENTS, "0")]]))
+        if draft is not None and draft.nonce == nonce and draft.awaiting is Awaiting.PHONE:
+            # the share-my-number keyboard must not outlive the purchase
+            await context.bot.send_message(chat_id(update), t(lang_, "contact.share.closed"),
+                                           parse_mode=ParseMode.HTML, reply_markup=ReplyKeyboardRemove())
         return
     await drop_closed(update, context, nonce)
 
@@ -490,12 +680,19 @@ async def on_confirm(update: Update, context: Context) -> None:
         return
     await query.answer()
     # the summary becomes the payment link (its Confirm stays pressable until a reservation is made)
-    if order.status == OrderStatus.PAID:
-        await show_result(update, context, t(lang_, "free.confirmed", order=order.id,
-                                             lines=lines_text(lang_, order.lines)))
+    if order.status == OrderStatus.PAID:  # free: the tickets, with their receipt, are the one confirmation
+        await show_result(update, context, free_done(lang_, order, await services.catalog.event(order.event_id)))
         await services.delivery.deliver(order.id)
         return
     await offer_payment(update, context, order, draft=(args(query.data) or [""])[0])
+
+
+def free_done(lang_: str, order: OrderDoc, event: EventDoc | None) -> Html:
+    """A confirmed free order's summary: as it was, its last line saying the tickets follow, no buttons."""
+    if event is None:
+        return t(lang_, "summary.free_done", order=order.id)
+    return summary(lang_, event, order.lines, order.buyer.name, order.buyer.email, order.buyer.phone,
+                   closing=t(lang_, "summary.free_done", order=order.id))
 
 
 async def refusal_message(services: Services, lang_: str, refusal: ReservationRefused,
@@ -854,11 +1051,13 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("help", help_command, filters=PRIVATE))
     for prefix, callback in ((EVENTS, on_events), (CART, on_cart), (NOOP, on_noop), (CHECKOUT, on_checkout),
                              (USE_LAST, on_use_last), (NEW_DETAILS, on_new_details), (CONFIRM, on_confirm),
+                             (CHANGE, on_change), (CHANGE_FIELD, on_change_field), (SUMMARY, on_summary),
                              (DROP, on_drop), (PAY, on_pay), (CANCEL, on_cancel), (CANCEL_YES, on_cancel_confirmed),
                              (ORDERS, on_orders),
                              (TICKETS, on_tickets_page), (QR, on_qr)):
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern(prefix)))
     application.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, on_text))
+    application.add_handler(MessageHandler(PRIVATE & filters.CONTACT, on_contact))
 
 
 def register_fallback(application: Application) -> None:

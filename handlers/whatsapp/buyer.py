@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bot.catalog import SalesState, sales_state
 from bot.checkout import Awaiting, CheckoutRefusal, CheckoutRefused, ConfirmRefused, Draft
+from bot.contacts import clean_phone
 from bot.errors import InvalidContact, OrderNotFound, OrderNotPending, RefusalReason, ReservationRefused
 from bot.payments import PaymentLinkUnavailable, ReservationOver
 from handlers.formatting import local_when, shorten, zone_of
@@ -21,15 +22,19 @@ from handlers.whatsapp.texts import plain, say, title
 from handlers.whatsapp.views import (
     BUY,
     CANCEL,
+    CHANGE,
     CHECKOUT,
     CONFIRM,
     DROP,
     EVENT,
     EVENTS,
+    FIELD,
     NEW_DETAILS,
     ORDERS,
+    OWN_NUMBER,
     PAY,
     QTY,
+    REVIEW,
     TICKET,
     TICKETS,
     USE_LAST,
@@ -38,7 +43,7 @@ from handlers.whatsapp.views import (
     reply_id,
     send_ticket,
 )
-from storage.documents import EventDoc, OrderDoc, OrderStatus, TicketStatus
+from storage.documents import ContactStep, EventDoc, OrderDoc, OrderStatus, TicketStatus
 
 ASKED = (Awaiting.NAME, Awaiting.EMAIL, Awaiting.PHONE)  # the steps a typed message answers
 SHOW_ORDER = "order"  # order:<id>: where one order stands (also the text the payment finish link sends)
@@ -197,9 +202,93 @@ async def show_step(chat: Chat, draft: Draft, problem: str | None = None) -> Non
                             (reply_id(NEW_DETAILS, draft.nonce), title(chat.lang, "wa.btn.new_details")),
                             (reply_id(DROP, draft.nonce), title(chat.lang, "wa.btn.cancel"))])
     else:
-        step = draft.awaiting.value if draft.awaiting in ASKED else Awaiting.NAME.value
+        await ask(chat, draft, problem)
+
+
+def own_number(chat: Chat) -> str | None:
+    """The number this person writes from (Meta's wa_id), when it can be a buyer's phone."""
+    try:
+        return clean_phone(chat.number)
+    except InvalidContact:
+        return None
+
+
+async def ask(chat: Chat, draft: Draft, problem: str | None = None) -> None:
+    """Ask for the awaited detail (after what was wrong, if anything). The phone step offers the number this
+    chat comes from as a button beside typing another; a detail being changed says what it is now and offers the
+    way back to the summary."""
+    step = draft.awaiting.value if draft.awaiting in ASKED else Awaiting.NAME.value
+    if draft.changing:
+        question = say(chat.lang, f"contact.change.{step}", current=getattr(draft, step))
+    else:
         question = say(chat.lang, f"contact.ask.{step}")
-        await chat.text(f"{problem}\n\n{question}" if problem else question)
+    buttons: list[tuple[str, str]] = []
+    number = own_number(chat) if step == Awaiting.PHONE.value else None
+    if number is not None:
+        question += "\n\n" + say(chat.lang, "wa.ask.phone.known", number=number)
+        buttons.append((reply_id(OWN_NUMBER, draft.nonce), title(chat.lang, "wa.btn.use_number", number=number)))
+    if draft.changing:
+        buttons.append((reply_id(REVIEW, draft.nonce), title(chat.lang, "wa.btn.back_to_summary")))
+    body = f"{problem}\n\n{question}" if problem else question
+    if not buttons:
+        await chat.text(body)
+        return
+    buttons.append((reply_id(DROP, draft.nonce), title(chat.lang, "wa.btn.cancel")))
+    await chat.buttons(body[:1024], buttons)
+
+
+async def use_own_number(chat: Chat, args: list[str]) -> None:
+    """`number:<nonce>`: the phone is the number this chat comes from."""
+    number = own_number(chat)
+    try:
+        if number is None:  # a button from before; the number cannot be a phone
+            raise CheckoutRefused(CheckoutRefusal.NOT_AWAITING)
+        draft = await chat.services.checkout.give(chat.account, args[0] if args else "", number,
+                                                  expect=ContactStep.PHONE)
+    except CheckoutRefused as refusal:
+        current = await chat.services.checkout.current(chat.account)
+        if refusal.reason is CheckoutRefusal.NOT_AWAITING and current is not None and args and \
+                current.nonce == args[0]:
+            await show_step(chat, current)  # tapped again after the step: where the purchase is now
+            return
+        await chat.text(checkout_refusal_text(chat, refusal))
+        return
+    await show_step(chat, draft)
+
+
+async def change(chat: Chat, args: list[str]) -> None:
+    """`change:<nonce>`, the summary's Change details: which one (the others are kept)."""
+    draft = await chat.services.checkout.current(chat.account)
+    nonce = args[0] if args else ""
+    if draft is None or draft.nonce != nonce or draft.buyer is None:
+        await chat.text(say(chat.lang, "wa.draft_gone"))
+        return
+    await chat.buttons(say(chat.lang, "contact.change.choose"), [
+        (reply_id(FIELD, nonce, f.value), title(chat.lang, f"wa.btn.change.{f.value}"))
+        for f in (ContactStep.NAME, ContactStep.EMAIL, ContactStep.PHONE)])
+
+
+async def change_field(chat: Chat, args: list[str]) -> None:
+    """`field:<nonce>:<name|email|phone>`: that one detail asked again; once given, the summary."""
+    if len(args) != 2 or args[1] not in {f.value for f in ContactStep}:
+        await chat.text(say(chat.lang, "wa.draft_gone"))
+        return
+    try:
+        draft = await chat.services.checkout.change(chat.account, args[0], args[1])
+    except CheckoutRefused as refusal:
+        await chat.text(checkout_refusal_text(chat, refusal))
+        return
+    await show_step(chat, draft)
+
+
+async def review(chat: Chat, args: list[str]) -> None:
+    """`review:<nonce>`: back to the summary, the details unchanged."""
+    try:
+        draft = await chat.services.checkout.review(chat.account, args[0] if args else "")
+    except CheckoutRefused as refusal:
+        await chat.text(checkout_refusal_text(chat, refusal))
+        return
+    await show_step(chat, draft)
 
 
 async def use_last(chat: Chat, args: list[str]) -> None:
@@ -239,8 +328,9 @@ async def show_summary(chat: Chat, draft: Draft) -> None:
         await show_step(chat, draft)
         return
     text = plain(summary(chat.lang, draft.event, draft.lines, draft.name, draft.email, draft.phone))
-    await chat.buttons(text[:1024], [(reply_id(CONFIRM, draft.nonce), title(chat.lang, "wa.btn.confirm")),
-                                     (reply_id(NEW_DETAILS, draft.nonce), title(chat.lang, "wa.btn.change")),
+    confirm_title = title(chat.lang, "wa.btn.confirm_free" if draft.free else "wa.btn.confirm")
+    await chat.buttons(text[:1024], [(reply_id(CONFIRM, draft.nonce), confirm_title),
+                                     (reply_id(CHANGE, draft.nonce), title(chat.lang, "wa.btn.change")),
                                      (reply_id(DROP, draft.nonce), title(chat.lang, "wa.btn.cancel"))])
 
 
@@ -275,8 +365,7 @@ async def confirm(chat: Chat, args: list[str]) -> None:
     except ConfirmRefused as refusal:  # nothing held; the draft is back
         await chat.text(refusal_text(chat, refusal, await chat.services.catalog.event(refusal.draft.event_id)))
         return
-    if order.status == OrderStatus.PAID:
-        await chat.text(say(chat.lang, "free.confirmed", order=order.id, lines=lines_text(chat.lang, order.lines)))
+    if order.status == OrderStatus.PAID:  # free: the receipt and the QR images (the notifier's) are the answer
         await chat.services.delivery.deliver(order.id)
         return
     await chat.services.order_messages.confirmed_from(order.id, args[0])  # an old Cancel of the draft says so
@@ -464,4 +553,5 @@ async def tickets(chat: Chat, args: list[str]) -> None:
 
 HANDLERS = {EVENTS: events, EVENT: event, BUY: buy, QTY: quantity, CHECKOUT: checkout, USE_LAST: use_last,
             NEW_DETAILS: new_details, CONFIRM: confirm, DROP: drop, PAY: pay, CANCEL: cancel, ORDERS: orders,
+            CHANGE: change, FIELD: change_field, REVIEW: review, OWN_NUMBER: use_own_number,
             TICKETS: tickets, TICKET: tickets, SHOW_ORDER: show_order, CANCEL_YES: cancel_confirmed}

@@ -18,6 +18,8 @@ from storage.documents import EventDoc, TicketDoc
 EVENTS, EVENT, BUY, QTY, CHECKOUT, USE_LAST, NEW_DETAILS, CONFIRM, DROP = (
     "events", "event", "buy", "qty", "checkout", "last", "new", "confirm", "drop")
 PAY, CANCEL, TICKETS, ORDERS, LANGUAGE, TICKET = "pay", "cancel", "tickets", "orders", "lang", "ticket"
+# the summary's Change (which detail?), one detail again, back to the summary, the phone step's "Use +62…"
+CHANGE, FIELD, REVIEW, OWN_NUMBER = "change", "field", "review", "number"
 
 
 def reply_id(verb: str, *args: object) -> str:

@@ -180,6 +180,11 @@ function bubble(state, message) {
     box.append(image);
   }
   if (message.document) box.append(el("div", "document", `📄 ${message.document.file_name || "file"}`));
+  if (message.contact) {
+    const contact = message.contact;
+    const name = [contact.first_name, contact.last_name].filter(Boolean).join(" ");
+    box.append(el("div", "contact", `👤 ${name}\n📱 ${contact.phone_number}`));
+  }
   if (message.html) {
     const text = el("div", "text");
     text.innerHTML = message.html; // rendered by the server: escaped text + Telegram's formatting tags only
@@ -240,12 +245,15 @@ async function press(state, message, data, control) {
   }
 }
 
-// A reply keyboard (under the text box) stays until the bot removes it, as in Telegram.
+// A reply keyboard (under the text box) stays until the bot removes it or sends another, as in Telegram; a
+// one-time keyboard hides once used and comes back with the ⌨ button. A request_contact button shares this
+// person's own phone number as a contact (the fake asks no permission: pressing it is the consent).
 function takeReplyKeyboard(state, markup) {
   if (!markup) return;
   if (markup.keyboard) state.keyboard = markup;
   else if (markup.remove_keyboard) state.keyboard = null;
   else return;
+  state.keyboardHidden = false;
   if (state.person.id === current) renderReplyKeyboard(state);
 }
 
@@ -254,22 +262,40 @@ function renderReplyKeyboard(state) {
   box.replaceChildren();
   box.hidden = !state.keyboard;
   if (!state.keyboard) return;
+  if (state.keyboardHidden) {
+    const summon = el("button", "button summon", "⌨ Keyboard");
+    summon.type = "button";
+    summon.addEventListener("click", () => {
+      state.keyboardHidden = false;
+      renderReplyKeyboard(state);
+    });
+    box.append(summon);
+    return;
+  }
   for (const row of state.keyboard.keyboard) {
     const line = el("div", "row");
     for (const button of row) {
       const label = typeof button === "string" ? button : button.text;
-      const control = el("button", "button", label);
+      const sharesContact = typeof button === "object" && button.request_contact === true;
+      const control = el("button", sharesContact ? "button contact" : "button", label);
       control.type = "button";
-      control.addEventListener("click", () => {
-        if (state.keyboard.one_time_keyboard) {
-          state.keyboard = null;
-          renderReplyKeyboard(state);
-        }
-        sendText(label);
-      });
+      control.addEventListener("click", () => pressKeyboardButton(state, label));
       line.append(control);
     }
     box.append(line);
+  }
+}
+
+async function pressKeyboardButton(state, label) {
+  try {
+    show(state, await api("POST", `/users/${state.person.id}/keyboard`, { text: label }));
+  } catch (error) {
+    toast(error.message, true);
+    return;
+  }
+  if (state.keyboard && state.keyboard.one_time_keyboard) {
+    state.keyboardHidden = true;
+    renderReplyKeyboard(state);
   }
 }
 

@@ -35,6 +35,13 @@ What it enforces, and answers the way Telegram does (HTTP status = ``error_code`
   of ``allowed_local_urls`` skip the host rule, so the sandbox's Midtrans payment page on 127.0.0.1 can be a button.
 * edits: ``message is not modified: ...`` when text/entities and inline keyboard are unchanged. As on Telegram,
   an edit without ``reply_markup`` removes the inline keyboard.
+* reply keyboards (reply_keyboards.py, each rule quoted from core.telegram.org/bots/api): KeyboardButton kinds
+  (at most one; ``request_contact`` a Boolean), ``one_time_keyboard``/``resize_keyboard``/``is_persistent``
+  Booleans, ``input_field_placeholder`` 1-64 characters, ReplyKeyboardRemove. The chat shows the latest reply
+  keyboard a bot message brought until a removal (`reply_keyboard`); `press_keyboard_button` presses one of its
+  buttons (a one-time keyboard hides), and a ``request_contact`` button shares the user's own number
+  (`share_contact`: private chat, a Contact with their ``user_id``, in reply to the keyboard's message);
+  `send_contact` attaches anyone's contact.
 * 429: `inject_retry_after` makes the next K matching calls answer ``Too Many Requests: retry after N`` with
   ``parameters.retry_after``.
 

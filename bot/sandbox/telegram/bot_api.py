@@ -18,6 +18,12 @@ from aiohttp import ClientError, ClientSession
 from bot.sandbox.telegram.errors import HtmlParseError, TelegramApiError, _bad, _forbidden
 from bot.sandbox.telegram.html import _check_entities, _trim, parse_html
 from bot.sandbox.telegram.records import ApiCall, ChatEvent, FakeUser, MessageRecord, StoredFile, UploadedFile, _Webhook
+from bot.sandbox.telegram.reply_keyboards import (
+    check_keyboard_removal,
+    check_reply_keyboard,
+    is_keyboard_removal,
+    is_reply_keyboard,
+)
 from bot.sandbox.telegram.rules import (
     _COMMAND_RE,
     _LOCAL_SUFFIXES,
@@ -166,17 +172,13 @@ class BotApi(SimulatorState):
             return markup
         if inline_only:
             raise _bad("inline keyboard expected")
-        if "keyboard" in markup:
-            rows = markup["keyboard"]
-            if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-                raise _bad('field "keyboard" of the ReplyKeyboardMarkup should be an Array of Arrays')
-            for row in rows:
-                for button in row:
-                    text = button.get("text") if isinstance(button, dict) else button
-                    if not isinstance(text, str) or not text:
-                        raise _bad("can't parse keyboard button: Text must be non-empty")
+        if is_reply_keyboard(markup):
+            check_reply_keyboard(markup)  # the rules, quoted: reply_keyboards.py
             return markup
-        if markup.get("remove_keyboard") is True or markup.get("force_reply") is True:
+        if is_keyboard_removal(markup):
+            check_keyboard_removal(markup)
+            return markup
+        if markup.get("force_reply") is True:
             return markup
         raise _bad("can't parse reply keyboard markup JSON object")
 
@@ -426,6 +428,7 @@ class BotApi(SimulatorState):
             user.id, from_bot=True, sender=self.bot_user(), text=text, entities=entities, source=params.get_str("text"),
             parse_mode=parse_mode, reply_markup=markup, reply_to_message_id=reply_to,
         )
+        self._take_reply_keyboard(record)
         await self._publish("message", record)
         return self._message_json(record)
 
@@ -443,6 +446,7 @@ class BotApi(SimulatorState):
             photo=[f.photo_size() for f in sizes], photo_bytes=sizes[-1].data, reply_markup=markup,
             reply_to_message_id=reply_to,
         )
+        self._take_reply_keyboard(record)
         await self._publish("message", record)
         return self._message_json(record)
 
@@ -460,6 +464,7 @@ class BotApi(SimulatorState):
             document=stored.document(), document_bytes=stored.data, reply_markup=markup,
             reply_to_message_id=reply_to,
         )
+        self._take_reply_keyboard(record)
         await self._publish("message", record)
         return self._message_json(record)
 

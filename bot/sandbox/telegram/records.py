@@ -22,6 +22,7 @@ class FakeUser:
     language_code: str | None = "en"
     blocked_bot: bool = False
     started: bool = False
+    phone_number: str | None = None  # what a request_contact button shares (reply_keyboards.py)
 
     def to_api(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
@@ -50,6 +51,7 @@ class FakeUser:
             "language_code": self.language_code,
             "blocked_bot": self.blocked_bot,
             "started": self.started,
+            "phone_number": self.phone_number,
         }
 
 
@@ -133,6 +135,7 @@ class MessageRecord:
     history: list[dict[str, Any]] = field(default_factory=list)
     deleted: bool = False
     revision: int = 0
+    contact: dict[str, Any] | None = None  # Message.contact: "Message is a shared contact, information about it"
 
     @property
     def edited(self) -> bool:
@@ -208,6 +211,8 @@ class MessageRecord:
             data["caption"] = self.caption
             if self.entities:
                 data["caption_entities"] = self.entities
+        if self.contact is not None:
+            data["contact"] = self.contact
         if self.inline_markup is not None:
             data["reply_markup"] = self.inline_markup
         return data
@@ -227,6 +232,7 @@ class MessageRecord:
             "parse_mode": self.parse_mode,
             "photo": self.photo[-1] if self.photo else None,
             "document": self.document,
+            "contact": self.contact,
             "reply_markup": self.reply_markup,
             "reply_to_message_id": self.reply_to_message_id,
             "edited": self.edited,

@@ -131,7 +131,7 @@ async def _sandbox_add_user(request: web.Request) -> web.Response:
         first_name = str(body.get("first_name") or f"User {user_id}")
         user = sim.add_user(
             user_id, first_name, last_name=body.get("last_name"), username=body.get("username"),
-            language_code=body.get("language_code", "en"),
+            language_code=body.get("language_code", "en"), phone_number=body.get("phone_number") or None,
         )
         return user.to_dict()
 
@@ -180,6 +180,39 @@ async def _sandbox_send_photo(request: web.Request) -> web.Response:
             raise SandboxError("missing file field 'photo'")
         caption = params.get("caption") or None
         record = await sim.send_photo(_int_arg(request.match_info["user_id"], "user_id"), photo.data, caption)
+        return record.to_dict()
+
+    return await _sandbox(request, act)
+
+
+async def _sandbox_press_keyboard(request: web.Request) -> web.Response:
+    """Press the chat's reply keyboard button labelled ``text`` (a request_contact one shares the number)."""
+
+    async def act(sim: TelegramSimulator) -> Any:
+        body = await _json_body(request)
+        text = body.get("text")
+        if not isinstance(text, str):
+            raise SandboxError("text must be a string")
+        record = await sim.press_keyboard_button(_int_arg(request.match_info["user_id"], "user_id"), text)
+        return record.to_dict()
+
+    return await _sandbox(request, act)
+
+
+async def _sandbox_send_contact(request: web.Request) -> web.Response:
+    """Attach a contact (anyone's): ``phone_number``, ``first_name``, optional ``last_name`` and ``user_id``."""
+
+    async def act(sim: TelegramSimulator) -> Any:
+        body = await _json_body(request)
+        phone, first = body.get("phone_number"), body.get("first_name")
+        if not isinstance(phone, str) or not isinstance(first, str):
+            raise SandboxError("phone_number and first_name must be strings")
+        contact_user = body.get("user_id")
+        record = await sim.send_contact(
+            _int_arg(request.match_info["user_id"], "user_id"), phone, first,
+            last_name=body.get("last_name") if isinstance(body.get("last_name"), str) else None,
+            contact_user_id=_int_arg(contact_user, "user_id") if contact_user is not None else None,
+        )
         return record.to_dict()
 
     return await _sandbox(request, act)
@@ -306,6 +339,8 @@ def create_telegram_app(
     app.router.add_post("/sandbox/users/{user_id}/messages", _sandbox_send_text)
     app.router.add_post("/sandbox/users/{user_id}/photos", _sandbox_send_photo)
     app.router.add_post("/sandbox/users/{user_id}/callbacks", _sandbox_press_button)
+    app.router.add_post("/sandbox/users/{user_id}/keyboard", _sandbox_press_keyboard)
+    app.router.add_post("/sandbox/users/{user_id}/contacts", _sandbox_send_contact)
     app.router.add_post("/sandbox/users/{user_id}/{action:block|unblock}", _sandbox_block)
     app.router.add_get("/sandbox/chats/{chat_id}/messages", _sandbox_messages)
     app.router.add_get("/sandbox/messages", _sandbox_messages)

@@ -26,6 +26,7 @@ from bot.sandbox.telegram.records import (
     _Flood,
     _Webhook,
 )
+from bot.sandbox.telegram.reply_keyboards import ShownKeyboard, is_keyboard_removal, is_reply_keyboard
 from bot.sandbox.telegram.rules import _TOKEN_RE, DEFAULT_ALLOWED_UPDATES, DEFAULT_TOKEN, _inspect_image, _parse_int
 
 
@@ -71,6 +72,7 @@ class SimulatorState:
         self._menu_buttons: dict[int | None, dict[str, Any]] = {}
         self._callback_queries: dict[str, CallbackQueryRecord] = {}
         self._chat_actions: dict[int, str] = {}
+        self._reply_keyboards: dict[int, ShownKeyboard] = {}  # chat → the reply keyboard it shows (if any)
         self._floods: list[_Flood] = []
         self._calls: deque[ApiCall] = deque(maxlen=10_000)
         self._subscribers: list[asyncio.Queue[ChatEvent]] = []
@@ -102,6 +104,20 @@ class SimulatorState:
             for m in self._chats.get(chat_id, [])
             if (include_user or m.from_bot) and (include_deleted or not m.deleted)
         ]
+
+    def reply_keyboard(self, chat_id: int) -> ShownKeyboard | None:
+        """The reply keyboard the chat shows now (hidden or not), or None: the latest one a bot message brought,
+        until a ReplyKeyboardRemove (reply_keyboards.py)."""
+        return self._reply_keyboards.get(chat_id)
+
+    def _take_reply_keyboard(self, record: MessageRecord) -> None:
+        """A bot message's ReplyKeyboardMarkup becomes the chat's keyboard; its ReplyKeyboardRemove takes it away;
+        an inline keyboard (or none) leaves it as it is."""
+        markup = record.reply_markup or {}
+        if is_reply_keyboard(markup):
+            self._reply_keyboards[record.chat_id] = ShownKeyboard(record.message_id, markup)
+        elif is_keyboard_removal(markup):
+            self._reply_keyboards.pop(record.chat_id, None)
 
     def message(self, chat_id: int, message_id: int) -> MessageRecord:
         record = self._find_message(chat_id, message_id)
