@@ -148,9 +148,10 @@ class CheckInService:
                             event.starts_at if event else None, ticket.tier_name, ticket.checked_in_at,
                             event.timezone if event else DEFAULT_ZONE)
 
-    async def check_in(self, code_or_link: str, staff_id: AccountId, *, read: TicketDoc | None = None) -> CheckInResult:
-        """Check a ticket in by code (any case, dashes optional), deep-link payload or whole deep link. `read`:
-        that ticket as the caller has just read it (saves reading it again; the check-in itself is conditional)."""
+    async def _admit(self, code_or_link: str, staff_id: AccountId,
+                     read: TicketDoc | None) -> CheckInResult | tuple[TicketDoc, EventDoc]:
+        """What every check-in asks first: the ticket (`read` if it is the one named, else from the store) and its
+        event, if this person may check it in and it is not void; otherwise the answer (unknown, not yours, void)."""
         code = normalize_code(code_or_link)
         ticket = read if read is not None and read.id == code else None
         if ticket is None and code:
@@ -163,6 +164,15 @@ class CheckInService:
             return CheckInResult(CheckInStatus.NOT_YOUR_EVENT)
         if ticket.status == TicketStatus.VOID:
             return CheckInResult(CheckInStatus.VOID, ticket, event)
+        return ticket, event
+
+    async def check_in(self, code_or_link: str, staff_id: AccountId, *, read: TicketDoc | None = None) -> CheckInResult:
+        """Check a ticket in by code (any case, dashes optional), deep-link payload or whole deep link. `read`:
+        that ticket as the caller has just read it (saves reading it again; the check-in itself is conditional)."""
+        gate = await self._admit(code_or_link, staff_id, read)
+        if isinstance(gate, CheckInResult):
+            return gate
+        ticket, event = gate
         done = await self._store.tickets.check_in(ticket.id, by=staff_id, at=self._clock())
         if done is not None:
             return CheckInResult(CheckInStatus.CHECKED_IN, done, event)
@@ -176,18 +186,10 @@ class CheckInService:
         """Check a ticket in as the door does (a link, a photo, `/checkin`, a typed code): at once inside the
         event's door window; outside it EARLY or LATE with the ticket and its event, and nothing changes (the
         door asks, and a yes calls `check_in`). Unknown, not yours, void and already used answer as `check_in`."""
-        code = normalize_code(code_or_link)
-        ticket = read if read is not None and read.id == code else None
-        if ticket is None and code:
-            ticket = await self._store.tickets.get(code)
-        if ticket is None:
-            return CheckInResult(CheckInStatus.UNKNOWN_CODE)
-        listing = await self._catalog.definitions(ticket.event_id)
-        event = listing.event if listing else None
-        if event is None or not self.may_check_in(event, staff_id):
-            return CheckInResult(CheckInStatus.NOT_YOUR_EVENT)
-        if ticket.status == TicketStatus.VOID:
-            return CheckInResult(CheckInStatus.VOID, ticket, event)
+        gate = await self._admit(code_or_link, staff_id, read)
+        if isinstance(gate, CheckInResult):
+            return gate
+        ticket, event = gate
         if ticket.checked_in_at is not None:
             return CheckInResult(CheckInStatus.ALREADY_CHECKED_IN, ticket, event)
         outside = self.window.status_at(event, self._clock())

@@ -24,7 +24,7 @@ message does, handlers/telegram/rate_limit.py), and a stale Cancel on one says t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from telegram import (
     Bot,
@@ -515,28 +515,28 @@ async def on_contact(update: Update, context: Context) -> None:
     await show_draft(update, context, updated)
 
 
-async def on_use_last(update: Update, context: Context) -> None:
-    """Fill the draft with last time's contact details and show the summary."""
-    query, services = callback_query(update), services_of(context)
+async def draft_step(update: Update, context: Context,
+                     step: Callable[[AccountId, str], Awaitable[Draft]]) -> None:
+    """A button that moves the draft named by its data (`<prefix>|<draft>|...`) one step: the checkout service's
+    `step(account, draft)`, then whatever the draft asks for next; a refusal (an old button) says why."""
+    query = callback_query(update)
     try:
-        draft = await services.checkout.use_last_details(account(update, context), (args(query.data) or [""])[0])
+        draft = await step(account(update, context), (args(query.data) or [""])[0])
     except CheckoutRefused as refusal:
         await refuse_step(update, context, refusal)
         return
     await query.answer()
     await show_draft(update, context, draft)
+
+
+async def on_use_last(update: Update, context: Context) -> None:
+    """Fill the draft with last time's contact details and show the summary."""
+    await draft_step(update, context, services_of(context).checkout.use_last_details)
 
 
 async def on_new_details(update: Update, context: Context) -> None:
     """Start typing the contact details: ask for the name."""
-    query, services = callback_query(update), services_of(context)
-    try:
-        draft = await services.checkout.new_details(account(update, context), (args(query.data) or [""])[0])
-    except CheckoutRefused as refusal:
-        await refuse_step(update, context, refusal)
-        return
-    await query.answer()
-    await show_draft(update, context, draft)
+    await draft_step(update, context, services_of(context).checkout.new_details)
 
 
 async def on_text(update: Update, context: Context) -> None:
@@ -601,30 +601,17 @@ async def on_change(update: Update, context: Context) -> None:
 
 async def on_change_field(update: Update, context: Context) -> None:
     """Ask for one detail again, showing what it is now; once typed, the summary again."""
-    query, services = callback_query(update), services_of(context)
+    query, checkout = callback_query(update), services_of(context).checkout
     parts = args(query.data)
     if len(parts) != 2 or parts[1] not in {f.value for f in ContactStep}:
         await query.answer(label(lang(update), "alert.draft_gone"), show_alert=True)
         return
-    try:
-        draft = await services.checkout.change(account(update, context), parts[0], parts[1])
-    except CheckoutRefused as refusal:
-        await refuse_step(update, context, refusal)
-        return
-    await query.answer()
-    await show_draft(update, context, draft)
+    await draft_step(update, context, lambda uid, nonce: checkout.change(uid, nonce, parts[1]))
 
 
 async def on_summary(update: Update, context: Context) -> None:
     """Back to the summary with the details as they are (from the choice of detail, or from changing one)."""
-    query, services = callback_query(update), services_of(context)
-    try:
-        draft = await services.checkout.review(account(update, context), (args(query.data) or [""])[0])
-    except CheckoutRefused as refusal:
-        await refuse_step(update, context, refusal)
-        return
-    await query.answer()
-    await show_draft(update, context, draft)
+    await draft_step(update, context, services_of(context).checkout.review)
 
 
 async def on_drop(update: Update, context: Context) -> None:

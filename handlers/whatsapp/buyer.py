@@ -9,6 +9,9 @@ WhatsApp's 3 buttons and 10 rows cannot carry a cart, so the cart lives in the c
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+from bot.accounts import AccountId
 from bot.catalog import SalesState, sales_state
 from bot.checkout import Awaiting, CheckoutRefusal, CheckoutRefused, ConfirmRefused, Draft
 from bot.contacts import clean_phone
@@ -273,36 +276,28 @@ async def change_field(chat: Chat, args: list[str]) -> None:
     if len(args) != 2 or args[1] not in {f.value for f in ContactStep}:
         await chat.text(say(chat.lang, "wa.draft_gone"))
         return
-    try:
-        draft = await chat.services.checkout.change(chat.account, args[0], args[1])
-    except CheckoutRefused as refusal:
-        await chat.text(checkout_refusal_text(chat, refusal))
-        return
-    await show_step(chat, draft)
+    checkout = chat.services.checkout
+    await draft_step(chat, args, lambda account, nonce: checkout.change(account, nonce, args[1]))
 
 
 async def review(chat: Chat, args: list[str]) -> None:
     """`review:<nonce>`: back to the summary, the details unchanged."""
-    try:
-        draft = await chat.services.checkout.review(chat.account, args[0] if args else "")
-    except CheckoutRefused as refusal:
-        await chat.text(checkout_refusal_text(chat, refusal))
-        return
-    await show_step(chat, draft)
+    await draft_step(chat, args, chat.services.checkout.review)
 
 
 async def use_last(chat: Chat, args: list[str]) -> None:
-    try:
-        draft = await chat.services.checkout.use_last_details(chat.account, args[0] if args else "")
-    except CheckoutRefused as refusal:
-        await chat.text(checkout_refusal_text(chat, refusal))
-        return
-    await show_step(chat, draft)
+    await draft_step(chat, args, chat.services.checkout.use_last_details)
 
 
 async def new_details(chat: Chat, args: list[str]) -> None:
+    await draft_step(chat, args, chat.services.checkout.new_details)
+
+
+async def draft_step(chat: Chat, args: list[str], step: Callable[[AccountId, str], Awaitable[Draft]]) -> None:
+    """A reply naming a draft (`<id>:<draft>:...`) moves it one step: the checkout service's `step(account,
+    draft)`, then whatever the draft asks for next; a refusal (an old button) says why."""
     try:
-        draft = await chat.services.checkout.new_details(chat.account, args[0] if args else "")
+        draft = await step(chat.account, args[0] if args else "")
     except CheckoutRefused as refusal:
         await chat.text(checkout_refusal_text(chat, refusal))
         return
