@@ -4,16 +4,17 @@ captions, check-in answers, payment instructions, sales figures. Pure functions:
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from bot.catalog import EventWithTiers, SalesState
 from bot.checkin import CheckInResult, CheckInStatus, PublicTicket, Standing
 from bot.clock import WIB
+from bot.digest import Digest, DigestEvent
 from bot.stats import EventStats
 from bot.tickets import format_code
-from handlers.formatting import CAPTION_LIMIT, TEXT_LIMIT, fit_between, local_time, local_when, rupiah, zone_of
+from handlers.formatting import CAPTION_LIMIT, TEXT_LIMIT, fit_between, local_time, local_when, rupiah, shorten, zone_of
 from handlers.messages import Html, label, t
 from storage.documents import EventDoc, OrderDoc, OrderLine, TicketDoc, TicketStatus, TierDoc
 
@@ -238,3 +239,39 @@ def stats_block(lang: str, stats: EventStats) -> Html:
     rows.append(t(lang, "stats.total", sold=stats.sold, capacity=stats.capacity, pending=stats.pending,
                   available=stats.available, checked_in=stats.checked_in, revenue=rupiah(stats.revenue)))
     return Html("\n".join(rows))
+
+
+def sale_digest(lang: str, digest: Digest, *, fits: Callable[[Html], bool], more: str = "digest.more") -> Html:
+    """The organiser's sale digest: sales since the window opened, per event and tier with sold / capacity now,
+    then the latest orders by buyer and order id, earlier ones counted (`more`: that line's key); fewer listed
+    until the door's `fits` says it fits one message (both doors render this one text)."""
+    head = t(lang, "digest.head", since=local_time(digest.since, digest.zone), orders=digest.orders,
+             seats=sum(event.seats for event in digest.events))
+    blocks = [head, *(_digest_event(lang, event) for event in digest.events)]
+    listed = list(digest.latest)
+    while True:
+        lines = [t(lang, "digest.sale", buyer=shorten(sale.buyer, 40), order=sale.order_id,
+                   seats=", ".join(f"{line.qty} × {shorten(line.name, 24)}" for line in sale.lines))
+                 for sale in reversed(listed)]
+        unlisted = digest.orders - len(listed)
+        tail = [t(lang, "digest.latest"), *lines] if lines else []
+        if unlisted:
+            tail.append(t(lang, more, n=unlisted))
+        text = Html("\n\n".join(blocks) + ("\n\n" + "\n".join(tail) if tail else ""))
+        if fits(text) or not listed:
+            return text if fits(text) else Html(head)
+        listed = listed[1:]
+
+
+def _digest_event(lang: str, event: DigestEvent) -> Html:
+    lines = [t(lang, "digest.event", title=shorten(event.title, 64), orders=event.orders, seats=event.seats)]
+    if event.starts_at is not None:
+        lines.append(t(lang, "digest.event_when", when=local_when(event.starts_at, event.timezone, lang)))
+    for tier in event.tiers:
+        if tier.sold is None or tier.capacity is None:
+            lines.append(t(lang, "digest.tier.gone", tier=tier.name, qty=tier.qty))
+        else:
+            lines.append(t(lang, "digest.tier", tier=tier.name, qty=tier.qty, sold=tier.sold, capacity=tier.capacity))
+    if event.sold is not None and event.capacity is not None:
+        lines.append(t(lang, "digest.total", sold=event.sold, capacity=event.capacity))
+    return Html("\n".join(lines))

@@ -26,13 +26,13 @@ from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.accounts import AccountId, telegram_id
-from bot.digest import Digest, DigestEvent
+from bot.digest import Digest
 from bot.notifications import Notice, Undeliverable
 from bot.outbox import Message
 from bot.profiles import STAFF_LANGUAGE
 from bot.refunds import RefundTicket
 from bot.services import Services
-from handlers.formatting import CAPTION_LIMIT, TEXT_LIMIT, local_time, local_when, shorten, visible_length, zone_of
+from handlers.formatting import CAPTION_LIMIT, TEXT_LIMIT, local_when, visible_length, zone_of
 from handlers.messages import Html, label, lang_of, t
 from handlers.telegram.buyer import CART, TICKETS, refresh_offered
 from handlers.telegram.keyboards import button, encode_cart, fits, markup, url_button
@@ -42,7 +42,7 @@ from handlers.telegram.rate_limit import Priority, WaitCapped, sending_as
 from handlers.telegram.refunds import OPEN as REFUND_OPEN
 from handlers.telegram.refunds import codes_text, unassigned_keyboard, unassigned_text
 from handlers.telegram.shared import NO_PREVIEW, send, send_ticket, telegram_chat
-from handlers.views import lines_text, payment_actions, payment_instructions, price, ticket_caption
+from handlers.views import lines_text, payment_actions, payment_instructions, price, sale_digest, ticket_caption
 from storage.documents import EventDoc, OrderDoc, TicketDoc, TicketStatus, VoidReason
 
 log = logging.getLogger(__name__)
@@ -446,35 +446,5 @@ def _iso(text: object) -> datetime | None:
 
 
 def render_digest(lang: str, digest: Digest) -> Html:
-    """Sales since the window opened, per event and tier with sold / capacity now, then the latest orders by
-    buyer and order id; earlier ones counted. Kept within a message's 4096 characters by listing fewer."""
-    head = t(lang, "digest.head", since=local_time(digest.since, digest.zone), orders=digest.orders,
-             seats=sum(event.seats for event in digest.events))
-    blocks = [head, *(_digest_event(lang, event) for event in digest.events)]
-    listed = list(digest.latest)
-    while True:
-        lines = [t(lang, "digest.sale", buyer=shorten(sale.buyer, 40), order=sale.order_id,
-                   seats=", ".join(f"{line.qty} × {shorten(line.name, 24)}" for line in sale.lines))
-                 for sale in reversed(listed)]
-        more = digest.orders - len(listed)
-        tail = [t(lang, "digest.latest"), *lines] if lines else []
-        if more:
-            tail.append(t(lang, "digest.more", n=more))
-        text = Html("\n\n".join(blocks) + ("\n\n" + "\n".join(tail) if tail else ""))
-        if visible_length(text) <= TEXT_LIMIT or not listed:
-            return text if visible_length(text) <= TEXT_LIMIT else Html(head)
-        listed = listed[1:]
-
-
-def _digest_event(lang: str, event: DigestEvent) -> Html:
-    lines = [t(lang, "digest.event", title=shorten(event.title, 64), orders=event.orders, seats=event.seats)]
-    if event.starts_at is not None:
-        lines.append(t(lang, "digest.event_when", when=local_when(event.starts_at, event.timezone, lang)))
-    for tier in event.tiers:
-        if tier.sold is None or tier.capacity is None:
-            lines.append(t(lang, "digest.tier.gone", tier=tier.name, qty=tier.qty))
-        else:
-            lines.append(t(lang, "digest.tier", tier=tier.name, qty=tier.qty, sold=tier.sold, capacity=tier.capacity))
-    if event.sold is not None and event.capacity is not None:
-        lines.append(t(lang, "digest.total", sold=event.sold, capacity=event.capacity))
-    return Html("\n".join(lines))
+    """The organiser's sale digest (handlers/views.py), kept within a message's 4096 characters."""
+    return sale_digest(lang, digest, fits=lambda text: visible_length(text) <= TEXT_LIMIT)

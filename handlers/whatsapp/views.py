@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from bot.catalog import EventWithTiers, SalesState
 from bot.checkout import Draft
-from bot.digest import Digest, DigestEvent
+from bot.digest import Digest
 from bot.links import Links
 from bot.tickets import render_link_qr
-from handlers.formatting import TEXT_LIMIT, local_time, local_when, shorten
-from handlers.views import event_card, lines_text, price, ticket_caption
+from handlers.formatting import TEXT_LIMIT
+from handlers.views import event_card, lines_text, price, sale_digest, ticket_caption
 from handlers.whatsapp.client import Sent, WhatsAppClient
 from handlers.whatsapp.texts import plain, say
 from storage.documents import EventDoc, TicketDoc
@@ -56,36 +56,5 @@ async def send_ticket(client: WhatsAppClient, number: str, ticket: TicketDoc, ev
 
 
 def digest_text(lang: str, digest: Digest) -> str:
-    """The organiser's sale digest (the shared `digest.*` texts): per event and tier the seats sold with sold /
-    capacity now, then the latest orders; fewer listed until it fits WhatsApp's 4096 characters."""
-    head = say(lang, "digest.head", since=local_time(digest.since, digest.zone), orders=digest.orders,
-               seats=sum(event.seats for event in digest.events))
-    blocks = [head, *(_digest_event(lang, event) for event in digest.events)]
-    listed = list(digest.latest)
-    while True:
-        lines = [say(lang, "digest.sale", buyer=shorten(sale.buyer, 40), order=sale.order_id,
-                     seats=", ".join(f"{line.qty} × {shorten(line.name, 24)}" for line in sale.lines))
-                 for sale in reversed(listed)]
-        more = digest.orders - len(listed)
-        tail = [say(lang, "digest.latest"), *lines] if lines else []
-        if more:
-            tail.append(say(lang, "wa.digest.more", n=more))
-        text = "\n\n".join(blocks) + ("\n\n" + "\n".join(tail) if tail else "")
-        if len(text) <= TEXT_LIMIT or not listed:
-            return text if len(text) <= TEXT_LIMIT else head
-        listed = listed[1:]
-
-
-def _digest_event(lang: str, event: DigestEvent) -> str:
-    lines = [say(lang, "digest.event", title=shorten(event.title, 64), orders=event.orders, seats=event.seats)]
-    if event.starts_at is not None:
-        lines.append(say(lang, "digest.event_when", when=local_when(event.starts_at, event.timezone, lang)))
-    for tier in event.tiers:
-        if tier.sold is None or tier.capacity is None:
-            lines.append(say(lang, "digest.tier.gone", tier=tier.name, qty=tier.qty))
-        else:
-            lines.append(say(lang, "digest.tier", tier=tier.name, qty=tier.qty, sold=tier.sold,
-                             capacity=tier.capacity))
-    if event.sold is not None and event.capacity is not None:
-        lines.append(say(lang, "digest.total", sold=event.sold, capacity=event.capacity))
-    return "\n".join(lines)
+    """The organiser's sale digest (handlers/views.py), in WhatsApp's marks, within its 4096 characters."""
+    return plain(sale_digest(lang, digest, fits=lambda text: len(plain(text)) <= TEXT_LIMIT, more="wa.digest.more"))
