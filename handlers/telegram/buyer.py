@@ -817,33 +817,33 @@ def from_list(data: str | None) -> bool:
     return len(parts) > 1 and parts[1] == LISTED
 
 
-async def on_pay(update: Update, context: Context) -> None:
-    """Make (or fetch) the payment link of a pending order; the truth about one that is not."""
+async def pending_order(update: Update, context: Context) -> OrderDoc | None:
+    """The pending order a Pay or Cancel button names, the press answered; None when it is gone or no longer
+    pending, with the truth about it said instead."""
     query, lang_, services = callback_query(update), lang(update), services_of(context)
     try:
         order = await services.orders.get_for_user((args(query.data) or [""])[0], account(update, context))
     except OrderNotFound:
         await query.answer(label(lang_, "alert.order_gone"), show_alert=True)
-        return
+        return None
     if order.status != OrderStatus.PENDING:
         await answer_truth(update, context, order, listed=from_list(query.data))
-        return
+        return None
     await query.answer()
-    await offer_payment(update, context, order, in_place=not from_list(query.data))
+    return order
+
+
+async def on_pay(update: Update, context: Context) -> None:
+    """Make (or fetch) the payment link of a pending order; the truth about one that is not."""
+    if (order := await pending_order(update, context)) is not None:
+        await offer_payment(update, context, order, in_place=not from_list(callback_query(update).data))
 
 
 async def on_cancel(update: Update, context: Context) -> None:
     """Ask for one confirming tap before cancelling a pending order (in place, or under the orders list)."""
-    query, lang_, services = callback_query(update), lang(update), services_of(context)
-    try:
-        order = await services.orders.get_for_user((args(query.data) or [""])[0], account(update, context))
-    except OrderNotFound:
-        await query.answer(label(lang_, "alert.order_gone"), show_alert=True)
+    query, lang_ = callback_query(update), lang(update)
+    if (order := await pending_order(update, context)) is None:
         return
-    if order.status != OrderStatus.PENDING:
-        await answer_truth(update, context, order, listed=from_list(query.data))
-        return
-    await query.answer()
     text = t(lang_, "order.cancel_ask", order=order.id, lines=lines_text(lang_, order.lines),
              total=Html(price(lang_, order.total)))
     keyboard = markup([[button(label(lang_, "btn.cancel_yes"), CANCEL_YES, order.id)],

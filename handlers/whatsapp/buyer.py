@@ -429,28 +429,29 @@ async def tell_truth(chat: Chat, order: OrderDoc) -> None:
     await show_order(chat, [order.id], lead=await truth(chat, order))
 
 
-async def pay(chat: Chat, args: list[str]) -> None:
+async def pending_order(chat: Chat, args: list[str]) -> OrderDoc | None:
+    """The pending order a Pay or Cancel reply names; None when it is gone or no longer pending, with the truth
+    about it said instead."""
     try:
         order = await chat.services.orders.get_for_user(args[0] if args else "", chat.account)
     except OrderNotFound:
         await chat.text(say(chat.lang, "order.not_found"))
-        return
+        return None
     if order.status != OrderStatus.PENDING:
         await tell_truth(chat, order)
-        return
-    await offer_payment(chat, order)
+        return None
+    return order
+
+
+async def pay(chat: Chat, args: list[str]) -> None:
+    if (order := await pending_order(chat, args)) is not None:
+        await offer_payment(chat, order)
 
 
 async def cancel(chat: Chat, args: list[str]) -> None:
     """Ask for one confirming tap before cancelling a pending order (the body names the order: button titles
     have 20 characters)."""
-    try:
-        order = await chat.services.orders.get_for_user(args[0] if args else "", chat.account)
-    except OrderNotFound:
-        await chat.text(say(chat.lang, "order.not_found"))
-        return
-    if order.status != OrderStatus.PENDING:
-        await tell_truth(chat, order)
+    if (order := await pending_order(chat, args)) is None:
         return
     await chat.buttons(say(chat.lang, "order.cancel_ask", order=order.id, lines=lines_text(chat.lang, order.lines),
                            total=price(chat.lang, order.total))[:1024],
