@@ -130,14 +130,9 @@ class CheckInService:
     async def public_status(self, code_or_link: str, *, read: TicketDoc | None = None) -> PublicTicket:
         """Where a ticket stands, for its public page (webhooks/ticket_page.py) and for anyone who opens its
         link in a chat: reads only, changes nothing. `read`: the ticket as the caller has just read it."""
-        code = normalize_code(code_or_link)
-        ticket = read if read is not None and read.id == code else None
-        if ticket is None and code:
-            ticket = await self._store.tickets.get(code)
+        ticket, event = await self._ticket_and_event(code_or_link, read)
         if ticket is None:
             return PublicTicket(Standing.UNKNOWN)
-        listing = await self._catalog.definitions(ticket.event_id)
-        event = listing.event if listing else None
         if ticket.status == TicketStatus.VOID:
             standing = Standing.VOID
         elif ticket.checked_in_at is not None:
@@ -148,18 +143,25 @@ class CheckInService:
                             event.starts_at if event else None, ticket.tier_name, ticket.checked_in_at,
                             event.timezone if event else DEFAULT_ZONE)
 
-    async def _admit(self, code_or_link: str, staff_id: AccountId,
-                     read: TicketDoc | None) -> CheckInResult | tuple[TicketDoc, EventDoc]:
-        """What every check-in asks first: the ticket (`read` if it is the one named, else from the store) and its
-        event, if this person may check it in and it is not void; otherwise the answer (unknown, not yours, void)."""
+    async def _ticket_and_event(self, code_or_link: str,
+                                read: TicketDoc | None) -> tuple[TicketDoc | None, EventDoc | None]:
+        """The ticket a code or link names (`read` if it is that one, else from the store) and its event."""
         code = normalize_code(code_or_link)
         ticket = read if read is not None and read.id == code else None
         if ticket is None and code:
             ticket = await self._store.tickets.get(code)
         if ticket is None:
-            return CheckInResult(CheckInStatus.UNKNOWN_CODE)
+            return None, None
         listing = await self._catalog.definitions(ticket.event_id)
-        event = listing.event if listing else None
+        return ticket, listing.event if listing else None
+
+    async def _admit(self, code_or_link: str, staff_id: AccountId,
+                     read: TicketDoc | None) -> CheckInResult | tuple[TicketDoc, EventDoc]:
+        """What every check-in asks first: the ticket (`read` if it is the one named, else from the store) and its
+        event, if this person may check it in and it is not void; otherwise the answer (unknown, not yours, void)."""
+        ticket, event = await self._ticket_and_event(code_or_link, read)
+        if ticket is None:
+            return CheckInResult(CheckInStatus.UNKNOWN_CODE)
         if event is None or not self.may_check_in(event, staff_id):
             return CheckInResult(CheckInStatus.NOT_YOUR_EVENT)
         if ticket.status == TicketStatus.VOID:
@@ -201,9 +203,7 @@ class CheckInService:
         """A ticket's link opened in a chat: the event's door staff check it in (`at_door`); its buyer sees their
         ticket; other staff are told it is not their event (or unknown); anyone else learns where it stands and
         its event, with no personal data (`public_status`, as the ticket page)."""
-        ticket = await self._store.tickets.get(code) if (code := normalize_code(code_or_link)) else None
-        listing = await self._catalog.definitions(ticket.event_id) if ticket else None
-        event = listing.event if listing else None
+        ticket, event = await self._ticket_and_event(code_or_link, None)
         if ticket is not None and event is not None and self.may_check_in(event, account):
             return LinkAnswer(LinkRole.DOOR, check_in=await self.at_door(ticket.id, account, read=ticket))
         if ticket is not None and self._access.is_owner(account, ticket.user_id):

@@ -50,7 +50,17 @@ from bot.services import Services
 from bot.tickets import format_code
 from handlers.formatting import local_date, local_when, paginate, shorten, zone_of
 from handlers.messages import Html, has, label, t
-from handlers.telegram.keyboards import args, button, decode_cart, encode_cart, fits, markup, pattern, url_button
+from handlers.telegram.keyboards import (
+    args,
+    button,
+    decode_cart,
+    encode_cart,
+    fits,
+    markup,
+    page_buttons,
+    pattern,
+    url_button,
+)
 from handlers.telegram.order_messages import edit_offered, offered
 from handlers.telegram.shared import (
     NO_PREVIEW,
@@ -203,12 +213,7 @@ async def events_page(services: Services, lang_: str, page: int) -> tuple[Html, 
     page = min(max(page, 0), pages - 1)
     shown = events[page * EVENTS_PER_PAGE:(page + 1) * EVENTS_PER_PAGE]
     rows = [[button(event_button_text(lang_, e), CART, e.id, "")] for e in shown]
-    nav = []
-    if page > 0:
-        nav.append(button("◀", EVENTS, str(page - 1)))
-    if page < pages - 1:
-        nav.append(button("▶", EVENTS, str(page + 1)))
-    rows.append(nav)
+    rows.append(page_buttons(EVENTS, page, pages))
     return t(lang_, "events.list"), markup(rows)
 
 
@@ -976,12 +981,7 @@ async def tickets_page(services: Services, lang_: str, uid: AccountId,
                        holder=ticket.holder_name))
         if ticket.status == TicketStatus.VALID:
             rows.append([button(f"🎟 {shorten(ticket.tier_name, 24)} · {format_code(ticket.id)}", QR, ticket.id)])
-    nav = []
-    if page > 0:
-        nav.append(button("◀", TICKETS, str(page - 1)))
-    if page < pages - 1:
-        nav.append(button("▶", TICKETS, str(page + 1)))
-    rows.append(nav)
+    rows.append(page_buttons(TICKETS, page, pages))
     return paginate(["\n".join(parts)])[0], markup(rows)
 
 

@@ -61,6 +61,16 @@ def button(text: str, *data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=cb(*data))
 
 
+def page_buttons(prefix: str, page: int, pages: int) -> list[InlineKeyboardButton]:
+    """◀ ▶ under a paged list (`<prefix>|<page>`): only the ways that lead somewhere."""
+    nav = []
+    if page > 0:
+        nav.append(button("◀", prefix, str(page - 1)))
+    if page < pages - 1:
+        nav.append(button("▶", prefix, str(page + 1)))
+    return nav
+
+
 def url_button(text: str, url: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, url=url)
 
